@@ -1,0 +1,124 @@
+/**
+ * The surface every device model has (DESIGN.md, "Names the code should use").
+ * A model is a plain class for one chip: no gRPC, no NATS, no host clock, no files
+ * opened on its own. The bus, or a device service session, drives it.
+ */
+
+/** Guest virtual time in nanoseconds, owned by the vCPU. */
+export type GuestTimeNs = number;
+
+/** Width of one port access in bytes. */
+export type AccessSize = 1 | 2 | 4;
+
+/** A contiguous range of I/O ports [base, base + length). */
+export interface PortRange {
+  base: number;
+  length: number;
+}
+
+/** A guest-physical memory window a device owns (e.g. VGA 0xA0000-0xBFFFF). */
+export interface MemoryWindow {
+  base: number;
+  length: number;
+}
+
+/**
+ * What a model may ask of the machine around it. Given to the model at construction by
+ * whoever hosts it (the vCPU's bus in-process, or a device service session remotely).
+ */
+export interface DeviceHost {
+  /** Drive an interrupt line to a level. Edge-triggered lines: raise then lower. */
+  setIrq(line: number, level: boolean): void;
+  /**
+   * Ask the vCPU to pulse `line` at guest time `at`, and then every `periodNs` if given.
+   * Replaces any earlier deadline of the same line; `at === null` cancels it.
+   * This is how a timer delivers interrupts on time without a message per tick.
+   */
+  setIrqDeadline(line: number, at: GuestTimeNs | null, periodNs?: number): void;
+  /** DMA: read guest-physical memory. */
+  readMemory(addr: number, length: number): Promise<Uint8Array>;
+  /** DMA: write guest-physical memory. */
+  writeMemory(addr: number, data: Uint8Array): Promise<void>;
+  /** A device event a user may care about (speaker frequency, mode change...). */
+  emitEvent(kind: string, detail: Record<string, unknown>): void;
+}
+
+/**
+ * A versioned, named snapshot of a model (never positional, never empty).
+ * Serialised as JSON, so it must hold only JSON values (Uint8Array -> base64 string).
+ */
+export interface DeviceState {
+  device: string;
+  version: number;
+  [field: string]: unknown;
+}
+
+/** Thrown by loadState() on a malformed or foreign state blob. The model is left unchanged. */
+export class DeviceStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeviceStateError';
+  }
+}
+
+/**
+ * One chip. Port accesses never throw: a bad width or unknown register is a no-op
+ * (reads return all ones for the width) and is counted by the model.
+ */
+export interface DeviceModel {
+  ioRead(port: number, size: AccessSize, now: GuestTimeNs): number;
+  ioWrite(port: number, size: AccessSize, value: number, now: GuestTimeNs): void;
+  /** `rep insb/insw/insd`: `count` accesses of `size` bytes, returned as little-endian bytes. */
+  ioReadString?(port: number, size: AccessSize, count: number, now: GuestTimeNs): Uint8Array;
+  /** `rep outsb/outsw/outsd`: data holds count * size little-endian bytes. */
+  ioWriteString?(port: number, size: AccessSize, data: Uint8Array, now: GuestTimeNs): void;
+  /** Trapped access to a memory window the model owns. */
+  memRead?(addr: number, size: AccessSize, now: GuestTimeNs): number;
+  memWrite?(addr: number, size: AccessSize, value: number, now: GuestTimeNs): void;
+  saveState(): DeviceState;
+  /** Throws DeviceStateError on a malformed blob and then leaves the model unchanged. */
+  loadState(state: DeviceState): void;
+}
+
+/** Static description of a device kind, as answered by Describe. */
+export interface DeviceDescription {
+  name: string;
+  version: string;
+  ports: PortRange[];
+  irqs: number[];
+  memoryWindows: MemoryWindow[];
+}
+
+/** How a device service makes a model for one VM session. */
+export interface DeviceFactory {
+  describe(config: Record<string, string>): DeviceDescription;
+  /** Throws an Error with a clear message when the configuration is unusable. */
+  create(host: DeviceHost, config: Record<string, string>): DeviceModel;
+}
+
+/** All-ones value of an access width: what an unclaimed or bad read returns. */
+export function allOnes(size: AccessSize): number {
+  return size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
+}
+
+/** Default string I/O in terms of single accesses, for models without a faster path. */
+export function readStringBySingles(model: DeviceModel, port: number, size: AccessSize, count: number, now: GuestTimeNs): Uint8Array {
+  const out = new Uint8Array(count * size);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < count; i++) {
+    const v = model.ioRead(port, size, now);
+    if (size === 1) view.setUint8(i, v);
+    else if (size === 2) view.setUint16(i * 2, v, true);
+    else view.setUint32(i * 4, v >>> 0, true);
+  }
+  return out;
+}
+
+export function writeStringBySingles(model: DeviceModel, port: number, size: AccessSize, data: Uint8Array, now: GuestTimeNs): void {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const count = Math.floor(data.byteLength / size);
+  for (let i = 0; i < count; i++) {
+    const v = size === 1 ? view.getUint8(i) : size === 2 ? view.getUint16(i * 2, true) : view.getUint32(i * 4, true);
+    model.ioWrite(port, size, v, now);
+  }
+}
