@@ -1,0 +1,258 @@
+import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { loadDeviceProto, type DeviceHandlers, type IoEvent__Input, type IoOp, type IoRequest } from '@quasivm/proto';
+import { DeviceSession } from './session.js';
+import { DeviceStateError, allOnes, readStringBySingles, writeStringBySingles, type AccessSize, type DeviceFactory, type DeviceState } from './model.js';
+import { createLogger, type Logger } from './logger.js';
+
+export interface DeviceServiceOptions {
+  /** Largest string I/O payload accepted in one request (bytes). */
+  maxStringBytes?: number;
+  /** Largest number of sessions held at once. */
+  maxSessions?: number;
+  logger?: Logger;
+}
+
+const DEFAULT_MAX_STRING_BYTES = 1 << 20;
+const DEFAULT_MAX_SESSIONS = 1024;
+
+function fail(code: grpc.status, details: string): Partial<grpc.StatusObject> {
+  return { code, details };
+}
+
+function validSize(size: number): size is AccessSize {
+  return size === 1 || size === 2 || size === 4;
+}
+
+/**
+ * Serves one device kind over the device protocol: Describe, Attach/Detach of per-VM
+ * sessions, the ordered Io stream, SaveState/LoadState and gRPC health checking.
+ * Bad requests get a status code; they never disturb other sessions.
+ */
+export class DeviceService {
+  readonly sessions = new Map<string, DeviceSession>();
+  readonly server = new grpc.Server({ 'grpc.max_receive_message_length': 64 << 20 });
+  readonly health = new HealthImplementation({ '': 'SERVING', 'quasivm.device.v1.Device': 'SERVING' });
+  readonly log: Logger;
+  private readonly maxStringBytes: number;
+  private readonly maxSessions: number;
+
+  constructor(readonly factory: DeviceFactory, readonly name: string, options: DeviceServiceOptions = {}) {
+    this.log = options.logger ?? createLogger(`${name}-service`);
+    this.maxStringBytes = options.maxStringBytes ?? DEFAULT_MAX_STRING_BYTES;
+    this.maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
+    const proto = loadDeviceProto();
+    this.server.addService(proto.quasivm.device.v1.Device.service, this.handlers());
+    this.health.addToServer(this.server);
+  }
+
+  /** Binds `address` (host:port, or unix:/path) and resolves with the bound port (0 for unix). */
+  listen(address: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => {
+        if (err) return reject(err);
+        this.log.info({ address, port }, 'device service listening');
+        resolve(port);
+      });
+    });
+  }
+
+  /** Stops taking new calls, lets running ones finish for up to `graceMs`, then forces. */
+  shutdown(graceMs = 2000): Promise<void> {
+    this.health.setStatus('', 'NOT_SERVING');
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private session(id: string): DeviceSession | undefined {
+    return this.sessions.get(id);
+  }
+
+  private handlers(): DeviceHandlers {
+    return {
+      Describe: (call, cb) => {
+        try {
+          const d = this.factory.describe(call.request.config ?? {});
+          cb(null, { ...d, maxStringBytes: this.maxStringBytes });
+        } catch (e) {
+          cb(fail(grpc.status.INVALID_ARGUMENT, (e as Error).message));
+        }
+      },
+      Attach: (call, cb) => {
+        const { vmId, config } = call.request;
+        if (!vmId) return cb(fail(grpc.status.INVALID_ARGUMENT, 'vm_id is required'));
+        if (this.sessions.size >= this.maxSessions)
+          return cb(fail(grpc.status.RESOURCE_EXHAUSTED, `this service holds its maximum of ${this.maxSessions} sessions`));
+        let session: DeviceSession;
+        try {
+          session = new DeviceSession(vmId, this.factory, config ?? {});
+        } catch (e) {
+          this.log.warn({ vmId, err: (e as Error).message }, 'attach refused');
+          return cb(fail(grpc.status.FAILED_PRECONDITION, `cannot attach ${this.name} for VM ${vmId}: ${(e as Error).message}`));
+        }
+        this.sessions.set(session.id, session);
+        this.log.info({ vmId, session: session.id }, 'session attached');
+        cb(null, { sessionId: session.id, description: { ...session.description, maxStringBytes: this.maxStringBytes } });
+      },
+      Detach: (call, cb) => {
+        const s = this.session(call.request.sessionId);
+        if (!s) return cb(fail(grpc.status.NOT_FOUND, `unknown session ${JSON.stringify(call.request.sessionId)}`));
+        this.sessions.delete(s.id);
+        (s.model as { close?: () => void }).close?.();
+        this.log.info({ vmId: s.vmId, session: s.id }, 'session detached');
+        cb(null, {});
+      },
+      SaveState: (call, cb) => {
+        const s = this.session(call.request.sessionId);
+        if (!s) return cb(fail(grpc.status.NOT_FOUND, `unknown session ${JSON.stringify(call.request.sessionId)}`));
+        const state = s.model.saveState();
+        cb(null, { device: state.device, version: state.version, stateJson: Buffer.from(JSON.stringify(state)) });
+      },
+      LoadState: (call, cb) => {
+        const s = this.session(call.request.sessionId);
+        if (!s) return cb(fail(grpc.status.NOT_FOUND, `unknown session ${JSON.stringify(call.request.sessionId)}`));
+        let state: DeviceState;
+        try {
+          const parsed: unknown = JSON.parse(Buffer.from(call.request.state?.stateJson ?? []).toString('utf8'));
+          if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new DeviceStateError('state is not a JSON object');
+          state = parsed as DeviceState;
+          s.model.loadState(state);
+        } catch (e) {
+          return cb(fail(grpc.status.INVALID_ARGUMENT, `malformed ${this.name} state: ${(e as Error).message}`));
+        }
+        this.log.info({ vmId: s.vmId, session: s.id }, 'state loaded');
+        cb(null, {});
+      },
+      Io: (call) => this.serveIo(call),
+    };
+  }
+
+  private serveIo(call: grpc.ServerDuplexStream<IoRequest, IoEvent__Input>): void {
+    let session: DeviceSession | undefined;
+    const sink = (e: IoEvent__Input) => call.write(e);
+    call.on('data', (req: IoRequest) => {
+      if (!session) {
+        const id = req.open?.sessionId;
+        session = id ? this.session(id) : undefined;
+        if (!session) {
+          call.emit('error', { code: grpc.status.NOT_FOUND, details: id ? `unknown session ${JSON.stringify(id)}` : 'the first Io message must be open{session_id}' });
+          return;
+        }
+        if (session.hasStream()) {
+          const s = session;
+          session = undefined;
+          call.emit('error', { code: grpc.status.ALREADY_EXISTS, details: `session ${s.id} already has an open I/O stream` });
+          return;
+        }
+        session.attachStream(sink);
+        call.write({ opened: { sessionId: session.id } });
+        return;
+      }
+      if (req.batch) {
+        for (const op of req.batch.ops) this.apply(session, op, sink);
+      } else if (req.memoryReply) {
+        const r = req.memoryReply;
+        session.memoryReply(r.requestId, r.data, r.error);
+      }
+    });
+    const close = () => {
+      session?.detachStream(sink);
+    };
+    call.on('end', () => {
+      close();
+      call.end();
+    });
+    call.on('error', close);
+    call.on('cancelled', close);
+  }
+
+  /** Applies one operation in stream order. Never throws: refusals become IoError events. */
+  private apply(s: DeviceSession, op: IoOp, send: (e: IoEvent__Input) => void): void {
+    const now = op.timeNs;
+    s.lastTime = now;
+    const size = op.size;
+    const seq = op.read?.seq ?? op.readString?.seq ?? op.memRead?.seq ?? 0;
+    const refuse = (code: grpc.status, message: string) => send({ error: { seq, code, message } });
+    if (!validSize(size)) return refuse(grpc.status.INVALID_ARGUMENT, `access size ${size} is not 1, 2 or 4`);
+    const m = s.model;
+    try {
+      switch (op.op) {
+        case 'read':
+        case 'write':
+        case 'readString':
+        case 'writeString':
+          if (!s.claimsPort(op.port, size))
+            return refuse(grpc.status.OUT_OF_RANGE, `port 0x${op.port.toString(16)} (size ${size}) is outside the ports ${this.name} claims`);
+          break;
+        case 'memRead':
+        case 'memWrite': {
+          const addr = op.memRead?.addr ?? op.memWrite?.addr ?? 0;
+          if (!s.claimsMemory(addr, size))
+            return refuse(grpc.status.OUT_OF_RANGE, `address 0x${addr.toString(16)} is outside the memory windows ${this.name} claims`);
+          break;
+        }
+        default:
+          return refuse(grpc.status.INVALID_ARGUMENT, 'empty I/O operation');
+      }
+      switch (op.op) {
+        case 'read':
+          send({ readReply: { seq, value: m.ioRead(op.port, size, now) >>> 0 } });
+          break;
+        case 'write':
+          m.ioWrite(op.port, size, op.write!.value, now);
+          break;
+        case 'readString': {
+          const count = op.readString!.count;
+          if (count * size > this.maxStringBytes)
+            return refuse(grpc.status.RESOURCE_EXHAUSTED, `string read of ${count * size} bytes exceeds the limit of ${this.maxStringBytes}`);
+          const data = m.ioReadString ? m.ioReadString(op.port, size, count, now) : readStringBySingles(m, op.port, size, count, now);
+          send({ readReply: { seq, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) } });
+          break;
+        }
+        case 'writeString': {
+          const data = op.writeString!.data;
+          if (data.byteLength > this.maxStringBytes)
+            return refuse(grpc.status.RESOURCE_EXHAUSTED, `string write of ${data.byteLength} bytes exceeds the limit of ${this.maxStringBytes}`);
+          if (data.byteLength % size !== 0) return refuse(grpc.status.INVALID_ARGUMENT, `string write of ${data.byteLength} bytes is not a multiple of size ${size}`);
+          if (m.ioWriteString) m.ioWriteString(op.port, size, data, now);
+          else writeStringBySingles(m, op.port, size, data, now);
+          break;
+        }
+        case 'memRead':
+          send({ readReply: { seq, value: m.memRead ? m.memRead(op.memRead!.addr, size, now) >>> 0 : allOnes(size) } });
+          break;
+        case 'memWrite':
+          m.memWrite?.(op.memWrite!.addr, size, op.memWrite!.value, now);
+          break;
+      }
+    } catch (e) {
+      // A model must not throw; if one does, the guest sees a refused access, the service lives on.
+      this.log.error({ vmId: s.vmId, port: op.port, err: (e as Error).message }, 'device model threw');
+      refuse(grpc.status.INTERNAL, `device model failed: ${(e as Error).message}`);
+    }
+  }
+}
+
+/**
+ * Runs a device service as a process: listens on `address`, logs in JSON, and shuts down
+ * cleanly on SIGTERM/SIGINT.
+ */
+export async function serveDevice(factory: DeviceFactory, name: string, address: string, options: DeviceServiceOptions = {}): Promise<DeviceService> {
+  const service = new DeviceService(factory, name, options);
+  await service.listen(address);
+  const stop = (signal: string) => {
+    service.log.info({ signal, sessions: service.sessions.size }, 'shutting down');
+    void service.shutdown().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  return service;
+}

@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import type { DeviceDescription, DeviceFactory, DeviceHost, DeviceModel, GuestTimeNs } from './model.js';
+import type { IoEvent__Input } from '@quasivm/proto';
+
+/** Where a session sends device -> vCPU messages; the open Io stream, if any. */
+export type EventSink = (event: IoEvent__Input) => void;
+
+/**
+ * One VM's instance of a device inside a device service: the model, its description
+ * (for port checks) and the DeviceHost that turns the model's requests into stream events.
+ * Events raised while no stream is open are queued and delivered when one opens.
+ */
+export class DeviceSession {
+  readonly id = randomUUID();
+  readonly model: DeviceModel;
+  readonly description: DeviceDescription;
+  private sink: EventSink | null = null;
+  private queued: IoEvent__Input[] = [];
+  private nextMemoryRequest = 1;
+  private pendingMemory = new Map<number, { resolve: (d: Uint8Array) => void; reject: (e: Error) => void }>();
+  /** Guest time of the latest request: stamps device-initiated events. */
+  lastTime: GuestTimeNs = 0;
+
+  constructor(readonly vmId: string, factory: DeviceFactory, readonly config: Record<string, string>) {
+    this.description = factory.describe(config);
+    this.model = factory.create(this.host(), config);
+  }
+
+  /** True when [port, port+size) lies inside one of the claimed port ranges. */
+  claimsPort(port: number, size: number): boolean {
+    return this.description.ports.some((r) => port >= r.base && port + size <= r.base + r.length);
+  }
+
+  claimsMemory(addr: number, size: number): boolean {
+    return this.description.memoryWindows.some((w) => addr >= w.base && addr + size <= w.base + w.length);
+  }
+
+  attachStream(sink: EventSink): void {
+    this.sink = sink;
+    const queued = this.queued;
+    this.queued = [];
+    for (const e of queued) sink(e);
+  }
+
+  detachStream(sink: EventSink): void {
+    if (this.sink !== sink) return;
+    this.sink = null;
+    for (const p of this.pendingMemory.values()) p.reject(new Error('I/O stream closed'));
+    this.pendingMemory.clear();
+  }
+
+  hasStream(): boolean {
+    return this.sink !== null;
+  }
+
+  memoryReply(requestId: number, data: Uint8Array, error: string): void {
+    const p = this.pendingMemory.get(requestId);
+    if (!p) return;
+    this.pendingMemory.delete(requestId);
+    if (error) p.reject(new Error(error));
+    else p.resolve(data);
+  }
+
+  private send(event: IoEvent__Input): void {
+    if (this.sink) this.sink(event);
+    else this.queued.push(event);
+  }
+
+  private requestMemory(addr: number, length: number, writeData?: Uint8Array): Promise<Uint8Array> {
+    if (!this.sink) return Promise.reject(new Error('no I/O stream open: guest memory unreachable'));
+    const requestId = this.nextMemoryRequest++;
+    return new Promise((resolve, reject) => {
+      this.pendingMemory.set(requestId, { resolve, reject });
+      this.send({
+        memoryRequest: {
+          requestId,
+          addr,
+          length,
+          isWrite: writeData !== undefined,
+          writeData: writeData ? Buffer.from(writeData.buffer, writeData.byteOffset, writeData.byteLength) : undefined,
+        },
+      });
+    });
+  }
+
+  private host(): DeviceHost {
+    return {
+      setIrq: (line, level) => this.send({ irq: { line, level, timeNs: this.lastTime } }),
+      setIrqDeadline: (line, at, periodNs) =>
+        this.send({ deadline: at === null ? { line, cancel: true } : { line, atNs: Math.round(at), periodNs: Math.round(periodNs ?? 0) } }),
+      readMemory: (addr, length) => this.requestMemory(addr, length),
+      writeMemory: async (addr, data) => {
+        await this.requestMemory(addr, data.byteLength, data);
+      },
+      emitEvent: (kind, detail) => this.send({ event: { kind, detailJson: JSON.stringify(detail) } }),
+    };
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Loads the .proto files of proto/ at run time with @grpc/proto-loader and re-exports the
+ * TypeScript types generated from the same files (`npm run generate`, part of the build).
+ */
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import type { ProtoGrpcType as DeviceProto } from './generated/device.js';
+import type { ProtoGrpcType as VmProto } from './generated/vm.js';
+
+/** Directory holding the .proto sources (the repository's proto/). */
+export const PROTO_DIR = process.env.QUASIVM_PROTO_DIR ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../proto');
+
+/** The options the generated types were made with; keep the two in step. */
+export const LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: false,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  includeDirs: [PROTO_DIR],
+};
+
+let deviceProto: DeviceProto | undefined;
+let vmProto: VmProto | undefined;
+
+export function loadDeviceProto(): DeviceProto {
+  deviceProto ??= grpc.loadPackageDefinition(
+    protoLoader.loadSync('quasivm/device/v1/device.proto', LOADER_OPTIONS),
+  ) as unknown as DeviceProto;
+  return deviceProto;
+}
+
+export function loadVmProto(): VmProto {
+  vmProto ??= grpc.loadPackageDefinition(
+    protoLoader.loadSync('quasivm/vm/v1/vm.proto', LOADER_OPTIONS),
+  ) as unknown as VmProto;
+  return vmProto;
+}
+
+export type { DeviceHandlers } from './generated/quasivm/device/v1/Device.js';
+export type { DeviceClient } from './generated/quasivm/device/v1/Device.js';
+export type { IoRequest, IoRequest__Input } from './generated/quasivm/device/v1/IoRequest.js';
+export type { IoEvent, IoEvent__Input } from './generated/quasivm/device/v1/IoEvent.js';
+export type { IoOp, IoOp__Input } from './generated/quasivm/device/v1/IoOp.js';
+export type { DeviceDescription as DeviceDescriptionMsg, DeviceDescription__Input as DeviceDescriptionMsg__Input } from './generated/quasivm/device/v1/DeviceDescription.js';
+export type { DeviceStateBlob, DeviceStateBlob__Input } from './generated/quasivm/device/v1/DeviceStateBlob.js';
+export type { VmControlHandlers, VmControlClient } from './generated/quasivm/vm/v1/VmControl.js';
+export type { Vm, Vm__Input } from './generated/quasivm/vm/v1/Vm.js';
+export type { CreateVmRequest } from './generated/quasivm/vm/v1/CreateVmRequest.js';
