@@ -1,0 +1,3 @@
+export * from './ports.js';
+export * from './state-reader.js';
+export * from './uart16550.js';
