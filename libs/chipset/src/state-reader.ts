@@ -63,10 +63,10 @@ export class StateReader {
   }
 
   /** Binary data saved as base64 (model.ts: Uint8Array -> base64 string). */
-  bytes(name: string, exactLength?: number, maxLength = 1 << 26): Uint8Array {
+  bytes(name: string, exactLength?: number, maxLength = 1 << 26): Uint8Array<ArrayBuffer> {
     const v = this.s[name];
     if (typeof v !== 'string' || v.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) this.fail(name, 'must be a base64 string');
-    const out = new Uint8Array(Buffer.from(v, 'base64'));
+    const out = Uint8Array.from(Buffer.from(v, "base64"));
     if (exactLength !== undefined && out.length !== exactLength) this.fail(name, `must decode to ${exactLength} bytes, got ${out.length}`);
     if (out.length > maxLength) this.fail(name, `must decode to at most ${maxLength} bytes`);
     return out;
