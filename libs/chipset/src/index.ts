@@ -3,3 +3,7 @@ export * from './state-reader.js';
 export * from './uart16550.js';
 export * from './ram-layout.js';
 export * from './cmos-rtc.js';
+export * from './post-code-port.js';
+export * from './debug-console.js';
+export * from './system-control-port-a.js';
+export * from './reset-control.js';
