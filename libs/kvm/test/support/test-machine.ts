@@ -71,9 +71,9 @@ export class TestMachine {
     this.vcpu.setRegs({ ...this.vcpu.getRegs(), rip: GUEST_ENTRY_IP, rflags: 0x2 });
   }
 
-  /** Serial output split into lines (CR LF stripped, trailing partial line kept). */
+  /** Complete serial lines (each ended by CR LF or LF, terminator stripped). */
   get lines(): string[] {
-    return this.serial.split(/\r?\n/).filter((l, i, all) => l !== '' || i < all.length - 1);
+    return this.serial.split(/\r?\n/).slice(0, -1);
   }
 
   /**
