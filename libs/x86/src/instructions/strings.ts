@@ -1,0 +1,96 @@
+import { REP_NONE, REPNE, type Cpu } from '../cpu.js';
+import type { CpuQuirks } from '../cpu-model.js';
+import { DF, ZF } from '../flag-bits.js';
+import { aluOperation, CMP } from '../ops/alu.js';
+import { DS, EAX, ECX, EDI, EDX, ES, ESI, type OperandSize } from '../registers.js';
+import { setRange, type OpcodeTable } from './opcode-table.js';
+
+/*
+ * String instructions. Each performs one element; with a REP prefix the
+ * whole loop runs here, to completion, as a single instruction.
+ */
+
+const enum StringKind {
+  Movs,
+  Cmps,
+  Stos,
+  Lods,
+  Scas,
+  Ins,
+  Outs,
+}
+
+function kindOf(opcode: number): StringKind {
+  switch (opcode & 0xfe) {
+    case 0xa4: return StringKind.Movs;
+    case 0xa6: return StringKind.Cmps;
+    case 0xaa: return StringKind.Stos;
+    case 0xac: return StringKind.Lods;
+    case 0xae: return StringKind.Scas;
+    case 0x6c: return StringKind.Ins;
+    default: return StringKind.Outs;
+  }
+}
+
+function stringInstruction(cpu: Cpu, opcode: number): void {
+  const kind = kindOf(opcode);
+  const size: OperandSize = (opcode & 1) !== 0 ? cpu.opSize : 1;
+  const addrSize = cpu.addrSize;
+  const addrMask = addrSize === 2 ? 0xffff : 0xffffffff;
+  const step = cpu.flags.get(DF) !== 0 ? -size : size;
+  const srcSeg = cpu.dataSegment(DS);
+  const compares = kind === StringKind.Cmps || kind === StringKind.Scas;
+
+  if (cpu.repPrefix === REP_NONE) {
+    stringElement(cpu, kind, size, srcSeg, step, addrMask);
+    return;
+  }
+  const stopWhenZero = cpu.repPrefix === REPNE;
+  while (cpu.getReg(addrSize, ECX) !== 0) {
+    stringElement(cpu, kind, size, srcSeg, step, addrMask);
+    cpu.setReg(addrSize, ECX, cpu.getReg(addrSize, ECX) - 1);
+    if (compares && (cpu.flags.get(ZF) !== 0) === stopWhenZero) break;
+  }
+}
+
+function stringElement(cpu: Cpu, kind: StringKind, size: OperandSize, srcSeg: number, step: number, addrMask: number): void {
+  const addrSize = cpu.addrSize;
+  const si = cpu.getReg(addrSize, ESI);
+  const di = cpu.getReg(addrSize, EDI);
+  const port = cpu.reg16[EDX << 1];
+  switch (kind) {
+    case StringKind.Movs:
+      cpu.writeMemory(ES, di, size, cpu.readMemory(srcSeg, si, size));
+      break;
+    case StringKind.Cmps:
+      aluOperation(cpu.flags, CMP, cpu.readMemory(srcSeg, si, size), cpu.readMemory(ES, di, size), size);
+      break;
+    case StringKind.Stos:
+      cpu.writeMemory(ES, di, size, cpu.getReg(size, EAX));
+      break;
+    case StringKind.Lods:
+      cpu.setReg(size, EAX, cpu.readMemory(srcSeg, si, size));
+      break;
+    case StringKind.Scas:
+      aluOperation(cpu.flags, CMP, cpu.getReg(size, EAX), cpu.readMemory(ES, di, size), size);
+      break;
+    case StringKind.Ins:
+      cpu.writeMemory(ES, di, size, cpu.bus.ioRead(port, size));
+      break;
+    default:
+      cpu.bus.ioWrite(port, size, cpu.readMemory(srcSeg, si, size));
+      break;
+  }
+  if (kind !== StringKind.Stos && kind !== StringKind.Scas && kind !== StringKind.Ins) {
+    cpu.setReg(addrSize, ESI, ((si + step) & addrMask) >>> 0);
+  }
+  if (kind !== StringKind.Lods && kind !== StringKind.Outs) {
+    cpu.setReg(addrSize, EDI, ((di + step) & addrMask) >>> 0);
+  }
+}
+
+export function installStrings(table: OpcodeTable, quirks: CpuQuirks): void {
+  setRange(table, 0xa4, 0xa7, stringInstruction);
+  setRange(table, 0xaa, 0xaf, stringInstruction);
+  if (!quirks.opcodeAliases8086) setRange(table, 0x6c, 0x6f, stringInstruction);
+}

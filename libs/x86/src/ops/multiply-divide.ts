@@ -1,0 +1,115 @@
+import { REP_NONE, type Cpu } from '../cpu.js';
+import { CpuFault, Vector } from '../cpu-fault.js';
+import { CF, OF } from '../flag-bits.js';
+import { EAX, EDX, type OperandSize } from '../registers.js';
+import { signExtend } from '../decode/operands.js';
+import { setLogicFlags } from './alu.js';
+
+/**
+ * MUL/IMUL with one operand: AL/AX/EAX times src into AX, DX:AX or EDX:EAX.
+ * CF and OF say whether the upper half carries significant bits; the other
+ * status flags are undefined and here follow the low half.
+ */
+export function multiplyAccumulator(cpu: Cpu, src: number, size: OperandSize, signed: boolean): void {
+  const a = cpu.getReg(size, EAX);
+  let low: number;
+  let high: number;
+  if (size === 4) {
+    [low, high] = signed ? multiply32Signed(a | 0, src | 0) : multiply32Unsigned(a, src);
+  } else {
+    const product = signed ? signExtend(a, size) * signExtend(src, size) : a * src;
+    const bits = size * 8;
+    low = product & ((1 << bits) - 1);
+    high = (product >> bits) & ((1 << bits) - 1);
+  }
+  if (size === 1) {
+    cpu.reg16[EAX << 1] = low | (high << 8);
+  } else {
+    cpu.setReg(size, EAX, low);
+    cpu.setReg(size, EDX, high);
+  }
+  const highMask = size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
+  const upperSignificant = signed ? high !== (signExtend(low, size) < 0 ? highMask : 0) : high !== 0;
+  setLogicFlags(cpu.flags, low, size);
+  cpu.flags.assign(CF | OF, upperSignificant ? CF | OF : 0);
+}
+
+/** Two- and three-operand IMUL: returns the truncated product and sets CF/OF on overflow. */
+export function multiplySigned(cpu: Cpu, a: number, b: number, size: OperandSize): number {
+  let low: number;
+  let overflow: boolean;
+  if (size === 4) {
+    const [lo, hi] = multiply32Signed(a | 0, b | 0);
+    low = lo;
+    overflow = hi !== ((lo | 0) < 0 ? 0xffffffff : 0);
+  } else {
+    const product = signExtend(a, size) * signExtend(b, size);
+    low = product & 0xffff;
+    overflow = product !== signExtend(low, 2);
+  }
+  setLogicFlags(cpu.flags, low, size);
+  cpu.flags.assign(CF | OF, overflow ? CF | OF : 0);
+  return low >>> 0;
+}
+
+/**
+ * DIV/IDIV: AX, DX:AX or EDX:EAX divided by src. Raises #DE for a zero
+ * divisor or a quotient that does not fit.
+ */
+export function divideAccumulator(cpu: Cpu, src: number, size: OperandSize, signed: boolean): void {
+  if (src === 0) throw new CpuFault(Vector.DivideError);
+  if (size === 4) {
+    divide64(cpu, src, signed);
+    return;
+  }
+  const bits = size * 8;
+  const dividend = size === 1 ? cpu.reg16[EAX << 1] : cpu.reg16[EAX << 1] | (cpu.reg16[EDX << 1] << 16);
+  let quotient: number;
+  let remainder: number;
+  if (signed) {
+    const n = size === 1 ? signExtend(dividend, 2) : dividend | 0;
+    const d = signExtend(src, size);
+    quotient = Math.trunc(n / d);
+    remainder = n % d;
+    const limit = 1 << (bits - 1);
+    const lowest = cpu.quirks.idivRejectsMostNegative ? -limit + 1 : -limit;
+    if (quotient >= limit || quotient < lowest) throw new CpuFault(Vector.DivideError);
+    if (cpu.quirks.repNegatesQuotient && cpu.repPrefix !== REP_NONE) quotient = -quotient;
+  } else {
+    const n = dividend >>> 0;
+    quotient = Math.floor(n / src);
+    remainder = n % src;
+    if (quotient >= 1 << bits) throw new CpuFault(Vector.DivideError);
+  }
+  const mask = (1 << bits) - 1;
+  if (size === 1) {
+    cpu.reg16[EAX << 1] = (quotient & mask) | ((remainder & mask) << 8);
+  } else {
+    cpu.reg16[EAX << 1] = quotient;
+    cpu.reg16[EDX << 1] = remainder;
+  }
+}
+
+function divide64(cpu: Cpu, src: number, signed: boolean): void {
+  const raw = (BigInt(cpu.reg32[EDX]) << 32n) | BigInt(cpu.reg32[EAX]);
+  const n = signed ? BigInt.asIntN(64, raw) : raw;
+  const d = signed ? BigInt(src | 0) : BigInt(src >>> 0);
+  const quotient = n / d;
+  const remainder = n % d;
+  const fits = signed
+    ? quotient <= 0x7fffffffn && quotient >= (cpu.quirks.idivRejectsMostNegative ? -0x7fffffffn : -0x80000000n)
+    : quotient <= 0xffffffffn;
+  if (!fits) throw new CpuFault(Vector.DivideError);
+  cpu.reg32[EAX] = Number(BigInt.asUintN(32, quotient));
+  cpu.reg32[EDX] = Number(BigInt.asUintN(32, remainder));
+}
+
+function multiply32Unsigned(a: number, b: number): [number, number] {
+  const product = BigInt(a >>> 0) * BigInt(b >>> 0);
+  return [Number(product & 0xffffffffn), Number(product >> 32n)];
+}
+
+function multiply32Signed(a: number, b: number): [number, number] {
+  const product = BigInt.asUintN(64, BigInt(a) * BigInt(b));
+  return [Number(product & 0xffffffffn), Number(product >> 32n)];
+}
