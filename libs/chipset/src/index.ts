@@ -7,3 +7,7 @@ export * from './post-code-port.js';
 export * from './debug-console.js';
 export * from './system-control-port-a.js';
 export * from './reset-control.js';
+export * from './pci-function.js';
+export * from './i440fx-pmc.js';
+export * from './piix3-isa-bridge.js';
+export * from './pci-host-bridge.js';

@@ -39,12 +39,13 @@ export const SYSTEM_CONTROL_PORT_A_PORTS: PortRange = { base: 0x92, length: 1 };
 export const RESET_CONTROL_PORTS: PortRange = { base: 0xcf9, length: 1 };
 
 /**
- * PCI configuration mechanism #1: CONFIG_ADDRESS 0xCF8-0xCFB, CONFIG_DATA 0xCFC-0xCFF.
- * 0xCF9 is claimed by ResetControl for byte accesses; the wiring should give the
- * PciHostBridge 0xCF8 (length 4, dword accesses) and 0xCFC (length 4), and ResetControl
- * 0xCF9 (length 1) — PciHostBridge also forwards a byte access at 0xCF9 to a ResetControl
- * it is given, for buses that cannot split the range.
+ * PCI configuration mechanism #1: CONFIG_ADDRESS 0xCF8 (dword), CONFIG_DATA 0xCFC-0xCFF.
+ * The PIIX3 reset control register sits at 0xCF9 and answers byte accesses there. A bus
+ * that can route by access width can give ResetControl 0xCF9/length 1 for bytes; otherwise
+ * insert PciHostBridge over the whole PCI_HOST_BRIDGE_PORTS range and give it the
+ * ResetControl as its `legacy` model, which receives byte/word accesses to 0xCF8-0xCFB.
  */
+export const PCI_HOST_BRIDGE_PORTS: PortRange = { base: 0xcf8, length: 8 };
 export const PCI_CONFIG_ADDRESS_PORTS: PortRange = { base: 0xcf8, length: 4 };
 export const PCI_CONFIG_DATA_PORTS: PortRange = { base: 0xcfc, length: 4 };
 
