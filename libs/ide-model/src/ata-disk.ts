@@ -1,0 +1,508 @@
+import {
+  AtaCmd, ErrorBit, LBA28_MAX_SECTORS, MAX_MULTIPLE_SECTORS, PowerMode, SECTOR_SIZE, SetFeature, SIGNATURE_ATA, Status,
+} from './ata-registers.js';
+import type { IdeCounters } from './counters.js';
+import { IdeDevice, type IdeDeviceCommonState } from './ide-device.js';
+import { IdentifyData } from './identify.js';
+import { bool, num, obj, str, type Json } from './state-check.js';
+import type { BlockDevice } from './storage/block-device.js';
+
+export interface AtaDiskOptions {
+  /** 20-character serial number (IDENTIFY words 10-19). */
+  serial?: string;
+  /** 40-character model number (IDENTIFY words 27-46). */
+  model?: string;
+  /** Advertise and accept the 48-bit Address feature set (default true). */
+  lba48?: boolean;
+}
+
+type AddrMode = 'chs' | 'lba28' | 'lba48';
+const ADDR_MODES: readonly AddrMode[] = ['chs', 'lba28', 'lba48'];
+type Power = 'active' | 'idle' | 'standby';
+const POWER_MODES: readonly Power[] = ['active', 'idle', 'standby'];
+
+/** A PIO or DMA sector transfer in progress. */
+interface SectorTransfer {
+  write: boolean;
+  /** Next sector to move. */
+  lba: number;
+  /** Sectors still to move, including the current DRQ block. */
+  remaining: number;
+  /** Sectors per DRQ block (1, or the multiple count). */
+  block: number;
+  addr: AddrMode;
+}
+
+const MAX_CHS_SECTORS = 16383 * 16 * 63;
+export const FIRMWARE_REVISION = 'QVM 0.1';
+
+/**
+ * An ATA hard disk (ATA-6 General and 48-bit Address feature sets), over an injected
+ * BlockDevice. Commands complete within the port access that issues them, except DMA,
+ * which the channel's bus master finishes later.
+ */
+export class AtaDisk extends IdeDevice {
+  readonly kind = 'ata' as const;
+  readonly serial: string;
+  readonly model: string;
+  readonly lba48: boolean;
+  /** Default translation (IDENTIFY words 1, 3, 6). */
+  readonly defaultHeads: number;
+  readonly defaultSectors: number;
+  readonly defaultCylinders: number;
+  /** Current translation, changed by INITIALIZE DEVICE PARAMETERS (words 54-56). */
+  heads: number;
+  sectorsPerTrack: number;
+  /** Sectors per READ/WRITE MULTIPLE block; 0 = multiple mode off. */
+  multiple = 0;
+  writeCache = true;
+  lookAhead = true;
+  power: Power = 'active';
+  /** Transfer mode last set by SET FEATURES 03h (the Sector Count value), 0 = PIO default. */
+  transferMode = 0;
+  private xfer: SectorTransfer | null = null;
+
+  constructor(readonly disk: BlockDevice, counters: IdeCounters, options: AtaDiskOptions = {}) {
+    super(counters);
+    this.serial = options.serial ?? 'QVM00000000000000001';
+    this.model = options.model ?? 'QUASIVM HARDDISK';
+    this.lba48 = options.lba48 ?? true;
+    const g = defaultGeometry(disk.sectorCount);
+    this.defaultCylinders = g.cylinders;
+    this.defaultHeads = g.heads;
+    this.defaultSectors = g.sectors;
+    this.heads = g.heads;
+    this.sectorsPerTrack = g.sectors;
+    this.reset();
+  }
+
+  get capacity(): number {
+    return this.disk.sectorCount;
+  }
+
+  /** Cylinders of the current translation (IDENTIFY word 54). */
+  get currentCylinders(): number {
+    return Math.min(65535, Math.floor(Math.min(this.capacity, MAX_CHS_SECTORS) / (this.heads * this.sectorsPerTrack)));
+  }
+
+  reset(): void {
+    this.tf.count = SIGNATURE_ATA.count;
+    this.tf.lbaLow = SIGNATURE_ATA.lbaLow;
+    this.tf.lbaMid = SIGNATURE_ATA.lbaMid;
+    this.tf.lbaHigh = SIGNATURE_ATA.lbaHigh;
+    this.tf.device = 0;
+    this.error = 0x01;
+    this.status = Status.DRDY | Status.DSC;
+    this.buffer = new Uint8Array(0);
+    this.bufPos = 0;
+    this.xfer = null;
+    this.dmaRequest = null;
+  }
+
+  command(cmd: number): void {
+    this.intPending = false;
+    this.xfer = null;
+    this.dmaRequest = null;
+    this.error = 0;
+    if (cmd >= 0x10 && cmd <= 0x1f) return this.recalibrate();
+    if (cmd >= 0x70 && cmd <= 0x7f) return this.seek();
+    switch (cmd) {
+      case AtaCmd.READ_SECTORS:
+      case AtaCmd.READ_SECTORS_NORETRY:
+        return this.startSectors(false, false, 1, false);
+      case AtaCmd.READ_SECTORS_EXT:
+        return this.startSectors(true, false, 1, false);
+      case AtaCmd.READ_MULTIPLE:
+        return this.startSectors(false, false, this.multiple, false);
+      case AtaCmd.READ_MULTIPLE_EXT:
+        return this.startSectors(true, false, this.multiple, false);
+      case AtaCmd.WRITE_SECTORS:
+      case AtaCmd.WRITE_SECTORS_NORETRY:
+        return this.startSectors(false, true, 1, false);
+      case AtaCmd.WRITE_SECTORS_EXT:
+        return this.startSectors(true, true, 1, false);
+      case AtaCmd.WRITE_MULTIPLE:
+        return this.startSectors(false, true, this.multiple, false);
+      case AtaCmd.WRITE_MULTIPLE_EXT:
+        return this.startSectors(true, true, this.multiple, false);
+      case AtaCmd.READ_DMA:
+      case AtaCmd.READ_DMA_NORETRY:
+        return this.startSectors(false, false, 1, true);
+      case AtaCmd.READ_DMA_EXT:
+        return this.startSectors(true, false, 1, true);
+      case AtaCmd.WRITE_DMA:
+      case AtaCmd.WRITE_DMA_NORETRY:
+        return this.startSectors(false, true, 1, true);
+      case AtaCmd.WRITE_DMA_EXT:
+        return this.startSectors(true, true, 1, true);
+      case AtaCmd.READ_VERIFY_SECTORS:
+      case AtaCmd.READ_VERIFY_SECTORS_NORETRY:
+        return this.verify(false);
+      case AtaCmd.READ_VERIFY_SECTORS_EXT:
+        return this.verify(true);
+      case AtaCmd.IDENTIFY_DEVICE:
+        this.power = 'active';
+        return this.startBlock(this.identify(), true, true);
+      case AtaCmd.SET_MULTIPLE_MODE:
+        return this.setMultipleMode();
+      case AtaCmd.SET_FEATURES:
+        return this.setFeatures();
+      case AtaCmd.INITIALIZE_DEVICE_PARAMETERS:
+        return this.initializeDeviceParameters();
+      case AtaCmd.FLUSH_CACHE:
+      case AtaCmd.FLUSH_CACHE_EXT:
+        if (cmd === AtaCmd.FLUSH_CACHE_EXT && !this.lba48) return this.fail();
+        return this.flushCache();
+      case AtaCmd.IDLE:
+      case AtaCmd.IDLE_IMMEDIATE:
+        this.power = 'idle';
+        return this.finish();
+      case AtaCmd.STANDBY:
+      case AtaCmd.STANDBY_IMMEDIATE:
+      case AtaCmd.SLEEP: // modelled as STANDBY: the next command wakes the drive
+        this.power = 'standby';
+        return this.finish();
+      case AtaCmd.CHECK_POWER_MODE:
+        this.tf.count = this.power === 'standby' ? PowerMode.STANDBY : PowerMode.ACTIVE_OR_IDLE;
+        return this.finish();
+      default:
+        // NOP, DEVICE RESET, PACKET, IDENTIFY PACKET DEVICE and anything unknown (ATA-6 8.x: ABRT).
+        return this.fail(ErrorBit.ABRT);
+    }
+  }
+
+  /** Decode the address of the current command; null when CHS fields are out of range. */
+  private target(ext: boolean): { lba: number; count: number; addr: AddrMode } | null {
+    if (ext) return { lba: this.tf.lba48(), count: this.tf.count48(), addr: 'lba48' };
+    const count = this.tf.count28();
+    if (this.tf.isLba) return { lba: this.tf.lba28(), count, addr: 'lba28' };
+    const { cylinder, head, sector } = this.tf;
+    if (sector === 0 || sector > this.sectorsPerTrack || head >= this.heads) return null;
+    return { lba: (cylinder * this.heads + head) * this.sectorsPerTrack + sector - 1, count, addr: 'chs' };
+  }
+
+  /** Write the address of `lba` back into the registers in the command's addressing mode. */
+  private setAddress(lba: number, addr: AddrMode): void {
+    if (addr === 'lba48') this.tf.setLba48(lba);
+    else if (addr === 'lba28') this.tf.setLba28(lba);
+    else {
+      const track = Math.floor(lba / this.sectorsPerTrack);
+      this.tf.setChs(Math.floor(track / this.heads), track % this.heads, (lba % this.sectorsPerTrack) + 1);
+    }
+  }
+
+  /** IDNF with the first bad address in the registers (ATA-6 8.27 error outputs). */
+  private idnf(lba: number | null, addr: AddrMode): void {
+    if (lba !== null && addr !== 'chs') this.setAddress(Math.min(lba, addr === 'lba28' ? 0x0fffffff : lba), addr);
+    this.fail(ErrorBit.IDNF);
+  }
+
+  private startSectors(ext: boolean, write: boolean, block: number, dma: boolean): void {
+    if (ext && !this.lba48) return this.fail();
+    if (block === 0) return this.fail(); // READ/WRITE MULTIPLE before SET MULTIPLE MODE
+    const t = this.target(ext);
+    if (!t) return this.idnf(null, 'chs');
+    if (t.lba + t.count > this.capacity) return this.idnf(Math.max(t.lba, this.capacity), t.addr);
+    if (write && this.disk.readOnly) return this.fail(ErrorBit.ABRT);
+    this.power = 'active';
+    this.xfer = { write, lba: t.lba, remaining: t.count, block, addr: t.addr };
+    if (dma) {
+      this.dmaRequest = { toMemory: !write, byteLength: t.count * SECTOR_SIZE };
+      this.status = Status.DRDY | Status.DSC | Status.DRQ;
+      return;
+    }
+    this.nextBlock(!write);
+  }
+
+  /** Load the next DRQ block. Read blocks interrupt; the first write block does not. */
+  private nextBlock(interrupt: boolean): void {
+    const x = this.xfer!;
+    const n = Math.min(x.block, x.remaining);
+    if (x.write) return this.startBlock(new Uint8Array(n * SECTOR_SIZE), false, interrupt);
+    let data: Uint8Array;
+    try {
+      data = this.disk.read(x.lba, n);
+    } catch {
+      this.counters.mediaErrors++;
+      this.setAddress(x.lba, x.addr);
+      this.xfer = null;
+      return this.fail(ErrorBit.UNC);
+    }
+    this.startBlock(data, true, interrupt);
+  }
+
+  protected blockDone(): void {
+    const x = this.xfer;
+    if (!x) return this.finish(false); // IDENTIFY data read out: no further interrupt
+    const n = Math.min(x.block, x.remaining);
+    if (x.write) {
+      try {
+        this.disk.write(x.lba, this.buffer.subarray(0, n * SECTOR_SIZE));
+      } catch {
+        this.counters.mediaErrors++;
+        this.setAddress(x.lba, x.addr);
+        this.xfer = null;
+        return this.fail(ErrorBit.ABRT);
+      }
+    }
+    this.setAddress(x.lba + n - 1, x.addr);
+    x.lba += n;
+    x.remaining -= n;
+    if (x.remaining > 0) return this.nextBlock(true);
+    this.xfer = null;
+    // Read: the last block's interrupt has already been given. Write: interrupt now.
+    this.finish(x.write);
+  }
+
+  dmaRead(): Uint8Array {
+    const x = this.xfer!;
+    return this.disk.read(x.lba, x.remaining);
+  }
+
+  dmaWrite(data: Uint8Array): void {
+    const x = this.xfer!;
+    this.disk.write(x.lba, data.subarray(0, x.remaining * SECTOR_SIZE));
+  }
+
+  dmaDone(ok: boolean): void {
+    const x = this.xfer;
+    this.xfer = null;
+    if (!x) return this.fail();
+    if (!ok) {
+      this.counters.dmaErrors++;
+      this.setAddress(x.lba, x.addr);
+      return this.fail(ErrorBit.ABRT);
+    }
+    this.setAddress(x.lba + x.remaining - 1, x.addr);
+    this.finish();
+  }
+
+  flushMedia(): void {
+    if (!this.disk.readOnly) this.disk.flush();
+  }
+
+  closeMedia(): void {
+    this.disk.close();
+  }
+
+  private verify(ext: boolean): void {
+    if (ext && !this.lba48) return this.fail();
+    const t = this.target(ext);
+    if (!t) return this.idnf(null, 'chs');
+    if (t.lba + t.count > this.capacity) return this.idnf(Math.max(t.lba, this.capacity), t.addr);
+    this.power = 'active';
+    this.setAddress(t.lba + t.count - 1, t.addr);
+    this.finish();
+  }
+
+  private recalibrate(): void {
+    if (!this.tf.isLba) this.tf.setChs(0, this.tf.head, this.tf.sector);
+    this.finish();
+  }
+
+  private seek(): void {
+    const t = this.target(false);
+    if (!t || t.lba >= this.capacity) return this.idnf(t ? t.lba : null, t ? t.addr : 'chs');
+    this.finish();
+  }
+
+  private setMultipleMode(): void {
+    const n = this.tf.count;
+    // 0 disables multiple mode; otherwise a power of two up to word 47 (ATA-6 8.39).
+    if (n > MAX_MULTIPLE_SECTORS || (n & (n - 1)) !== 0) return this.fail();
+    this.multiple = n;
+    this.finish();
+  }
+
+  private setFeatures(): void {
+    switch (this.tf.features) {
+      case SetFeature.ENABLE_WRITE_CACHE:
+        this.writeCache = true;
+        break;
+      case SetFeature.DISABLE_WRITE_CACHE:
+        this.writeCache = false;
+        try {
+          this.disk.flush();
+        } catch {
+          this.counters.mediaErrors++;
+        }
+        break;
+      case SetFeature.ENABLE_READ_LOOKAHEAD:
+        this.lookAhead = true;
+        break;
+      case SetFeature.DISABLE_READ_LOOKAHEAD:
+        this.lookAhead = false;
+        break;
+      case SetFeature.ENABLE_REVERTING_TO_DEFAULTS:
+      case SetFeature.DISABLE_REVERTING_TO_DEFAULTS:
+        break;
+      case SetFeature.SET_TRANSFER_MODE: {
+        const mode = this.tf.count;
+        if (!isValidTransferMode(mode, 4, 2, 5)) return this.fail();
+        this.transferMode = mode;
+        break;
+      }
+      default:
+        return this.fail();
+    }
+    this.finish();
+  }
+
+  private initializeDeviceParameters(): void {
+    const sectors = this.tf.count;
+    const heads = this.tf.head + 1;
+    if (sectors === 0) return this.fail();
+    this.sectorsPerTrack = sectors;
+    this.heads = heads;
+    this.finish();
+  }
+
+  private flushCache(): void {
+    try {
+      this.disk.flush();
+    } catch {
+      this.counters.mediaErrors++;
+      return this.fail(ErrorBit.ABRT);
+    }
+    this.finish();
+  }
+
+  /** IDENTIFY DEVICE data (ATA-6 8.15, table 11). */
+  identify(): Uint8Array {
+    const cap = this.capacity;
+    const id = new IdentifyData();
+    const chsCap = this.currentCylinders * this.heads * this.sectorsPerTrack;
+    id.set(0, 0x0040) // fixed device, ATA
+      .set(1, this.defaultCylinders)
+      .set(3, this.defaultHeads)
+      .set(6, this.defaultSectors)
+      .setString(10, 10, this.serial)
+      .setString(23, 4, FIRMWARE_REVISION)
+      .setString(27, 20, this.model)
+      .set(47, 0x8000 | MAX_MULTIPLE_SECTORS)
+      .set(49, 0x0f00) // IORDY supported + may be disabled, LBA, DMA
+      .set(50, 0x4000)
+      .set(51, 0x0200) // obsolete PIO timing mode 2
+      .set(53, 0x0007) // words 54-58, 64-70 and 88 valid
+      .set(54, this.currentCylinders)
+      .set(55, this.heads)
+      .set(56, this.sectorsPerTrack)
+      .set32(57, chsCap)
+      .set(59, this.multiple ? 0x0100 | this.multiple : 0)
+      .set32(60, Math.min(cap, LBA28_MAX_SECTORS))
+      .set(63, 0x0007 | ((this.transferMode & 0xf8) === 0x20 ? 0x100 << (this.transferMode & 7) : 0))
+      .set(64, 0x0003) // PIO modes 3 and 4
+      .set(65, 120)
+      .set(66, 120)
+      .set(67, 120)
+      .set(68, 120)
+      .set(80, 0x007e) // ATA-1 .. ATA-6
+      .set(82, 0x4000 | (1 << 6) | (1 << 5)) // NOP, look-ahead, write cache
+      .set(83, 0x4000 | (1 << 13) * +this.lba48 | (1 << 12) | (1 << 10) * +this.lba48)
+      .set(84, 0x4000)
+      .set(85, 0x4000 | (this.lookAhead ? 1 << 6 : 0) | (this.writeCache ? 1 << 5 : 0))
+      .set(86, (1 << 13) * +this.lba48 | (1 << 12) | (1 << 10) * +this.lba48)
+      .set(87, 0x4000)
+      .set(88, 0x003f | ((this.transferMode & 0xf8) === 0x40 ? 0x100 << (this.transferMode & 7) : 0))
+      .set(93, 0x4001);
+    if (this.lba48) id.set64(100, cap);
+    return id.toBytes(true);
+  }
+
+  saveState(): Record<string, unknown> {
+    return {
+      kind: this.kind,
+      ...this.saveCommon(),
+      transfer: this.xfer ? { ...this.xfer } : null,
+      heads: this.heads,
+      sectorsPerTrack: this.sectorsPerTrack,
+      multiple: this.multiple,
+      writeCache: this.writeCache,
+      lookAhead: this.lookAhead,
+      power: this.power,
+      transferMode: this.transferMode,
+    };
+  }
+
+  checkState(v: Json, where: string): AtaDiskChecked {
+    const o = obj(v, where);
+    str(o.kind, `${where}.kind`, ['ata']);
+    let transfer: SectorTransfer | null = null;
+    if (o.transfer !== null) {
+      const t = obj(o.transfer, `${where}.transfer`);
+      const lba = num(t.lba, `${where}.transfer.lba`, 0, this.capacity);
+      transfer = {
+        write: bool(t.write, `${where}.transfer.write`),
+        lba,
+        remaining: num(t.remaining, `${where}.transfer.remaining`, 1, this.capacity - lba),
+        block: num(t.block, `${where}.transfer.block`, 1, MAX_MULTIPLE_SECTORS),
+        addr: str(t.addr, `${where}.transfer.addr`, ADDR_MODES),
+      };
+    }
+    return {
+      common: IdeDevice.checkCommon(o, where),
+      transfer,
+      heads: num(o.heads, `${where}.heads`, 1, 16),
+      sectorsPerTrack: num(o.sectorsPerTrack, `${where}.sectorsPerTrack`, 1, 255),
+      multiple: num(o.multiple, `${where}.multiple`, 0, MAX_MULTIPLE_SECTORS),
+      writeCache: bool(o.writeCache, `${where}.writeCache`),
+      lookAhead: bool(o.lookAhead, `${where}.lookAhead`),
+      power: str(o.power, `${where}.power`, POWER_MODES),
+      transferMode: num(o.transferMode, `${where}.transferMode`, 0, 0xff),
+    };
+  }
+
+  restoreState(checked: unknown): void {
+    const c = checked as AtaDiskChecked;
+    this.restoreCommon(c.common);
+    this.xfer = c.transfer ? { ...c.transfer } : null;
+    this.heads = c.heads;
+    this.sectorsPerTrack = c.sectorsPerTrack;
+    this.multiple = c.multiple;
+    this.writeCache = c.writeCache;
+    this.lookAhead = c.lookAhead;
+    this.power = c.power;
+    this.transferMode = c.transferMode;
+  }
+}
+
+interface AtaDiskChecked {
+  common: IdeDeviceCommonState;
+  transfer: SectorTransfer | null;
+  heads: number;
+  sectorsPerTrack: number;
+  multiple: number;
+  writeCache: boolean;
+  lookAhead: boolean;
+  power: Power;
+  transferMode: number;
+}
+
+/** SET FEATURES 03h values (ATA-6 8.37.10 table 46): PIO default, PIO n, MWDMA n, UDMA n. */
+export function isValidTransferMode(mode: number, maxPio: number, maxMwdma: number, maxUdma: number): boolean {
+  const n = mode & 7;
+  switch (mode & 0xf8) {
+    case 0x00:
+      return mode <= 1;
+    case 0x08:
+      return n <= maxPio;
+    case 0x20:
+      return n <= maxMwdma;
+    case 0x40:
+      return n <= maxUdma;
+    default:
+      return false;
+  }
+}
+
+/** The usual default translation: 16 heads, 63 sectors per track, at most 16383 cylinders. */
+export function defaultGeometry(sectors: number): { cylinders: number; heads: number; sectors: number } {
+  let heads = 16;
+  let spt = 63;
+  if (sectors < heads * spt) {
+    heads = Math.max(1, Math.floor(sectors / spt));
+    if (sectors < spt) spt = Math.max(1, sectors);
+  }
+  const cylinders = Math.max(1, Math.min(16383, Math.floor(sectors / (heads * spt))));
+  return { cylinders, heads, sectors: spt };
+}

@@ -1,0 +1,354 @@
+import type { AccessSize, DeviceHost } from '@quasivm/device-sdk';
+import { allOnes, DeviceStateError } from '@quasivm/device-sdk';
+import {
+  AtaCmd, AtaReg, BmCommand, BmStatus, DeviceBit, DeviceControl, DIAG_PASSED, PRD_ENTRY_SIZE, PRD_EOT, PRD_MAX_BYTES, Status,
+} from './ata-registers.js';
+import { BusMasterChannel, type BusMasterState } from './bus-master.js';
+import type { IdeCounters } from './counters.js';
+import type { IdeDevice } from './ide-device.js';
+import { num, obj, type Json } from './state-check.js';
+
+/** Most PRD entries a table may hold: it must not cross a 64 KiB boundary (SFF-8038i 1.2). */
+const MAX_PRD_ENTRIES = 8192;
+
+/**
+ * One IDE channel (cable): the command block (offsets 0-7), the control block
+ * (Alternate Status / Device Control), device selection, INTRQ towards the PIC, soft
+ * reset, and the channel's bus-master DMA engine. Devices 0 and 1 may be absent.
+ * The channel sees register offsets only; the controller owns port numbers.
+ */
+export class IdeChannel {
+  deviceControl = 0;
+  readonly busMaster = new BusMasterChannel();
+  /** Current level of the INTRQ line as last told to the host. */
+  private irqLevel = false;
+  /** Bumped by anything that must abandon a DMA in flight (reset, new command, stop, restore). */
+  private generation = 0;
+  private inFlight: Promise<void> | null = null;
+
+  constructor(
+    private readonly host: DeviceHost,
+    readonly irqLine: number,
+    readonly devices: readonly [IdeDevice | null, IdeDevice | null],
+    private readonly counters: IdeCounters,
+    /** Whether the PCI function currently lets the bus master move data. */
+    private readonly busMasterEnabled: () => boolean,
+  ) {}
+
+  private get selectedIndex(): 0 | 1 {
+    // The DEV bit is written to both devices; use whichever copy exists.
+    const d = this.devices[0] ?? this.devices[1];
+    return d && d.tf.device & DeviceBit.DEV ? 1 : 0;
+  }
+
+  get selected(): IdeDevice | null {
+    return this.devices[this.selectedIndex];
+  }
+
+  private get anyDevice(): IdeDevice | null {
+    return this.devices[0] ?? this.devices[1];
+  }
+
+  readCommandBlock(offset: number, size: AccessSize): number {
+    const dev = this.selected;
+    if (offset === AtaReg.Data) {
+      if (size === 1) return this.badWidth(size);
+      if (!dev) return allOnes(size);
+      const v = dev.readData(size);
+      this.afterAccess();
+      return v;
+    }
+    if (size !== 1) return this.badWidth(size);
+    if (!dev) {
+      // No device answers: floating bus when the channel is empty; otherwise device 0
+      // answers for an absent device 1 with Status 00h (ATA-6 9.16.1) and shadow copies.
+      const other = this.anyDevice;
+      if (!other) return 0xff;
+      if (offset === AtaReg.StatusCommand || offset === AtaReg.ErrorFeatures) return 0;
+      return other.readRegister(offset as AtaReg, (this.deviceControl & DeviceControl.HOB) !== 0);
+    }
+    if (offset === AtaReg.StatusCommand) {
+      const s = dev.readStatus(true);
+      this.afterAccess();
+      return s;
+    }
+    return dev.readRegister(offset as AtaReg, (this.deviceControl & DeviceControl.HOB) !== 0);
+  }
+
+  writeCommandBlock(offset: number, size: AccessSize, value: number): void {
+    if (offset === AtaReg.Data) {
+      if (size === 1) return void this.badWidth(size);
+      this.selected?.writeData(size, value);
+      return this.afterAccess();
+    }
+    if (size !== 1) return void this.badWidth(size);
+    // A write to any command block register clears HOB (ATA-6 7.9.6).
+    this.deviceControl &= ~DeviceControl.HOB;
+    if (offset === AtaReg.StatusCommand) return this.command(value & 0xff);
+    for (const d of this.devices) {
+      if (d && !(d.status & Status.BSY)) d.tf.write(offset as AtaReg, value);
+    }
+    if (offset === AtaReg.Device) this.afterAccess();
+  }
+
+  readControlBlock(size: AccessSize): number {
+    if (size !== 1) return this.badWidth(size);
+    const dev = this.selected;
+    if (!dev) return this.anyDevice ? 0 : 0xff;
+    return dev.readStatus(false);
+  }
+
+  writeControlBlock(size: AccessSize, value: number): void {
+    if (size !== 1) return void this.badWidth(size);
+    const was = this.deviceControl;
+    this.deviceControl = value & (DeviceControl.HOB | DeviceControl.SRST | DeviceControl.nIEN);
+    const srstOn = (value & DeviceControl.SRST) !== 0;
+    const srstWas = (was & DeviceControl.SRST) !== 0;
+    if (srstOn && !srstWas) {
+      // Reset asserted: devices go busy until SRST is cleared (ATA-6 9.2).
+      this.abandonDma();
+      for (const d of this.devices) {
+        if (d) {
+          d.intPending = false;
+          d.status = Status.BSY;
+        }
+      }
+    } else if (!srstOn && srstWas) {
+      this.resetDevices(false);
+    }
+    this.afterAccess();
+  }
+
+  /** `rep insw/insd` on the data register. */
+  readDataString(length: number): Uint8Array {
+    const dev = this.selected;
+    const out = dev ? dev.readDataString(length) : new Uint8Array(length).fill(0xff);
+    this.afterAccess();
+    return out;
+  }
+
+  writeDataString(data: Uint8Array): void {
+    this.selected?.writeDataString(data);
+    this.afterAccess();
+  }
+
+  private command(cmd: number): void {
+    if (cmd === AtaCmd.EXECUTE_DEVICE_DIAGNOSTIC && this.anyDevice) {
+      // Both devices run the diagnostic regardless of DEV (ATA-6 8.11).
+      this.abandonDma();
+      this.resetDevices(true);
+      return this.afterAccess();
+    }
+    const dev = this.selected;
+    if (!dev || dev.status & Status.BSY) return; // absent device 1 / in reset: ignored
+    this.abandonDma();
+    dev.command(cmd);
+    this.afterAccess();
+  }
+
+  /** Signatures and diagnostic codes after SRST or EXECUTE DEVICE DIAGNOSTIC (ATA-6 9.12, 8.11). */
+  private resetDevices(interrupt: boolean): void {
+    const [d0, d1] = this.devices;
+    d0?.reset();
+    d1?.reset();
+    if (d0) d0.error = DIAG_PASSED; // device 1, when present, passed too
+    if (d1) d1.error = DIAG_PASSED;
+    if (interrupt) {
+      const first = d0 ?? d1;
+      if (first) first.intPending = true;
+    }
+  }
+
+  // ---- bus master ----
+
+  readBusMaster(offset: number): number {
+    return this.busMaster.readByte(offset);
+  }
+
+  writeBusMaster(offset: number, value: number): void {
+    const change = this.busMaster.writeByte(offset, value);
+    if (change === 'stop') this.abandonDma();
+    this.afterAccess();
+  }
+
+  /** Resolves when no DMA is in flight on this channel. */
+  async whenIdle(): Promise<void> {
+    while (this.inFlight) await this.inFlight;
+  }
+
+  private abandonDma(): void {
+    if (this.inFlight) this.generation++;
+    this.inFlight = null;
+  }
+
+  /** After every access: start DMA if both sides are ready, and drive INTRQ. */
+  private afterAccess(): void {
+    this.maybeStartDma();
+    this.updateIrq();
+  }
+
+  private maybeStartDma(): void {
+    const dev = this.selected;
+    if (this.inFlight || !dev?.dmaRequest || !this.busMaster.started || !this.busMasterEnabled()) return;
+    const gen = ++this.generation;
+    const p = this.runDma(dev, gen).finally(() => {
+      if (this.generation === gen) this.inFlight = null;
+    });
+    this.inFlight = p;
+  }
+
+  private async runDma(dev: IdeDevice, gen: number): Promise<void> {
+    const req = dev.dmaRequest!;
+    const bm = this.busMaster;
+    let ok = false;
+    let tableLonger = false;
+    try {
+      if (((bm.command & BmCommand.READ) !== 0) !== req.toMemory) throw new Error('bus-master direction does not match the command');
+      const prds = await this.readPrdTable(bm.prdAddress, req.byteLength);
+      if (gen !== this.generation) return;
+      const available = prds.reduce((n, p) => n + p.length, 0);
+      tableLonger = available > req.byteLength || !prds.eot;
+      if (available >= req.byteLength) {
+        if (req.toMemory) {
+          const data = dev.dmaRead();
+          let off = 0;
+          for (const p of prds) {
+            if (off >= req.byteLength) break;
+            const n = Math.min(p.length, req.byteLength - off);
+            await this.host.writeMemory(p.address, data.subarray(off, off + n));
+            if (gen !== this.generation) return;
+            off += n;
+          }
+        } else {
+          const data = new Uint8Array(req.byteLength);
+          let off = 0;
+          for (const p of prds) {
+            if (off >= req.byteLength) break;
+            const n = Math.min(p.length, req.byteLength - off);
+            const chunk = await this.host.readMemory(p.address, n);
+            if (gen !== this.generation) return;
+            data.set(chunk.subarray(0, n), off);
+            off += n;
+          }
+          dev.dmaWrite(data);
+        }
+        ok = true;
+      }
+    } catch {
+      ok = false;
+    }
+    if (gen !== this.generation) return;
+    // SFF-8038i 2.1.2: INTERRUPT set at the end; ACTIVE stays set only when the PRD
+    // table described more than the device transferred; ERROR on a failed transfer.
+    bm.status |= BmStatus.INTERRUPT;
+    if (!ok) bm.status |= BmStatus.ERROR;
+    if (!ok || !tableLonger) bm.status &= ~BmStatus.ACTIVE;
+    if (!ok) this.counters.dmaErrors++;
+    dev.dmaDone(ok);
+    this.updateIrq();
+  }
+
+  /** Walk the PRD table until end-of-table or until `needed` bytes are described. */
+  private async readPrdTable(address: number, needed: number): Promise<PrdList> {
+    const list: PrdList = Object.assign([], { eot: false });
+    let total = 0;
+    let addr = address;
+    while (list.length < MAX_PRD_ENTRIES) {
+      const raw = await this.host.readMemory(addr, PRD_ENTRY_SIZE * 16);
+      if (raw.length < PRD_ENTRY_SIZE) throw new Error('PRD table unreadable');
+      const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+      for (let i = 0; i + PRD_ENTRY_SIZE <= raw.length && list.length < MAX_PRD_ENTRIES; i += PRD_ENTRY_SIZE) {
+        const base = view.getUint32(i, true) & ~1;
+        const flags = view.getUint32(i + 4, true);
+        const count = flags & 0xfffe;
+        const length = count === 0 ? PRD_MAX_BYTES : count;
+        list.push({ address: base >>> 0, length });
+        total += length;
+        if (flags & PRD_EOT) {
+          list.eot = true;
+          return list;
+        }
+        if (total > needed) return list;
+      }
+      addr += raw.length - (raw.length % PRD_ENTRY_SIZE);
+    }
+    return list;
+  }
+
+  // ---- interrupt ----
+
+  private updateIrq(): void {
+    const dev = this.selected;
+    const level = !(this.deviceControl & DeviceControl.nIEN) && !!dev?.intPending;
+    if (level === this.irqLevel) return;
+    this.irqLevel = level;
+    if (level) this.busMaster.status |= BmStatus.INTERRUPT;
+    this.host.setIrq(this.irqLine, level);
+  }
+
+  private badWidth(size: AccessSize): number {
+    this.counters.badWidth++;
+    return allOnes(size);
+  }
+
+  // ---- state ----
+
+  save(): ChannelState {
+    return {
+      deviceControl: this.deviceControl,
+      busMaster: this.busMaster.save(),
+      devices: this.devices.map((d) => (d ? d.saveState() : null)),
+    };
+  }
+
+  check(v: Json, where: string): ChannelChecked {
+    const o = obj(v, where);
+    const devs = o.devices;
+    if (!Array.isArray(devs) || devs.length !== 2) throw new DeviceStateError(`${where}.devices: expected two entries`);
+    const devices = this.devices.map((d, i) => {
+      const w = `${where}.devices[${i}]`;
+      if (!d) {
+        if (devs[i] !== null) throw new DeviceStateError(`${w}: state for a device this channel does not have`);
+        return null;
+      }
+      return d.checkState(devs[i], w);
+    });
+    return {
+      deviceControl: num(o.deviceControl, `${where}.deviceControl`, 0, 0xff),
+      busMaster: BusMasterChannel.check(o.busMaster, `${where}.busMaster`),
+      devices,
+    };
+  }
+
+  restore(c: ChannelChecked): void {
+    this.abandonDma();
+    this.generation++;
+    this.deviceControl = c.deviceControl;
+    this.busMaster.restore(c.busMaster);
+    this.devices.forEach((d, i) => d?.restoreState(c.devices[i]));
+    // Tell the host the restored line level, whatever it believed before.
+    const dev = this.selected;
+    this.irqLevel = !(this.deviceControl & DeviceControl.nIEN) && !!dev?.intPending;
+    this.host.setIrq(this.irqLine, this.irqLevel);
+    this.maybeStartDma();
+  }
+}
+
+interface PrdEntry {
+  address: number;
+  length: number;
+}
+type PrdList = PrdEntry[] & { eot: boolean };
+
+export interface ChannelState {
+  deviceControl: number;
+  busMaster: BusMasterState;
+  devices: (Record<string, unknown> | null)[];
+}
+
+export interface ChannelChecked {
+  deviceControl: number;
+  busMaster: BusMasterState;
+  devices: unknown[];
+}
+

@@ -1,0 +1,16 @@
+export * from './ata-registers.js';
+export * from './ide-controller.js';
+export { IdeChannel } from './ide-channel.js';
+export { IdeDevice, type DmaRequest } from './ide-device.js';
+export { AtaDisk, type AtaDiskOptions, defaultGeometry } from './ata-disk.js';
+export { AtapiCdrom, type AtapiCdromOptions } from './atapi-cdrom.js';
+export { BusMasterChannel } from './bus-master.js';
+export { Piix3IdeFunction, PIIX3_IDE_VENDOR_ID, PIIX3_IDE_DEVICE_ID, PciReg, PciCommand } from './piix3-ide-function.js';
+export { IdeCounters } from './counters.js';
+export { ideDeviceFactory, IDE_SLOTS, type IdeSlot } from './ide-factory.js';
+export { BLOCK_SIZE, MemoryBlockDevice, type BlockDevice } from './storage/block-device.js';
+export { ImageError, resolveImagePath } from './storage/image-path.js';
+export { ImageLock } from './storage/image-lock.js';
+export { RawImage } from './storage/raw-image.js';
+export { OverlayImage } from './storage/overlay-image.js';
+export { openImage, type ImageMode, type OpenImageOptions } from './storage/open-image.js';
