@@ -1,0 +1,206 @@
+import type { AccessSize, GuestTimeNs } from '@quasivm/device-sdk';
+import { SharedRing } from './shared-ring.js';
+
+/**
+ * Port I/O from the CPU thread to devices served by other processes. The CPU thread
+ * cannot await a gRPC reply, so it hands each access to the main thread through a
+ * SharedRing: writes are posted (the CPU goes on), reads block the CPU thread with
+ * Atomics.wait until the main thread has the device's answer. Order is kept because
+ * one ring carries both, and the main thread applies them in ring order.
+ */
+export const enum BridgeOp {
+  Write = 1,
+  Read = 2,
+  ReadString = 3,
+  WriteString = 4,
+  MemRead = 5,
+  MemWrite = 6,
+}
+
+const TWO32 = 0x1_0000_0000;
+
+/** The rings one bridge needs; created on the main thread, shared with the CPU thread. */
+export interface BridgeBuffers {
+  requests: SharedArrayBuffer;
+  replies: SharedArrayBuffer;
+}
+
+export function createBridgeBuffers(requestWords = 1 << 18, replyWords = 1 << 17): BridgeBuffers {
+  return { requests: SharedRing.create(requestWords).buffer, replies: SharedRing.create(replyWords).buffer };
+}
+
+/** Packs bytes into 32-bit words (little-endian), the last one zero-padded. */
+export function bytesToWords(data: Uint8Array): Int32Array {
+  const words = new Int32Array(Math.ceil(data.byteLength / 4));
+  new Uint8Array(words.buffer).set(data);
+  return words;
+}
+
+/** CPU-thread side: looks like a local device model to the bus, but blocks on reads. */
+export class RemoteIoProxy {
+  private readonly requests: SharedRing;
+  private readonly replies: SharedRing;
+  /** Time the CPU thread spent blocked on remote reads, in ms (for the user and benches). */
+  blockedMs = 0;
+
+  constructor(buffers: BridgeBuffers, readonly deviceIndex: number) {
+    this.requests = new SharedRing(buffers.requests);
+    this.replies = new SharedRing(buffers.replies);
+  }
+
+  private header(op: BridgeOp, port: number, size: number, now: GuestTimeNs): number[] {
+    return [op, this.deviceIndex, port, size, now % TWO32 | 0, Math.floor(now / TWO32)];
+  }
+
+  private awaitReply(): Int32Array {
+    let rec: Int32Array | null;
+    const t0 = performance.now();
+    while ((rec = this.replies.pop()) === null) this.replies.waitForData(1000);
+    this.blockedMs += performance.now() - t0;
+    return rec;
+  }
+
+  ioWrite(port: number, size: AccessSize, value: number, now: GuestTimeNs): void {
+    this.requests.pushBlocking([...this.header(BridgeOp.Write, port, size, now), value | 0]);
+  }
+
+  ioRead(port: number, size: AccessSize, now: GuestTimeNs): number {
+    this.requests.pushBlocking(this.header(BridgeOp.Read, port, size, now));
+    return this.awaitReply()[0] >>> 0;
+  }
+
+  ioReadString(port: number, size: AccessSize, count: number, now: GuestTimeNs): Uint8Array {
+    this.requests.pushBlocking([...this.header(BridgeOp.ReadString, port, size, now), count]);
+    const rec = this.awaitReply();
+    return new Uint8Array(rec.buffer, rec.byteOffset + 4, rec[0]).slice();
+  }
+
+  ioWriteString(port: number, size: AccessSize, data: Uint8Array, now: GuestTimeNs): void {
+    const words = bytesToWords(data);
+    const rec = new Int32Array(7 + words.length);
+    rec.set(this.header(BridgeOp.WriteString, port, size, now));
+    rec[6] = data.byteLength;
+    rec.set(words, 7);
+    this.requests.pushBlocking(rec);
+  }
+
+  memRead(addr: number, size: AccessSize, now: GuestTimeNs): number {
+    this.requests.pushBlocking([...this.header(BridgeOp.MemRead, 0, size, now), addr % TWO32 | 0, Math.floor(addr / TWO32)]);
+    return this.awaitReply()[0] >>> 0;
+  }
+
+  memWrite(addr: number, size: AccessSize, value: number, now: GuestTimeNs): void {
+    this.requests.pushBlocking([...this.header(BridgeOp.MemWrite, 0, size, now), addr % TWO32 | 0, Math.floor(addr / TWO32), value | 0]);
+  }
+}
+
+/** What the main thread forwards bridge requests to (a RemoteDevice). */
+export interface AsyncDevice {
+  ioRead(port: number, size: AccessSize, now: GuestTimeNs): Promise<number> | number;
+  ioWrite(port: number, size: AccessSize, value: number, now: GuestTimeNs): void;
+  ioReadString(port: number, size: AccessSize, count: number, now: GuestTimeNs): Promise<Uint8Array> | Uint8Array;
+  ioWriteString(port: number, size: AccessSize, data: Uint8Array, now: GuestTimeNs): void;
+  memRead?(addr: number, size: AccessSize, now: GuestTimeNs): Promise<number> | number;
+  memWrite?(addr: number, size: AccessSize, value: number, now: GuestTimeNs): void;
+}
+
+/**
+ * Main-thread side: drains the request ring in order and answers reads. A device that
+ * fails a read (service down, refused) answers all ones, as an absent device would, and
+ * the failure is reported once per device through `onError`.
+ */
+export class RemoteIoPump {
+  private readonly requests: SharedRing;
+  private readonly replies: SharedRing;
+  private running = false;
+  private readonly failedDevices = new Set<number>();
+
+  constructor(
+    buffers: BridgeBuffers,
+    readonly devices: Array<AsyncDevice | null>,
+    private readonly onError: (deviceIndex: number, error: Error) => void = () => undefined,
+  ) {
+    this.requests = new SharedRing(buffers.requests);
+    this.replies = new SharedRing(buffers.replies);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    void this.loop();
+  }
+
+  stop(): void {
+    this.running = false;
+    Atomics.notify(this.requests.words, 0);
+  }
+
+  private reply(words: ArrayLike<number>): void {
+    while (!this.replies.tryPush(words)) {
+      /* the CPU thread consumes replies one at a time; never full in practice */
+    }
+  }
+
+  private async answer(deviceIndex: number, fallback: () => ArrayLike<number>, read: () => Promise<ArrayLike<number>>): Promise<void> {
+    try {
+      this.reply(await read());
+    } catch (e) {
+      if (!this.failedDevices.has(deviceIndex)) {
+        this.failedDevices.add(deviceIndex);
+        this.onError(deviceIndex, e as Error);
+      }
+      this.reply(fallback());
+    }
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      const rec = this.requests.pop();
+      if (!rec) {
+        await this.requests.waitForDataAsync(200);
+        continue;
+      }
+      const [op, index, port, size, lo, hi] = rec;
+      const now = (lo >>> 0) + hi * TWO32;
+      const dev = this.devices[index];
+      const sz = size as AccessSize;
+      const ones = size === 1 ? 0xff : size === 2 ? 0xffff : -1;
+      switch (op) {
+        case BridgeOp.Write:
+          dev?.ioWrite(port, sz, rec[6] >>> 0, now);
+          break;
+        case BridgeOp.Read:
+          await this.answer(index, () => [ones], async () => [dev ? (await dev.ioRead(port, sz, now)) | 0 : ones]);
+          break;
+        case BridgeOp.ReadString: {
+          const count = rec[6];
+          const asRecord = (data: Uint8Array) => {
+            const words = bytesToWords(data);
+            const out = new Int32Array(1 + words.length);
+            out[0] = data.byteLength;
+            out.set(words, 1);
+            return out;
+          };
+          await this.answer(index, () => asRecord(new Uint8Array(count * size).fill(0xff)), async () => {
+            if (!dev) throw new Error('no device');
+            return asRecord(await dev.ioReadString(port, sz, count, now));
+          });
+          break;
+        }
+        case BridgeOp.WriteString: {
+          const len = rec[6];
+          dev?.ioWriteString(port, sz, new Uint8Array(rec.buffer, rec.byteOffset + 28, len).slice(), now);
+          break;
+        }
+        case BridgeOp.MemRead: {
+          const addr = (rec[6] >>> 0) + rec[7] * TWO32;
+          await this.answer(index, () => [ones], async () => [dev?.memRead ? (await dev.memRead(addr, sz, now)) | 0 : ones]);
+          break;
+        }
+        case BridgeOp.MemWrite:
+          dev?.memWrite?.((rec[6] >>> 0) + rec[7] * TWO32, sz, rec[8] >>> 0, now);
+          break;
+      }
+    }
+  }
+}
