@@ -11,3 +11,4 @@ export * from './pci-function.js';
 export * from './i440fx-pmc.js';
 export * from './piix3-isa-bridge.js';
 export * from './pci-host-bridge.js';
+export * from './fw-cfg.js';
