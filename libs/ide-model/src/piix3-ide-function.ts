@@ -1,5 +1,5 @@
 import { allOnes, type AccessSize } from '@quasivm/device-sdk';
-import { bytes, toBase64, type Json } from './state-check.js';
+import { bytes, num, obj, str, toBase64, type Json } from './state-check.js';
 import { DeviceStateError } from '@quasivm/device-sdk';
 
 /**
@@ -104,6 +104,19 @@ export class Piix3IdeFunction {
   legacyDecodeEnabled(channel: 0 | 1): boolean {
     const off = channel === 0 ? PciReg.IdeTimPrimary : PciReg.IdeTimSecondary;
     return (this.space[off + 1] & 0x80) !== 0;
+  }
+
+  /** For a PCI host bridge that saves its functions' config (chipset PciFunction). */
+  saveConfig(): Record<string, unknown> {
+    return { device: 'piix3-ide-config', version: 1, space: this.save() };
+  }
+
+  prepareLoadConfig(state: unknown): () => void {
+    const o = obj(state, 'pciConfig');
+    str(o.device, 'pciConfig.device', ['piix3-ide-config']);
+    num(o.version, 'pciConfig.version', 1, 1);
+    const b = this.check(o.space, 'pciConfig.space');
+    return () => this.restore(b);
   }
 
   save(): string {
