@@ -1,9 +1,9 @@
 ; cpu-loop: a CPU-bound loop to measure speed. Runs param0 iterations (default
-; 1,000,000) of xorshift32 (x ^= x << 13; x ^= x >> 17; x ^= x << 5) starting from
+; 100,000) of xorshift32 (x ^= x << 13; x ^= x >> 17; x ^= x << 5) starting from
 ; x = param1 (default 0x12345678), summing every x mod 2^32. Exactly 12 instructions per
 ; iteration (the loop below). Then prints, and halts:
 ;   "cpu-loop: start"
-;   "cpu-loop: iterations=0x000f4240 x=0x........ sum=0x........"
+;   "cpu-loop: iterations=0x000186a0 x=0x........ sum=0x........"
 %include "firmware.inc"
 %include "serial.inc"
 
@@ -42,4 +42,4 @@ start:
     halt_forever
 
 %include "serial-routines.inc"
-    firmware_end 1000000, 0x12345678
+    firmware_end 100000, 0x12345678
