@@ -21,6 +21,20 @@ export interface PlaneTarget {
   planes: number;
 }
 
+/**
+ * Plane offset of chain-4 CPU address `a`: bits 1-0 chose the plane, so address bits
+ * 15-14 take their place. This is the inverse of the CRTC's doubleword rotation
+ * (Crtc.memoryAddress), so byte a of a mode 13h screen is pixel a.
+ */
+export function chain4Offset(a: number): number {
+  return ((a & 0xfffc) | ((a >> 14) & 3)) & 0xffff;
+}
+
+/** Plane offset of odd/even CPU address `a` (bit 0 chose the plane). */
+export function oddEvenOffset(a: number): number {
+  return a & 0xfffe;
+}
+
 export class PlaneMemory {
   /** Plane p occupies [p * PLANE_SIZE, (p + 1) * PLANE_SIZE). */
   readonly vram = new Uint8Array(PLANE_SIZE * PLANE_COUNT);
@@ -31,20 +45,20 @@ export class PlaneMemory {
   }
 
   /**
-   * CPU write addressing of window offset `a`: chain-4 selects plane a & 3 at the
-   * doubleword-aligned offset; odd/even selects planes 0/2 for even and 1/3 for odd
-   * addresses at the word-aligned offset; otherwise all planes at offset a.
+   * CPU write addressing of window offset `a`: chain-4 selects plane a & 3 (see
+   * chain4Offset); odd/even selects planes 0/2 for even and 1/3 for odd addresses at the
+   * word-aligned offset; otherwise all planes at offset a.
    */
   static writeTarget(a: number, seq: Sequencer): PlaneTarget {
-    if (seq.chain4) return { offset: (a & ~3) & 0xffff, planes: 1 << (a & 3) };
-    if (seq.oddEvenWrites) return { offset: (a & ~1) & 0xffff, planes: a & 1 ? 0b1010 : 0b0101 };
+    if (seq.chain4) return { offset: chain4Offset(a), planes: 1 << (a & 3) };
+    if (seq.oddEvenWrites) return { offset: oddEvenOffset(a), planes: a & 1 ? 0b1010 : 0b0101 };
     return { offset: a & 0xffff, planes: 0b1111 };
   }
 
   /** CPU read addressing: which single plane read mode 0 returns, and the offset. */
   static readTarget(a: number, seq: Sequencer, gc: GraphicsController): { offset: number; plane: number } {
-    if (seq.chain4) return { offset: (a & ~3) & 0xffff, plane: a & 3 };
-    if (gc.hostOddEvenReads) return { offset: (a & ~1) & 0xffff, plane: (gc.readMap & 2) | (a & 1) };
+    if (seq.chain4) return { offset: chain4Offset(a), plane: a & 3 };
+    if (gc.hostOddEvenReads) return { offset: oddEvenOffset(a), plane: (gc.readMap & 2) | (a & 1) };
     return { offset: a & 0xffff, plane: gc.readMap };
   }
 

@@ -17,7 +17,7 @@ import { displayMode, sameMode, type DisplayMode, type VgaUnits } from './displa
 import { inputStatus1 } from './display-timing.js';
 import { GraphicsController } from './graphics-controller.js';
 import { VgaPciFunction, type PciBar } from './pci-function.js';
-import { PlaneMemory, PLANE_SIZE } from './plane-memory.js';
+import { chain4Offset, oddEvenOffset, PlaneMemory, PLANE_SIZE } from './plane-memory.js';
 import * as P from './ports.js';
 import { Renderer, type RenderedFrame } from './renderer.js';
 import { Sequencer } from './sequencer.js';
@@ -617,8 +617,8 @@ function loadMapping(r: StateReader, maxGeneration: number, vbeMemorySize: numbe
 /** Where window offset `a` of a direct mapping lives: plane memory (plane * 64K + offset) or VBE memory. */
 function directOffset(mapping: WindowMapping, a: number, bank: number): { vbe: boolean; offset: number } {
   if (mapping === 'vbe-bank') return { vbe: true, offset: bank * VBE_BANK_SIZE + a };
-  if (mapping === 'chain-4') return { vbe: false, offset: (a & 3) * PLANE_SIZE + ((a & ~3) & 0xffff) };
-  return { vbe: false, offset: (a & 1) * PLANE_SIZE + ((a & ~1) & 0xffff) }; // odd-even, planes 0/1
+  if (mapping === 'chain-4') return { vbe: false, offset: (a & 3) * PLANE_SIZE + chain4Offset(a) };
+  return { vbe: false, offset: (a & 1) * PLANE_SIZE + oddEvenOffset(a) }; // odd-even, planes 0/1
 }
 
 function validateConfig(c: VgaConfig): void {
