@@ -56,6 +56,8 @@ export class Cpu {
   cr4 = 0;
   idtrBase = 0;
   idtrLimit = 0x3ff;
+  gdtrBase = 0;
+  gdtrLimit = 0xffff;
 
   /** Instructions retired since construction; guest time is derived from it. */
   instructionCount = 0;
@@ -114,8 +116,11 @@ export class Cpu {
     this.reg32.fill(0);
     this.flags.value = this.quirks.flagsFixedOnes;
     this.cr0 = this.cr2 = this.cr3 = this.cr4 = 0;
+    this.setControlRegister0(0);
     this.idtrBase = 0;
     this.idtrLimit = 0x3ff;
+    this.gdtrBase = 0;
+    this.gdtrLimit = 0xffff;
     for (let seg = 0; seg < 6; seg++) {
       this.segLimit[seg] = 0xffff;
       this.loadSegment(seg, 0);
@@ -160,6 +165,14 @@ export class Cpu {
   /** Writes the bits of `mask` (default: what POPF may change on this model), keeping fixed bits. */
   setFlags(value: number, mask: number = this.quirks.flagsWritable): void {
     this.flags.value = ((this.flags.value & ~mask) | (value & mask) | this.quirks.flagsFixedOnes) >>> 0;
+  }
+
+  /**
+   * Writes CR0. Entering protected mode or enabling paging changes how every
+   * later access is translated; both arrive with the protected-mode work.
+   */
+  setControlRegister0(value: number): void {
+    this.cr0 = (value | (this.quirks.has32Bit ? 0x10 : 0)) >>> 0; // ET is hard-wired on the 386
   }
 
   // ------------------------------------------------------------------ segments

@@ -6,20 +6,7 @@ import { ECX } from '../registers.js';
 import { testCondition } from './conditions.js';
 import { farCall, farJump, farReturn, interruptReturn } from './far-transfer.js';
 import { setRange, type OpcodeTable } from './opcode-table.js';
-
-/** Adds a signed displacement to EIP, truncating to the operand size. */
-function jumpRelative(cpu: Cpu, displacement: number): void {
-  const target = cpu.eip + displacement;
-  cpu.eip = cpu.opSize === 2 ? target & 0xffff : target >>> 0;
-}
-
-function fetchDisplacement8(cpu: Cpu): number {
-  return (cpu.fetch8() << 24) >> 24;
-}
-
-function fetchDisplacement(cpu: Cpu): number {
-  return cpu.opSize === 2 ? (cpu.fetch16() << 16) >> 16 : cpu.fetch32() | 0;
-}
+import { fetchDisplacement, fetchDisplacement8, jumpRelative } from './relative-jump.js';
 
 /** 70-7F (and 60-6F on the 8086): Jcc rel8. */
 function jumpConditional(cpu: Cpu, opcode: number): void {

@@ -12,6 +12,7 @@ import { installPrefixes } from './prefixes.js';
 import { installShifts } from './shifts.js';
 import { installStack } from './stack.js';
 import { installStrings } from './strings.js';
+import { installTwoByteOpcodes } from './two-byte/opcode-table-0f.js';
 
 /** Executes one opcode; the opcode byte has been fetched, operands have not. */
 export type OpcodeHandler = (cpu: Cpu, opcode: number) => void;
@@ -37,6 +38,7 @@ export function buildOpcodeTable(quirks: CpuQuirks): OpcodeHandler[] {
   installInputOutput(table, quirks);
   installFlagControl(table, quirks);
   installShifts(table, quirks);
+  installTwoByteOpcodes(table, quirks);
   return table;
 }
 
