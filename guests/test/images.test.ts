@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { buildGuests } from '../build.mjs';
+
+const IMAGE_SIZE = 0x10000;
+const PARAMS = 0xffe0;
+const RESET = 0xfff0;
+const FAR_JMP = 0xea;
+
+/** Every guest, its documented defaults (param0, param1) and the text of its output. */
+const GUESTS: Record<string, { params: [number, number]; text: string[] }> = {
+  'serial-hello': { params: [0, 0], text: ['serial-hello: Hello from quasivm!'] },
+  'cpu-loop': { params: [100_000, 0x12345678], text: ['cpu-loop: start', 'cpu-loop: iterations=', ' x=', ' sum='] },
+  'pio-loop': { params: [1000, 0x80], text: ['pio-loop: start', 'pio-loop: rounds=', ' sum='] },
+  interrupts: { params: [10, 0], text: ['interrupts: waiting', 'interrupts: received='] },
+  'triple-fault': { params: [0, 0], text: ['triple-fault: loading an empty IDT'] },
+  'two-lines': { params: [200_000, 0], text: ['two-lines: first', 'two-lines: second'] },
+};
+
+const images = buildGuests({ quiet: true });
+
+describe('guest images', () => {
+  it('builds exactly the documented guests', () => {
+    expect(Object.keys(images).sort()).toEqual(Object.keys(GUESTS).sort());
+  });
+
+  for (const [name, spec] of Object.entries(GUESTS)) {
+    describe(name, () => {
+      const image = readFileSync(images[name] ?? '');
+      it('is a 64 KiB firmware image whose reset vector far-jumps into segment F000 below the parameters', () => {
+        expect(image.length).toBe(IMAGE_SIZE);
+        expect(image[RESET]).toBe(FAR_JMP);
+        const offset = image.readUInt16LE(RESET + 1);
+        expect(image.readUInt16LE(RESET + 3)).toBe(0xf000);
+        expect(offset).toBeLessThan(PARAMS);
+      });
+
+      it('carries the QVMP parameter block with its documented defaults', () => {
+        expect(image.subarray(PARAMS, PARAMS + 4).toString('latin1')).toBe('QVMP');
+        expect([image.readUInt32LE(PARAMS + 4), image.readUInt32LE(PARAMS + 8)]).toEqual(spec.params);
+      });
+
+      it('contains the text of its serial output', () => {
+        const text = image.toString('latin1');
+        for (const piece of spec.text) expect(text).toContain(piece);
+      });
+    });
+  }
+});
