@@ -50,6 +50,8 @@ export class TestMachine {
   ioExitCount = 0;
   lastExit = 'none';
   onIo: IoHandler | undefined;
+  /** Serves MMIO exits (guest access outside every slot); without it they stop the run. */
+  onMmio: ((run: KvmRun) => void) | undefined;
 
   constructor(options: MachineOptions) {
     this.kvm = Kvm.open();
@@ -108,7 +110,9 @@ export class TestMachine {
       case ExitReason.SYSTEM_EVENT:
         return 'system-event';
       case ExitReason.MMIO:
-        return 'mmio';
+        if (!this.onMmio) return 'mmio';
+        this.onMmio(run);
+        return undefined;
       default:
         return 'other';
     }
