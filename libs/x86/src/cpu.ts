@@ -88,8 +88,11 @@ export class Cpu {
   ipMask = 0xffff;
 
   interruptSource: InterruptSource | undefined;
-  private readonly queuedInterrupts: number[] = [];
+  /** Vectors raised with raiseInterrupt and not yet taken, oldest first. */
+  readonly queuedInterrupts: number[] = [];
   private stopRequested = false;
+  /** Set by interrupt(); tells the single-step trap logic that the instruction already vectored. */
+  private interruptDelivered = false;
 
   private readonly opcodeTable: readonly OpcodeHandler[];
   private readonly ram: Uint8Array;
@@ -186,6 +189,18 @@ export class Cpu {
     this.segSelector[seg] = selector;
     this.segBase[seg] = selector << 4;
     if (seg === CS) {
+      this.codeSize = 2;
+      this.ipMask = 0xffff;
+    }
+  }
+
+  /** Sets a segment register and its cached descriptor parts as given (snapshot restore). */
+  restoreSegment(seg: number, selector: number, base: number, limit: number): void {
+    this.segSelector[seg] = selector;
+    this.segBase[seg] = base;
+    this.segLimit[seg] = limit;
+    if (seg === CS) {
+      // Real mode and 16-bit code only until descriptor attributes are part of the state.
       this.codeSize = 2;
       this.ipMask = 0xffff;
     }
@@ -396,6 +411,7 @@ export class Cpu {
     if ((this.cr0 & 1) !== 0) {
       throw new Error('protected-mode interrupt delivery is not implemented yet');
     }
+    this.interruptDelivered = true;
     const entry = this.idtrBase + vector * 4;
     this.push(2, this.getFlags());
     this.flags.assign(IF | TF, 0);
@@ -444,6 +460,7 @@ export class Cpu {
 
   private executeInstruction(): void {
     const trapAfter = (this.flags.stored & TF) !== 0;
+    this.interruptDelivered = false;
     this.instructionStart = this.eip;
     this.opSize = this.codeSize;
     this.addrSize = this.codeSize;
@@ -459,7 +476,8 @@ export class Cpu {
       return;
     }
     this.instructionCount++;
-    if (trapAfter) this.interrupt(Vector.Debug, this.eip);
+    // Delivering an interrupt clears TF, and no single-step trap follows INT n.
+    if (trapAfter && !this.interruptDelivered) this.interrupt(Vector.Debug, this.eip);
   }
 
   /** Continues decoding after a prefix byte. */

@@ -7,3 +7,4 @@ export { CpuFault, Vector } from './cpu-fault.js';
 export { StopReason } from './stop-reason.js';
 export * as FlagBits from './flag-bits.js';
 export * as Registers from './registers.js';
+export { CPU_STATE_VERSION, loadCpuState, saveCpuState, type CpuStateV1 } from './cpu-state.js';

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { Cpu, RamBus, StopReason } from '../src/index.js';
-import { IF } from '../src/flag-bits.js';
+import { IF, TF } from '../src/flag-bits.js';
 import { machineWith, setVector, CODE_SEGMENT, DATA_SEGMENT } from './support/machine.js';
 
 const AX = 0;
@@ -47,6 +47,22 @@ describe('Cpu run loop', () => {
     cpu.run(1); // now taken, then the handler's first instruction runs
     expect(cpu.segSelector[1]).toBe(0x5000);
     expect(cpu.peekStack(2, 0)).toBe(3);
+  });
+
+  test('with TF set, each instruction is followed by a single-step trap, but INT n is not', () => {
+    const { cpu, bus } = machineWith([0x90, 0xcd, 0x21]); // nop; int 21h
+    setVector(bus, 1, 0x5000, 0);
+    setVector(bus, 0x21, 0x6000, 0);
+    cpu.setFlags(TF, TF);
+    cpu.step();
+    expect(cpu.segSelector[1]).toBe(0x5000);
+    expect(cpu.peekStack(2, 0)).toBe(1);
+    cpu.loadSegment(1, CODE_SEGMENT);
+    cpu.eip = 1;
+    cpu.setFlags(TF, TF);
+    cpu.step();
+    expect(cpu.segSelector[1]).toBe(0x6000);
+    expect(cpu.eip).toBe(0);
   });
 
   test('REP STOSB completes in one step', () => {
