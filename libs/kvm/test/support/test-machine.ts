@@ -14,6 +14,7 @@ import {
   MemFlag,
   withRealModeSegments,
 } from '../../src/index.js';
+import { KVM_PATH } from './kvm-available.js';
 import { GUEST_ENTRY_CS, GUEST_ENTRY_IP, GUEST_LOAD_ADDRESS, guestImage, type GuestParams } from './guest-images.js';
 
 export const RAM_SIZE = 0x100000;
@@ -54,7 +55,7 @@ export class TestMachine {
   onMmio: ((run: KvmRun) => void) | undefined;
 
   constructor(options: MachineOptions) {
-    this.kvm = Kvm.open();
+    this.kvm = Kvm.open(KVM_PATH);
     this.vm = this.kvm.createVm();
     this.ram = MappedMemory.allocate(RAM_SIZE);
     this.ram.load(GUEST_LOAD_ADDRESS, guestImage(options.guest, options.params));
