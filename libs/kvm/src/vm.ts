@@ -33,6 +33,8 @@ export class KvmVm {
   /** Argument structs are built here and passed to KVM by address. */
   private readonly scratch = MappedMemory.allocate(PAGE_SIZE);
   private readonly slotSizes = new Map<number, number>();
+  /** Per-slot bitmap buffers for KVM_GET_DIRTY_LOG, kept between calls. */
+  private readonly dirtyBitmaps = new Map<number, MappedMemory>();
   private readonly vcpus: KvmVcpu[] = [];
   private closed = false;
 
@@ -53,12 +55,19 @@ export class KvmVm {
     }
     this.writeRegion(region.slot, region.flags ?? 0, region.guestPhysAddr, size, region.memory.address + BigInt(offset));
     this.slotSizes.set(region.slot, size);
+    this.dropDirtyBitmap(region.slot);
   }
 
   /** Deletes a slot (KVM_SET_USER_MEMORY_REGION with size 0). */
   deleteUserMemoryRegion(slot: number): void {
     this.writeRegion(slot, 0, 0, 0, 0n);
     this.slotSizes.delete(slot);
+    this.dropDirtyBitmap(slot);
+  }
+
+  private dropDirtyBitmap(slot: number): void {
+    this.dirtyBitmaps.get(slot)?.free();
+    this.dirtyBitmaps.delete(slot);
   }
 
   private writeRegion(slot: number, flags: number, gpa: number, size: number, hostAddress: bigint): void {
@@ -117,17 +126,18 @@ export class KvmVm {
     const size = this.slotSizes.get(slot);
     if (size === undefined) throw new RangeError(`no memory slot ${slot}`);
     const pageCount = size / PAGE_SIZE;
-    const bitmap = MappedMemory.allocate(Math.max(DirtyLog.bitmapBytes(pageCount), 8));
-    try {
-      const v = this.scratch.view;
-      v.setUint32(0, slot, true);
-      v.setUint32(4, 0, true);
-      v.setBigUint64(8, bitmap.address, true);
-      check('KVM_GET_DIRTY_LOG', libc.ioctl(this.fd, Ioctl.KVM_GET_DIRTY_LOG, this.scratch.address), `slot ${slot}`);
-      return new DirtyLog(bitmap.bytes.slice(0, DirtyLog.bitmapBytes(pageCount)), pageCount);
-    } finally {
-      bitmap.free();
+    const bytes = DirtyLog.bitmapBytes(pageCount);
+    let bitmap = this.dirtyBitmaps.get(slot);
+    if (!bitmap) {
+      bitmap = MappedMemory.allocate(Math.max(bytes, 8));
+      this.dirtyBitmaps.set(slot, bitmap);
     }
+    const v = this.scratch.view;
+    v.setUint32(0, slot, true);
+    v.setUint32(4, 0, true);
+    v.setBigUint64(8, bitmap.address, true);
+    check('KVM_GET_DIRTY_LOG', libc.ioctl(this.fd, Ioctl.KVM_GET_DIRTY_LOG, this.scratch.address), `slot ${slot}`);
+    return new DirtyLog(bitmap.bytes.slice(0, bytes), pageCount);
   }
 
   /** KVM_CREATE_VCPU and the mapping of its kvm_run area. */
@@ -145,5 +155,7 @@ export class KvmVm {
     for (const vcpu of this.vcpus) vcpu.close();
     libc.close(this.fd);
     this.scratch.free();
+    for (const bitmap of this.dirtyBitmaps.values()) bitmap.free();
+    this.dirtyBitmaps.clear();
   }
 }
