@@ -1,9 +1,9 @@
 import type { CpuBus } from './cpu-bus.js';
-import { MMIO_PAGE_SHIFT } from './cpu-bus.js';
 import { CpuFault, Vector } from './cpu-fault.js';
 import { quirksFor, type CpuModel, type CpuQuirks } from './cpu-model.js';
 import { IF, TF } from './flag-bits.js';
 import { LazyFlags } from './lazy-flags.js';
+import { LinearMemory } from './linear-memory.js';
 import { buildOpcodeTable, type OpcodeHandler } from './instructions/opcode-table.js';
 import { CS, ESP, NO_SEGMENT, SS, type OperandSize } from './registers.js';
 import { StopReason } from './stop-reason.js';
@@ -95,9 +95,8 @@ export class Cpu {
   private interruptDelivered = false;
 
   private readonly opcodeTable: readonly OpcodeHandler[];
-  private readonly ram: Uint8Array;
-  private readonly mmioPages: Uint8Array;
-  private readonly ramPages: number;
+  /** Linear-address access (translation, RAM vs device windows). */
+  readonly memory: LinearMemory;
 
   constructor(options: CpuOptions) {
     this.model = options.model ?? '386';
@@ -107,9 +106,7 @@ export class Cpu {
     this.reg32 = new Uint32Array(regs);
     this.reg16 = new Uint16Array(regs);
     this.reg8 = new Uint8Array(regs);
-    this.ram = options.bus.ram;
-    this.mmioPages = options.bus.mmioPages;
-    this.ramPages = Math.min(this.mmioPages.length, this.ram.length >>> MMIO_PAGE_SHIFT);
+    this.memory = new LinearMemory(options.bus, this.quirks.addressMask);
     this.opcodeTable = buildOpcodeTable(this.quirks);
     this.reset();
   }
@@ -213,89 +210,12 @@ export class Cpu {
 
   // ------------------------------------------------------------------ memory
 
-  /** Linear to physical: paging will slot in here; for now only the A20/bus mask applies. */
-  toPhysical(linear: number): number {
-    return (linear & this.bus.a20Mask & this.quirks.addressMask) >>> 0;
-  }
-
-  readLinear8(linear: number): number {
-    const p = this.toPhysical(linear);
-    const page = p >>> MMIO_PAGE_SHIFT;
-    if (page < this.ramPages && this.mmioPages[page] === 0) return this.ram[p];
-    return this.bus.mmio.read(p, 1) & 0xff;
-  }
-
-  writeLinear8(linear: number, value: number): void {
-    const p = this.toPhysical(linear);
-    const page = p >>> MMIO_PAGE_SHIFT;
-    if (page < this.ramPages && this.mmioPages[page] === 0) this.ram[p] = value;
-    else this.bus.mmio.write(p, 1, value & 0xff);
-  }
-
-  readLinear16(linear: number): number {
-    if ((linear & 0xfff) !== 0xfff) {
-      const p = this.toPhysical(linear);
-      const page = p >>> MMIO_PAGE_SHIFT;
-      if (page < this.ramPages && this.mmioPages[page] === 0) return this.ram[p] | (this.ram[p + 1] << 8);
-      return this.bus.mmio.read(p, 2) & 0xffff;
-    }
-    return this.readLinear8(linear) | (this.readLinear8(linear + 1) << 8);
-  }
-
-  writeLinear16(linear: number, value: number): void {
-    if ((linear & 0xfff) !== 0xfff) {
-      const p = this.toPhysical(linear);
-      const page = p >>> MMIO_PAGE_SHIFT;
-      if (page < this.ramPages && this.mmioPages[page] === 0) {
-        this.ram[p] = value;
-        this.ram[p + 1] = value >>> 8;
-      } else {
-        this.bus.mmio.write(p, 2, value & 0xffff);
-      }
-      return;
-    }
-    this.writeLinear8(linear, value);
-    this.writeLinear8(linear + 1, value >>> 8);
-  }
-
-  readLinear32(linear: number): number {
-    if ((linear & 0xfff) <= 0xffc) {
-      const p = this.toPhysical(linear);
-      const page = p >>> MMIO_PAGE_SHIFT;
-      if (page < this.ramPages && this.mmioPages[page] === 0) {
-        const ram = this.ram;
-        return (ram[p] | (ram[p + 1] << 8) | (ram[p + 2] << 16) | (ram[p + 3] << 24)) >>> 0;
-      }
-      return this.bus.mmio.read(p, 4) >>> 0;
-    }
-    return (this.readLinear16(linear) | (this.readLinear16(linear + 2) << 16)) >>> 0;
-  }
-
-  writeLinear32(linear: number, value: number): void {
-    if ((linear & 0xfff) <= 0xffc) {
-      const p = this.toPhysical(linear);
-      const page = p >>> MMIO_PAGE_SHIFT;
-      if (page < this.ramPages && this.mmioPages[page] === 0) {
-        const ram = this.ram;
-        ram[p] = value;
-        ram[p + 1] = value >>> 8;
-        ram[p + 2] = value >>> 16;
-        ram[p + 3] = value >>> 24;
-      } else {
-        this.bus.mmio.write(p, 4, value >>> 0);
-      }
-      return;
-    }
-    this.writeLinear16(linear, value);
-    this.writeLinear16(linear + 2, value >>> 16);
-  }
-
   /** Reads `size` bytes at seg:offset. */
   readMemory(seg: number, offset: number, size: OperandSize): number {
     if (offset + size - 1 > this.segLimit[seg]) return this.readBeyondLimit(seg, offset, size);
     const linear = (this.segBase[seg] + offset) >>> 0;
-    if (size === 1) return this.readLinear8(linear);
-    return size === 2 ? this.readLinear16(linear) : this.readLinear32(linear);
+    if (size === 1) return this.memory.read8(linear);
+    return size === 2 ? this.memory.read16(linear) : this.memory.read32(linear);
   }
 
   writeMemory(seg: number, offset: number, size: OperandSize, value: number): void {
@@ -304,9 +224,9 @@ export class Cpu {
       return;
     }
     const linear = (this.segBase[seg] + offset) >>> 0;
-    if (size === 1) this.writeLinear8(linear, value);
-    else if (size === 2) this.writeLinear16(linear, value);
-    else this.writeLinear32(linear, value);
+    if (size === 1) this.memory.write8(linear, value);
+    else if (size === 2) this.memory.write16(linear, value);
+    else this.memory.write32(linear, value);
   }
 
   /** An access that runs past the segment limit: the 8086 wraps inside the segment, later CPUs fault. */
@@ -314,7 +234,7 @@ export class Cpu {
     this.checkWrapAllowed(seg, offset);
     let value = 0;
     for (let i = 0; i < size; i++) {
-      value |= this.readLinear8((this.segBase[seg] + ((offset + i) & 0xffff)) >>> 0) << (i * 8);
+      value |= this.memory.read8((this.segBase[seg] + ((offset + i) & 0xffff)) >>> 0) << (i * 8);
     }
     return value >>> 0;
   }
@@ -322,7 +242,7 @@ export class Cpu {
   private writeBeyondLimit(seg: number, offset: number, size: OperandSize, value: number): void {
     this.checkWrapAllowed(seg, offset);
     for (let i = 0; i < size; i++) {
-      this.writeLinear8((this.segBase[seg] + ((offset + i) & 0xffff)) >>> 0, value >>> (i * 8));
+      this.memory.write8((this.segBase[seg] + ((offset + i) & 0xffff)) >>> 0, value >>> (i * 8));
     }
   }
 
@@ -335,7 +255,7 @@ export class Cpu {
   // ------------------------------------------------------------------ instruction stream
 
   fetch8(): number {
-    const value = this.readLinear8((this.segBase[CS] + this.eip) >>> 0);
+    const value = this.memory.read8((this.segBase[CS] + this.eip) >>> 0);
     this.eip = (this.eip + 1) & this.ipMask;
     return value;
   }
@@ -417,8 +337,8 @@ export class Cpu {
     this.flags.assign(IF | TF, 0);
     this.push(2, this.segSelector[CS]);
     this.push(2, returnEip);
-    const ip = this.readLinear16(entry);
-    const selector = this.readLinear16(entry + 2);
+    const ip = this.memory.read16(entry);
+    const selector = this.memory.read16(entry + 2);
     this.loadSegment(CS, selector);
     this.eip = ip;
   }
