@@ -12,3 +12,5 @@ export * from './i440fx-pmc.js';
 export * from './piix3-isa-bridge.js';
 export * from './pci-host-bridge.js';
 export * from './fw-cfg.js';
+export * from './pic8259.js';
+export * from './pic8259-pair.js';
