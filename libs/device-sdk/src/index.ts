@@ -4,3 +4,4 @@ export * from './logger.js';
 export * from './session.js';
 export * from './device-service.js';
 export * from './remote-device.js';
+export * from './service-cli.js';
