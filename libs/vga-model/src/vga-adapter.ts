@@ -292,6 +292,8 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
 
   memRead(addr: number, size: AccessSize, _now: GuestTimeNs): number {
     if (size !== 1 && size !== 2 && size !== 4) return this.badWidth(size);
+    const mmio = this.mmioOffset(addr, size);
+    if (mmio >= 0) return this.mmioRead(mmio, size);
     let v = 0;
     for (let i = 0; i < size; i++) v |= this.readMemByte(addr + i) << (8 * i);
     return v >>> 0;
@@ -302,15 +304,25 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
       this.badWidth(size);
       return;
     }
+    const mmio = this.mmioOffset(addr, size);
+    if (mmio >= 0) {
+      this.mmioWrite(mmio, size, value);
+      return;
+    }
     for (let i = 0; i < size; i++) this.writeMemByte(addr + i, (value >>> (8 * i)) & 0xff);
+  }
+
+  /** Offset in the MMIO block of an access wholly inside it (registers keep their width), else -1. */
+  private mmioOffset(addr: number, size: number): number {
+    const mmio = this.pci.mmio();
+    if (!mmio || !mmio.enabled || addr < mmio.base || addr + size > mmio.base + mmio.length) return -1;
+    return addr - mmio.base;
   }
 
   private readMemByte(addr: number): number {
     if (addr >= P.VGA_WINDOW_BASE && addr < P.VGA_WINDOW_BASE + P.VGA_WINDOW_LENGTH) return this.windowRead(addr);
     const lfb = this.pci.lfb();
     if (lfb.enabled && addr >= lfb.base && addr < lfb.base + lfb.length) return this.vbe.readByte(addr - lfb.base);
-    const mmio = this.pci.mmio();
-    if (mmio && mmio.enabled && addr >= mmio.base && addr < mmio.base + mmio.length) return this.mmioRead(addr - mmio.base, 1);
     const rom = this.pci.rom();
     if (rom && rom.enabled && addr >= rom.base && addr < rom.base + rom.length) return this.pci.romByte(addr - rom.base);
     this.counters.unmappedMemory++;
@@ -325,11 +337,6 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
     const lfb = this.pci.lfb();
     if (lfb.enabled && addr >= lfb.base && addr < lfb.base + lfb.length) {
       this.vbe.writeByte(addr - lfb.base, v);
-      return;
-    }
-    const mmio = this.pci.mmio();
-    if (mmio && mmio.enabled && addr >= mmio.base && addr < mmio.base + mmio.length) {
-      this.mmioWrite(addr - mmio.base, 1, v);
       return;
     }
     this.counters.unmappedMemory++; // including the read-only option ROM
