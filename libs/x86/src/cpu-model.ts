@@ -30,6 +30,8 @@ export interface CpuQuirks {
   readonly segmentRegisterField2Bits: boolean;
   /** AAA/AAS adjust AL alone (8086) rather than AX as a whole. */
   readonly bcdAdjustAlOnly: boolean;
+  /** DAA/DAS correct the high digit when AL > 9Fh (not 99h) if AF was set (8086). */
+  readonly decimalAdjustHighLimit9FWithAf: boolean;
   /** A REP prefix on IDIV negates the quotient (8086 microcode artefact). */
   readonly repNegatesQuotient: boolean;
   /** AAM 0 sets SF/ZF/PF as for a zero result before raising #DE (observed on the 8086). */
@@ -50,6 +52,7 @@ const QUIRKS: Record<CpuModel, CpuQuirks> = {
     addressMask: 0xfffff,
     segmentRegisterField2Bits: true,
     bcdAdjustAlOnly: true,
+    decimalAdjustHighLimit9FWithAf: true,
     repNegatesQuotient: true,
     aamZeroSetsFlags: true,
   },
@@ -66,6 +69,7 @@ const QUIRKS: Record<CpuModel, CpuQuirks> = {
     addressMask: 0xffffffff,
     segmentRegisterField2Bits: false,
     bcdAdjustAlOnly: false,
+    decimalAdjustHighLimit9FWithAf: false,
     repNegatesQuotient: false,
     aamZeroSetsFlags: false,
   },

@@ -149,6 +149,18 @@ describe('model differences', () => {
     }
   });
 
+  test('IDIV giving -128: divide error on the 8086, a valid quotient on the 386', () => {
+    for (const [model, faults] of [['8086', true], ['386', false]] as const) {
+      const { cpu, bus } = machineWith([0xf6, 0xf9], model); // idiv cl
+      setVector(bus, 0, 0x5000, 0);
+      cpu.setReg(2, AX, 0xff00); // -256
+      cpu.setReg(1, CX, 2);
+      cpu.step();
+      expect(cpu.segSelector[1] === 0x5000).toBe(faults);
+      if (!faults) expect(cpu.getReg(1, AX)).toBe(0x80);
+    }
+  });
+
   test('386: operand-size prefix and 32-bit SIB addressing', () => {
     // mov eax, 12345678h; mov [ebx+ecx*4+8], eax  (67 66 89 44 8B 08)
     const { cpu, bus } = machineWith([0x66, 0xb8, 0x78, 0x56, 0x34, 0x12, 0x67, 0x66, 0x89, 0x44, 0x8b, 0x08]);

@@ -20,7 +20,7 @@ export function decimalAdjustAdd(cpu: Cpu): void {
     al = (al + 6) & 0xff;
     af = true;
   }
-  if (oldAl > (oldAf && cpu.quirks.bcdAdjustAlOnly ? 0x9f : 0x99) || oldCf) {
+  if (oldAl > (oldAf && cpu.quirks.decimalAdjustHighLimit9FWithAf ? 0x9f : 0x99) || oldCf) {
     al = (al + 0x60) & 0xff;
     cf = true;
   }
@@ -42,7 +42,7 @@ export function decimalAdjustSubtract(cpu: Cpu): void {
     al = (al - 6) & 0xff;
     af = true;
   }
-  if (oldAl > (oldAf && cpu.quirks.bcdAdjustAlOnly ? 0x9f : 0x99) || oldCf) {
+  if (oldAl > (oldAf && cpu.quirks.decimalAdjustHighLimit9FWithAf ? 0x9f : 0x99) || oldCf) {
     al = (al - 0x60) & 0xff;
     cf = true;
   }
