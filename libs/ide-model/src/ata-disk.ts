@@ -3,7 +3,7 @@ import {
 } from './ata-registers.js';
 import type { IdeCounters } from './counters.js';
 import { IdeDevice, type IdeDeviceCommonState } from './ide-device.js';
-import { IdentifyData } from './identify.js';
+import { ataIdentifyData } from './ata-identify.js';
 import { bool, num, obj, str, type Json } from './state-check.js';
 import type { BlockDevice } from './storage/block-device.js';
 
@@ -34,7 +34,6 @@ interface SectorTransfer {
 }
 
 const MAX_CHS_SECTORS = 16383 * 16 * 63;
-export const FIRMWARE_REVISION = 'QVM 0.1';
 
 /**
  * An ATA hard disk (ATA-6 General and 48-bit Address feature sets), over an injected
@@ -369,44 +368,7 @@ export class AtaDisk extends IdeDevice {
 
   /** IDENTIFY DEVICE data (ATA-6 8.15, table 11). */
   identify(): Uint8Array {
-    const cap = this.capacity;
-    const id = new IdentifyData();
-    const chsCap = this.currentCylinders * this.heads * this.sectorsPerTrack;
-    id.set(0, 0x0040) // fixed device, ATA
-      .set(1, this.defaultCylinders)
-      .set(3, this.defaultHeads)
-      .set(6, this.defaultSectors)
-      .setString(10, 10, this.serial)
-      .setString(23, 4, FIRMWARE_REVISION)
-      .setString(27, 20, this.model)
-      .set(47, 0x8000 | MAX_MULTIPLE_SECTORS)
-      .set(49, 0x0f00) // IORDY supported + may be disabled, LBA, DMA
-      .set(50, 0x4000)
-      .set(51, 0x0200) // obsolete PIO timing mode 2
-      .set(53, 0x0007) // words 54-58, 64-70 and 88 valid
-      .set(54, this.currentCylinders)
-      .set(55, this.heads)
-      .set(56, this.sectorsPerTrack)
-      .set32(57, chsCap)
-      .set(59, this.multiple ? 0x0100 | this.multiple : 0)
-      .set32(60, Math.min(cap, LBA28_MAX_SECTORS))
-      .set(63, 0x0007 | ((this.transferMode & 0xf8) === 0x20 ? 0x100 << (this.transferMode & 7) : 0))
-      .set(64, 0x0003) // PIO modes 3 and 4
-      .set(65, 120)
-      .set(66, 120)
-      .set(67, 120)
-      .set(68, 120)
-      .set(80, 0x007e) // ATA-1 .. ATA-6
-      .set(82, 0x4000 | (1 << 6) | (1 << 5)) // NOP, look-ahead, write cache
-      .set(83, 0x4000 | (1 << 13) * +this.lba48 | (1 << 12) | (1 << 10) * +this.lba48)
-      .set(84, 0x4000)
-      .set(85, 0x4000 | (this.lookAhead ? 1 << 6 : 0) | (this.writeCache ? 1 << 5 : 0))
-      .set(86, (1 << 13) * +this.lba48 | (1 << 12) | (1 << 10) * +this.lba48)
-      .set(87, 0x4000)
-      .set(88, 0x003f | ((this.transferMode & 0xf8) === 0x40 ? 0x100 << (this.transferMode & 7) : 0))
-      .set(93, 0x4001);
-    if (this.lba48) id.set64(100, cap);
-    return id.toBytes(true);
+    return ataIdentifyData(this);
   }
 
   saveState(): Record<string, unknown> {

@@ -46,6 +46,8 @@ export class AtapiCdrom extends IdeDevice {
   readonly model: string;
   mediumLoaded: boolean;
   locked = false;
+  /** A medium was loaded: the next media command reports UNIT ATTENTION 28h (MMC-2 4.1.6). */
+  unitAttention = false;
   sense: Sense = { ...NO_SENSE };
   transferMode = 0;
   /** 'packet' while the 12 command bytes are awaited; a DataPhase while data moves. */
@@ -228,6 +230,11 @@ export class AtapiCdrom extends IdeDevice {
     const op = cdb[0];
     const needsMedium = [ScsiOp.READ_10, ScsiOp.READ_12, ScsiOp.READ_CAPACITY, ScsiOp.READ_TOC, ScsiOp.TEST_UNIT_READY, ScsiOp.SEEK_10];
     if (needsMedium.includes(op) && this.blocks === 0) return this.checkCondition(SenseKey.NOT_READY, Asc.MEDIUM_NOT_PRESENT);
+    const reportsUnitAttention = ![ScsiOp.INQUIRY, ScsiOp.REQUEST_SENSE, ScsiOp.GET_CONFIGURATION, ScsiOp.GET_EVENT_STATUS_NOTIFICATION].includes(op);
+    if (this.unitAttention && reportsUnitAttention) {
+      this.unitAttention = false;
+      return this.checkCondition(SenseKey.UNIT_ATTENTION, Asc.MEDIUM_MAY_HAVE_CHANGED);
+    }
     if (op !== ScsiOp.REQUEST_SENSE) this.sense = { ...NO_SENSE };
     switch (op) {
       case ScsiOp.TEST_UNIT_READY:
@@ -271,8 +278,9 @@ export class AtapiCdrom extends IdeDevice {
         if (loej && !start) {
           if (this.locked) return this.checkCondition(SenseKey.ILLEGAL_REQUEST, Asc.MEDIUM_REMOVAL_PREVENTED, 0x02);
           this.mediumLoaded = false;
-        } else if (loej && start) {
-          this.mediumLoaded = this.image !== null;
+        } else if (loej && start && !this.mediumLoaded && this.image) {
+          this.mediumLoaded = true;
+          this.unitAttention = true;
         }
         return this.complete();
       }
@@ -324,6 +332,7 @@ export class AtapiCdrom extends IdeDevice {
       dmaPacket: this.dmaPacket,
       mediumLoaded: this.mediumLoaded,
       locked: this.locked,
+      unitAttention: this.unitAttention,
       sense: { ...this.sense },
       transferMode: this.transferMode,
     };
@@ -357,6 +366,7 @@ export class AtapiCdrom extends IdeDevice {
       dmaPacket: bool(o.dmaPacket, `${where}.dmaPacket`),
       mediumLoaded,
       locked: bool(o.locked, `${where}.locked`),
+      unitAttention: bool(o.unitAttention, `${where}.unitAttention`),
       sense: { key: num(s.key, `${where}.sense.key`, 0, 15), asc: num(s.asc, `${where}.sense.asc`, 0, 255), ascq: num(s.ascq, `${where}.sense.ascq`, 0, 255) },
       transferMode: num(o.transferMode, `${where}.transferMode`, 0, 0xff),
     };
@@ -369,6 +379,7 @@ export class AtapiCdrom extends IdeDevice {
     this.dmaPacket = c.dmaPacket;
     this.mediumLoaded = c.mediumLoaded;
     this.locked = c.locked;
+    this.unitAttention = c.unitAttention;
     this.sense = { ...c.sense };
     this.transferMode = c.transferMode;
   }
@@ -380,6 +391,7 @@ interface AtapiChecked {
   dmaPacket: boolean;
   mediumLoaded: boolean;
   locked: boolean;
+  unitAttention: boolean;
   sense: Sense;
   transferMode: number;
 }

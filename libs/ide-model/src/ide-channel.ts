@@ -72,6 +72,8 @@ export class IdeChannel {
       this.afterAccess();
       return s;
     }
+    // While BSY is set, every command block register reads as Status (ATA-6 7.15.6.1).
+    if (dev.status & Status.BSY) return dev.readStatus(false);
     return dev.readRegister(offset as AtaReg, (this.deviceControl & DeviceControl.HOB) !== 0);
   }
 

@@ -200,6 +200,9 @@ describe('ATA disk over PIO', () => {
     p.lba28(77, 5);
     p.devctl(0x04);
     expect(p.altStatus() & Status.BSY).toBe(Status.BSY);
+    expect(p.in8(4)).toBe(Status.BSY); // registers read as Status while BSY
+    p.command(AtaCmd.IDENTIFY_DEVICE); // ignored while in reset
+    expect(host.level(14)).toBe(false);
     p.devctl(0x00);
     expect(p.altStatus()).toBe(Status.DRDY | Status.DSC);
     expect([p.in8(2), p.in8(3), p.in8(4), p.in8(5), p.in8(6) & 0x10]).toEqual([1, 1, 0, 0, 0]);

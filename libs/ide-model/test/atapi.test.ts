@@ -191,6 +191,12 @@ describe('ATAPI CD-ROM', () => {
     packet([0x03, 0, 0, 0, 18]);
     expect(dataIn().data[12]).toBe(0x3a);
     packet([0x1b, 0, 0, 0, 3]); // load
+    packet([0x12, 0, 0, 0, 36]); // INQUIRY does not report the unit attention
+    dataIn();
+    packet([0x00]);
+    expect(p.error() >> 4).toBe(6); // UNIT ATTENTION: medium may have changed
+    packet([0x03, 0, 0, 0, 18]);
+    expect(dataIn().data[12]).toBe(0x28);
     packet([0x00]);
     expectCompleted();
   });
