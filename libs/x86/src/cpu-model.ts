@@ -60,7 +60,7 @@ const QUIRKS: Record<CpuModel, CpuQuirks> = {
     pushSpAfterDecrement: false,
     shiftCountUnmasked: false,
     flagsFixedOnes: 0x0002,
-    flagsWritable: 0x37fd5,
+    flagsWritable: 0x7fd5, // IOPL and NT too; VM and RF only change through IRET/task switches
     divideErrorReturnsNext: false,
     segmentWrap: false,
     idivRejectsMostNegative: false,

@@ -161,6 +161,26 @@ describe('model differences', () => {
     }
   });
 
+  test('386: BOUND raises #BR with the faulting instruction as return address', () => {
+    const { cpu, bus } = machineWith([0x62, 0x06, 0x00, 0x00, 0x62, 0x06, 0x00, 0x00]); // bound ax, [0000h] twice
+    setVector(bus, 5, 0x5000, 0);
+    bus.ram.set([0xfe, 0xff, 0x10, 0x00], DATA_SEGMENT * 16); // bounds -2 .. 16
+    cpu.setReg(2, AX, 0xfffe);
+    cpu.step();
+    expect(cpu.eip).toBe(4);
+    cpu.setReg(2, AX, 17);
+    cpu.step();
+    expect(cpu.segSelector[1]).toBe(0x5000);
+    expect(cpu.peekStack(2, 0)).toBe(4);
+  });
+
+  test('POPF cannot set VM or RF on the 386', () => {
+    const { cpu } = machineWith([0x66, 0x9d]); // popfd
+    cpu.push(4, 0x30000 | 0x0001);
+    cpu.step();
+    expect(cpu.getFlags() & 0x30001).toBe(0x0001);
+  });
+
   test('386: operand-size prefix and 32-bit SIB addressing', () => {
     // mov eax, 12345678h; mov [ebx+ecx*4+8], eax  (67 66 89 44 8B 08)
     const { cpu, bus } = machineWith([0x66, 0xb8, 0x78, 0x56, 0x34, 0x12, 0x67, 0x66, 0x89, 0x44, 0x8b, 0x08]);

@@ -1,5 +1,7 @@
 import type { Cpu } from '../cpu.js';
-import { Vector } from '../cpu-fault.js';
+import { CpuFault, Vector } from '../cpu-fault.js';
+import { decodeModrm } from '../decode/modrm.js';
+import { signExtend } from '../decode/operands.js';
 import type { CpuQuirks } from '../cpu-model.js';
 import { OF, ZF } from '../flag-bits.js';
 import { ECX } from '../registers.js';
@@ -77,6 +79,18 @@ function softwareInterrupt(cpu: Cpu, opcode: number): void {
   }
 }
 
+/** 62 BOUND reg, m (186+): #BR unless lower <= reg <= upper (signed). */
+function checkBounds(cpu: Cpu): void {
+  decodeModrm(cpu);
+  if (cpu.modrmMod === 3) throw new CpuFault(Vector.InvalidOpcode);
+  const size = cpu.opSize;
+  const index = signExtend(cpu.getReg(size, cpu.modrmReg), size);
+  const upperOffset = (cpu.eaOffset + size) & (cpu.addrSize === 2 ? 0xffff : -1);
+  const lower = signExtend(cpu.readMemory(cpu.eaSegment, cpu.eaOffset, size), size);
+  const upper = signExtend(cpu.readMemory(cpu.eaSegment, upperOffset >>> 0, size), size);
+  if (index < lower || index > upper) throw new CpuFault(Vector.BoundRange);
+}
+
 export function installControlFlow(table: OpcodeTable, quirks: CpuQuirks): void {
   setRange(table, 0x70, 0x7f, jumpConditional);
   setRange(table, 0xe0, 0xe3, loop);
@@ -89,6 +103,7 @@ export function installControlFlow(table: OpcodeTable, quirks: CpuQuirks): void 
   setRange(table, 0xca, 0xcb, returnFar);
   setRange(table, 0xcc, 0xce, softwareInterrupt);
   table[0xcf] = (cpu) => interruptReturn(cpu, cpu.opSize);
+  if (!quirks.opcodeAliases8086) table[0x62] = checkBounds;
   if (quirks.opcodeAliases8086) {
     // The 8086 ignores bit 4 in 6x (Jcc) and bit 1 in C0-C3/C8-CB (returns).
     setRange(table, 0x60, 0x6f, jumpConditional);
