@@ -78,6 +78,13 @@ export class StateReader {
     return new StateReader(v, `${this.path}${name}.`);
   }
 
+  /** An array of at most `max` objects, each read with the same checks. */
+  objArray(name: string, max: number): StateReader[] {
+    const v = this.s[name];
+    if (!Array.isArray(v) || v.length > max) this.fail(name, `must be an array of at most ${max} objects`);
+    return v.map((x, i) => new StateReader(x, `${this.path}${name}[${i}].`));
+  }
+
   /** Memory saved sparsely by `saveSparse`: only pages holding a non-zero byte are listed. */
   sparse(name: string, totalLength: number, pageSize: number): Uint8Array {
     const v = this.s[name];

@@ -94,10 +94,15 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
   };
   private readonly renderer = new Renderer();
   private window: WindowMode;
-  /** The last direct mapping: what syncWindow applies dirty pages through. */
-  private lastDirect: WindowMode | null = null;
+  /**
+   * The most recent direct mappings, newest last: syncWindow applies dirty pages through
+   * the one the vCPU mapped under (by generation), even after the window moved on.
+   */
+  private directHistory: WindowMode[] = [];
   private lastDisplay: DisplayMode | null = null;
   private lastBars = '';
+  /** BAR0 decode, refreshed on configuration writes (the LFB hot path reads it per byte). */
+  private lfb: PciBar;
 
   constructor(private readonly host: DeviceHost, config: Partial<VgaConfig> = {}) {
     this.config = { ...VGA_DEFAULT_CONFIG, ...config };
@@ -112,6 +117,7 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
     });
     this.window = { ...computeWindowMode(this.misc, this.seq, this.gc, this.vbe), generation: 0 };
     this.lastBars = this.barsKey();
+    this.lfb = this.pci.lfb();
   }
 
   private limits() {
@@ -321,7 +327,7 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
 
   private readMemByte(addr: number): number {
     if (addr >= P.VGA_WINDOW_BASE && addr < P.VGA_WINDOW_BASE + P.VGA_WINDOW_LENGTH) return this.windowRead(addr);
-    const lfb = this.pci.lfb();
+    const lfb = this.lfb;
     if (lfb.enabled && addr >= lfb.base && addr < lfb.base + lfb.length) return this.vbe.readByte(addr - lfb.base);
     const rom = this.pci.rom();
     if (rom && rom.enabled && addr >= rom.base && addr < rom.base + rom.length) return this.pci.romByte(addr - rom.base);
@@ -334,7 +340,7 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
       this.windowWrite(addr, v);
       return;
     }
-    const lfb = this.pci.lfb();
+    const lfb = this.lfb;
     if (lfb.enabled && addr >= lfb.base && addr < lfb.base + lfb.length) {
       this.vbe.writeByte(addr - lfb.base, v);
       return;
@@ -411,6 +417,7 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
   /** A configuration write; moving or (dis)abling a BAR emits 'pci-bars' with where each now decodes. */
   configWrite(offset: number, size: AccessSize, value: number): void {
     this.pci.configWrite(offset, size, value);
+    this.lfb = this.pci.lfb();
     const key = this.barsKey();
     if (key !== this.lastBars) {
       this.lastBars = key;
@@ -438,18 +445,23 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
     const next = computeWindowMode(this.misc, this.seq, this.gc, this.vbe);
     if (sameWindow(next, this.window)) return;
     this.window = { ...next, generation: this.window.generation + 1 };
-    if (this.window.mode === 'direct') this.lastDirect = { ...this.window };
+    if (this.window.mode === 'direct') {
+      this.directHistory.push({ ...this.window });
+      if (this.directHistory.length > DIRECT_HISTORY) this.directHistory.shift();
+    }
     this.host.emitEvent('window-mode', { ...this.window });
   }
 
   /**
    * Apply bytes the guest wrote to the directly mapped window (a dirty page shipped by the
-   * vCPU). `addr` is guest-physical. The bytes go through the last direct mapping even if
-   * the window has since switched to trap, so the vCPU can flush after the event that
-   * told it to stop mapping. Bytes outside that mapping are counted and dropped.
+   * vCPU). `addr` is guest-physical; `generation` is the window-mode generation the vCPU
+   * mapped the window under (default: the newest direct mapping). The bytes go through
+   * that mapping even if the window has since changed, so the vCPU can flush after the
+   * event that told it to remap. Bytes outside the mapping, or for a generation too old
+   * to remember, are counted and dropped.
    */
-  syncWindow(addr: number, bytes: Uint8Array): void {
-    const m = this.lastDirect;
+  syncWindow(addr: number, bytes: Uint8Array, generation?: number): void {
+    const m = generation === undefined ? this.directHistory.at(-1) : this.directHistory.find((d) => d.generation === generation);
     if (!m) {
       this.counters.unsyncedBytes += bytes.length;
       return;
@@ -550,7 +562,7 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
       planes: this.planes.save(),
       vbe: this.vbe.save(),
       pci: this.pci.save(),
-      window: { generation: this.window.generation, lastDirect: this.lastDirect ? saveMapping(this.lastDirect) : null },
+      window: { generation: this.window.generation, directHistory: this.directHistory.map(saveMapping) },
     };
   }
 
@@ -573,7 +585,8 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
     this.planes = parsed.planes;
     this.vbe = parsed.vbe;
     this.pci.apply(parsed.pciConfig);
-    this.lastDirect = parsed.lastDirect;
+    this.lfb = this.pci.lfb();
+    this.directHistory = parsed.directHistory;
     this.window = { ...computeWindowMode(this.misc, this.seq, this.gc, this.vbe), generation: parsed.generation };
     if (!sameWindow(oldWindow, this.window)) this.host.emitEvent('window-mode', { ...this.window });
     const bars = this.barsKey();
@@ -599,12 +612,14 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
     const pciConfig = this.pci.load(r.obj('pci'));
     const w = r.obj('window');
     const generation = w.int('generation', 0, Number.MAX_SAFE_INTEGER);
-    const lastDirect = w.raw('lastDirect') === null ? null : loadMapping(w.obj('lastDirect'), generation, this.config.vbeMemorySize);
-    return { scalars, seq, crtc, gc, ac, dac, planes, vbe, pciConfig, generation, lastDirect };
+    const directHistory = w.objArray('directHistory', DIRECT_HISTORY).map((m) => loadMapping(m, generation, this.config.vbeMemorySize));
+    return { scalars, seq, crtc, gc, ac, dac, planes, vbe, pciConfig, generation, directHistory };
   }
 }
 
 const DIRECT_MAPPINGS: readonly WindowMapping[] = ['odd-even', 'chain-4', 'vbe-bank'];
+/** How many past direct mappings syncWindow can still apply pages through. */
+export const DIRECT_HISTORY = 8;
 
 function saveMapping(m: WindowMode): Record<string, unknown> {
   return { mapping: m.mapping, base: m.base, length: m.length, bank: m.bank, generation: m.generation };

@@ -66,7 +66,9 @@ describe('save and restore', () => {
       { ...good, vbe: { ...good.vbe, xres: 4000 } },
       { ...good, pci: { config: Buffer.alloc(256).toString('base64') } },
       { ...good, window: { generation: -1, lastDirect: null } },
-      { ...good, window: { generation: 5, lastDirect: { mapping: 'planar', base: 0xa0000, length: 1, bank: 0, generation: 1 } } },
+      { ...good, window: { generation: 5, directHistory: [{ mapping: 'planar', base: 0xa0000, length: 1, bank: 0, generation: 1 }] } },
+      { ...good, window: { generation: 5, directHistory: [{ mapping: 'chain-4', base: 0xa0000, length: 1, bank: 0, generation: 6 }] } },
+      { ...good, window: { generation: 5, directHistory: {} } },
     ];
     for (const [i, b] of bad.entries()) {
       expect(() => vga.loadState(b as never), `bad blob #${i}`).toThrow(DeviceStateError);

@@ -79,6 +79,23 @@ describe('window mode for the vCPU', () => {
     expect(vga.counters.unsyncedBytes).toBe(1);
   });
 
+  it('applies a late sync through the mapping of the generation the vCPU mapped under', () => {
+    const { vga, host } = makeVga();
+    outw(vga, 0x1ce, 4);
+    outw(vga, 0x1cf, 0x41);
+    outw(vga, 0x1ce, 5);
+    outw(vga, 0x1cf, 1);
+    const g1 = vga.windowMode().generation;
+    outw(vga, 0x1cf, 2); // bank 2: a new generation, announced by an event
+    expect(host.ofKind('window-mode').at(-1)).toMatchObject({ bank: 2, generation: g1 + 1 });
+    vga.syncWindow(0xa0000, Uint8Array.of(0x11), g1); // dirtied while bank 1 was mapped
+    vga.syncWindow(0xa0000, Uint8Array.of(0x22));
+    expect(vga.readLfb(0xe0000000 + 0x10000, 1)[0]).toBe(0x11);
+    expect(vga.readLfb(0xe0000000 + 0x20000, 1)[0]).toBe(0x22);
+    vga.syncWindow(0xa0000, Uint8Array.of(0x33), g1 + 100);
+    expect(vga.counters.unsyncedBytes).toBe(1);
+  });
+
   it('drops syncs when the window was never direct', () => {
     const { vga } = makeVga();
     vga.syncWindow(0xa0000, new Uint8Array(16).fill(1));
