@@ -87,7 +87,7 @@ export class DeviceSession {
     return {
       setIrq: (line, level) => this.send({ irq: { line, level, timeNs: this.lastTime } }),
       setIrqDeadline: (line, at, periodNs) =>
-        this.send({ deadline: at === null ? { line, cancel: true } : { line, atNs: Math.round(at), periodNs: Math.round(periodNs ?? 0) } }),
+        this.send({ deadline: at === null ? { line, cancel: true } : { line, atNs: Math.round(at), periodNs: periodNs ?? 0 } }),
       readMemory: (addr, length) => this.requestMemory(addr, length),
       writeMemory: async (addr, data) => {
         await this.requestMemory(addr, data.byteLength, data);

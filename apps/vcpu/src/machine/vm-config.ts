@@ -1,0 +1,27 @@
+/** Everything needed to build one VM's machine, as passed to the CPU thread (structured-clone safe). */
+export interface MachineConfig {
+  vmId: string;
+  ramBytes: number;
+  /** Firmware image bytes (SeaBIOS bios.bin, or a flat test guest); mapped below 1 MiB and below 4 GiB. */
+  firmware: Uint8Array;
+  /** Wall-clock time at guest time 0 (ms since the epoch), for the RTC. */
+  baseEpochMs: number;
+  cpuCount: number;
+  /** Soft backend: guest nanoseconds per retired instruction (guest time = instruction count x this). */
+  nsPerInstruction: number;
+  /** Soft backend: when halted waiting for a timer, sleep in real time (true) or jump ahead (false: fast, repeatable). */
+  realtime: boolean;
+  /** Remote devices: their index in the bridge and the port ranges / windows they claim. */
+  remoteDevices: RemoteDeviceSlot[];
+}
+
+export interface RemoteDeviceSlot {
+  name: string;
+  index: number;
+  ports: Array<{ base: number; length: number }>;
+  memoryWindows: Array<{ base: number; length: number }>;
+}
+
+/** Default guest RAM: 128 MiB, as the vcpu issue asks. */
+export const DEFAULT_RAM_MIB = 128;
+export const DEFAULT_NS_PER_INSTRUCTION = 10;

@@ -1,0 +1,43 @@
+/**
+ * Messages between a VM's main-thread object and its CPU thread.
+ * CPU thread -> main: postMessage (never blocks the CPU). Main -> CPU thread: records in
+ * the control SharedRing, read between instruction slices or while halted (the CPU thread
+ * does not run an event loop while the guest runs).
+ */
+export type VmRunState = 'created' | 'running' | 'paused' | 'halted' | 'shut-down' | 'crashed';
+
+export type FromCpu =
+  | { type: 'serial'; data: Uint8Array }
+  | { type: 'debug-console'; data: Uint8Array }
+  | { type: 'state'; state: VmRunState; reason?: string; registers?: Record<string, string> }
+  | { type: 'event'; kind: string; detail: Record<string, unknown> }
+  | { type: 'io-trace'; device: string; dir: 'in' | 'out'; port: number; size: number; value: number; t: number }
+  | { type: 'irq'; line: number; level: boolean; t: number }
+  | { type: 'stats'; stats: CpuStats };
+
+export interface CpuStats {
+  instructions: number;
+  guestTimeNs: number;
+  unclaimedReads: Record<string, number>;
+  unclaimedWrites: Record<string, number>;
+  ioCounts: Record<string, { reads: number; writes: number }>;
+  remoteBlockedMs: number;
+}
+
+/** Control record codes (first word of a record in the control ring). */
+export const enum Control {
+  /** [line, level] a remote device drove an IRQ line. */
+  Irq = 1,
+  /** [line, atLo, atHi, period as float64 (2 words), cancel] a remote device set an IRQ deadline. */
+  IrqDeadline = 2,
+  /** [byte...] input for the serial port. */
+  SerialInput = 3,
+  /** [scancode...] keyboard input. */
+  Keys = 4,
+  Pause = 5,
+  Resume = 6,
+  Stop = 7,
+  Reset = 8,
+  /** Ask for a 'stats' message. */
+  Stats = 9,
+}

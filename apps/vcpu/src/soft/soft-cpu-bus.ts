@@ -1,0 +1,75 @@
+import type { CpuBus, MmioHandler } from '@quasivm/x86';
+import { MMIO_PAGE_SHIFT } from '@quasivm/x86';
+import type { AccessSize } from '@quasivm/device-sdk';
+import type { IoBus } from '../io-bus.js';
+
+type OperandSize = 1 | 2 | 4;
+
+/** A device memory window (VGA 0xA0000, a linear framebuffer) served by a handler. */
+export interface MemoryWindowHandler {
+  base: number;
+  length: number;
+  memRead(addr: number, size: AccessSize, now: number): number;
+  memWrite(addr: number, size: AccessSize, value: number, now: number): void;
+}
+
+/**
+ * The soft CPU's view of the machine: guest RAM, the firmware alias below 4 GiB, device
+ * memory windows, and port I/O through the shared IoBus, stamped with guest time.
+ */
+export class SoftCpuBus implements CpuBus {
+  readonly mmioPages: Uint8Array;
+  readonly mmio: MmioHandler;
+  a20Mask = 0xffffffff;
+  private readonly windows: MemoryWindowHandler[] = [];
+
+  constructor(
+    readonly ram: Uint8Array,
+    private readonly io: IoBus,
+    private readonly firmware: Uint8Array,
+    private readonly firmwareBase: number,
+    private readonly now: () => number,
+  ) {
+    this.mmioPages = new Uint8Array(ram.length >>> MMIO_PAGE_SHIFT);
+    this.mmio = {
+      read: (address, size) => this.mmioRead(address >>> 0, size),
+      write: (address, size, value) => this.mmioWrite(address >>> 0, size, value),
+    };
+  }
+
+  /** Routes [base, base+length) to a device instead of RAM. */
+  addWindow(w: MemoryWindowHandler): void {
+    this.windows.push(w);
+    for (let p = w.base >>> MMIO_PAGE_SHIFT; p < (w.base + w.length) >>> MMIO_PAGE_SHIFT && p < this.mmioPages.length; p++) this.mmioPages[p] = 1;
+  }
+
+  private window(address: number): MemoryWindowHandler | undefined {
+    for (const w of this.windows) if (address >= w.base && address < w.base + w.length) return w;
+    return undefined;
+  }
+
+  private mmioRead(address: number, size: OperandSize): number {
+    const w = this.window(address);
+    if (w) return w.memRead(address, size, this.now());
+    if (address >= this.firmwareBase) {
+      const off = address - this.firmwareBase;
+      let v = 0;
+      for (let i = size - 1; i >= 0; i--) v = (v << 8) | (this.firmware[off + i] ?? 0xff);
+      return v >>> 0;
+    }
+    return size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
+  }
+
+  private mmioWrite(address: number, size: OperandSize, value: number): void {
+    this.window(address)?.memWrite(address, size, value, this.now());
+    // Writes to the firmware alias and to unbacked addresses are ignored, as on a ROM.
+  }
+
+  ioRead(port: number, size: OperandSize): number {
+    return this.io.read(port, size, this.now()) as number;
+  }
+
+  ioWrite(port: number, size: OperandSize, value: number): void {
+    this.io.write(port, size, value, this.now());
+  }
+}

@@ -1,0 +1,241 @@
+import { Cpu, StopReason } from '@quasivm/x86';
+import { Pic8259Pair, PIC_MASTER_PORTS, PIC_SLAVE_PORTS, PIC_ELCR_PORTS } from '@quasivm/chipset';
+import type { DeviceHost } from '@quasivm/device-sdk';
+import { IoBus } from '../io-bus.js';
+import { wireChipset, type Chipset } from '../machine/chipset-wiring.js';
+import { IrqDeadlines } from '../machine/deadlines.js';
+import { placeFirmware } from '../machine/firmware.js';
+import type { MachineConfig } from '../machine/vm-config.js';
+import { Control, type FromCpu, type VmRunState } from '../machine/worker-messages.js';
+import { RemoteIoProxy, type BridgeBuffers } from '../remote-io-bridge.js';
+import { SharedRing } from '../shared-ring.js';
+import { SoftCpuBus } from './soft-cpu-bus.js';
+
+/** Instructions run between looks at the control ring and the deadlines. */
+const SLICE = 50_000;
+const TWO32 = 0x1_0000_0000;
+
+/**
+ * One VM on the software CPU, living on its own thread: guest RAM, the x86 core, the
+ * 8259 pair, local chipset, remote devices through the bridge, and guest time derived
+ * from the instruction count.
+ */
+export class SoftMachine {
+  readonly ram: Uint8Array;
+  readonly io = new IoBus();
+  readonly cpu: Cpu;
+  readonly pic: Pic8259Pair;
+  readonly chipset: Chipset;
+  readonly deadlines = new IrqDeadlines();
+  private readonly bus: SoftCpuBus;
+  private readonly control: SharedRing;
+  private readonly proxies: RemoteIoProxy[] = [];
+  private state: VmRunState = 'created';
+  /** Guest ns added while the CPU idled in HLT (time jumps to the next deadline). */
+  private idleNs = 0;
+  private serialOut: number[] = [];
+  private debugOut: number[] = [];
+  private resetRequested: string | null = null;
+
+  constructor(
+    private readonly config: MachineConfig,
+    ramBuffer: SharedArrayBuffer,
+    controlBuffer: SharedArrayBuffer,
+    bridge: BridgeBuffers,
+    private readonly send: (m: FromCpu) => void,
+  ) {
+    this.ram = new Uint8Array(ramBuffer);
+    this.control = new SharedRing(controlBuffer);
+    const { highBase } = placeFirmware(this.ram, config.firmware);
+    this.bus = new SoftCpuBus(this.ram, this.io, config.firmware, highBase, () => this.now());
+    this.pic = new Pic8259Pair();
+    this.io.insert(this.pic, PIC_MASTER_PORTS.base, PIC_MASTER_PORTS.length, 'pic-master');
+    this.io.insert(this.pic, PIC_SLAVE_PORTS.base, PIC_SLAVE_PORTS.length, 'pic-slave');
+    this.io.insert(this.pic, PIC_ELCR_PORTS.base, PIC_ELCR_PORTS.length, 'pic-elcr');
+    this.chipset = wireChipset(this.io, (d) => this.host(d), {
+      ramBytes: config.ramBytes,
+      cpuCount: config.cpuCount,
+      baseEpochMs: config.baseEpochMs,
+      onSerial: (b) => this.serialOut.push(b),
+      onDebugOutput: (b) => this.debugOut.push(b),
+      onA20: (on) => (this.bus.a20Mask = on ? 0xffffffff : ~(1 << 20)),
+      onReset: (why) => (this.resetRequested = why),
+    });
+    for (const slot of config.remoteDevices) {
+      const proxy = new RemoteIoProxy(bridge, slot.index);
+      this.proxies.push(proxy);
+      for (const r of slot.ports) this.io.insert(proxy, r.base, r.length, slot.name);
+      for (const w of slot.memoryWindows) this.bus.addWindow({ base: w.base, length: w.length, memRead: (a, s, t) => proxy.memRead(a, s, t), memWrite: (a, s, v, t) => proxy.memWrite(a, s, v, t) });
+    }
+    this.cpu = new Cpu({ bus: this.bus, model: '386' });
+    this.cpu.interruptSource = this.pic;
+  }
+
+  /** Guest virtual time in ns: instruction count x nsPerInstruction, plus time skipped while idle. */
+  now(): number {
+    return this.cpu.instructionCount * this.config.nsPerInstruction + this.idleNs;
+  }
+
+  private host(device: string): DeviceHost {
+    return {
+      setIrq: (line, level) => this.setIrq(line, level),
+      setIrqDeadline: (line, at, period) => this.deadlines.set(line, at, period),
+      readMemory: async (addr, len) => this.ram.slice(addr, addr + len),
+      writeMemory: async (addr, data) => this.ram.set(data.subarray(0, Math.max(0, this.ram.length - addr)), addr),
+      emitEvent: (kind, detail) => this.send({ type: 'event', kind, detail: { device, ...detail } }),
+    };
+  }
+
+  private setIrq(line: number, level: boolean): void {
+    this.pic.setIrq(line, level);
+  }
+
+  private pulse = (line: number): void => {
+    this.pic.setIrq(line, true);
+    this.pic.setIrq(line, false);
+  };
+
+  private setState(state: VmRunState, reason?: string, registers?: Record<string, string>): void {
+    this.state = state;
+    this.send({ type: 'state', state, reason, registers });
+  }
+
+  private flushOutput(): void {
+    if (this.serialOut.length) {
+      this.send({ type: 'serial', data: Uint8Array.from(this.serialOut) });
+      this.serialOut = [];
+    }
+    if (this.debugOut.length) {
+      this.send({ type: 'debug-console', data: Uint8Array.from(this.debugOut) });
+      this.debugOut = [];
+    }
+  }
+
+  registers(): Record<string, string> {
+    const c = this.cpu;
+    const hex = (v: number, w = 8) => `0x${(v >>> 0).toString(16).padStart(w, '0')}`;
+    const names = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'];
+    const regs: Record<string, string> = {};
+    names.forEach((n, i) => (regs[n] = hex(c.reg32[i])));
+    regs.eip = hex(c.eip);
+    regs.eflags = hex(c.getFlags());
+    ['es', 'cs', 'ss', 'ds', 'fs', 'gs'].forEach((n, i) => (regs[n] = hex(c.segSelector[i], 4)));
+    regs.cr0 = hex(c.cr0);
+    return regs;
+  }
+
+  /** Applies control records; returns false when the VM must stop. */
+  private applyControl(): boolean {
+    let rec: Int32Array | null;
+    while ((rec = this.control.pop()) !== null) {
+      switch (rec[0]) {
+        case Control.Irq:
+          this.setIrq(rec[1], rec[2] !== 0);
+          break;
+        case Control.IrqDeadline:
+          this.deadlines.set(rec[1], rec[6] ? null : (rec[2] >>> 0) + rec[3] * TWO32, new Float64Array(new Int32Array([rec[4], rec[5]]).buffer)[0]);
+          break;
+        case Control.SerialInput:
+          this.chipset.uart.receive(rec.subarray(1));
+          break;
+        case Control.Pause:
+          if (this.state === 'running') this.setState('paused');
+          break;
+        case Control.Resume:
+          if (this.state === 'paused') this.setState('running');
+          break;
+        case Control.Reset:
+          this.resetRequested = 'reset requested by the user';
+          break;
+        case Control.Stop:
+          return false;
+        case Control.Stats:
+          this.sendStats();
+          break;
+      }
+    }
+    return true;
+  }
+
+  sendStats(): void {
+    this.send({
+      type: 'stats',
+      stats: {
+        instructions: this.cpu.instructionCount,
+        guestTimeNs: this.now(),
+        unclaimedReads: Object.fromEntries([...this.io.unclaimedReads].map(([p, n]) => [`0x${p.toString(16)}`, n])),
+        unclaimedWrites: Object.fromEntries([...this.io.unclaimedWrites].map(([p, n]) => [`0x${p.toString(16)}`, n])),
+        ioCounts: Object.fromEntries(this.io.accessCounts),
+        remoteBlockedMs: this.proxies.reduce((s, p) => s + p.blockedMs, 0),
+      },
+    });
+  }
+
+  private doReset(reason: string): void {
+    this.resetRequested = null;
+    this.send({ type: 'event', kind: 'reset', detail: { reason } });
+    placeFirmware(this.ram, this.config.firmware);
+    this.cpu.reset();
+  }
+
+  /** Runs until stopped, shut down or crashed. Blocks this thread; that is the point. */
+  run(): void {
+    this.setState('running');
+    for (;;) {
+      if (!this.applyControl()) break;
+      if (this.state === 'paused') {
+        this.flushOutput();
+        this.control.waitForData(100);
+        continue;
+      }
+      if (this.resetRequested) this.doReset(this.resetRequested);
+      const now = this.now();
+      this.deadlines.fire(now, this.pulse);
+      const next = this.deadlines.next();
+      const budget = next === Infinity ? SLICE : Math.max(1, Math.min(SLICE, Math.ceil((next - now) / this.config.nsPerInstruction)));
+      let stop: StopReason;
+      try {
+        stop = this.cpu.run(budget);
+      } catch (e) {
+        this.flushOutput();
+        this.setState('crashed', `CPU error at ${this.registers().cs}:${this.registers().eip}: ${(e as Error).message}`, this.registers());
+        return;
+      }
+      this.flushOutput();
+      if (stop === StopReason.Halted) {
+        if ((this.cpu.getFlags() & 0x200) === 0) {
+          this.setState('halted', 'HLT with interrupts disabled', this.registers());
+          // Only a reset or stop wakes a CPU halted with IF=0.
+          while (!this.resetRequested) {
+            this.control.waitForData(200);
+            if (!this.applyControl()) return;
+          }
+          this.setState('running');
+          continue;
+        }
+        this.idle();
+      }
+    }
+    this.flushOutput();
+    this.setState('shut-down', 'stopped');
+  }
+
+  /**
+   * HLT with interrupts on: nothing runs until an interrupt. Guest time moves on to the next
+   * deadline: at once (repeatable runs), or following real time while it sleeps (realtime).
+   */
+  private idle(): void {
+    const waitNs = this.deadlines.next() - this.now();
+    if (waitNs === Infinity) {
+      this.control.waitForData(50);
+      return;
+    }
+    if (!this.config.realtime) {
+      this.idleNs += Math.max(0, waitNs);
+      return;
+    }
+    const t0 = performance.now();
+    if (waitNs > 0) this.control.waitForData(Math.min(waitNs / 1e6, 50));
+    this.idleNs += Math.max(0, Math.min(waitNs, (performance.now() - t0) * 1e6));
+  }
+}

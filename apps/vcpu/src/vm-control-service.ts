@@ -1,0 +1,129 @@
+import * as grpc from '@grpc/grpc-js';
+import { loadVmProto, type VmControlHandlers, type Vm__Input } from '@quasivm/proto';
+import type { Logger } from '@quasivm/device-sdk';
+import { VmManager, VmNotFoundError } from './vm-manager.js';
+import type { Vm } from './vm.js';
+
+const STATE_NAMES: Record<string, string> = {
+  created: 'VM_STATE_CREATED',
+  running: 'VM_STATE_RUNNING',
+  paused: 'VM_STATE_PAUSED',
+  halted: 'VM_STATE_HALTED',
+  'shut-down': 'VM_STATE_SHUT_DOWN',
+  crashed: 'VM_STATE_CRASHED',
+};
+
+export function vmMessage(vm: Vm, host = ''): Vm__Input {
+  return {
+    id: vm.id,
+    name: vm.spec.name ?? vm.id,
+    state: STATE_NAMES[vm.state] as Vm__Input['state'],
+    backend: vm.backend === 'kvm' ? 'CPU_BACKEND_KVM' : 'CPU_BACKEND_SOFT',
+    uptimeMs: vm.startedAt ? Date.now() - vm.startedAt : 0,
+    exitReason: vm.exitReason,
+    vcpuHost: host,
+  };
+}
+
+function toStatus(e: unknown): Partial<grpc.StatusObject> {
+  if (e instanceof VmNotFoundError) return { code: grpc.status.NOT_FOUND, details: e.message };
+  return { code: grpc.status.FAILED_PRECONDITION, details: (e as Error).message };
+}
+
+/** The vcpu service's gRPC face: the VmControl API for the VMs this instance hosts. */
+export function vmControlHandlers(manager: VmManager, log: Logger, host: string): VmControlHandlers {
+  const withVm = (fn: (vm: Vm) => Promise<unknown> | unknown) => async (call: grpc.ServerUnaryCall<{ id: string }, Vm__Input>, cb: grpc.sendUnaryData<Vm__Input>) => {
+    try {
+      const vm = manager.get(call.request.id);
+      await fn(vm);
+      cb(null, vmMessage(vm, host));
+    } catch (e) {
+      cb(toStatus(e));
+    }
+  };
+  return {
+    CreateVm: async (call, cb) => {
+      const r = call.request;
+      try {
+        const vm = await manager.create({
+          name: r.name,
+          ramMiB: r.ramMib || undefined,
+          backend: r.backend === 'CPU_BACKEND_KVM' ? 'kvm' : 'soft',
+          firmware: r.firmware || undefined,
+          devices: r.devices.map((d) => ({ device: d.device, address: d.address })),
+        });
+        cb(null, vmMessage(vm, host));
+      } catch (e) {
+        log.warn({ err: (e as Error).message }, 'CreateVm refused');
+        cb({ code: grpc.status.INVALID_ARGUMENT, details: (e as Error).message });
+      }
+    },
+    StartVm: withVm((vm) => vm.start()),
+    PauseVm: withVm((vm) => vm.pause()),
+    ResumeVm: withVm((vm) => vm.resume()),
+    ResetVm: withVm((vm) => vm.reset()),
+    StopVm: withVm((vm) => vm.stop()),
+    GetVm: withVm(() => undefined),
+    DeleteVm: async (call, cb) => {
+      try {
+        await manager.delete(call.request.id);
+        cb(null, {});
+      } catch (e) {
+        cb(toStatus(e));
+      }
+    },
+    ListVms: (_call, cb) => cb(null, { vms: [...manager.vms.values()].map((vm) => vmMessage(vm, host)) }),
+    Screenshot: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'screenshots are served by the VGA service through the gateway' }),
+    ScreenText: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'screen text is served by the VGA service through the gateway' }),
+    SendKeys: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'keyboard input needs the i8042 model, not wired yet' }),
+    Console: (call) => {
+      let vm: Vm | undefined;
+      const onSerial = (data: Uint8Array) => call.write({ data: Buffer.from(data) });
+      call.on('data', (msg: { id: string; data: Buffer }) => {
+        if (!vm) {
+          try {
+            vm = manager.get(msg.id);
+          } catch (e) {
+            call.emit('error', toStatus(e));
+            return;
+          }
+          call.write({ data: Buffer.from(vm.serialLog, 'latin1') });
+          vm.on('serial', onSerial);
+        }
+        if (msg.data?.length) vm.sendSerial(msg.data);
+      });
+      const end = () => vm?.off('serial', onSerial);
+      call.on('end', () => {
+        end();
+        call.end();
+      });
+      call.on('cancelled', end);
+      call.on('error', end);
+    },
+    WatchEvents: (call) => {
+      let vm: Vm;
+      try {
+        vm = manager.get(call.request.id);
+      } catch (e) {
+        call.emit('error', toStatus(e));
+        return;
+      }
+      const send = (kind: string, detail: unknown) => call.write({ vmId: vm.id, kind, detailJson: JSON.stringify(detail), timeMs: Date.now() });
+      const onState = (state: string, reason?: string) => send('state', { state, reason });
+      const onEvent = (e: unknown) => send('event', e);
+      vm.on('state', onState);
+      vm.on('event', onEvent);
+      send('state', { state: vm.state, reason: vm.exitReason });
+      call.on('cancelled', () => {
+        vm.off('state', onState);
+        vm.off('event', onEvent);
+      });
+    },
+  };
+}
+
+export function createVmControlServer(manager: VmManager, log: Logger, host: string): grpc.Server {
+  const server = new grpc.Server();
+  server.addService(loadVmProto().quasivm.vm.v1.VmControl.service, vmControlHandlers(manager, log, host));
+  return server;
+}

@@ -1,0 +1,278 @@
+import { EventEmitter } from 'node:events';
+import type { Worker } from 'node:worker_threads';
+import { RemoteDevice } from '@quasivm/device-sdk';
+import type { TrafficTap } from '@quasivm/nats-tap';
+import { loadFirmware } from './machine/firmware.js';
+import { DEFAULT_NS_PER_INSTRUCTION, DEFAULT_RAM_MIB, type MachineConfig, type RemoteDeviceSlot } from './machine/vm-config.js';
+import { Control, type CpuStats, type FromCpu, type VmRunState } from './machine/worker-messages.js';
+import { createBridgeBuffers, RemoteIoPump, type BridgeBuffers } from './remote-io-bridge.js';
+import { SharedRing } from './shared-ring.js';
+import { startTsWorker } from './ts-worker.js';
+
+export type BackendKind = 'soft' | 'kvm' | 'auto';
+
+/** A device served by another process: which service, and the session's configuration. */
+export interface RemoteDeviceSpec {
+  device: string;
+  address: string;
+  config?: Record<string, string>;
+}
+
+export interface VmSpec {
+  id: string;
+  name?: string;
+  ramMiB?: number;
+  backend?: BackendKind;
+  /** 'seabios' (default), a path, or the image bytes. */
+  firmware?: string | Uint8Array;
+  devices?: RemoteDeviceSpec[];
+  nsPerInstruction?: number;
+  realtime?: boolean;
+  tap?: TrafficTap;
+}
+
+const TWO32 = 0x1_0000_0000;
+const SERIAL_KEEP = 1 << 16;
+
+/**
+ * One VM as the main thread sees it: lifecycle, remote device sessions, the bridge pump,
+ * serial console and counters. The guest itself runs on a CPU thread.
+ * Events: 'state' (state, reason), 'serial' (Uint8Array), 'debug-console' (Uint8Array), 'event'.
+ */
+export class Vm extends EventEmitter {
+  state: VmRunState = 'created';
+  exitReason = '';
+  registers: Record<string, string> | undefined;
+  serialLog = '';
+  debugLog = '';
+  readonly createdAt = Date.now();
+  startedAt = 0;
+  private worker: Worker | null = null;
+  private control!: SharedRing;
+  private ram!: SharedArrayBuffer;
+  private pump: RemoteIoPump | null = null;
+  private remotes: RemoteDevice[] = [];
+  private bridge!: BridgeBuffers;
+  private config!: MachineConfig;
+  private lastStats: CpuStats | null = null;
+
+  private constructor(readonly spec: VmSpec) {
+    super();
+  }
+
+  get id(): string {
+    return this.spec.id;
+  }
+
+  get backend(): 'soft' | 'kvm' {
+    return this.spec.backend === 'kvm' ? 'kvm' : 'soft';
+  }
+
+  /** Builds the VM: loads firmware, attaches every remote device. Fails with a clear message. */
+  static async create(spec: VmSpec): Promise<Vm> {
+    const vm = new Vm(spec);
+    if (spec.backend === 'kvm') throw new Error('the kvm backend is not wired into the vcpu service yet; use backend "soft"');
+    const firmware = spec.firmware instanceof Uint8Array ? spec.firmware : loadFirmware(spec.firmware);
+    const ramBytes = (spec.ramMiB ?? DEFAULT_RAM_MIB) * 1024 * 1024;
+    if (!Number.isInteger(ramBytes) || ramBytes < 1 << 20 || ramBytes > 3 * 1024 * 1024 * 1024) throw new Error(`RAM of ${spec.ramMiB} MiB is outside 1..3072 MiB`);
+    vm.ram = new SharedArrayBuffer(ramBytes);
+    vm.control = SharedRing.create(1 << 16);
+    vm.bridge = createBridgeBuffers();
+    const slots: RemoteDeviceSlot[] = [];
+    try {
+      for (const [index, d] of (spec.devices ?? []).entries()) {
+        const remote = await RemoteDevice.connect(d.address, spec.id, d.config ?? {}, vm.remoteEvents(d.device));
+        vm.remotes.push(remote);
+        const desc = remote.description!;
+        slots.push({ name: d.device, index, ports: desc.ports, memoryWindows: desc.memoryWindows });
+      }
+    } catch (e) {
+      for (const r of vm.remotes) r.close();
+      throw new Error(`cannot attach devices of VM ${spec.id}: ${(e as Error).message}`);
+    }
+    vm.config = {
+      vmId: spec.id,
+      ramBytes,
+      firmware,
+      baseEpochMs: Date.now(),
+      cpuCount: 1,
+      nsPerInstruction: spec.nsPerInstruction ?? DEFAULT_NS_PER_INSTRUCTION,
+      realtime: spec.realtime ?? true,
+      remoteDevices: slots,
+    };
+    return vm;
+  }
+
+  private remoteEvents(device: string) {
+    const guest = () => new Uint8Array(this.ram);
+    return {
+      onIrq: (line: number, level: boolean, t: number) => {
+        this.push([Control.Irq, line, level ? 1 : 0]);
+        this.spec.tap?.irq(line, level, t, device);
+      },
+      onIrqDeadline: (line: number, at: number | null, period: number) => {
+        const periodWords = new Int32Array(new Float64Array([period]).buffer);
+        this.push([Control.IrqDeadline, line, (at ?? 0) % TWO32 | 0, Math.floor((at ?? 0) / TWO32), periodWords[0], periodWords[1], at === null ? 1 : 0]);
+      },
+      onMemoryRead: (addr: number, len: number) => {
+        if (addr < 0 || addr + len > this.ram.byteLength) throw new Error(`guest memory 0x${addr.toString(16)}+${len} is outside RAM`);
+        return guest().slice(addr, addr + len);
+      },
+      onMemoryWrite: (addr: number, data: Uint8Array) => {
+        if (addr < 0 || addr + data.byteLength > this.ram.byteLength) throw new Error(`guest memory 0x${addr.toString(16)}+${data.byteLength} is outside RAM`);
+        guest().set(data, addr);
+      },
+      onEvent: (kind: string, detail: unknown) => {
+        this.emit('event', { kind, device, detail });
+        this.spec.tap?.event(kind, { device, detail });
+      },
+      onError: (err: Error) => this.emit('device-error', { device, message: err.message }),
+    };
+  }
+
+  private push(words: number[]): void {
+    if (!this.control.tryPush(words)) this.emit('device-error', { device: 'vcpu', message: 'control ring full: record dropped' });
+  }
+
+  start(): void {
+    if (this.worker) throw new Error(`VM ${this.id} is already started`);
+    this.pump = new RemoteIoPump(this.bridge, this.remotes, (i, e) => this.emit('device-error', { device: this.spec.devices?.[i]?.device, message: e.message }));
+    this.pump.start();
+    this.startedAt = Date.now();
+    this.worker = startTsWorker(new URL('./soft/soft-vcpu-worker.ts', import.meta.url), {
+      workerData: { config: this.config, ram: this.ram, control: this.control.buffer, bridge: this.bridge },
+    });
+    this.worker.on('message', (m: FromCpu) => this.onCpuMessage(m));
+    this.worker.on('error', (e) => this.setState('crashed', `CPU thread failed: ${e.message}`));
+    this.worker.on('exit', () => {
+      this.worker = null;
+      this.pump?.stop();
+      if (this.state === 'running' || this.state === 'paused') this.setState('crashed', 'CPU thread exited');
+    });
+    this.spec.tap?.event('started', { backend: this.backend });
+  }
+
+  private setState(state: VmRunState, reason?: string): void {
+    this.state = state;
+    if (reason !== undefined) this.exitReason = reason;
+    this.emit('state', state, reason);
+    this.spec.tap?.event('state', { state, ...(reason ? { reason } : {}) });
+  }
+
+  private onCpuMessage(m: FromCpu): void {
+    switch (m.type) {
+      case 'serial': {
+        const text = Buffer.from(m.data).toString('latin1');
+        this.serialLog = (this.serialLog + text).slice(-SERIAL_KEEP);
+        this.emit('serial', m.data);
+        break;
+      }
+      case 'debug-console':
+        this.debugLog = (this.debugLog + Buffer.from(m.data).toString('latin1')).slice(-SERIAL_KEEP);
+        this.emit('debug-console', m.data);
+        break;
+      case 'state':
+        this.registers = m.registers ?? this.registers;
+        this.setState(m.state, m.reason);
+        break;
+      case 'event':
+        this.emit('event', m);
+        this.spec.tap?.event(m.kind, m.detail);
+        break;
+      case 'stats':
+        this.lastStats = m.stats;
+        this.emit('stats', m.stats);
+        break;
+      case 'irq':
+        this.spec.tap?.irq(m.line, m.level, m.t);
+        break;
+      case 'io-trace':
+        this.spec.tap?.io(m.device, m.dir, m.port, m.size, m.value, m.t);
+        break;
+    }
+  }
+
+  pause(): void {
+    this.push([Control.Pause]);
+  }
+
+  resume(): void {
+    this.push([Control.Resume]);
+  }
+
+  reset(): void {
+    this.push([Control.Reset]);
+  }
+
+  sendSerial(data: Uint8Array): void {
+    this.push([Control.SerialInput, ...data]);
+  }
+
+  /** Asks the CPU thread for fresh counters. */
+  stats(timeoutMs = 2000): Promise<CpuStats | null> {
+    if (!this.worker) return Promise.resolve(this.lastStats);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(this.lastStats), timeoutMs);
+      this.once('stats', (s: CpuStats) => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      this.push([Control.Stats]);
+    });
+  }
+
+  /** Stops the guest and ends its device sessions. */
+  async stop(): Promise<void> {
+    if (this.worker) {
+      const exited = new Promise((r) => this.worker!.once('exit', r));
+      this.push([Control.Stop]);
+      const timer = setTimeout(() => void this.worker?.terminate(), 3000);
+      await exited;
+      clearTimeout(timer);
+    }
+    this.pump?.stop();
+    for (const r of this.remotes) await r.detach().catch(() => undefined);
+    for (const r of this.remotes) r.close();
+    this.remotes = [];
+    if (this.state !== 'crashed') this.setState('shut-down', this.exitReason || 'stopped');
+  }
+
+  /** Waits until serial output contains `text` (or rejects after `timeoutMs`). */
+  waitForSerial(text: string | RegExp, timeoutMs: number): Promise<string> {
+    const match = () => (typeof text === 'string' ? this.serialLog.includes(text) : text.test(this.serialLog));
+    if (match()) return Promise.resolve(this.serialLog);
+    return new Promise((resolve, reject) => {
+      const onData = () => {
+        if (!match()) return;
+        cleanup();
+        resolve(this.serialLog);
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`serial output did not show ${String(text)} within ${timeoutMs} ms (state ${this.state}; got ${JSON.stringify(this.serialLog.slice(-300))})`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.off('serial', onData);
+      };
+      this.on('serial', onData);
+    });
+  }
+
+  waitForState(states: VmRunState[], timeoutMs: number): Promise<VmRunState> {
+    if (states.includes(this.state)) return Promise.resolve(this.state);
+    return new Promise((resolve, reject) => {
+      const onState = (s: VmRunState) => {
+        if (!states.includes(s)) return;
+        clearTimeout(timer);
+        this.off('state', onState);
+        resolve(s);
+      };
+      const timer = setTimeout(() => {
+        this.off('state', onState);
+        reject(new Error(`VM did not reach ${states.join('/')} within ${timeoutMs} ms (state ${this.state}, ${this.exitReason})`));
+      }, timeoutMs);
+      this.on('state', onState);
+    });
+  }
+}
