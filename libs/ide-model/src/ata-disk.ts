@@ -237,6 +237,7 @@ export class AtaDisk extends IdeDevice {
     if (x.write) {
       try {
         this.disk.write(x.lba, this.buffer.subarray(0, n * SECTOR_SIZE));
+        if (!this.writeCache) this.disk.flush(); // no volatile cache: durable on completion
       } catch {
         this.counters.mediaErrors++;
         this.setAddress(x.lba, x.addr);
@@ -261,6 +262,7 @@ export class AtaDisk extends IdeDevice {
   dmaWrite(data: Uint8Array): void {
     const x = this.xfer!;
     this.disk.write(x.lba, data.subarray(0, x.remaining * SECTOR_SIZE));
+    if (!this.writeCache) this.disk.flush();
   }
 
   dmaDone(ok: boolean): void {
