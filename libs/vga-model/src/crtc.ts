@@ -39,6 +39,7 @@ export const CR07_VDE_BIT9 = 0x40;
 /** CR09 Maximum Scan Line bits. */
 export const CR09_SCAN_DOUBLING = 0x80;
 export const CR09_MAX_SCAN_LINE = 0x1f;
+export const CR09_LINE_COMPARE_BIT9 = 0x40;
 /** CR0A Cursor Start bits. */
 export const CR0A_CURSOR_DISABLE = 0x20;
 /** CR11 Vertical Retrace End bit 7: protect CR00-CR07 (except CR07 bit 4). */
@@ -94,6 +95,19 @@ export class Crtc {
   get displayedScanLines(): number {
     const ov = this.regs[CR_OVERFLOW];
     return (this.regs[CR_VERTICAL_DISPLAY_END] | (ov & CR07_VDE_BIT8 ? 0x100 : 0) | (ov & CR07_VDE_BIT9 ? 0x200 : 0)) + 1;
+  }
+  /** 10-bit Line Compare: after this scan line the display restarts at address 0 (split screen). */
+  get lineCompare(): number {
+    return this.regs[CR_LINE_COMPARE] | (this.regs[CR_OVERFLOW] & CR07_LINE_COMPARE_BIT8 ? 0x100 : 0) |
+      (this.regs[CR_MAXIMUM_SCAN_LINE] & CR09_LINE_COMPARE_BIT9 ? 0x200 : 0);
+  }
+  /**
+   * First output line below the split for a picture whose output lines each span
+   * `scanLinesPerLine` scan lines, or Infinity when Line Compare lies below the display.
+   */
+  splitLine(scanLinesPerLine: number): number {
+    const lc = this.lineCompare;
+    return lc + 1 >= this.displayedScanLines ? Infinity : Math.floor(lc / scanLinesPerLine) + 1;
   }
   get maxScanLine(): number {
     return this.regs[CR_MAXIMUM_SCAN_LINE] & CR09_MAX_SCAN_LINE;

@@ -4,6 +4,7 @@
  * interleaved, 256-colour (chain-4 or unchained), and VBE packed-pixel modes from the
  * DISPI registers.
  */
+import { AR10_PIXEL_PANNING_MODE, AR_HORIZONTAL_PIXEL_PANNING } from './attribute-controller.js';
 import type { DisplayMode, VgaUnits } from './display-mode.js';
 import { PLANE_SIZE } from './plane-memory.js';
 
@@ -24,38 +25,50 @@ export function renderPlanes(u: VgaUnits, mode: DisplayMode, out: Uint32Array): 
   const P2 = 2 * PLANE_SIZE;
   const P3 = 3 * PLANE_SIZE;
 
+  const perClock = mode.kind === 'chain256' ? 4 : 8;
+  const split = crtc.splitLine((crtc.scanDoubling ? 2 : 1) * (banked ? 1 : cellHeight));
+  // Horizontal pixel panning (AR13): 0-7 pixels, in 256-colour modes in steps of two dots.
+  const panRegister = ac.regs[AR_HORIZONTAL_PIXEL_PANNING] & 0x0f;
+  const pan = mode.kind === 'chain256' ? (panRegister >> 1) & 3 : panRegister & 7;
+  const panAfterSplit = ac.modeControl & AR10_PIXEL_PANNING_MODE ? 0 : pan;
+  const line = new Uint32Array((clocks + 1) * perClock);
+
   for (let y = 0; y < mode.height; y++) {
-    const row = banked ? Math.floor(y / cellHeight) : y;
-    const scan = banked ? y % cellHeight : 0;
-    const rowMa = start + row * stride;
-    let o = y * width;
-    for (let c = 0; c < clocks; c++) {
+    const below = y >= split;
+    const ly = below ? y - split : y; // line counted from the top of its part of the screen
+    const row = banked ? Math.floor(ly / cellHeight) : ly;
+    const scan = banked ? ly % cellHeight : 0;
+    const rowMa = (below ? 0 : start) + row * stride;
+    let o = 0;
+    for (let c = 0; c <= clocks; c++) {
       const a = crtc.memoryAddress((rowMa + c) & 0xffff, scan);
       const p0 = vram[a];
       const p1 = vram[P1 + a];
       const p2 = vram[P2 + a];
       const p3 = vram[P3 + a];
       if (mode.kind === 'chain256') {
-        out[o++] = dacTable[p0];
-        out[o++] = dacTable[p1];
-        out[o++] = dacTable[p2];
-        out[o++] = dacTable[p3];
+        line[o++] = dacTable[p0];
+        line[o++] = dacTable[p1];
+        line[o++] = dacTable[p2];
+        line[o++] = dacTable[p3];
       } else if (mode.kind === 'cga') {
         // Shift register interleave: 2 bits per pixel, first from plane 0 (and 2), then plane 1 (and 3).
         for (let i = 0; i < 4; i++) {
           const sh = 6 - 2 * i;
-          out[o++] = colors[((p0 >> sh) & 3) | (((p2 >> sh) & 3) << 2)];
+          line[o++] = colors[((p0 >> sh) & 3) | (((p2 >> sh) & 3) << 2)];
         }
         for (let i = 0; i < 4; i++) {
           const sh = 6 - 2 * i;
-          out[o++] = colors[((p1 >> sh) & 3) | (((p3 >> sh) & 3) << 2)];
+          line[o++] = colors[((p1 >> sh) & 3) | (((p3 >> sh) & 3) << 2)];
         }
       } else {
         for (let b = 7; b >= 0; b--) {
-          out[o++] = colors[((p0 >> b) & 1) | (((p1 >> b) & 1) << 1) | (((p2 >> b) & 1) << 2) | (((p3 >> b) & 1) << 3)];
+          line[o++] = colors[((p0 >> b) & 1) | (((p1 >> b) & 1) << 1) | (((p2 >> b) & 1) << 2) | (((p3 >> b) & 1) << 3)];
         }
       }
     }
+    const shift = below ? panAfterSplit : pan;
+    out.set(line.subarray(shift, shift + width), y * width);
   }
 }
 

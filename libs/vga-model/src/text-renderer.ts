@@ -41,13 +41,18 @@ export function renderText(u: VgaUnits, mode: DisplayMode, out: Uint32Array, fra
   const stride = crtc.rowStride;
   const preset = crtc.presetRowScan;
 
+  const split = crtc.splitLine(crtc.scanDoubling ? 2 : 1);
+
   for (let y = 0; y < mode.height; y++) {
-    const s = y + preset;
+    // Below the Line Compare split the screen restarts at address 0 and row scan 0.
+    const below = y >= split;
+    const s = below ? y - split : y + preset;
     const row = Math.floor(s / ch);
     const scan = s % ch;
+    const rowMa = (below ? 0 : start) + row * stride;
     const lineBase = y * width;
     for (let col = 0; col < cols; col++) {
-      const ma = (start + row * stride + col) & 0xffff;
+      const ma = (rowMa + col) & 0xffff;
       const addr = crtc.memoryAddress(ma, 0);
       const code = vram[addr];
       const attr = vram[PLANE_SIZE + addr];

@@ -136,6 +136,37 @@ describe('mode 12h (640x480 16-colour planar)', () => {
     expect(vga.memRead(0xa0000 + 500, 1, 0)).toBe(0xff);
   });
 
+  it('splits the screen at Line Compare and pans by AR13', () => {
+    const { vga } = mode12();
+    outw(vga, 0x3ce, 0x0205); // write mode 2
+    vga.memWrite(0xa0000, 1, 0x03, 0); // address 0: colour 3
+    vga.memWrite(0xa0000 + 100 * 80, 1, 0x0a, 0); // row 100: colour 10
+    outw(vga, 0x3ce, 0x0005);
+    outw(vga, 0x3d4, 0x0c | (0x1f << 8)); // start address 8000 = row 100
+    outw(vga, 0x3d4, 0x0d | (0x40 << 8));
+    outw(vga, 0x3d4, 0xef18); // line compare 239 (CR07 bit 4 and CR09 bit 6 clear)
+    outw(vga, 0x3d4, 0x2e07); // CR07 is protected (CR11 bit 7) except bit 4, which this clears
+    outw(vga, 0x3d4, 0x0009);
+    let f = vga.render(0);
+    expect(pixel(f, 0, 0)).toEqual(colour(10));
+    expect(pixel(f, 0, 239)).toEqual(colour(0));
+    expect(pixel(f, 0, 240)).toEqual(colour(3));
+    // Pan left by 3 pixels: pixel 8+0 of a byte at column 1 appears at x = 5, also below the split.
+    outw(vga, 0x3ce, 0x0205);
+    outw(vga, 0x3ce, 0x8008);
+    vga.memRead(0xa0000 + 1, 1, 0);
+    vga.memWrite(0xa0000 + 1, 1, 0x0c, 0);
+    outw(vga, 0x3ce, 0xff08);
+    outw(vga, 0x3ce, 0x0005);
+    inb(vga, 0x3da);
+    outb(vga, 0x3c0, 0x33); // AR13 with PAS = 1
+    outb(vga, 0x3c0, 0x03);
+    f = vga.render(0);
+    expect(pixel(f, 5, 240)).toEqual(colour(12));
+    expect(pixel(f, 4, 240)).toEqual(colour(3));
+    expect(pixel(f, 6, 240)).toEqual(colour(0));
+  });
+
   it('traps the window, while text and chain-4 modes map it directly', () => {
     const { vga, host } = mode12();
     expect(vga.windowMode()).toMatchObject({ mode: 'trap', mapping: 'planar', base: 0xa0000, length: 0x10000 });
