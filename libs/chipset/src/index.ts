@@ -14,3 +14,6 @@ export * from './pci-host-bridge.js';
 export * from './fw-cfg.js';
 export * from './pic8259.js';
 export * from './pic8259-pair.js';
+export * from './ps2-keyboard.js';
+export * from './ps2-mouse.js';
+export * from './i8042.js';
