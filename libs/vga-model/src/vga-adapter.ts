@@ -9,7 +9,7 @@
  * ignores, or an access to no mapped memory is a no-op (reads all ones) counted per
  * instance in `counters`.
  */
-import { allOnes, DeviceStateError, type AccessSize, type DeviceHost, type DeviceModel, type DeviceState, type GuestTimeNs } from '@quasivm/device-sdk';
+import { allOnes, DeviceStateError, readStringBySingles, writeStringBySingles, type AccessSize, type DeviceHost, type DeviceModel, type DeviceState, type GuestTimeNs } from '@quasivm/device-sdk';
 import { AttributeController } from './attribute-controller.js';
 import { Crtc } from './crtc.js';
 import { Dac } from './dac.js';
@@ -71,6 +71,8 @@ export interface VgaCounters {
 
 /** The MMIO block (BAR2) layout of the Bochs/QEMU standard VGA: VGA ports, then DISPI registers. */
 export const MMIO_VGA_PORTS = 0x400;
+/** Largest string read served at once (a guest cannot make the model allocate more). */
+export const MAX_STRING_COUNT = 0x10000;
 export const MMIO_VBE_DISPI = 0x500;
 
 export class VgaAdapter implements DeviceModel, VgaUnits {
@@ -157,6 +159,20 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
     }
     // `out dx, ax` to an index port writes the index, then the data register above it.
     for (let i = 0; i < size; i++) this.writePort(port + i, (value >>> (8 * i)) & 0xff, now);
+  }
+
+  /** `rep insb/insw`: DAC reads and the like, as consecutive single accesses. */
+  ioReadString(port: number, size: AccessSize, count: number, now: GuestTimeNs): Uint8Array {
+    return readStringBySingles(this, port, size, Math.max(0, Math.min(count, MAX_STRING_COUNT)), now);
+  }
+
+  /** `rep outsb/outsw`: palette loads and register table writes, as consecutive single accesses. */
+  ioWriteString(port: number, size: AccessSize, data: Uint8Array, now: GuestTimeNs): void {
+    if (size !== 1 && size !== 2 && size !== 4) {
+      this.badWidth(size);
+      return;
+    }
+    writeStringBySingles(this, port, size, data, now);
   }
 
   private badWidth(size: number): number {
