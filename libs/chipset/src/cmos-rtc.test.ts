@@ -216,3 +216,17 @@ describe('CmosRtc', () => {
     expect(read(0x40, 0)).toBe(0x11);
   });
 });
+
+describe('CmosRtc with fractional times', () => {
+  it('saves and restores state reached at fractional guest times and epoch', () => {
+    const host = new RecordingHost();
+    const rtc = new CmosRtc(host, { baseEpochMs: 1_700_000_000_123.5, ramSize: 1 << 24 });
+    rtc.ioWrite(0x70, 1, 0x0c, 1.5);
+    rtc.ioRead(0x71, 1, 2_000_000_000.25);
+    const saved = JSON.parse(JSON.stringify(rtc.saveState()));
+    const other = new CmosRtc(new RecordingHost(), { baseEpochMs: 0, ramSize: 1 << 24 });
+    other.loadState(saved);
+    expect(other.epochMsAt(3e9)).toBe(rtc.epochMsAt(3e9));
+    expect(rtc.epochMsAt(0)).toBe(1_699_999_999_000 + 1000);
+  });
+});

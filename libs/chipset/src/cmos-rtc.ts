@@ -169,7 +169,8 @@ export class CmosRtc implements DeviceModel {
     this.base = config.base ?? CMOS_RTC_PORTS.base;
     this.irq = config.irq ?? CMOS_RTC_IRQ;
     if (!Number.isFinite(config.baseEpochMs)) throw new Error('CmosRtc: baseEpochMs must be a number of ms since the epoch');
-    this.clock = { epochSec: Math.floor(config.baseEpochMs / 1000), atNs: -(config.baseEpochMs % 1000) * 1_000_000, frozenSec: null };
+    const baseMs = Math.floor(config.baseEpochMs);
+    this.clock = { epochSec: Math.floor(baseMs / 1000), atNs: -mod(baseMs, 1000) * 1_000_000, frozenSec: null };
     this.cmos[RTC_REG_A] = 0x26; // 32.768 kHz time base, 1024 Hz periodic rate
     this.cmos[RTC_REG_B] = REG_B_24H; // BCD, 24-hour
     this.cmos[RTC_REG_D] = REG_D_VRT;
@@ -245,10 +246,10 @@ export class CmosRtc implements DeviceModel {
     const index = r.int('index', 0, 0x7f);
     const nmiDisabled = r.bool('nmiDisabled');
     const epochSec = r.int('clockEpochSec', -1e13, 1e13);
-    const atNs = r.int('clockAtNs', -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+    const atNs = r.num('clockAtNs', -Number.MAX_VALUE, Number.MAX_VALUE);
     const frozenSec = state.frozenSec === null ? null : r.int('frozenSec', -1e13, 1e13);
     const regC = r.int('regC', 0, 0x70);
-    const flagsNs = r.int('flagsNs', -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+    const flagsNs = r.num('flagsNs', -Number.MAX_VALUE, Number.MAX_VALUE);
     if ((frozenSec === null) !== ((cmos[RTC_REG_B] & REG_B_SET) === 0)) {
       throw new DeviceStateError('cmos-rtc: frozenSec must be set exactly when register B has SET');
     }

@@ -124,7 +124,7 @@ export class PciHostBridge implements DeviceModel {
     }
     const target = this.dataTarget(offset, size);
     if (target === null || !target.f) return;
-    target.f.configWrite(target.register, size, value & (size === 4 ? 0xffffffff : allOnes(size)));
+    target.f.configWrite(target.register, size, size === 4 ? value >>> 0 : value & allOnes(size));
   }
 
   saveState(): DeviceState {

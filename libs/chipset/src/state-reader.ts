@@ -35,6 +35,13 @@ export class StateReader {
     return v;
   }
 
+  /** A finite number in [min, max] (guest times may be fractional nanoseconds). */
+  num(name: string, min: number, max: number): number {
+    const v = this.s[name];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) this.fail(name, `must be a number in [${min}, ${max}], got ${JSON.stringify(v)}`);
+    return v;
+  }
+
   byte(name: string): number {
     return this.int(name, 0, 0xff);
   }
