@@ -39,6 +39,10 @@ describe('FwCfg', () => {
     expect(le(bytes(2))).toBe(2);
     select(0x000f);
     expect(le(bytes(2))).toBe(4);
+    select(0x8002);
+    expect(bytes(2)).toEqual([1, 0]);
+    select(0x8000); // no ACPI tables: a zero count
+    expect(le(bytes(2))).toBe(0);
   });
 
   it('selecting again restarts at offset 0; unknown items read zeros', () => {

@@ -10,6 +10,10 @@
  *   traditional interface (bit 0), so SeaBIOS uses port I/O (`rep insb`, which
  *   ioReadString serves in one call).
  *
+ * SeaBIOS (src/fw/paravirt.c) also reads the legacy items NUMA (0x000d), ACPI_TABLES
+ * (0x8000) and SMBIOS_ENTRIES (0x8001) as counts; absent items read as zeros, which it
+ * takes as "none". CPUs present come from CMOS 0x5F or an "etc/boot-cpus" file.
+ *
  * Numeric items are little-endian; the file directory (0x0019) is big-endian: a u32 count,
  * then per file { u32 size, u16 select, u16 reserved, char name[56] }. Files get
  * selectors from 0x0020 in the order they are added; the directory lists them by name.
@@ -61,6 +65,11 @@ export const FW_CFG_SETUP_SIZE = 0x0017;
 export const FW_CFG_SETUP_DATA = 0x0018;
 export const FW_CFG_FILE_DIR = 0x0019;
 export const FW_CFG_FILE_FIRST = 0x0020;
+/** x86 architecture-local items (QEMU's FW_CFG_ARCH_LOCAL + n, as SeaBIOS reads them). */
+export const FW_CFG_ACPI_TABLES = 0x8000;
+export const FW_CFG_SMBIOS_ENTRIES = 0x8001;
+export const FW_CFG_IRQ0_OVERRIDE = 0x8002;
+export const FW_CFG_E820_TABLE = 0x8003;
 /** Selector bit 14: write mode (writes are ignored anyway); bit 15: architecture-specific item. */
 export const FW_CFG_WRITE_CHANNEL = 0x4000;
 export const FW_CFG_ARCH_LOCAL = 0x8000;
@@ -101,6 +110,11 @@ export interface FwCfgConfig {
   noGraphic?: boolean;
   /** 0x000e: 1 to let the firmware show its boot menu. */
   bootMenu?: boolean;
+  /**
+   * 0x8002: 1 when ISA IRQ0 reaches I/O APIC pin 2 (the usual PC wiring), so the firmware
+   * writes an interrupt source override into its MP/ACPI tables. Default true.
+   */
+  irq0Override?: boolean;
 }
 
 export interface DirectBootItems {
@@ -139,6 +153,7 @@ export class FwCfg implements DeviceModel {
     this.setItem(FW_CFG_NB_CPUS, le(config.cpuCount, 2));
     this.setItem(FW_CFG_MAX_CPUS, le(config.maxCpus ?? config.cpuCount, 2));
     this.setItem(FW_CFG_BOOT_MENU, le(config.bootMenu ? 1 : 0, 2));
+    this.setItem(FW_CFG_IRQ0_OVERRIDE, le(config.irq0Override === false ? 0 : 1, 1));
     this.rebuildDirectory();
   }
 

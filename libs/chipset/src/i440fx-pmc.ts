@@ -2,7 +2,8 @@
  * Intel 82441FX PCI and Memory Controller (PMC), function 00:00.0 of the 440FX PCIset:
  * the PCI host bridge's own configuration space. References are to the Intel 440FX
  * PCIset datasheet (82441FX/82442FX), section 3.2 "PCI Configuration Space Registers".
- * SeaBIOS recognises a QEMU i440FX machine by 8086:1237 at 00:00.0 and programs the PAM
+ * SeaBIOS recognises a QEMU i440FX machine by 8086:1237 with subsystem 1AF4:1100 at
+ * 00:00.0 (src/fw/paravirt.c qemu_detect) and programs the PAM
  * registers to shadow itself in RAM; the model reports PAM changes to the machine,
  * which owns the memory map.
  */
@@ -12,6 +13,12 @@ export const I440FX_VENDOR_ID = 0x8086;
 export const I440FX_DEVICE_ID = 0x1237;
 export const I440FX_REVISION = 0x02;
 export const I440FX_CLASS_HOST_BRIDGE = 0x060000;
+/**
+ * Subsystem IDs QEMU gives its devices: Red Hat (0x1AF4), "QEMU virtual machine" (0x1100).
+ * SeaBIOS's QEMU detection checks exactly these at 00:00.0 before it trusts the platform.
+ */
+export const QEMU_SUBSYSTEM_VENDOR_ID = 0x1af4;
+export const QEMU_SUBSYSTEM_ID = 0x1100;
 
 /** Device-specific registers (datasheet 3.2). */
 export const I440FX_PMCCFG = 0x50;
@@ -51,6 +58,8 @@ export class I440fxPmc extends PciConfigFunction {
       command: 0x0006, // memory and bus master always enabled
       commandMask: PCI_COMMAND_PARITY | PCI_COMMAND_SERR,
       status: 0x0280, // fast back-to-back capable, medium DEVSEL timing
+      subsystemVendorId: QEMU_SUBSYSTEM_VENDOR_ID,
+      subsystemId: QEMU_SUBSYSTEM_ID,
     });
     this.onPamChange = config.onPamChange ?? (() => {});
     this.config[I440FX_SMRAM] = 0x02; // C_BASE_SEG = 010: SMRAM at 0xA0000

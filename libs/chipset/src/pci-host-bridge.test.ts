@@ -50,6 +50,10 @@ describe('PciHostBridge', () => {
     expect(cfgRead(1, 0, 0x0e, 1)).toBe(0x80); // multi-function
     expect(cfgRead(0, 0, 0x02, 2)).toBe(0x1237);
     expect(cfgRead(0, 0, 0x01, 1)).toBe(0x80);
+    // SeaBIOS qemu_detect: subsystem 1af4:1100 ("QEMU virtual machine") at 00:00.0
+    expect(cfgRead(0, 0, 0x2c, 2)).toBe(0x1af4);
+    expect(cfgRead(0, 0, 0x2e, 2)).toBe(0x1100);
+    expect(cfgRead(1, 0, 0x2c)).toBe(0x1100_1af4);
   });
 
   it('absent functions, other buses and disabled cycles read all ones', () => {

@@ -6,6 +6,7 @@
  * PCI interrupts accordingly, so changes go to a callback.
  * ELCR (0x4D0/0x4D1) is I/O-mapped and lives with the 8259 pair (Pic8259Pair).
  */
+import { QEMU_SUBSYSTEM_ID, QEMU_SUBSYSTEM_VENDOR_ID } from './i440fx-pmc.js';
 import { PciConfigFunction, PCI_HEADER_TYPE_MULTI_FUNCTION } from './pci-function.js';
 
 export const PIIX3_VENDOR_ID = 0x8086;
@@ -44,6 +45,8 @@ export class Piix3IsaBridge extends PciConfigFunction {
       command: 0x0007,
       commandMask: 0x0008, // special cycle enable; I/O, memory, master are fixed on
       status: 0x0200, // medium DEVSEL timing
+      subsystemVendorId: QEMU_SUBSYSTEM_VENDOR_ID,
+      subsystemId: QEMU_SUBSYSTEM_ID,
     });
     this.onPirqRoute = config.onPirqRoute ?? (() => {});
     const c = this.config;
