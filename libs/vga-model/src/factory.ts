@@ -12,7 +12,8 @@
  */
 import type { DeviceDescription, DeviceFactory, DeviceHost } from '@quasivm/device-sdk';
 import { VGA_PORT_RANGES, VGA_WINDOW_BASE, VGA_WINDOW_LENGTH } from './ports.js';
-import { VGA_DEFAULT_CONFIG, VgaAdapter, type VgaConfig } from './vga-adapter.js';
+import { VgaAdapter } from './vga-adapter.js';
+import { VGA_DEFAULT_CONFIG, type VgaConfig } from './vga-config.js';
 import { VGA_MMIO_SIZE } from './pci-function.js';
 
 export const VGA_DEVICE_NAME = 'vga';

@@ -13,4 +13,5 @@ export * from './renderer.js';
 export * from './sequencer.js';
 export * from './vbe-dispi.js';
 export * from './vga-adapter.js';
+export * from './vga-config.js';
 export * from './window-mode.js';

@@ -17,41 +17,18 @@ import { displayMode, sameMode, type DisplayMode, type VgaUnits } from './displa
 import { inputStatus1 } from './display-timing.js';
 import { GraphicsController } from './graphics-controller.js';
 import { VgaPciFunction, type PciBar } from './pci-function.js';
-import { chain4Offset, oddEvenOffset, PlaneMemory, PLANE_SIZE } from './plane-memory.js';
+import { PlaneMemory } from './plane-memory.js';
 import * as P from './ports.js';
 import { Renderer, type RenderedFrame } from './renderer.js';
 import { Sequencer } from './sequencer.js';
 import { StateReader } from './state-io.js';
 import { textRows } from './text-renderer.js';
-import { VbeDispi, VBE_BANK_SIZE, VBE_DEFAULT_MAX_XRES, VBE_DEFAULT_MAX_YRES, VBE_DISPI_INDEX_BANK, VBE_DISPI_INDEX_COUNT, VBE_DISPI_INDEX_ENABLE } from './vbe-dispi.js';
-import { computeWindowMode, sameWindow, type WindowMapping, type WindowMode } from './window-mode.js';
+import { VbeDispi, VBE_BANK_SIZE, VBE_DISPI_INDEX_BANK, VBE_DISPI_INDEX_COUNT, VBE_DISPI_INDEX_ENABLE } from './vbe-dispi.js';
+import { computeWindowMode, directOffset, sameWindow, WindowTracker, type WindowMode } from './window-mode.js';
+import { VGA_DEFAULT_CONFIG, validateVgaConfig, type VgaConfig } from './vga-config.js';
 
 export const VGA_STATE_NAME = 'vga';
 export const VGA_STATE_VERSION = 1;
-
-export interface VgaConfig {
-  /** VBE video memory in bytes: a power of two, 1-256 MiB. */
-  vbeMemorySize: number;
-  /** Initial guest-physical base of the linear framebuffer (PCI BAR0). */
-  lfbBase: number;
-  maxXres: number;
-  maxYres: number;
-  /** Expose the BAR2 MMIO register block. */
-  mmio: boolean;
-  mmioBase: number;
-  /** Option ROM image for the expansion ROM BAR, or null. */
-  optionRom: Uint8Array | null;
-}
-
-export const VGA_DEFAULT_CONFIG: VgaConfig = {
-  vbeMemorySize: 16 << 20,
-  lfbBase: 0xe0000000,
-  maxXres: VBE_DEFAULT_MAX_XRES,
-  maxYres: VBE_DEFAULT_MAX_YRES,
-  mmio: false,
-  mmioBase: 0,
-  optionRom: null,
-};
 
 /** Per-instance counts of accesses the model ignored. Diagnostics, not device state. */
 export interface VgaCounters {
@@ -95,12 +72,7 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
     badWidth: 0, unknownPort: 0, unknownRegister: 0, inactivePort: 0, protectedWrite: 0, refusedVbe: 0, unmappedMemory: 0, unsyncedBytes: 0,
   };
   private readonly renderer = new Renderer();
-  private window: WindowMode;
-  /**
-   * The most recent direct mappings, newest last: syncWindow applies dirty pages through
-   * the one the vCPU mapped under (by generation), even after the window moved on.
-   */
-  private directHistory: WindowMode[] = [];
+  private window: WindowTracker;
   private lastDisplay: DisplayMode | null = null;
   private lastBars = '';
   /** BAR0 decode, refreshed on configuration writes (the LFB hot path reads it per byte). */
@@ -108,7 +80,7 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
 
   constructor(private readonly host: DeviceHost, config: Partial<VgaConfig> = {}) {
     this.config = { ...VGA_DEFAULT_CONFIG, ...config };
-    validateConfig(this.config);
+    validateVgaConfig(this.config);
     this.vbe = new VbeDispi(this.limits());
     this.pci = new VgaPciFunction({
       lfbSize: this.config.vbeMemorySize,
@@ -117,7 +89,7 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
       mmioBase: this.config.mmioBase,
       rom: this.config.optionRom,
     });
-    this.window = { ...computeWindowMode(this.misc, this.seq, this.gc, this.vbe), generation: 0 };
+    this.window = new WindowTracker(computeWindowMode(this.misc, this.seq, this.gc, this.vbe));
     this.lastBars = this.barsKey();
     this.lfb = this.pci.lfb();
   }
@@ -454,18 +426,12 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
 
   /** Whether the vCPU may map the 0A0000h window as RAM ('direct') or must trap it. */
   windowMode(): WindowMode {
-    return { ...this.window };
+    return { ...this.window.current };
   }
 
   private updateWindow(): void {
-    const next = computeWindowMode(this.misc, this.seq, this.gc, this.vbe);
-    if (sameWindow(next, this.window)) return;
-    this.window = { ...next, generation: this.window.generation + 1 };
-    if (this.window.mode === 'direct') {
-      this.directHistory.push({ ...this.window });
-      if (this.directHistory.length > DIRECT_HISTORY) this.directHistory.shift();
-    }
-    this.host.emitEvent('window-mode', { ...this.window });
+    const changed = this.window.update(computeWindowMode(this.misc, this.seq, this.gc, this.vbe));
+    if (changed) this.host.emitEvent('window-mode', { ...changed });
   }
 
   /**
@@ -477,7 +443,7 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
    * to remember, are counted and dropped.
    */
   syncWindow(addr: number, bytes: Uint8Array, generation?: number): void {
-    const m = generation === undefined ? this.directHistory.at(-1) : this.directHistory.find((d) => d.generation === generation);
+    const m = this.window.direct(generation);
     if (!m) {
       this.counters.unsyncedBytes += bytes.length;
       return;
@@ -501,7 +467,7 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
    */
   readWindow(addr: number, length: number): Uint8Array {
     const out = new Uint8Array(Math.max(0, Math.min(length, P.VGA_WINDOW_LENGTH))).fill(0xff);
-    const m = this.window.mode === 'direct' ? this.window : null;
+    const m = this.window.current.mode === 'direct' ? this.window.current : null;
     if (!m) return out;
     for (let i = 0; i < out.length; i++) {
       const a = addr + i - m.base;
@@ -578,7 +544,7 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
       planes: this.planes.save(),
       vbe: this.vbe.save(),
       pci: this.pci.save(),
-      window: { generation: this.window.generation, directHistory: this.directHistory.map(saveMapping) },
+      window: this.window.save(),
     };
   }
 
@@ -591,7 +557,7 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
       throw new DeviceStateError(`vga: malformed state: ${(e as Error).message}`);
     }
     // Everything parsed: commit.
-    const oldWindow = this.window;
+    const oldWindow = this.window.current;
     Object.assign(this, parsed.scalars);
     this.seq = parsed.seq;
     this.crtc = parsed.crtc;
@@ -602,9 +568,8 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
     this.vbe = parsed.vbe;
     this.pci.apply(parsed.pciConfig);
     this.lfb = this.pci.lfb();
-    this.directHistory = parsed.directHistory;
-    this.window = { ...computeWindowMode(this.misc, this.seq, this.gc, this.vbe), generation: parsed.generation };
-    if (!sameWindow(oldWindow, this.window)) this.host.emitEvent('window-mode', { ...this.window });
+    this.window = parsed.window;
+    if (!sameWindow(oldWindow, this.window.current)) this.host.emitEvent('window-mode', { ...this.window.current });
     const bars = this.barsKey();
     if (bars !== this.lastBars) {
       this.lastBars = bars;
@@ -626,51 +591,9 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
     const vbe = VbeDispi.load(r.obj('vbe'), this.limits());
     if (dac.eightBit !== vbe.eightBitDac) r.fail('dac.eightBit', 'must match the VBE ENABLE 8-bit DAC bit');
     const pciConfig = this.pci.load(r.obj('pci'));
-    const w = r.obj('window');
-    const generation = w.int('generation', 0, Number.MAX_SAFE_INTEGER);
-    const directHistory = w.objArray('directHistory', DIRECT_HISTORY).map((m) => loadMapping(m, generation, this.config.vbeMemorySize));
-    return { scalars, seq, crtc, gc, ac, dac, planes, vbe, pciConfig, generation, directHistory };
+    const window = WindowTracker.load(r.obj('window'), computeWindowMode(scalars.misc, seq, gc, vbe), this.config.vbeMemorySize);
+    return { scalars, seq, crtc, gc, ac, dac, planes, vbe, pciConfig, window };
   }
 }
 
-const DIRECT_MAPPINGS: readonly WindowMapping[] = ['odd-even', 'chain-4', 'vbe-bank'];
-/** How many past direct mappings syncWindow can still apply pages through. */
-export const DIRECT_HISTORY = 8;
 
-function saveMapping(m: WindowMode): Record<string, unknown> {
-  return { mapping: m.mapping, base: m.base, length: m.length, bank: m.bank, generation: m.generation };
-}
-
-function loadMapping(r: StateReader, maxGeneration: number, vbeMemorySize: number): WindowMode {
-  return {
-    mode: 'direct',
-    mapping: r.oneOf('mapping', DIRECT_MAPPINGS),
-    base: r.int('base', P.VGA_WINDOW_BASE, P.VGA_WINDOW_BASE + P.VGA_WINDOW_LENGTH - 1),
-    length: r.int('length', 1, P.VGA_WINDOW_LENGTH),
-    bank: r.int('bank', 0, vbeMemorySize / VBE_BANK_SIZE - 1),
-    generation: r.int('generation', 0, maxGeneration),
-  };
-}
-
-/** Where window offset `a` of a direct mapping lives: plane memory (plane * 64K + offset) or VBE memory. */
-function directOffset(mapping: WindowMapping, a: number, bank: number): { vbe: boolean; offset: number } {
-  if (mapping === 'vbe-bank') return { vbe: true, offset: bank * VBE_BANK_SIZE + a };
-  if (mapping === 'chain-4') return { vbe: false, offset: (a & 3) * PLANE_SIZE + chain4Offset(a) };
-  return { vbe: false, offset: (a & 1) * PLANE_SIZE + oddEvenOffset(a) }; // odd-even, planes 0/1
-}
-
-function validateConfig(c: VgaConfig): void {
-  const mib = c.vbeMemorySize / (1 << 20);
-  if (!Number.isInteger(mib) || mib < 1 || mib > 256 || (mib & (mib - 1)) !== 0) {
-    throw new Error(`vga: VBE memory must be a power of two from 1 to 256 MiB, got ${c.vbeMemorySize} bytes`);
-  }
-  if (!Number.isInteger(c.lfbBase) || c.lfbBase < 0 || c.lfbBase + c.vbeMemorySize > 2 ** 32 || c.lfbBase % c.vbeMemorySize !== 0) {
-    throw new Error(`vga: LFB base 0x${c.lfbBase.toString(16)} must be a 32-bit address aligned to the VBE memory size`);
-  }
-  if (!Number.isInteger(c.maxXres) || c.maxXres < 320 || c.maxXres > 0xffff) throw new Error(`vga: maxXres ${c.maxXres} out of range 320-65535`);
-  if (!Number.isInteger(c.maxYres) || c.maxYres < 200 || c.maxYres > 0xffff) throw new Error(`vga: maxYres ${c.maxYres} out of range 200-65535`);
-  if (c.mmio && (!Number.isInteger(c.mmioBase) || c.mmioBase < 0 || c.mmioBase % 0x1000 !== 0 || c.mmioBase + 0x1000 > 2 ** 32)) {
-    throw new Error(`vga: MMIO base 0x${c.mmioBase.toString(16)} must be a 4 KiB aligned 32-bit address`);
-  }
-  if (c.optionRom && c.optionRom.length > 16 << 20) throw new Error('vga: option ROM larger than 16 MiB');
-}

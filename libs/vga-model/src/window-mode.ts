@@ -12,6 +12,8 @@ import { MISC_RAM_ENABLE, VGA_WINDOW_BASE, VGA_WINDOW_LENGTH } from './ports.js'
 import type { Sequencer } from './sequencer.js';
 import type { VbeDispi } from './vbe-dispi.js';
 import { VBE_BANK_SIZE } from './vbe-dispi.js';
+import { chain4Offset, oddEvenOffset, PLANE_SIZE } from './plane-memory.js';
+import type { StateReader } from './state-io.js';
 
 /** How window bytes map to device memory. */
 export type WindowMapping = 'odd-even' | 'chain-4' | 'vbe-bank' | 'planar' | 'disabled';
@@ -43,4 +45,66 @@ export function computeWindowMode(misc: number, seq: Sequencer, gc: GraphicsCont
 
 export function sameWindow(a: Omit<WindowMode, 'generation'>, b: Omit<WindowMode, 'generation'>): boolean {
   return a.mode === b.mode && a.base === b.base && a.length === b.length && a.mapping === b.mapping && a.bank === b.bank;
+}
+
+/** How many past direct mappings syncWindow can still apply pages through. */
+export const DIRECT_HISTORY = 8;
+const DIRECT_MAPPINGS: readonly WindowMapping[] = ['odd-even', 'chain-4', 'vbe-bank'];
+
+/**
+ * The current window mode with a generation counter, and the most recent direct mappings
+ * (newest last) so dirty pages the vCPU ships late still land where the guest wrote them.
+ */
+export class WindowTracker {
+  current: WindowMode;
+  history: WindowMode[] = [];
+
+  constructor(initial: Omit<WindowMode, 'generation'>, generation = 0) {
+    this.current = { ...initial, generation };
+  }
+
+  /** Adopt `next`; returns the new mode when it differs from the current one, else null. */
+  update(next: Omit<WindowMode, 'generation'>): WindowMode | null {
+    if (sameWindow(next, this.current)) return null;
+    this.current = { ...next, generation: this.current.generation + 1 };
+    if (this.current.mode === 'direct') {
+      this.history.push({ ...this.current });
+      if (this.history.length > DIRECT_HISTORY) this.history.shift();
+    }
+    return { ...this.current };
+  }
+
+  /** The direct mapping of `generation`, or the newest one. */
+  direct(generation?: number): WindowMode | undefined {
+    return generation === undefined ? this.history.at(-1) : this.history.find((d) => d.generation === generation);
+  }
+
+  save(): Record<string, unknown> {
+    return {
+      generation: this.current.generation,
+      directHistory: this.history.map((m) => ({ mapping: m.mapping, base: m.base, length: m.length, bank: m.bank, generation: m.generation })),
+    };
+  }
+
+  /** Parses a saved tracker; the current mode itself is recomputed from the registers. */
+  static load(r: StateReader, current: Omit<WindowMode, 'generation'>, vbeMemorySize: number): WindowTracker {
+    const generation = r.int('generation', 0, Number.MAX_SAFE_INTEGER);
+    const t = new WindowTracker(current, generation);
+    t.history = r.objArray('directHistory', DIRECT_HISTORY).map((m) => ({
+      mode: 'direct' as const,
+      mapping: m.oneOf('mapping', DIRECT_MAPPINGS),
+      base: m.int('base', VGA_WINDOW_BASE, VGA_WINDOW_BASE + VGA_WINDOW_LENGTH - 1),
+      length: m.int('length', 1, VGA_WINDOW_LENGTH),
+      bank: m.int('bank', 0, vbeMemorySize / VBE_BANK_SIZE - 1),
+      generation: m.int('generation', 0, generation),
+    }));
+    return t;
+  }
+}
+
+/** Where window offset `a` of a direct mapping lives: plane memory (plane * 64K + offset) or VBE memory. */
+export function directOffset(mapping: WindowMapping, a: number, bank: number): { vbe: boolean; offset: number } {
+  if (mapping === 'vbe-bank') return { vbe: true, offset: bank * VBE_BANK_SIZE + a };
+  if (mapping === 'chain-4') return { vbe: false, offset: (a & 3) * PLANE_SIZE + chain4Offset(a) };
+  return { vbe: false, offset: (a & 1) * PLANE_SIZE + oddEvenOffset(a) }; // odd-even, planes 0/1
 }
