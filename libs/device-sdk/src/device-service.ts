@@ -60,6 +60,8 @@ export class DeviceService {
   /** Stops taking new calls, lets running ones finish for up to `graceMs`, then forces. */
   shutdown(graceMs = 2000): Promise<void> {
     this.health.setStatus('', 'NOT_SERVING');
+    // Models holding resources (disk images, locks) release them: nothing is lost on SIGTERM.
+    for (const s of this.sessions.values()) (s.model as { close?: () => void }).close?.();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.server.forceShutdown();
