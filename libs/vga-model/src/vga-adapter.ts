@@ -526,6 +526,23 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
     return mode.kind === 'text' ? textRows(this, mode) : [];
   }
 
+  /**
+   * The text cursor as the CRTC places it (row/column relative to the start address), or
+   * null outside text modes. `visible` ignores blinking: it is false when CR0A disables
+   * the cursor, its start line is below its end line, or it lies off screen.
+   */
+  textCursor(): { row: number; column: number; visible: boolean } | null {
+    const mode = displayMode(this);
+    if (mode.kind !== 'text' || !mode.columns || !mode.rows) return null;
+    const rel = (this.crtc.cursorLocation - this.crtc.startAddress) & 0xffff;
+    const stride = this.crtc.rowStride || mode.columns;
+    const row = Math.floor(rel / stride);
+    const column = rel % stride;
+    const onScreen = row < mode.rows && column < mode.columns;
+    const shaped = !this.crtc.cursorDisabled && this.crtc.cursorStart <= this.crtc.cursorEnd && this.crtc.cursorStart <= this.crtc.maxScanLine;
+    return { row, column, visible: onScreen && shaped };
+  }
+
   // ---------------------------------------------------------------- state
 
   saveState(): DeviceState {

@@ -103,6 +103,7 @@ describe('80x25 text mode', () => {
     expect(pixel(on, x, 10 * 16 + 13)).toEqual(rgba6(DAC[0x07]));
     expect(pixel(on, x, 10 * 16 + 14)).toEqual(rgba6(DAC[0x07]));
     expect(pixel(on, x, 10 * 16 + 12)).toEqual(rgba6(DAC[0x00]));
+    expect(vga.textCursor()).toEqual({ row: 10, column: 20, visible: true });
     const off = vga.render(8 * FRAME_NS + 1);
     expect(pixel(off, x, 10 * 16 + 13)).toEqual(rgba6(DAC[0x00]));
     expect(off.dirty.length).toBeGreaterThan(0);
@@ -111,6 +112,7 @@ describe('80x25 text mode', () => {
     // Cursor start > end, or the disable bit: no cursor.
     outw(vga, 0x3d4, 0x200a);
     expect(pixel(vga.render(0), x, 10 * 16 + 13)).toEqual(rgba6(DAC[0x00]));
+    expect(vga.textCursor()).toEqual({ row: 10, column: 20, visible: false });
   });
 
   it('treats attribute bit 7 as blink or bright background by AR10 bit 3', () => {
