@@ -41,18 +41,27 @@ describe('garbage fuzz', () => {
       if (r === 2) return pick([0xb0c0, 0xb0c5, 0x41, 0xc1, 0xffff, 0x0802, 0x4005]);
       return next();
     };
+    const INDEX_PORTS = [0x1ce, 0x3c4, 0x3ce, 0x3d4, 0x3b4, 0x3c0];
+    const seen = new Set<string>();
     let now = 0;
     let renders = 0;
     for (let i = 0; i < 500_000; i++) {
       now += next() % 5000;
       const op = next() % 10;
       const size = pick(sizes);
-      if (op < 4) vga.ioWrite(port(), size, value(), now);
+      if (op < 4) {
+        const p = port();
+        // Index registers mostly get small values so the fuzz reaches real registers.
+        const v = INDEX_PORTS.includes(p) && next() % 2 ? next() % 24 : value();
+        vga.ioWrite(p, p === 0x1ce || p === 0x1cf ? (next() % 8 ? 2 : size) : size, v, now);
+      }
       else if (op < 6) vga.ioRead(port(), size, now);
       else if (op < 8) vga.memWrite(addr(), size, value(), now);
       else if (op < 9) vga.memRead(addr(), size, now);
       else if (next() % 64 === 0) vga.configWrite(next() % 260, size, value());
       else vga.configRead(next() % 260, size);
+      if (i % 1000 === 0) seen.add(vga.displayMode().kind);
+      if (i % 1000 === 0) seen.add(vga.windowMode().mapping);
       if (i % 25_000 === 0) {
         const f = vga.render(now);
         expect(f.rgba.length).toBe(f.width * f.height * 4);
@@ -61,6 +70,8 @@ describe('garbage fuzz', () => {
       }
     }
     expect(renders).toBe(20);
+    // The fuzz got around: VBE and VGA display kinds, direct and trapped windows.
+    for (const k of ['vbe', 'text', 'vbe-bank', 'planar']) expect(seen, [...seen].join()).toContain(k);
     const mem = vga.vbe.peekMemory();
     expect(mem === null || mem.length === 8 << 20).toBe(true);
     const c = vga.counters;

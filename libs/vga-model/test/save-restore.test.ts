@@ -32,6 +32,20 @@ describe('save and restore', () => {
     })).toBeNull();
   });
 
+  it('passes the shared contract for PCI configuration changes, and re-announces moved BARs', () => {
+    const { vga, host } = textScreen();
+    const before = vga.saveState();
+    expect(checkSaveRestore(vga, () => {
+      vga.configWrite(0x10, 4, 0xd0000000);
+      vga.configWrite(0x3c, 1, 11);
+    })).toBeNull();
+    vga.configWrite(0x10, 4, 0xd0000000);
+    host.events.length = 0;
+    vga.loadState(before);
+    expect(host.ofKind('pci-bars')).toEqual([expect.objectContaining({ lfb: { base: 0xe0000000, length: 16 << 20, enabled: true } })]);
+    expect(vga.configRead(0x10, 4)).toBe(0xe0000008);
+  });
+
   it('restores into a fresh adapter that renders the same picture', () => {
     const { vga } = textScreen();
     const f1 = vga.render(0);
