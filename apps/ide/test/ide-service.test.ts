@@ -85,3 +85,19 @@ test('a second read-write session on the same image is refused while the first h
   await again.detach();
   again.close();
 });
+
+test('the IDE PCI function answers over the stream, and moving BAR4 re-routes the bus-master ports', async () => {
+  const claims: Array<Array<{ base: number; length: number }>> = [];
+  const dev = await RemoteDevice.connect(svc.address, 'vm-pci', { 'primary.master': 'disk.img' }, { onClaimsChanged: (ports) => claims.push(ports) });
+  expect(dev.description!.pciFunctions).toEqual([{ device: 1, function: 1 }]);
+  expect(await dev.pciConfigRead(0, 0, 4, 0)).toBe(0x70108086); // PIIX3 IDE 8086:7010
+  expect(await dev.pciConfigRead(0, 0x0a, 2, 0)).toBe(0x0101); // mass storage, IDE
+  dev.pciConfigWrite(0, 0x20, 4, 0xd001, 0); // BAR4 -> I/O 0xd000
+  expect(await dev.pciConfigRead(0, 0x20, 4, 0)).toBe(0xd001);
+  expect(claims.at(-1)).toContainEqual({ base: 0xd000, length: 16 });
+  expect(await dev.ioRead(0xd002, 1, 0)).not.toBe(undefined); // accepted: the service checks the new claims
+  await expect(dev.ioRead(0xc002, 1, 0)).rejects.toMatchObject({ code: 11 }); // OUT_OF_RANGE: the old block is gone
+  await expect(dev.pciConfigRead(1, 0, 4, 0)).rejects.toMatchObject({ code: 11 });
+  await dev.detach();
+  dev.close();
+});

@@ -83,7 +83,7 @@ export class DeviceService {
       Describe: (call, cb) => {
         try {
           const d = this.factory.describe(call.request.config ?? {});
-          cb(null, { ...d, maxStringBytes: this.maxStringBytes });
+          cb(null, { ...d, pciFunctions: d.pciFunctions ?? [], maxStringBytes: this.maxStringBytes });
         } catch (e) {
           cb(fail(grpc.status.INVALID_ARGUMENT, (e as Error).message));
         }
@@ -102,7 +102,7 @@ export class DeviceService {
         }
         this.sessions.set(session.id, session);
         this.log.info({ vmId, session: session.id }, 'session attached');
-        cb(null, { sessionId: session.id, description: { ...session.description, maxStringBytes: this.maxStringBytes } });
+        cb(null, { sessionId: session.id, description: { ...session.description, pciFunctions: session.description.pciFunctions ?? [], maxStringBytes: this.maxStringBytes } });
       },
       Detach: (call, cb) => {
         const s = this.session(call.request.sessionId);
@@ -181,7 +181,7 @@ export class DeviceService {
     const now = op.timeNs;
     s.lastTime = now;
     const size = op.size;
-    const seq = op.read?.seq ?? op.readString?.seq ?? op.memRead?.seq ?? 0;
+    const seq = op.read?.seq ?? op.readString?.seq ?? op.memRead?.seq ?? op.pciConfigRead?.seq ?? 0;
     const refuse = (code: grpc.status, message: string) => send({ error: { seq, code, message } });
     if (!validSize(size)) return refuse(grpc.status.INVALID_ARGUMENT, `access size ${size} is not 1, 2 or 4`);
     const m = s.model;
@@ -201,10 +201,28 @@ export class DeviceService {
             return refuse(grpc.status.OUT_OF_RANGE, `address 0x${addr.toString(16)} is outside the memory windows ${this.name} claims`);
           break;
         }
+        case 'pciConfigRead':
+        case 'pciConfigWrite': {
+          const fn = op.pciConfigRead?.function ?? op.pciConfigWrite?.function ?? 0;
+          const offset = op.pciConfigRead?.offset ?? op.pciConfigWrite?.offset ?? 0;
+          if (fn >= (s.description.pciFunctions?.length ?? 0)) return refuse(grpc.status.OUT_OF_RANGE, `${this.name} has no PCI function ${fn}`);
+          if (offset % size !== 0 || offset + size > 256) return refuse(grpc.status.INVALID_ARGUMENT, `PCI config offset 0x${offset.toString(16)} size ${size} is not aligned inside 256 bytes`);
+          break;
+        }
         default:
           return refuse(grpc.status.INVALID_ARGUMENT, 'empty I/O operation');
       }
       switch (op.op) {
+        case 'pciConfigRead': {
+          const r = op.pciConfigRead!;
+          send({ readReply: { seq, value: m.pciConfigRead ? m.pciConfigRead(r.function, r.offset, size) >>> 0 : allOnes(size) } });
+          break;
+        }
+        case 'pciConfigWrite': {
+          const w = op.pciConfigWrite!;
+          m.pciConfigWrite?.(w.function, w.offset, size, w.value);
+          break;
+        }
         case 'read':
           send({ readReply: { seq, value: m.ioRead(op.port, size, now) >>> 0 } });
           break;

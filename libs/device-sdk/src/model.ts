@@ -41,6 +41,11 @@ export interface DeviceHost {
   writeMemory(addr: number, data: Uint8Array): Promise<void>;
   /** A device event a user may care about (speaker frequency, mode change...). */
   emitEvent(kind: string, detail: Record<string, unknown>): void;
+  /**
+   * The model decodes other ports or memory now (firmware moved a PCI BAR). Optional for
+   * hosts: the vCPU re-routes; a device service also updates the ranges it accepts.
+   */
+  claimsChanged?(ports: PortRange[], memoryWindows: MemoryWindow[]): void;
 }
 
 /**
@@ -72,6 +77,9 @@ export interface DeviceModel {
   ioReadString?(port: number, size: AccessSize, count: number, now: GuestTimeNs): Uint8Array;
   /** `rep outsb/outsw/outsd`: data holds count * size little-endian bytes. */
   ioWriteString?(port: number, size: AccessSize, data: Uint8Array, now: GuestTimeNs): void;
+  /** Configuration space of the model's PCI function `fn` (index into DeviceDescription.pciFunctions). */
+  pciConfigRead?(fn: number, offset: number, size: AccessSize): number;
+  pciConfigWrite?(fn: number, offset: number, size: AccessSize, value: number): void;
   /** Trapped access to a memory window the model owns. */
   memRead?(addr: number, size: AccessSize, now: GuestTimeNs): number;
   memWrite?(addr: number, size: AccessSize, value: number, now: GuestTimeNs): void;
@@ -87,6 +95,13 @@ export interface DeviceDescription {
   ports: PortRange[];
   irqs: number[];
   memoryWindows: MemoryWindow[];
+  /** PCI functions and the bus-0 slot each prefers (configuration space via pciConfigRead/Write). */
+  pciFunctions?: PciFunctionSlot[];
+}
+
+export interface PciFunctionSlot {
+  device: number;
+  function: number;
 }
 
 /** How a device service makes a model for one VM session. */

@@ -10,6 +10,8 @@ export interface RemoteDeviceEvents {
   onMemoryRead?(addr: number, length: number): Uint8Array | Promise<Uint8Array>;
   onMemoryWrite?(addr: number, data: Uint8Array): void | Promise<void>;
   onEvent?(kind: string, detail: unknown): void;
+  /** The device decodes other ports / memory now (after a BAR move). `description` is already updated. */
+  onClaimsChanged?(ports: Array<{ base: number; length: number }>, memoryWindows: Array<{ base: number; length: number }>): void;
   /** A request the device refused (bad port, oversized string...), or the stream failing. */
   onError?(error: RemoteDeviceError): void;
 }
@@ -72,6 +74,7 @@ export class RemoteDevice {
       ports: d.ports.map((p) => ({ base: p.base, length: p.length })),
       irqs: [...d.irqs],
       memoryWindows: d.memoryWindows.map((w) => ({ base: Number(w.base), length: Number(w.length) })),
+      pciFunctions: d.pciFunctions.map((f) => ({ device: f.device, function: f.function })),
     };
     await this.openStream();
   }
@@ -125,6 +128,15 @@ export class RemoteDevice {
 
   memWrite(addr: number, size: AccessSize, value: number, now: GuestTimeNs): void {
     this.post({ timeNs: now, size, memWrite: { addr, value: value >>> 0 } });
+  }
+
+  pciConfigRead(fn: number, offset: number, size: AccessSize, now: GuestTimeNs): Promise<number> {
+    const seq = this.nextSeq++;
+    return this.request(seq, { timeNs: now, size, pciConfigRead: { seq, function: fn, offset } }) as Promise<number>;
+  }
+
+  pciConfigWrite(fn: number, offset: number, size: AccessSize, value: number, now: GuestTimeNs): void {
+    this.post({ timeNs: now, size, pciConfigWrite: { function: fn, offset, value: value >>> 0 } });
   }
 
   async saveState(): Promise<DeviceState> {
@@ -204,6 +216,14 @@ export class RemoteDevice {
         /* keep the raw text */
       }
       this.events.onEvent?.(e.event.kind, detail);
+    } else if (e.claimsChanged) {
+      const ports = e.claimsChanged.ports.map((p) => ({ base: p.base, length: p.length }));
+      const windows = e.claimsChanged.memoryWindows.map((w) => ({ base: Number(w.base), length: Number(w.length) }));
+      if (this.description) {
+        this.description.ports = ports;
+        this.description.memoryWindows = windows;
+      }
+      this.events.onClaimsChanged?.(ports, windows);
     } else if (e.error) {
       const err = new RemoteDeviceError(e.error.code, e.error.message);
       const p = e.error.seq ? this.pending.get(e.error.seq) : undefined;

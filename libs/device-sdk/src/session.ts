@@ -93,6 +93,11 @@ export class DeviceSession {
         await this.requestMemory(addr, data.byteLength, data);
       },
       emitEvent: (kind, detail) => this.send({ event: { kind, detailJson: JSON.stringify(detail) } }),
+      claimsChanged: (ports, memoryWindows) => {
+        this.description.ports = ports.map((p) => ({ ...p }));
+        this.description.memoryWindows = memoryWindows.map((w) => ({ ...w }));
+        this.send({ claimsChanged: { ports, memoryWindows } });
+      },
     };
   }
 }

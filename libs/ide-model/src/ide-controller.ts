@@ -1,4 +1,4 @@
-import type { AccessSize, DeviceHost, DeviceModel, DeviceState, GuestTimeNs } from '@quasivm/device-sdk';
+import type { AccessSize, DeviceHost, DeviceModel, DeviceState, GuestTimeNs, PortRange } from '@quasivm/device-sdk';
 import { allOnes, DeviceStateError } from '@quasivm/device-sdk';
 import { AtaDisk, type AtaDiskOptions } from './ata-disk.js';
 import { AtapiCdrom, type AtapiCdromOptions } from './atapi-cdrom.js';
@@ -54,7 +54,7 @@ export class AtaController implements DeviceModel {
     { command: SECONDARY_COMMAND_BASE, control: SECONDARY_CONTROL_PORT },
   ];
 
-  constructor(host: DeviceHost, options: AtaControllerOptions) {
+  constructor(private readonly host: DeviceHost, options: AtaControllerOptions) {
     this.pci = new Piix3IdeFunction(options.busMasterBase ?? 0);
     const make = (spec: DriveSpec | null): IdeDevice | null => {
       if (!spec) return null;
@@ -66,6 +66,32 @@ export class AtaController implements DeviceModel {
       new IdeChannel(host, PRIMARY_IRQ, [d[0], d[1]], this.counters, bmOn),
       new IdeChannel(host, SECONDARY_IRQ, [d[2], d[3]], this.counters, bmOn),
     ];
+  }
+
+  /** The ports the controller decodes now: the legacy blocks and, once assigned, BAR4's bus-master block. */
+  claimedPorts(): PortRange[] {
+    const ranges: PortRange[] = [];
+    this.ports.forEach((p, i) => {
+      if (!this.pci.legacyDecodeEnabled(i as 0 | 1)) return;
+      ranges.push({ base: p.command, length: COMMAND_BLOCK_LENGTH }, { base: p.control, length: 1 });
+    });
+    const bm = this.pci.busMasterBase;
+    if (bm !== null) ranges.push({ base: bm, length: BUS_MASTER_BLOCK_SIZE });
+    return ranges;
+  }
+
+  /** PCI function 0 of this device is the PIIX3 IDE function (00:01.1 on an i440FX machine). */
+  pciConfigRead(fn: number, offset: number, size: AccessSize): number {
+    return fn === 0 ? this.pci.configRead(offset, size) : allOnes(size);
+  }
+
+  /** A write that moves BAR4 or switches decoding tells the host which ports to route now. */
+  pciConfigWrite(fn: number, offset: number, size: AccessSize, value: number): void {
+    if (fn !== 0) return;
+    const before = JSON.stringify(this.claimedPorts());
+    this.pci.configWrite(offset, size, value);
+    const after = this.claimedPorts();
+    if (JSON.stringify(after) !== before) this.host.claimsChanged?.(after, []);
   }
 
   /** Drive at [channel][device], for wiring and inspection. */

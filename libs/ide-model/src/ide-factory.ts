@@ -45,7 +45,8 @@ export const ideDeviceFactory: DeviceFactory = {
     ];
     const bm = parseBusMasterBase(config);
     if (bm) ports.push({ base: bm, length: BUS_MASTER_BLOCK_SIZE });
-    return { name: 'ide', version: '0.1.0', ports, irqs: [PRIMARY_IRQ, SECONDARY_IRQ], memoryWindows: [] };
+    // The PIIX3 IDE function sits at 00:01.1, beside the PIIX3 ISA bridge at 00:01.0.
+    return { name: 'ide', version: '0.1.0', ports, irqs: [PRIMARY_IRQ, SECONDARY_IRQ], memoryWindows: [], pciFunctions: [{ device: 1, function: 1 }] };
   },
 
   create(host: DeviceHost, config: Record<string, string>): DeviceModel {
