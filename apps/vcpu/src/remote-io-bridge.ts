@@ -15,6 +15,8 @@ export const enum BridgeOp {
   WriteString = 4,
   MemRead = 5,
   MemWrite = 6,
+  PciConfigRead = 7,
+  PciConfigWrite = 8,
 }
 
 const TWO32 = 0x1_0000_0000;
@@ -92,6 +94,16 @@ export class RemoteIoProxy {
   memWrite(addr: number, size: AccessSize, value: number, now: GuestTimeNs): void {
     this.requests.pushBlocking([...this.header(BridgeOp.MemWrite, 0, size, now), addr % TWO32 | 0, Math.floor(addr / TWO32), value | 0]);
   }
+
+  /** PCI configuration space of the device's function `fn` (the `port` slot carries fn). */
+  pciConfigRead(fn: number, offset: number, size: AccessSize, now: GuestTimeNs): number {
+    this.requests.pushBlocking([...this.header(BridgeOp.PciConfigRead, fn, size, now), offset]);
+    return this.awaitReply()[0] >>> 0;
+  }
+
+  pciConfigWrite(fn: number, offset: number, size: AccessSize, value: number, now: GuestTimeNs): void {
+    this.requests.pushBlocking([...this.header(BridgeOp.PciConfigWrite, fn, size, now), offset, value | 0]);
+  }
 }
 
 /** What the main thread forwards bridge requests to (a RemoteDevice). */
@@ -102,6 +114,8 @@ export interface AsyncDevice {
   ioWriteString(port: number, size: AccessSize, data: Uint8Array, now: GuestTimeNs): void;
   memRead?(addr: number, size: AccessSize, now: GuestTimeNs): Promise<number> | number;
   memWrite?(addr: number, size: AccessSize, value: number, now: GuestTimeNs): void;
+  pciConfigRead?(fn: number, offset: number, size: AccessSize, now: GuestTimeNs): Promise<number> | number;
+  pciConfigWrite?(fn: number, offset: number, size: AccessSize, value: number, now: GuestTimeNs): void;
 }
 
 /**
@@ -199,6 +213,12 @@ export class RemoteIoPump {
         }
         case BridgeOp.MemWrite:
           dev?.memWrite?.((rec[6] >>> 0) + rec[7] * TWO32, sz, rec[8] >>> 0, now);
+          break;
+        case BridgeOp.PciConfigRead:
+          await this.answer(index, () => [ones], async () => [dev?.pciConfigRead ? (await dev.pciConfigRead(port, rec[6], sz, now)) | 0 : ones]);
+          break;
+        case BridgeOp.PciConfigWrite:
+          dev?.pciConfigWrite?.(port, rec[6], sz, rec[7] >>> 0, now);
           break;
       }
     }

@@ -81,10 +81,10 @@ export class Vm extends EventEmitter {
     const slots: RemoteDeviceSlot[] = [];
     try {
       for (const [index, d] of (spec.devices ?? []).entries()) {
-        const remote = await RemoteDevice.connect(d.address, spec.id, d.config ?? {}, vm.remoteEvents(d.device));
+        const remote = await RemoteDevice.connect(d.address, spec.id, d.config ?? {}, vm.remoteEvents(d.device, index));
         vm.remotes.push(remote);
         const desc = remote.description!;
-        slots.push({ name: d.device, index, ports: desc.ports, memoryWindows: desc.memoryWindows });
+        slots.push({ name: d.device, index, ports: desc.ports, memoryWindows: desc.memoryWindows, pciFunctions: desc.pciFunctions ?? [] });
       }
     } catch (e) {
       for (const r of vm.remotes) r.close();
@@ -103,7 +103,7 @@ export class Vm extends EventEmitter {
     return vm;
   }
 
-  private remoteEvents(device: string) {
+  private remoteEvents(device: string, index: number) {
     const guest = () => new Uint8Array(this.ram);
     return {
       onIrq: (line: number, level: boolean, t: number) => {
@@ -127,6 +127,10 @@ export class Vm extends EventEmitter {
         this.spec.tap?.event(kind, { device, detail });
       },
       onError: (err: Error) => this.emit('device-error', { device, message: err.message }),
+      onClaimsChanged: (ports: Array<{ base: number; length: number }>) => {
+        this.push([Control.ClaimsChanged, index, ports.length, ...ports.flatMap((p) => [p.base, p.length])]);
+        this.spec.tap?.event('claims-changed', { device, ports: ports.map((p) => ({ base: `0x${p.base.toString(16)}`, length: p.length })) });
+      },
     };
   }
 

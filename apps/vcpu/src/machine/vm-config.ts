@@ -20,6 +20,8 @@ export interface RemoteDeviceSlot {
   index: number;
   ports: Array<{ base: number; length: number }>;
   memoryWindows: Array<{ base: number; length: number }>;
+  /** PCI functions of the device and the bus-0 slot each takes. */
+  pciFunctions: Array<{ device: number; function: number }>;
 }
 
 /** Default guest RAM: 128 MiB, as the vcpu issue asks. */

@@ -40,4 +40,6 @@ export const enum Control {
   Reset = 8,
   /** Ask for a 'stats' message. */
   Stats = 9,
+  /** [deviceIndex, portCount, (base, length)...] a remote device decodes other ports now. */
+  ClaimsChanged = 10,
 }

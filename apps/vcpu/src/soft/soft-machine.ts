@@ -65,6 +65,12 @@ export class SoftMachine {
       const proxy = new RemoteIoProxy(bridge, slot.index);
       this.proxies.push(proxy);
       for (const r of slot.ports) this.io.insert(proxy, r.base, r.length, slot.name);
+      slot.pciFunctions.forEach((f, fn) =>
+        this.chipset.pci.plug(f.device, f.function, {
+          configRead: (offset, size) => proxy.pciConfigRead(fn, offset, size, this.now()),
+          configWrite: (offset, size, value) => proxy.pciConfigWrite(fn, offset, size, value, this.now()),
+        }),
+      );
       for (const w of slot.memoryWindows) this.bus.addWindow({ base: w.base, length: w.length, memRead: (a, s, t) => proxy.memRead(a, s, t), memWrite: (a, s, v, t) => proxy.memWrite(a, s, v, t) });
     }
     this.cpu = new Cpu({ bus: this.bus, model: '386' });
@@ -152,9 +158,27 @@ export class SoftMachine {
         case Control.Stats:
           this.sendStats();
           break;
+        case Control.ClaimsChanged:
+          this.rerouteDevice(rec[1], rec.subarray(3, 3 + rec[2] * 2));
+          break;
       }
     }
     return true;
+  }
+
+  /** A remote device decodes other ports now: route exactly those to it. */
+  private rerouteDevice(index: number, ranges: Int32Array): void {
+    const slot = this.config.remoteDevices.find((d) => d.index === index);
+    const proxy = this.proxies.find((p) => p.deviceIndex === index);
+    if (!slot || !proxy) return;
+    this.io.remove(slot.name);
+    for (let i = 0; i < ranges.length; i += 2) {
+      try {
+        this.io.insert(proxy, ranges[i], ranges[i + 1], slot.name);
+      } catch (e) {
+        this.send({ type: 'event', kind: 'claims-refused', detail: { device: slot.name, reason: (e as Error).message } });
+      }
+    }
   }
 
   sendStats(): void {
