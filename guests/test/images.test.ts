@@ -15,6 +15,7 @@ const GUESTS: Record<string, { params: [number, number]; text: string[] }> = {
   interrupts: { params: [10, 0], text: ['interrupts: waiting', 'interrupts: received='] },
   'triple-fault': { params: [0, 0], text: ['triple-fault: loading an empty IDT'] },
   'two-lines': { params: [200_000, 0], text: ['two-lines: first', 'two-lines: second'] },
+  'pit-irq': { params: [11932, 10], text: ['pit-irq: counting', 'pit-irq: received='] },
 };
 
 const images = buildGuests({ quiet: true });
