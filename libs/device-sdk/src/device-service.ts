@@ -11,6 +11,8 @@ export interface DeviceServiceOptions {
   /** Largest number of sessions held at once. */
   maxSessions?: number;
   logger?: Logger;
+  /** Adds more gRPC services (e.g. Display) to the same server before it listens. */
+  setup?: (service: DeviceService) => void;
 }
 
 const DEFAULT_MAX_STRING_BYTES = 1 << 20;
@@ -44,6 +46,13 @@ export class DeviceService {
     const proto = loadDeviceProto();
     this.server.addService(proto.quasivm.device.v1.Device.service, this.handlers());
     this.health.addToServer(this.server);
+    options.setup?.(this);
+  }
+
+  /** The session of a VM, for services that act on a VM's device (the first one attached). */
+  sessionOfVm(vmId: string): DeviceSession | undefined {
+    for (const s of this.sessions.values()) if (s.vmId === vmId) return s;
+    return undefined;
   }
 
   /** Binds `address` (host:port, or unix:/path) and resolves with the bound port (0 for unix). */

@@ -11,6 +11,7 @@ export async function runDeviceServiceCli(
   name: string,
   defaultListen: string,
   extraOptions: (program: Command) => void = () => undefined,
+  setup?: (service: DeviceService) => void,
   argv = process.argv,
 ): Promise<DeviceService> {
   const program = new Command(name)
@@ -21,7 +22,7 @@ export async function runDeviceServiceCli(
   program.parse(argv);
   const opts = program.opts<{ listen: string; maxSessions: number }>();
   const made = typeof factory === 'function' ? factory(opts) : factory;
-  const service = await serveDevice(made, name, opts.listen, { maxSessions: opts.maxSessions });
+  const service = await serveDevice(made, name, opts.listen, { maxSessions: opts.maxSessions, setup });
   process.stdout.write(`${name} service listening on ${opts.listen}\n`);
   return service;
 }

@@ -26,9 +26,12 @@ export class DeviceSession {
     this.model = factory.create(this.host(), config);
   }
 
-  /** True when [port, port+size) lies inside one of the claimed port ranges. */
-  claimsPort(port: number, size: number): boolean {
-    return this.description.ports.some((r) => port >= r.base && port + size <= r.base + r.length);
+  /**
+   * True when the access's first port is claimed. Like the ISA bus, decoding goes by the
+   * start address: a 16-bit access to Bochs VBE's data port 0x1CF is the device's.
+   */
+  claimsPort(port: number, _size: number): boolean {
+    return this.description.ports.some((r) => port >= r.base && port < r.base + r.length);
   }
 
   claimsMemory(addr: number, size: number): boolean {

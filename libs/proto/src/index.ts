@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { ProtoGrpcType as DeviceProto } from './generated/device.js';
 import type { ProtoGrpcType as VmProto } from './generated/vm.js';
+import type { ProtoGrpcType as DisplayProto } from './generated/display.js';
 
 /** Directory holding the .proto sources (the repository's proto/). */
 export const PROTO_DIR = process.env.QUASIVM_PROTO_DIR ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../proto');
@@ -32,6 +33,15 @@ export function loadDeviceProto(): DeviceProto {
   return deviceProto;
 }
 
+let displayProto: DisplayProto | undefined;
+
+export function loadDisplayProto(): DisplayProto {
+  displayProto ??= grpc.loadPackageDefinition(
+    protoLoader.loadSync('quasivm/display/v1/display.proto', LOADER_OPTIONS),
+  ) as unknown as DisplayProto;
+  return displayProto;
+}
+
 export function loadVmProto(): VmProto {
   vmProto ??= grpc.loadPackageDefinition(
     protoLoader.loadSync('quasivm/vm/v1/vm.proto', LOADER_OPTIONS),
@@ -49,3 +59,5 @@ export type { DeviceStateBlob, DeviceStateBlob__Input } from './generated/quasiv
 export type { VmControlHandlers, VmControlClient } from './generated/quasivm/vm/v1/VmControl.js';
 export type { Vm, Vm__Input } from './generated/quasivm/vm/v1/Vm.js';
 export type { CreateVmRequest } from './generated/quasivm/vm/v1/CreateVmRequest.js';
+export type { DisplayHandlers, DisplayClient } from './generated/quasivm/display/v1/Display.js';
+export type { DisplayFrame__Input } from './generated/quasivm/display/v1/DisplayFrame.js';

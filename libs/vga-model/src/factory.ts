@@ -55,7 +55,8 @@ export const vgaDeviceFactory: DeviceFactory = {
       { base: c.lfbBase, length: c.vbeMemorySize },
     ];
     if (c.mmio && c.mmioBase) memoryWindows.push({ base: c.mmioBase, length: VGA_MMIO_SIZE });
-    return { name: VGA_DEVICE_NAME, version: VGA_DEVICE_VERSION, ports: VGA_PORT_RANGES.map((r) => ({ ...r })), irqs: [], memoryWindows };
+    // The PCI VGA function takes slot 00:02.0, as on QEMU's i440FX machine.
+    return { name: VGA_DEVICE_NAME, version: VGA_DEVICE_VERSION, ports: VGA_PORT_RANGES.map((r) => ({ ...r })), irqs: [], memoryWindows, pciFunctions: [{ device: 2, function: 0 }] };
   },
   create(host: DeviceHost, config: Record<string, string>): VgaAdapter {
     return new VgaAdapter(host, parseVgaConfig(config));

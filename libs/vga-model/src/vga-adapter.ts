@@ -413,6 +413,27 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
     }
   }
 
+  /** The device protocol's view of the PCI function (function 0 is the only one). */
+  pciConfigRead(fn: number, offset: number, size: AccessSize): number {
+    return fn === 0 ? this.configRead(offset, size) : allOnes(size);
+  }
+
+  /** A write that moves a BAR tells the host which memory the adapter decodes now. */
+  pciConfigWrite(fn: number, offset: number, size: AccessSize, value: number): void {
+    if (fn !== 0) return;
+    const before = this.barsKey();
+    this.configWrite(offset, size, value);
+    if (this.barsKey() !== before) this.host.claimsChanged?.(P.VGA_PORT_RANGES.map((r) => ({ ...r })), this.memoryWindows());
+  }
+
+  /** Guest-physical memory the adapter decodes now: the legacy window and every enabled BAR. */
+  memoryWindows(): Array<{ base: number; length: number }> {
+    const windows = [{ base: P.VGA_WINDOW_BASE, length: P.VGA_WINDOW_LENGTH }];
+    const { lfb, mmio, rom } = this.bars();
+    for (const bar of [lfb, mmio, rom]) if (bar && bar.enabled && bar.base) windows.push({ base: bar.base, length: bar.length });
+    return windows;
+  }
+
   /** Where the LFB, MMIO block and option ROM currently decode (null = not present). */
   bars(): { lfb: PciBar; mmio: PciBar | null; rom: PciBar | null } {
     return { lfb: this.pci.lfb(), mmio: this.pci.mmio(), rom: this.pci.rom() };

@@ -4,6 +4,7 @@ import { VgaAdapter, type VgaConfig } from '../src/index.js';
 
 export class TestHost implements DeviceHost {
   events: { kind: string; detail: Record<string, unknown> }[] = [];
+  claimsChanged?: (ports: Array<{ base: number; length: number }>, windows: Array<{ base: number; length: number }>) => void;
   setIrq(): void {}
   setIrqDeadline(): void {}
   async readMemory(_a: number, length: number): Promise<Uint8Array> {

@@ -77,7 +77,21 @@ describe('vgaDeviceFactory', () => {
       ports: [{ base: 0x3b0, length: 0x30 }, { base: 0x1ce, length: 2 }],
       irqs: [],
       memoryWindows: [{ base: 0xa0000, length: 0x20000 }, { base: 0xe0000000, length: 16 << 20 }],
+      pciFunctions: [{ device: 2, function: 0 }],
     });
+  });
+
+  it('a BAR moved through the device protocol reports the memory the adapter decodes now', () => {
+    const host = new TestHost();
+    const claims: Array<Array<{ base: number; length: number }>> = [];
+    host.claimsChanged = (_ports, windows) => void claims.push(windows);
+    const vga = vgaDeviceFactory.create(host, {}) as VgaAdapter;
+    expect(vga.pciConfigRead(0, 0, 4)).toBe(0x11111234);
+    vga.pciConfigWrite(0, 0x04, 2, 0x0003); // I/O + memory decoding on
+    vga.pciConfigWrite(0, 0x10, 4, 0xd0000000); // BAR0 (LFB) -> 0xD0000000
+    expect(claims.at(-1)).toContainEqual({ base: 0xd0000000, length: 16 << 20 });
+    expect(claims.at(-1)).toContainEqual({ base: 0xa0000, length: 0x20000 });
+    expect(vga.pciConfigRead(1, 0, 4)).toBe(0xffffffff);
   });
 
   it('creates adapters from string config and rejects unusable config', () => {
