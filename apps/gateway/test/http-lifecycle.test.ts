@@ -1,0 +1,122 @@
+// A VM's whole life through the gateway's HTTP JSON API and WebSockets, against a real vcpu
+// service process and a real gateway process.
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import type { ServiceProcess } from '@quasivm/testing';
+import { guestImages, guestWithParam0 } from './support/guests.js';
+import { client, SocketReader, waitFor, wsUrl } from './support/http.js';
+import { startGatewayProcess, startVcpu, type GatewayProcess } from './support/processes.js';
+
+let vcpu: ServiceProcess;
+let gw: GatewayProcess;
+let api: ReturnType<typeof client>;
+const auth = () => ({ authorization: `Bearer ${gw.token}` });
+
+beforeAll(async () => {
+  vcpu = await startVcpu();
+  gw = await startGatewayProcess({ vcpus: [vcpu.address] });
+  api = client(gw.url, gw.token);
+});
+afterAll(async () => {
+  await gw?.stop();
+  await vcpu?.stop('SIGKILL');
+});
+
+const stateOf = async (id: string) => (await api('GET', `/api/vms/${id}`)).json.state as string;
+
+test('create, start, read the serial line on the console WebSocket, get, list, stop, delete', async () => {
+  const created = await api('POST', '/api/vms', { body: { name: 'hello', ramMib: 2, backend: 'soft', firmware: guestImages['serial-hello'] } });
+  expect(created.status).toBe(201);
+  const vm = created.json;
+  expect(vm).toMatchObject({ name: 'hello', state: 'VM_STATE_CREATED', backend: 'CPU_BACKEND_SOFT', vcpuHost: vcpu.address });
+  expect(vm.id).toMatch(/^[A-Za-z0-9_-]+$/);
+  expect(created.headers.get('location')).toBe(`/api/vms/${vm.id}`);
+
+  const console = await SocketReader.open(wsUrl(gw.url, `/api/vms/${vm.id}/console`), auth());
+  const started = await api('POST', `/api/vms/${vm.id}/start`);
+  expect(started.status).toBe(200);
+  await console.waitForText('serial-hello: Hello from quasivm!');
+
+  await waitFor('the VM to halt', async () => (await stateOf(vm.id)) === 'VM_STATE_HALTED');
+  const got = (await api('GET', `/api/vms/${vm.id}`)).json;
+  expect(got.exitReason).toContain('interrupts disabled');
+  expect(got.uptimeMs).toBeGreaterThan(0);
+
+  const list = await api('GET', '/api/vms');
+  expect(list.status).toBe(200);
+  expect(list.json.vms.map((v: { id: string }) => v.id)).toContain(vm.id);
+
+  const stopped = await api('POST', `/api/vms/${vm.id}/stop`);
+  expect(stopped.status).toBe(200);
+  expect(stopped.json.state).toBe('VM_STATE_SHUT_DOWN');
+
+  expect((await api('DELETE', `/api/vms/${vm.id}`)).status).toBe(200);
+  expect((await api('GET', `/api/vms/${vm.id}`)).status).toBe(404);
+  expect((await api('GET', '/api/vms')).json.vms.map((v: { id: string }) => v.id)).not.toContain(vm.id);
+  console.close();
+});
+
+test('a console opened after the guest printed still shows what it printed', async () => {
+  const vm = (await api('POST', '/api/vms', { body: { ramMib: 2, backend: 'soft', firmware: guestImages['two-lines'] } })).json;
+  await api('POST', `/api/vms/${vm.id}/start`);
+  await waitFor('the VM to halt', async () => (await stateOf(vm.id)) === 'VM_STATE_HALTED');
+  const console = await SocketReader.open(wsUrl(gw.url, `/api/vms/${vm.id}/console`), auth());
+  await console.waitForText('two-lines: second');
+  expect(console.text).toMatch(/two-lines: first\r?\n.*two-lines: second/s);
+  console.close();
+  await api('DELETE', `/api/vms/${vm.id}`);
+});
+
+test('pause holds the guest between its two lines, resume lets it finish', async () => {
+  const vm = (await api('POST', '/api/vms', { body: { ramMib: 2, backend: 'soft', firmware: guestWithParam0('two-lines', 40_000_000) } })).json;
+  const console = await SocketReader.open(wsUrl(gw.url, `/api/vms/${vm.id}/console`), auth());
+  await api('POST', `/api/vms/${vm.id}/start`);
+  await console.waitForText('two-lines: first');
+  expect((await api('POST', `/api/vms/${vm.id}/pause`)).status).toBe(200);
+  await waitFor('the VM to be paused', async () => (await stateOf(vm.id)) === 'VM_STATE_PAUSED');
+  await new Promise((r) => setTimeout(r, 1500));
+  expect(console.text).not.toContain('two-lines: second');
+  expect(await stateOf(vm.id)).toBe('VM_STATE_PAUSED');
+
+  expect((await api('POST', `/api/vms/${vm.id}/resume`)).status).toBe(200);
+  await waitFor('the VM to run again', async () => ['VM_STATE_RUNNING', 'VM_STATE_HALTED'].includes(await stateOf(vm.id)));
+  await console.waitForText('two-lines: second', 60_000);
+  console.close();
+  await api('DELETE', `/api/vms/${vm.id}`);
+});
+
+test('the event WebSocket reports the state changes of a VM as VmEvent JSON', async () => {
+  const vm = (await api('POST', '/api/vms', { body: { ramMib: 2, backend: 'soft', firmware: guestImages['serial-hello'] } })).json;
+  const events = await SocketReader.open(wsUrl(gw.url, `/api/vms/${vm.id}/events`), auth());
+  const started = await api('POST', `/api/vms/${vm.id}/start`);
+  expect(started.status, JSON.stringify(started.json)).toBe(200);
+  await events.waitForText('halted');
+  const parsed = events.messages.map((m) => JSON.parse(m));
+  expect(parsed[0]).toMatchObject({ vmId: vm.id, kind: 'state' });
+  expect(JSON.parse(parsed[0].detailJson).state).toBe('created');
+  const states = parsed.filter((e) => e.kind === 'state').map((e) => JSON.parse(e.detailJson).state);
+  expect(states).toContain('halted');
+  expect(parsed.every((e) => typeof e.timeMs === 'number' && e.timeMs > 0)).toBe(true);
+  events.close();
+  await api('DELETE', `/api/vms/${vm.id}`);
+});
+
+test('screenshot, screen text and keys are forwarded to the vcpu, whose UNIMPLEMENTED becomes 501 with its message', async () => {
+  const vm = (await api('POST', '/api/vms', { body: { ramMib: 2, backend: 'soft', firmware: guestImages['serial-hello'] } })).json;
+  for (const [method, path, body] of [
+    ['GET', 'screenshot', undefined],
+    ['GET', 'screen-text', undefined],
+    ['POST', 'keys', { text: 'dir\n' }],
+  ] as const) {
+    const r = await api(method, `/api/vms/${vm.id}/${path}`, { body });
+    expect(r.status, path).toBe(501);
+    expect(r.json.error.code).toBe('UNIMPLEMENTED');
+    expect(r.json.error.message.length).toBeGreaterThan(10);
+  }
+  await api('DELETE', `/api/vms/${vm.id}`);
+});
+
+test('a spec the vcpu refuses (missing firmware file) is a 400 carrying its reason', async () => {
+  const r = await api('POST', '/api/vms', { body: { ramMib: 2, backend: 'soft', firmware: '/nonexistent/firmware.bin' } });
+  expect(r.status).toBe(400);
+  expect(r.json.error.message).toContain('/nonexistent/firmware.bin');
+});
