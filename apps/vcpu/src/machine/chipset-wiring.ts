@@ -29,6 +29,7 @@ export interface ChipsetOptions {
   cpuCount: number;
   baseEpochMs: number;
   hardDisks?: number;
+  optionRoms?: Array<{ name: string; data: Uint8Array }>;
   onSerial(byte: number): void;
   onDebugOutput(byte: number): void;
   onA20(enabled: boolean): void;
@@ -52,6 +53,7 @@ export function wireChipset(bus: IoBus, host: (device: string) => DeviceHost, o:
   const uart = new Uart16550(host('uart'), { onTransmit: o.onSerial });
   const cmos = new CmosRtc(host('cmos'), { baseEpochMs: o.baseEpochMs, ramSize: o.ramBytes, cpuCount: o.cpuCount, hardDisks: o.hardDisks ?? 0 });
   const fwCfg = new FwCfg({ ramSize: o.ramBytes, cpuCount: o.cpuCount });
+  for (const rom of o.optionRoms ?? []) fwCfg.addFile(rom.name, rom.data);
   const resetControl = new ResetControl({ onReset: (kind) => o.onReset(`reset control register 0xcf9 (${kind})`) });
   const pci = new PciHostBridge({ legacy: resetControl });
   const debugConsole = new DebugConsole({ onOutput: o.onDebugOutput });

@@ -26,3 +26,19 @@ export function placeFirmware(ram: Uint8Array, firmware: Uint8Array): { highBase
   ram.set(low, ONE_MIB - low.length);
   return { highBase: FOUR_GIB - firmware.length };
 }
+
+/** Debian's SeaVGABIOS for the Bochs/QEMU standard VGA (package seabios). */
+export const SEAVGABIOS_PATH = '/usr/share/seabios/vgabios-stdvga.bin';
+
+/** The option ROMs a machine with these devices needs: SeaVGABIOS when a VGA device is attached. */
+export function optionRomsFor(devices: string[]): Array<{ name: string; data: Uint8Array }> {
+  if (!devices.includes('vga')) return [];
+  if (!existsSync(SEAVGABIOS_PATH)) throw new Error(`SeaVGABIOS not found at ${SEAVGABIOS_PATH}: install Debian's seabios package`);
+  return [{ name: 'vgaroms/vgabios-stdvga.bin', data: new Uint8Array(readFileSync(SEAVGABIOS_PATH)) }];
+}
+
+/** Hard disks on the primary IDE channel, from an IDE device configuration. */
+export function primaryHardDisks(config: Record<string, string> | undefined): number {
+  if (!config) return 0;
+  return ['primary.master', 'primary.slave'].filter((slot) => config[slot] && (config[`${slot}.type`] ?? (config[slot].endsWith('.iso') ? 'cdrom' : 'disk')) === 'disk').length;
+}

@@ -11,6 +11,10 @@ export interface MachineConfig {
   nsPerInstruction: number;
   /** Soft backend: when halted waiting for a timer, sleep in real time (true) or jump ahead (false: fast, repeatable). */
   realtime: boolean;
+  /** Option ROMs handed to the firmware as fw_cfg files (e.g. vgaroms/vgabios-stdvga.bin). */
+  optionRoms?: Array<{ name: string; data: Uint8Array }>;
+  /** ATA hard disks on the primary IDE channel (CMOS 0x12), 0-2. */
+  hardDisks?: number;
   /** Remote devices: their index in the bridge and the port ranges / windows they claim. */
   remoteDevices: RemoteDeviceSlot[];
 }

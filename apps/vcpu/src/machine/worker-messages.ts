@@ -40,6 +40,6 @@ export const enum Control {
   Reset = 8,
   /** Ask for a 'stats' message. */
   Stats = 9,
-  /** [deviceIndex, portCount, (base, length)...] a remote device decodes other ports now. */
+  /** [deviceIndex, portCount, (base, length)..., windowCount, (baseLo, baseHi, length)...] a remote device decodes other ports / memory now. */
   ClaimsChanged = 10,
 }

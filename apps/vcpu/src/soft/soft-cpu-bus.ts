@@ -7,6 +7,8 @@ type OperandSize = 1 | 2 | 4;
 
 /** A device memory window (VGA 0xA0000, a linear framebuffer) served by a handler. */
 export interface MemoryWindowHandler {
+  /** Which device serves it (windows are replaced per device when its BARs move). */
+  owner?: string;
   base: number;
   length: number;
   memRead(addr: number, size: AccessSize, now: number): number;
@@ -40,6 +42,18 @@ export class SoftCpuBus implements CpuBus {
   /** Routes [base, base+length) to a device instead of RAM. */
   addWindow(w: MemoryWindowHandler): void {
     this.windows.push(w);
+    this.addWindowPages(w);
+  }
+
+  /** Removes every window of `owner`, giving its RAM pages back to RAM. */
+  removeWindows(owner: string): void {
+    for (const w of this.windows.filter((x) => x.owner === owner))
+      for (let p = w.base >>> MMIO_PAGE_SHIFT; p < (w.base + w.length) >>> MMIO_PAGE_SHIFT && p < this.mmioPages.length; p++) this.mmioPages[p] = 0;
+    for (let i = this.windows.length - 1; i >= 0; i--) if (this.windows[i].owner === owner) this.windows.splice(i, 1);
+    for (const w of this.windows) this.addWindowPages(w);
+  }
+
+  private addWindowPages(w: MemoryWindowHandler): void {
     for (let p = w.base >>> MMIO_PAGE_SHIFT; p < (w.base + w.length) >>> MMIO_PAGE_SHIFT && p < this.mmioPages.length; p++) this.mmioPages[p] = 1;
   }
 

@@ -56,6 +56,8 @@ export class SoftMachine {
       ramBytes: config.ramBytes,
       cpuCount: config.cpuCount,
       baseEpochMs: config.baseEpochMs,
+      hardDisks: config.hardDisks,
+      optionRoms: config.optionRoms,
       onSerial: (b) => this.serialOut.push(b),
       onDebugOutput: (b) => this.debugOut.push(b),
       onA20: (on) => (this.bus.a20Mask = on ? 0xffffffff : ~(1 << 20)),
@@ -71,7 +73,7 @@ export class SoftMachine {
           configWrite: (offset, size, value) => proxy.pciConfigWrite(fn, offset, size, value, this.now()),
         }),
       );
-      for (const w of slot.memoryWindows) this.bus.addWindow({ base: w.base, length: w.length, memRead: (a, s, t) => proxy.memRead(a, s, t), memWrite: (a, s, v, t) => proxy.memWrite(a, s, v, t) });
+      this.mapWindows(slot.name, proxy, slot.memoryWindows);
     }
     this.cpu = new Cpu({ bus: this.bus, model: '386' });
     this.cpu.interruptSource = this.pic;
@@ -158,16 +160,26 @@ export class SoftMachine {
         case Control.Stats:
           this.sendStats();
           break;
-        case Control.ClaimsChanged:
-          this.rerouteDevice(rec[1], rec.subarray(3, 3 + rec[2] * 2));
+        case Control.ClaimsChanged: {
+          const ports = rec.subarray(3, 3 + rec[2] * 2);
+          const w = 3 + rec[2] * 2;
+          const windows: Array<{ base: number; length: number }> = [];
+          for (let i = 0; i < rec[w]; i++) windows.push({ base: (rec[w + 1 + i * 3] >>> 0) + rec[w + 2 + i * 3] * TWO32, length: rec[w + 3 + i * 3] >>> 0 });
+          this.rerouteDevice(rec[1], ports, windows);
           break;
+        }
       }
     }
     return true;
   }
 
-  /** A remote device decodes other ports now: route exactly those to it. */
-  private rerouteDevice(index: number, ranges: Int32Array): void {
+  private mapWindows(owner: string, proxy: RemoteIoProxy, windows: Array<{ base: number; length: number }>): void {
+    for (const w of windows)
+      this.bus.addWindow({ owner, base: w.base, length: w.length, memRead: (a, s, t) => proxy.memRead(a, s, t), memWrite: (a, s, v, t) => proxy.memWrite(a, s, v, t) });
+  }
+
+  /** A remote device decodes other ports and memory now: route exactly those to it. */
+  private rerouteDevice(index: number, ranges: Int32Array, windows: Array<{ base: number; length: number }>): void {
     const slot = this.config.remoteDevices.find((d) => d.index === index);
     const proxy = this.proxies.find((p) => p.deviceIndex === index);
     if (!slot || !proxy) return;
@@ -179,6 +191,8 @@ export class SoftMachine {
         this.send({ type: 'event', kind: 'claims-refused', detail: { device: slot.name, reason: (e as Error).message } });
       }
     }
+    this.bus.removeWindows(slot.name);
+    this.mapWindows(slot.name, proxy, windows);
   }
 
   sendStats(): void {
