@@ -28,7 +28,7 @@ function positive(value: string): number {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-function defaultStateDir(env: NodeJS.ProcessEnv): string {
+export function defaultStateDir(env: NodeJS.ProcessEnv): string {
   return path.join(env.XDG_STATE_HOME || path.join(homedir(), '.local', 'state'), 'quasivm');
 }
 
