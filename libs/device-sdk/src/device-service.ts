@@ -4,6 +4,7 @@ import { loadDeviceProto, type DeviceHandlers, type IoEvent__Input, type IoOp, t
 import { DeviceSession } from './session.js';
 import { DeviceStateError, allOnes, readStringBySingles, writeStringBySingles, type AccessSize, type DeviceFactory, type DeviceState } from './model.js';
 import { createLogger, type Logger } from './logger.js';
+import { FastLaneServer } from './fast-lane/fast-lane-server.js';
 
 export interface DeviceServiceOptions {
   /** Largest string I/O payload accepted in one request (bytes). */
@@ -11,6 +12,8 @@ export interface DeviceServiceOptions {
   /** Largest number of sessions held at once. */
   maxSessions?: number;
   logger?: Logger;
+  /** Unix socket path of the fast lane; default: beside a unix listen address ("<path>.io"), none for TCP. */
+  fastLanePath?: string | null;
   /** Adds more gRPC services (e.g. Display) to the same server before it listens. */
   setup?: (service: DeviceService) => void;
 }
@@ -38,8 +41,9 @@ export class DeviceService {
   readonly log: Logger;
   private readonly maxStringBytes: number;
   private readonly maxSessions: number;
+  private fastLane: FastLaneServer | null = null;
 
-  constructor(readonly factory: DeviceFactory, readonly name: string, options: DeviceServiceOptions = {}) {
+  constructor(readonly factory: DeviceFactory, readonly name: string, private readonly options: DeviceServiceOptions = {}) {
     this.log = options.logger ?? createLogger(`${name}-service`);
     this.maxStringBytes = options.maxStringBytes ?? DEFAULT_MAX_STRING_BYTES;
     this.maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
@@ -56,14 +60,17 @@ export class DeviceService {
   }
 
   /** Binds `address` (host:port, or unix:/path) and resolves with the bound port (0 for unix). */
-  listen(address: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => {
-        if (err) return reject(err);
-        this.log.info({ address, port }, 'device service listening');
-        resolve(port);
-      });
+  async listen(address: string): Promise<number> {
+    const port = await new Promise<number>((resolve, reject) => {
+      this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
     });
+    const fastPath = this.options.fastLanePath !== undefined ? this.options.fastLanePath : address.startsWith('unix:') ? `${address.slice(5)}.io` : null;
+    if (fastPath) {
+      this.fastLane = new FastLaneServer(fastPath, (id) => this.sessions.get(id), (s, op, send) => this.apply(s, op, send), this.log);
+      await this.fastLane.listen();
+    }
+    this.log.info({ address, port, fastLane: fastPath }, 'device service listening');
+    return port;
   }
 
   /** Stops taking new calls, lets running ones finish for up to `graceMs`, then forces. */
@@ -71,6 +78,7 @@ export class DeviceService {
     this.health.setStatus('', 'NOT_SERVING');
     // Models holding resources (disk images, locks) release them: nothing is lost on SIGTERM.
     for (const s of this.sessions.values()) (s.model as { close?: () => void }).close?.();
+    this.fastLane?.close();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.server.forceShutdown();
@@ -111,7 +119,7 @@ export class DeviceService {
         }
         this.sessions.set(session.id, session);
         this.log.info({ vmId, session: session.id }, 'session attached');
-        cb(null, { sessionId: session.id, description: { ...session.description, pciFunctions: session.description.pciFunctions ?? [], maxStringBytes: this.maxStringBytes } });
+        cb(null, { sessionId: session.id, fastLanePath: this.fastLane?.path ?? '', description: { ...session.description, pciFunctions: session.description.pciFunctions ?? [], maxStringBytes: this.maxStringBytes } });
       },
       Detach: (call, cb) => {
         const s = this.session(call.request.sessionId);

@@ -5,3 +5,5 @@ export * from './session.js';
 export * from './device-service.js';
 export * from './remote-device.js';
 export * from './service-cli.js';
+export * from './fast-lane/frame-codec.js';
+export * from './fast-lane/blocking-fast-lane.js';

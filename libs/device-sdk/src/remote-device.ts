@@ -49,6 +49,8 @@ function unary<Req, Res>(fn: (req: Req, cb: (err: grpc.ServiceError | null, res?
 export class RemoteDevice {
   sessionId = '';
   description: DeviceDescription | null = null;
+  /** The service's fast lane for this session (same host only), or '' when not offered. */
+  fastLanePath = '';
   private stream: grpc.ClientDuplexStream<IoRequest__Input, IoEvent> | null = null;
   private batch: IoOp__Input[] = [];
   private flushScheduled = false;
@@ -67,6 +69,7 @@ export class RemoteDevice {
   async attach(vmId: string, config: Record<string, string>): Promise<void> {
     const res = await unary(this.client.Attach.bind(this.client), { vmId, config });
     this.sessionId = res.sessionId;
+    this.fastLanePath = res.fastLanePath ?? '';
     const d = res.description!;
     this.description = {
       name: d.name,

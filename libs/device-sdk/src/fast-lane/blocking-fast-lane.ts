@@ -1,0 +1,82 @@
+import { readSync, writeSync } from 'node:fs';
+import type { IoEvent, IoOp__Input } from '@quasivm/proto';
+import { FrameSplitter, decodeEvent, encodeRequest } from './frame-codec.js';
+import { closeFd, connectUnixBlocking } from './unix-socket.js';
+import type { AccessSize, GuestTimeNs } from '../model.js';
+
+/**
+ * A device session's I/O over the fast lane, for a thread that may block (a vCPU thread):
+ * writes are posted into a batch, a read sends the batch and waits in read(2) for its reply.
+ * Same ordering rule as the gRPC stream: everything posted before a read is applied first.
+ */
+export class BlockingFastLane {
+  private readonly fd: number;
+  private readonly splitter = new FrameSplitter();
+  private readonly buf = Buffer.allocUnsafe(1 << 16);
+  private readonly ready: IoEvent[] = [];
+  private batch: IoOp__Input[] = [];
+  private seq = 1;
+  /** Refusals the device sent for posted operations (bad port...), most recent last. */
+  readonly refusals: string[] = [];
+
+  constructor(path: string, sessionId: string) {
+    this.fd = connectUnixBlocking(path);
+    writeSync(this.fd, encodeRequest({ open: { sessionId } }));
+    const first = this.next();
+    if (!first.opened) throw new Error(`fast lane refused session ${sessionId}: ${first.error?.message ?? 'no reply'}`);
+  }
+
+  private next(): IoEvent {
+    while (this.ready.length === 0) {
+      const n = readSync(this.fd, this.buf, 0, this.buf.length, null);
+      if (n === 0) throw new Error('fast lane closed by the device service');
+      for (const body of this.splitter.push(Buffer.from(this.buf.subarray(0, n)))) this.ready.push(decodeEvent(body));
+    }
+    return this.ready.shift()!;
+  }
+
+  post(op: IoOp__Input): void {
+    this.batch.push(op);
+    if (this.batch.length >= 256) this.flush();
+  }
+
+  flush(): void {
+    if (this.batch.length === 0) return;
+    const ops = this.batch;
+    this.batch = [];
+    writeSync(this.fd, encodeRequest({ batch: { ops } }));
+  }
+
+  /** Sends `op` (with everything posted before it) and waits for its reply. */
+  request(make: (seq: number) => IoOp__Input): IoEvent {
+    const seq = this.seq++;
+    this.batch.push(make(seq));
+    this.flush();
+    for (;;) {
+      const e = this.next();
+      if (e.readReply?.seq === seq) return e;
+      if (e.error) {
+        if (e.error.seq === seq) return e;
+        this.refusals.push(e.error.message);
+        if (this.refusals.length > 100) this.refusals.shift();
+      }
+    }
+  }
+
+  read(port: number, size: AccessSize, now: GuestTimeNs): number | null {
+    const e = this.request((seq) => ({ timeNs: now, port, size, read: { seq } }));
+    return e.readReply ? e.readReply.value : null;
+  }
+
+  write(port: number, size: AccessSize, value: number, now: GuestTimeNs): void {
+    this.post({ timeNs: now, port, size, write: { value: value >>> 0 } });
+  }
+
+  close(): void {
+    try {
+      this.flush();
+    } finally {
+      closeFd(this.fd);
+    }
+  }
+}

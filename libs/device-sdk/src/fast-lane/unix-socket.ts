@@ -1,0 +1,47 @@
+import koffi from 'koffi';
+
+/**
+ * A blocking unix stream socket made through libc (koffi): the fast lane's client runs on
+ * a vCPU thread that must wait for a reply without an event loop. Reads and writes then
+ * go through fs.readSync / fs.writeSync on the descriptor.
+ */
+const AF_UNIX = 1;
+const SOCK_STREAM = 1;
+const SOCK_CLOEXEC = 0o2000000;
+const SUN_PATH_MAX = 108;
+
+let libc: { socket: (d: number, t: number, p: number) => number; connect: (fd: number, addr: Buffer, len: number) => number; close: (fd: number) => number } | undefined;
+
+function bind() {
+  if (!libc) {
+    const lib = koffi.load('libc.so.6');
+    libc = {
+      socket: lib.func('int socket(int domain, int type, int protocol)'),
+      connect: lib.func('int connect(int fd, const void *addr, uint32_t addrlen)'),
+      close: lib.func('int close(int fd)'),
+    };
+  }
+  return libc;
+}
+
+/** Connects a blocking AF_UNIX stream socket to `path`; returns its descriptor. */
+export function connectUnixBlocking(path: string): number {
+  const c = bind();
+  const name = Buffer.from(path);
+  if (name.length >= SUN_PATH_MAX) throw new Error(`unix socket path too long (${name.length} bytes): ${path}`);
+  const addr = Buffer.alloc(2 + SUN_PATH_MAX);
+  addr.writeUInt16LE(AF_UNIX, 0);
+  name.copy(addr, 2);
+  const fd = c.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw new Error(`socket(AF_UNIX) failed: errno ${koffi.errno()}`);
+  if (c.connect(fd, addr, 2 + name.length + 1) !== 0) {
+    const errno = koffi.errno();
+    c.close(fd);
+    throw new Error(`connect(${path}) failed: errno ${errno}`);
+  }
+  return fd;
+}
+
+export function closeFd(fd: number): void {
+  bind().close(fd);
+}
