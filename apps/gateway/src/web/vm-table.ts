@@ -33,7 +33,9 @@ export function renderVmTable(body: HTMLTableSectionElement, vms: VmInfo[], sele
       b.addEventListener('click', () => onAction(action, vm));
       controls.append(b);
     }
-    tr.append(cell(vm.id), cell(vm.name), cell(shortState(vm.state), `state state-${vm.state}`), cell(shortBackend(vm.backend)), cell(uptime(vm.uptimeMs)), cell(vm.vcpuHost), cell(vm.exitReason), controls);
+    const reason = cell(vm.exitReason.split('\n')[0], 'exit-reason');
+    reason.title = vm.exitReason;
+    tr.append(cell(vm.id), cell(vm.name), cell(shortState(vm.state), `state state-${vm.state}`), cell(shortBackend(vm.backend)), cell(uptime(vm.uptimeMs)), cell(vm.vcpuHost), reason, controls);
     return tr;
   });
   if (rows.length === 0) {
