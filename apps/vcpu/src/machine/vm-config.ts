@@ -24,6 +24,8 @@ export interface RemoteDeviceSlot {
   index: number;
   ports: Array<{ base: number; length: number }>;
   memoryWindows: Array<{ base: number; length: number }>;
+  /** The device service's fast lane for this session, when offered (same host). */
+  fastLane?: { path: string; sessionId: string };
   /** PCI functions of the device and the bus-0 slot each takes. */
   pciFunctions: Array<{ device: number; function: number }>;
 }

@@ -64,7 +64,7 @@ export class SoftMachine {
       onReset: (why) => (this.resetRequested = why),
     });
     for (const slot of config.remoteDevices) {
-      const proxy = new RemoteIoProxy(bridge, slot.index);
+      const proxy = new RemoteIoProxy(bridge, slot.index, slot.fastLane);
       this.proxies.push(proxy);
       for (const r of slot.ports) this.io.insert(proxy, r.base, r.length, slot.name);
       slot.pciFunctions.forEach((f, fn) =>
@@ -240,6 +240,7 @@ export class SoftMachine {
         return;
       }
       this.flushOutput();
+      for (const p of this.proxies) p.flush();
       if (stop === StopReason.Halted) {
         if ((this.cpu.getFlags() & 0x200) === 0) {
           this.setState('halted', 'HLT with interrupts disabled', this.registers());
