@@ -23,7 +23,7 @@ afterAll(async () => {
 
 const stateOf = async (id: string) => (await api('GET', `/api/vms/${id}`)).json.state as string;
 
-test('create, start, read the serial line on the console WebSocket, get, list, stop, delete', async () => {
+test('create, start, read the serial line on the console WebSocket, get, list, reset, stop, delete', async () => {
   const created = await api('POST', '/api/vms', { body: { name: 'hello', ramMib: 2, backend: 'soft', firmware: guestImages['serial-hello'] } });
   expect(created.status).toBe(201);
   const vm = created.json;
@@ -44,6 +44,10 @@ test('create, start, read the serial line on the console WebSocket, get, list, s
   const list = await api('GET', '/api/vms');
   expect(list.status).toBe(200);
   expect(list.json.vms.map((v: { id: string }) => v.id)).toContain(vm.id);
+
+  const reset = await api('POST', `/api/vms/${vm.id}/reset`);
+  expect(reset.status).toBe(200);
+  await waitFor('the guest to print its line again after the reset', async () => console.text.split('serial-hello: Hello from quasivm!').length === 3);
 
   const stopped = await api('POST', `/api/vms/${vm.id}/stop`);
   expect(stopped.status).toBe(200);
