@@ -1,0 +1,27 @@
+// The kernel command line and the syslinux/isolinux configuration shared by the disk
+// image and the ISO.
+
+/**
+ * Messages on the first serial port and on the screen; /dev/console (where /init writes)
+ * is the last one named, the screen. Nothing here turns off hardware the guest would probe.
+ */
+export const KERNEL_CMDLINE = 'console=ttyS0 console=tty0';
+
+/** The file names the kernel and initramfs get on the boot media. */
+export const BOOT_KERNEL_NAME = 'vmlinuz';
+export const BOOT_INITRAMFS_NAME = 'initrd.gz';
+
+/** syslinux.cfg / isolinux.cfg: boot the one entry at once, loader messages on COM1 too. */
+export function syslinuxConfig(cmdline = KERNEL_CMDLINE): string {
+  return [
+    'SERIAL 0 115200',
+    'DEFAULT quasivm',
+    'PROMPT 0',
+    'TIMEOUT 0',
+    'LABEL quasivm',
+    `  KERNEL /${BOOT_KERNEL_NAME}`,
+    `  INITRD /${BOOT_INITRAMFS_NAME}`,
+    `  APPEND ${cmdline}`,
+    '',
+  ].join('\n');
+}
