@@ -8,6 +8,8 @@ import { Control, type CpuStats, type FromCpu, type VmRunState } from './machine
 import { createBridgeBuffers, RemoteIoPump, type BridgeBuffers } from './remote-io-bridge.js';
 import { SharedRing } from './shared-ring.js';
 import { startTsWorker } from './ts-worker.js';
+import { chooseBackend } from './kvm/kvm-device-path.js';
+import { KvmVmLink } from './kvm/kvm-vm-link.js';
 
 export type BackendKind = 'soft' | 'kvm' | 'auto';
 
@@ -55,6 +57,9 @@ export class Vm extends EventEmitter {
   private bridge!: BridgeBuffers;
   private config!: MachineConfig;
   private lastStats: CpuStats | null = null;
+  private resolvedBackend: 'soft' | 'kvm' = 'soft';
+  /** KVM backend: the main thread's side of the CPU thread (IRQs, deadlines, kicks, guest RAM). */
+  private kvm: KvmVmLink | null = null;
 
   private constructor(readonly spec: VmSpec) {
     super();
@@ -65,17 +70,18 @@ export class Vm extends EventEmitter {
   }
 
   get backend(): 'soft' | 'kvm' {
-    return this.spec.backend === 'kvm' ? 'kvm' : 'soft';
+    return this.resolvedBackend;
   }
 
   /** Builds the VM: loads firmware, attaches every remote device. Fails with a clear message. */
   static async create(spec: VmSpec): Promise<Vm> {
     const vm = new Vm(spec);
-    if (spec.backend === 'kvm') throw new Error('the kvm backend is not wired into the vcpu service yet; use backend "soft"');
+    vm.resolvedBackend = chooseBackend(spec.backend);
     const firmware = spec.firmware instanceof Uint8Array ? spec.firmware : loadFirmware(spec.firmware);
     const ramBytes = (spec.ramMiB ?? DEFAULT_RAM_MIB) * 1024 * 1024;
     if (!Number.isInteger(ramBytes) || ramBytes < 1 << 20 || ramBytes > 3 * 1024 * 1024 * 1024) throw new Error(`RAM of ${spec.ramMiB} MiB is outside 1..3072 MiB`);
-    vm.ram = new SharedArrayBuffer(ramBytes);
+    vm.ram = new SharedArrayBuffer(vm.resolvedBackend === 'soft' ? ramBytes : 0);
+    if (vm.resolvedBackend === 'kvm') vm.kvm = new KvmVmLink((m) => vm.onCpuMessage(m), (message) => vm.emit('device-error', { device: 'vcpu', message }));
     vm.control = SharedRing.create(1 << 16);
     vm.bridge = createBridgeBuffers();
     const slots: RemoteDeviceSlot[] = [];
@@ -104,22 +110,24 @@ export class Vm extends EventEmitter {
   }
 
   private remoteEvents(device: string, index: number) {
-    const guest = () => new Uint8Array(this.ram);
+    const guest = () => (this.kvm ? this.kvm.guestRam() : new Uint8Array(this.ram));
     return {
       onIrq: (line: number, level: boolean, t: number) => {
-        this.push([Control.Irq, line, level ? 1 : 0]);
+        if (this.kvm) this.kvm.irqLine(line, level);
+        else this.push([Control.Irq, line, level ? 1 : 0]);
         this.spec.tap?.irq(line, level, t, device);
       },
       onIrqDeadline: (line: number, at: number | null, period: number) => {
+        if (this.kvm) return this.kvm.setDeadline(line, at, period);
         const periodWords = new Int32Array(new Float64Array([period]).buffer);
         this.push([Control.IrqDeadline, line, (at ?? 0) % TWO32 | 0, Math.floor((at ?? 0) / TWO32), periodWords[0], periodWords[1], at === null ? 1 : 0]);
       },
       onMemoryRead: (addr: number, len: number) => {
-        if (addr < 0 || addr + len > this.ram.byteLength) throw new Error(`guest memory 0x${addr.toString(16)}+${len} is outside RAM`);
+        if (addr < 0 || addr + len > guest().byteLength) throw new Error(`guest memory 0x${addr.toString(16)}+${len} is outside RAM`);
         return guest().slice(addr, addr + len);
       },
       onMemoryWrite: (addr: number, data: Uint8Array) => {
-        if (addr < 0 || addr + data.byteLength > this.ram.byteLength) throw new Error(`guest memory 0x${addr.toString(16)}+${data.byteLength} is outside RAM`);
+        if (addr < 0 || addr + data.byteLength > guest().byteLength) throw new Error(`guest memory 0x${addr.toString(16)}+${data.byteLength} is outside RAM`);
         guest().set(data, addr);
       },
       onEvent: (kind: string, detail: unknown) => {
@@ -136,6 +144,7 @@ export class Vm extends EventEmitter {
 
   private push(words: number[]): void {
     if (!this.control.tryPush(words)) this.emit('device-error', { device: 'vcpu', message: 'control ring full: record dropped' });
+    this.kvm?.kick();
   }
 
   start(): void {
@@ -143,13 +152,16 @@ export class Vm extends EventEmitter {
     this.pump = new RemoteIoPump(this.bridge, this.remotes, (i, e) => this.emit('device-error', { device: this.spec.devices?.[i]?.device, message: e.message }));
     this.pump.start();
     this.startedAt = Date.now();
-    this.worker = startTsWorker(new URL('./soft/soft-vcpu-worker.ts', import.meta.url), {
-      workerData: { config: this.config, ram: this.ram, control: this.control.buffer, bridge: this.bridge },
+    const entry = this.kvm ? './kvm/kvm-vcpu-worker.ts' : './soft/soft-vcpu-worker.ts';
+    this.worker = startTsWorker(new URL(entry, import.meta.url), {
+      workerData: { config: this.config, ram: this.ram, control: this.control.buffer, bridge: this.bridge, link: this.kvm?.buffers },
     });
-    this.worker.on('message', (m: FromCpu) => this.onCpuMessage(m));
+    this.kvm?.start();
+    this.worker.on('message', (m: FromCpu) => (this.kvm ? this.kvm.onWorkerMessage(m) : this.onCpuMessage(m)));
     this.worker.on('error', (e) => this.setState('crashed', `CPU thread failed: ${e.message}`));
     this.worker.on('exit', () => {
       this.worker = null;
+      this.kvm?.release();
       this.pump?.stop();
       if (this.state === 'running' || this.state === 'paused') this.setState('crashed', 'CPU thread exited');
     });
