@@ -94,4 +94,4 @@ for (const [name, r] of [['gRPC stream, unix', unix], ['gRPC stream, TCP', tcp],
   );
 }
 console.log(`  targets: remote read p50 <= 60 us; posted writes >= 200,000/s; load average now ${(await import('node:os')).loadavg()[0].toFixed(1)} on ${(await import('node:os')).cpus().length} cores`);
-process.exit(0);
+process.stdout.write("", () => process.exit(0));
