@@ -14,14 +14,14 @@ const program = new Command('start')
   .option('--backend <kind>', 'soft, kvm or auto', 'soft')
   .option('--ram <mib>', 'guest RAM in MiB', '128')
   .option('--no-vm', 'start the services only')
-  .option('--gateway', 'also start the gateway (web page and HTTP API)')
+  .option('--no-gateway', 'do not start the gateway (web page and HTTP API)')
   .parse();
-const opts = program.opts<{ firmware: string; backend: string; ram: string; vm: boolean; gateway?: boolean }>();
+const opts = program.opts<{ firmware: string; backend: string; ram: string; vm: boolean; gateway: boolean }>();
 
-const ports = { nats: 4222, vcpu: 50050, timer: 50051, ide: 50052, vga: 50053, gateway: 8080 };
+const ports = { nats: 4222, vcpu: 50050, timer: 50051, ide: 50052, vga: 50053, gateway: 8080, gatewayGrpc: 50060 };
 const children: ChildProcess[] = [];
 
-function start(name: string, cmd: string, args: string[], ready: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
+function start(name: string, cmd: string, args: string[], ready: string, env: NodeJS.ProcessEnv = {}, show?: RegExp): Promise<void> {
   const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   const prefix = `[${name}] `;
@@ -29,6 +29,7 @@ function start(name: string, cmd: string, args: string[], ready: string, env: No
     const onData = (d: Buffer) => {
       const text = d.toString();
       if (process.env.QUASIVM_VERBOSE) process.stderr.write(text.replace(/^/gm, prefix));
+      else if (show) for (const line of text.split('\n')) if (show.test(line)) console.log(`${prefix}${line}`);
       if (text.includes(ready)) resolve();
     };
     child.stdout!.on('data', onData);
@@ -55,7 +56,15 @@ try {
   await Promise.all([tsService('timer', ports.timer), tsService('ide', ports.ide, ['--data-dir', dataDir]), tsService('vga', ports.vga)]);
   await tsService('vcpu', ports.vcpu, ['--nats', `nats://127.0.0.1:${ports.nats}`]);
   if (opts.gateway && existsSync(path.join(root, 'apps/gateway/src/main.ts')))
-    await start('gateway', process.execPath, ['--import', 'tsx', 'apps/gateway/src/main.ts', '--port', String(ports.gateway), '--vcpu', `127.0.0.1:${ports.vcpu}`], 'listening');
+    await start(
+      'gateway',
+      process.execPath,
+      ['--import', 'tsx', 'apps/gateway/src/main.ts', '--port', String(ports.gateway), '--grpc-port', String(ports.gatewayGrpc), '--vcpu', `127.0.0.1:${ports.vcpu}`, '--state-dir', path.join(root, 'data/gateway')],
+      'listening',
+      {},
+      /API token|listening/,
+    );
+  if (opts.gateway) console.log(`web page: http://127.0.0.1:${ports.gateway}/  (gateway gRPC 127.0.0.1:${ports.gatewayGrpc}; CLI: npx tsx apps/gateway/src/cli.ts --state-dir data/gateway list)`);
   console.log(`quasivm stack up: vcpu 127.0.0.1:${ports.vcpu}, timer :${ports.timer}, ide :${ports.ide}, vga :${ports.vga}, NATS nats://127.0.0.1:${ports.nats}`);
   if (!opts.vm) await new Promise(() => undefined);
 
