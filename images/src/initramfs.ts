@@ -6,7 +6,7 @@ import { join, relative } from 'node:path';
 import { pipeline } from './run.js';
 
 /** Applets linked in the image; /init links the rest at boot with `busybox --install -s`. */
-export const BUSYBOX_APPLETS = ['sh', 'mount', 'umount', 'mkdir', 'echo', 'cat', 'ls', 'setsid', 'cttyhack', 'hostname', 'poweroff', 'reboot'];
+export const BUSYBOX_APPLETS = ['sh', 'mount', 'umount', 'mkdir', 'echo', 'cat', 'ls', 'setsid', 'hostname', 'poweroff', 'reboot'];
 const MOUNT_POINTS = ['proc', 'sys', 'dev', 'tmp', 'root', 'etc', 'sbin', 'usr/bin', 'usr/sbin'];
 
 export interface InitramfsInputs {
