@@ -21,6 +21,9 @@ import {
   Uart16550,
   DEBUG_CONSOLE_PORTS,
   BOCHS_DEBUG_PORTS,
+  I8042,
+  I8042_DATA_PORTS,
+  I8042_COMMAND_PORTS,
 } from '@quasivm/chipset';
 import type { IoBus } from '../io-bus.js';
 
@@ -45,6 +48,7 @@ export interface Chipset {
   post: PostCodePort;
   portA: SystemControlPortA;
   resetControl: ResetControl;
+  keyboard: I8042;
   /** Every local model by name, for save/restore and counters. */
   models: Map<string, DeviceModel>;
 }
@@ -60,6 +64,8 @@ export function wireChipset(bus: IoBus, host: (device: string) => DeviceHost, o:
   const post = new PostCodePort();
   const portA = new SystemControlPortA({ onA20Change: o.onA20, onReset: () => o.onReset('fast reset through port 0x92') });
 
+  const keyboard = new I8042(host('i8042'), { onA20Change: o.onA20, onReset: () => o.onReset('keyboard controller reset line') });
+
   const insert = (model: DeviceModel, range: { base: number; length: number }, name: string) => bus.insert(model, range.base, range.length, name);
   insert(uart, COM1_PORTS, 'uart');
   insert(cmos, CMOS_RTC_PORTS, 'cmos');
@@ -69,6 +75,8 @@ export function wireChipset(bus: IoBus, host: (device: string) => DeviceHost, o:
   bus.insert(debugConsole, BOCHS_DEBUG_PORTS.base, BOCHS_DEBUG_PORTS.length, 'debug-console-e9');
   insert(post, POST_CODE_PORTS, 'post');
   insert(portA, SYSTEM_CONTROL_PORT_A_PORTS, 'port-a');
+  insert(keyboard, I8042_DATA_PORTS, 'i8042');
+  bus.insert(keyboard, I8042_COMMAND_PORTS.base, I8042_COMMAND_PORTS.length, 'i8042-command');
 
   const models = new Map<string, DeviceModel>([
     ['uart', uart],
@@ -78,6 +86,7 @@ export function wireChipset(bus: IoBus, host: (device: string) => DeviceHost, o:
     ['debug-console', debugConsole],
     ['post', post],
     ['port-a', portA],
+    ['i8042', keyboard],
   ]);
-  return { uart, cmos, fwCfg, pci, debugConsole, post, portA, resetControl, models };
+  return { uart, cmos, fwCfg, pci, debugConsole, post, portA, resetControl, keyboard, models };
 }
