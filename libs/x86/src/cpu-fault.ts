@@ -14,6 +14,8 @@ export enum Vector {
   StackFault = 12,
   GeneralProtection = 13,
   PageFault = 14,
+  FloatingPoint = 16,
+  AlignmentCheck = 17,
 }
 
 /**
@@ -24,6 +26,9 @@ export enum Vector {
 export class CpuFault {
   constructor(
     readonly vector: number,
+    /** Pushed in protected mode; undefined for exceptions without one. */
     readonly errorCode?: number,
+    /** #PF only: the linear address that could not be translated (goes to CR2). */
+    readonly address?: number,
   ) {}
 }

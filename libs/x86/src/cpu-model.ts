@@ -1,5 +1,7 @@
+import { AC, ID } from './flag-bits.js';
+
 /** The processor generations the core can imitate. */
-export type CpuModel = '8086' | '386';
+export type CpuModel = '8086' | '386' | 'i686';
 
 /**
  * Behaviours that differ between generations, looked up once per Cpu so the
@@ -36,7 +38,32 @@ export interface CpuQuirks {
   readonly repNegatesQuotient: boolean;
   /** AAM 0 sets SF/ZF/PF as for a zero result before raising #DE (observed on the 8086). */
   readonly aamZeroSetsFlags: boolean;
+  /**
+   * The 486/P6 additions an i686 operating system expects: CPUID, RDTSC,
+   * RDMSR/WRMSR, CMOVcc, CMPXCHG(8B), XADD, BSWAP, INVLPG, INVD/WBINVD,
+   * and EFLAGS.AC/ID that software toggles to detect them.
+   */
+  readonly hasI686: boolean;
 }
+
+const I386: CpuQuirks = {
+  pushSpAfterDecrement: false,
+  shiftCountUnmasked: false,
+  flagsFixedOnes: 0x0002,
+  flagsWritable: 0x7fd5, // IOPL and NT too; VM and RF only change through IRET/task switches
+  divideErrorReturnsNext: false,
+  segmentWrap: false,
+  idivRejectsMostNegative: false,
+  has32Bit: true,
+  opcodeAliases8086: false,
+  addressMask: 0xffffffff,
+  segmentRegisterField2Bits: false,
+  bcdAdjustAlOnly: false,
+  decimalAdjustHighLimit9FWithAf: false,
+  repNegatesQuotient: false,
+  aamZeroSetsFlags: false,
+  hasI686: false,
+};
 
 const QUIRKS: Record<CpuModel, CpuQuirks> = {
   '8086': {
@@ -55,24 +82,11 @@ const QUIRKS: Record<CpuModel, CpuQuirks> = {
     decimalAdjustHighLimit9FWithAf: true,
     repNegatesQuotient: true,
     aamZeroSetsFlags: true,
+    hasI686: false,
   },
-  '386': {
-    pushSpAfterDecrement: false,
-    shiftCountUnmasked: false,
-    flagsFixedOnes: 0x0002,
-    flagsWritable: 0x7fd5, // IOPL and NT too; VM and RF only change through IRET/task switches
-    divideErrorReturnsNext: false,
-    segmentWrap: false,
-    idivRejectsMostNegative: false,
-    has32Bit: true,
-    opcodeAliases8086: false,
-    addressMask: 0xffffffff,
-    segmentRegisterField2Bits: false,
-    bcdAdjustAlOnly: false,
-    decimalAdjustHighLimit9FWithAf: false,
-    repNegatesQuotient: false,
-    aamZeroSetsFlags: false,
-  },
+  '386': I386,
+  /** A Pentium Pro / Pentium II class processor: the 386 core plus the i686 instructions. */
+  i686: { ...I386, flagsWritable: I386.flagsWritable | AC | ID, hasI686: true },
 };
 
 export function quirksFor(model: CpuModel): CpuQuirks {

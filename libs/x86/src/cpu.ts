@@ -1,10 +1,27 @@
 import type { CpuBus } from './cpu-bus.js';
 import { CpuFault, Vector } from './cpu-fault.js';
 import { quirksFor, type CpuModel, type CpuQuirks } from './cpu-model.js';
+import { deliverException } from './exception-delivery.js';
+import { InterruptKind } from './interrupt-kind.js';
 import { IF, TF } from './flag-bits.js';
+import { FpuState } from './fpu-state.js';
 import { LazyFlags } from './lazy-flags.js';
 import { LinearMemory } from './linear-memory.js';
+import { ModelSpecificRegisters } from './model-specific-registers.js';
 import { buildOpcodeTable, type OpcodeHandler } from './instructions/opcode-table.js';
+import {
+  CODE,
+  CODE_READABLE,
+  DATA_EXPAND_DOWN,
+  DATA_WRITABLE,
+  DEFAULT_BIG,
+  PRESENT,
+  REAL_MODE_CODE_ATTRIBUTES,
+  REAL_MODE_DATA_ATTRIBUTES,
+} from './protected/descriptor.js';
+import { deliverProtectedInterrupt } from './protected/interrupt-delivery.js';
+import { loadSegmentProtected } from './protected/segment-load.js';
+import { SystemSegment } from './protected/system-segment.js';
 import { CS, ESP, NO_SEGMENT, SS, type OperandSize } from './registers.js';
 import { StopReason } from './stop-reason.js';
 
@@ -26,6 +43,19 @@ export interface InterruptSource {
 export const REP_NONE = 0;
 export const REPE = 1;
 export const REPNE = 2;
+
+/** segCheck bits: why an access through a segment must take the checked path. */
+export const SEG_UNUSABLE = 1;
+export const SEG_NO_WRITE = 2;
+export const SEG_NO_READ = 4;
+export const SEG_EXPAND_DOWN = 8;
+const READ_CHECKS = SEG_UNUSABLE | SEG_NO_READ | SEG_EXPAND_DOWN;
+const WRITE_CHECKS = SEG_UNUSABLE | SEG_NO_WRITE | SEG_EXPAND_DOWN;
+
+/** CR0 bits (Intel SDM vol. 3, section 2.5). */
+export const CR0_PE = 1 << 0;
+export const CR0_WP = 1 << 16;
+export const CR0_PG = 1 << 31;
 
 /**
  * One x86 processor: architectural state, memory access through the
@@ -49,6 +79,19 @@ export class Cpu {
   readonly segSelector = new Uint16Array(6);
   readonly segBase = new Uint32Array(6);
   readonly segLimit = new Uint32Array(6);
+  /** Cached access rights in LAR layout >> 8 (access byte, flags nibble at 12-15); see protected/descriptor.ts. */
+  readonly segAttr = new Uint16Array(6);
+  /** SEG_* bits derived from segAttr: non-zero sends accesses through the checked path. */
+  readonly segCheck = new Uint8Array(6);
+  /** Current privilege level (0 in real mode). Change it with setCpl. */
+  cpl = 0;
+  /** LDTR and TR with their cached descriptors. */
+  readonly ldtr = new SystemSegment();
+  readonly tr = new SystemSegment();
+  /** x87 control/status/tag words (only what FPU detection needs so far). */
+  readonly fpu = new FpuState();
+  readonly msr = new ModelSpecificRegisters();
+  readonly debugRegisters = new Uint32Array(8);
 
   cr0 = 0;
   cr2 = 0;
@@ -117,13 +160,20 @@ export class Cpu {
     this.flags.value = this.quirks.flagsFixedOnes;
     this.cr0 = this.cr2 = this.cr3 = this.cr4 = 0;
     this.setControlRegister0(0);
+    this.setCpl(0);
     this.idtrBase = 0;
     this.idtrLimit = 0x3ff;
     this.gdtrBase = 0;
     this.gdtrLimit = 0xffff;
+    this.ldtr.clear();
+    this.tr.clear();
+    this.fpu.reset();
+    this.msr.reset();
+    this.debugRegisters.fill(0);
+    this.debugRegisters[6] = 0xffff0ff0;
+    this.debugRegisters[7] = 0x400;
     for (let seg = 0; seg < 6; seg++) {
-      this.segLimit[seg] = 0xffff;
-      this.loadSegment(seg, 0);
+      this.setSegmentCache(seg, 0, 0, 0xffff, seg === CS ? REAL_MODE_CODE_ATTRIBUTES : REAL_MODE_DATA_ATTRIBUTES);
     }
     if (this.quirks.has32Bit) {
       // 386: CS selector F000 with base FFFF0000, IP FFF0.
@@ -167,40 +217,92 @@ export class Cpu {
     this.flags.value = ((this.flags.value & ~mask) | (value & mask) | this.quirks.flagsFixedOnes) >>> 0;
   }
 
+  /** True with CR0.PE set (virtual-8086 mode is not supported). */
+  get protectedMode(): boolean {
+    return (this.cr0 & CR0_PE) !== 0;
+  }
+
   /**
-   * Writes CR0. Entering protected mode or enabling paging changes how every
-   * later access is translated; both arrive with the protected-mode work.
+   * Writes CR0. PE changes how segment loads work (the caches keep their
+   * contents until reloaded); PG and WP change translation, so the TLB goes.
    */
   setControlRegister0(value: number): void {
+    const old = this.cr0;
     this.cr0 = (value | (this.quirks.has32Bit ? 0x10 : 0)) >>> 0; // ET is hard-wired on the 386
+    if (((old ^ this.cr0) & (CR0_PG | CR0_WP | CR0_PE)) !== 0) this.memory.configure(this.cr0, this.cr3, this.cr4, true);
+  }
+
+  /** Writes CR3: a new page directory; non-global TLB entries are flushed. */
+  setControlRegister3(value: number): void {
+    this.cr3 = value >>> 0;
+    this.memory.configure(this.cr0, this.cr3, this.cr4, false);
+  }
+
+  /** Writes CR4 (VME/PVI/TSD/DE/PSE/PGE...); a change of PSE, PAE or PGE flushes the whole TLB. */
+  setControlRegister4(value: number): void {
+    const old = this.cr4;
+    this.cr4 = value >>> 0;
+    this.memory.configure(this.cr0, this.cr3, this.cr4, ((old ^ this.cr4) & 0xb0) !== 0);
+  }
+
+  /** Sets the current privilege level; user-mode (CPL 3) page checks follow it. */
+  setCpl(level: number): void {
+    this.cpl = level;
+    this.memory.userMode = level === 3;
+  }
+
+  /** IOPL field of EFLAGS. */
+  get iopl(): number {
+    return (this.flags.stored >>> 12) & 3;
   }
 
   // ------------------------------------------------------------------ segments
 
-  /** Loads a segment register the way MOV Sreg does in the current mode. */
+  /**
+   * Loads a segment register the way MOV Sreg does in the current mode. In
+   * real mode only selector and base change (the limit stays, as on real
+   * hardware: "unreal mode"); CS becomes 16-bit code. In protected mode the
+   * descriptor is read and checked (CS goes through far-transfer.ts instead).
+   */
   loadSegment(seg: number, selector: number): void {
-    if ((this.cr0 & 1) !== 0) {
-      throw new Error('protected-mode segment loads are not implemented yet');
-    }
     selector &= 0xffff;
+    if ((this.cr0 & CR0_PE) !== 0) {
+      loadSegmentProtected(this, seg, selector);
+      return;
+    }
+    const attributes = seg === CS ? REAL_MODE_CODE_ATTRIBUTES : REAL_MODE_DATA_ATTRIBUTES | (this.segAttr[seg] & DEFAULT_BIG);
+    this.setSegmentCache(seg, selector, selector << 4, this.segLimit[seg], attributes);
+  }
+
+  /**
+   * Sets a segment register and its cached descriptor (base, byte-granular
+   * limit, attributes) and everything derived from it: code and stack size,
+   * the checks accesses through it need.
+   */
+  setSegmentCache(seg: number, selector: number, base: number, limit: number, attributes: number): void {
     this.segSelector[seg] = selector;
-    this.segBase[seg] = selector << 4;
+    this.segBase[seg] = base >>> 0;
+    this.segLimit[seg] = limit >>> 0;
+    this.segAttr[seg] = attributes;
+    let check = 0;
+    if ((this.cr0 & CR0_PE) !== 0) {
+      if ((attributes & PRESENT) === 0) check = SEG_UNUSABLE;
+      else if ((attributes & CODE) !== 0) check = SEG_NO_WRITE | ((attributes & CODE_READABLE) === 0 ? SEG_NO_READ : 0);
+      else check = ((attributes & DATA_WRITABLE) === 0 ? SEG_NO_WRITE : 0) | ((attributes & DATA_EXPAND_DOWN) !== 0 ? SEG_EXPAND_DOWN : 0);
+    }
+    this.segCheck[seg] = check;
     if (seg === CS) {
-      this.codeSize = 2;
-      this.ipMask = 0xffff;
+      this.codeSize = (attributes & DEFAULT_BIG) !== 0 ? 4 : 2;
+      this.ipMask = this.codeSize === 4 ? 0xffffffff : 0xffff;
+    } else if (seg === SS) {
+      this.stackSize = (attributes & DEFAULT_BIG) !== 0 ? 4 : 2;
     }
   }
 
   /** Sets a segment register and its cached descriptor parts as given (snapshot restore). */
-  restoreSegment(seg: number, selector: number, base: number, limit: number): void {
-    this.segSelector[seg] = selector;
-    this.segBase[seg] = base;
-    this.segLimit[seg] = limit;
-    if (seg === CS) {
-      // Real mode and 16-bit code only until descriptor attributes are part of the state.
-      this.codeSize = 2;
-      this.ipMask = 0xffff;
-    }
+  restoreSegment(seg: number, selector: number, base: number, limit: number, attributes?: number): void {
+    const fallback = seg === CS ? REAL_MODE_CODE_ATTRIBUTES : REAL_MODE_DATA_ATTRIBUTES;
+    this.setSegmentCache(seg, selector, base, limit, attributes ?? fallback);
   }
 
   /** Segment for a memory operand whose default is `defaultSeg`, honouring a prefix. */
@@ -212,21 +314,58 @@ export class Cpu {
 
   /** Reads `size` bytes at seg:offset. */
   readMemory(seg: number, offset: number, size: OperandSize): number {
-    if (offset + size - 1 > this.segLimit[seg]) return this.readBeyondLimit(seg, offset, size);
+    if ((this.segCheck[seg] & READ_CHECKS) !== 0 || offset + size - 1 > this.segLimit[seg]) return this.readChecked(seg, offset, size);
     const linear = (this.segBase[seg] + offset) >>> 0;
     if (size === 1) return this.memory.read8(linear);
     return size === 2 ? this.memory.read16(linear) : this.memory.read32(linear);
   }
 
   writeMemory(seg: number, offset: number, size: OperandSize, value: number): void {
-    if (offset + size - 1 > this.segLimit[seg]) {
-      this.writeBeyondLimit(seg, offset, size, value);
+    if ((this.segCheck[seg] & WRITE_CHECKS) !== 0 || offset + size - 1 > this.segLimit[seg]) {
+      this.writeChecked(seg, offset, size, value);
       return;
     }
     const linear = (this.segBase[seg] + offset) >>> 0;
     if (size === 1) this.memory.write8(linear, value);
     else if (size === 2) this.memory.write16(linear, value);
     else this.memory.write32(linear, value);
+  }
+
+  /** The slow path of readMemory: segment type checks, expand-down limits, accesses past the limit. */
+  private readChecked(seg: number, offset: number, size: OperandSize): number {
+    const check = this.segCheck[seg];
+    if ((check & (SEG_UNUSABLE | SEG_NO_READ)) !== 0) throw this.segmentFault(seg);
+    if ((check & SEG_EXPAND_DOWN) !== 0 || offset + size - 1 <= this.segLimit[seg]) {
+      this.checkExpandDown(seg, offset, size);
+      const linear = (this.segBase[seg] + offset) >>> 0;
+      return size === 1 ? this.memory.read8(linear) : size === 2 ? this.memory.read16(linear) : this.memory.read32(linear);
+    }
+    return this.readBeyondLimit(seg, offset, size);
+  }
+
+  private writeChecked(seg: number, offset: number, size: OperandSize, value: number): void {
+    const check = this.segCheck[seg];
+    if ((check & (SEG_UNUSABLE | SEG_NO_WRITE)) !== 0) throw this.segmentFault(seg);
+    if ((check & SEG_EXPAND_DOWN) !== 0 || offset + size - 1 <= this.segLimit[seg]) {
+      this.checkExpandDown(seg, offset, size);
+      const linear = (this.segBase[seg] + offset) >>> 0;
+      if (size === 1) this.memory.write8(linear, value);
+      else if (size === 2) this.memory.write16(linear, value);
+      else this.memory.write32(linear, value);
+      return;
+    }
+    this.writeBeyondLimit(seg, offset, size, value);
+  }
+
+  /** Expand-down data segments hold the offsets above the limit, up to 64 KiB or 4 GiB by the B bit. */
+  private checkExpandDown(seg: number, offset: number, size: OperandSize): void {
+    if ((this.segCheck[seg] & SEG_EXPAND_DOWN) === 0) return;
+    const top = (this.segAttr[seg] & DEFAULT_BIG) !== 0 ? 0xffffffff : 0xffff;
+    if (offset <= this.segLimit[seg] || offset + size - 1 > top) throw this.segmentFault(seg);
+  }
+
+  private segmentFault(seg: number): CpuFault {
+    return new CpuFault(seg === SS ? Vector.StackFault : Vector.GeneralProtection, 0);
   }
 
   /** An access that runs past the segment limit: the 8086 wraps inside the segment, later CPUs fault. */
@@ -326,13 +465,23 @@ export class Cpu {
     this.stopRequested = true;
   }
 
-  /** Real-mode interrupt: push FLAGS, CS, IP and jump through the IVT. */
-  interrupt(vector: number, returnEip: number): void {
-    if ((this.cr0 & 1) !== 0) {
-      throw new Error('protected-mode interrupt delivery is not implemented yet');
+  /**
+   * Vectors through the IVT (real mode: push FLAGS, CS, IP) or the IDT
+   * (protected mode: gates, privilege checks, stack switch, error code).
+   * `kind` matters in protected mode only: INT n checks the gate's DPL,
+   * and error codes of faults during delivery carry EXT for the others.
+   */
+  interrupt(vector: number, returnEip: number, kind: InterruptKind = InterruptKind.Software, errorCode?: number): void {
+    if ((this.cr0 & CR0_PE) !== 0) {
+      deliverProtectedInterrupt(this, vector, returnEip, kind, errorCode);
+      this.interruptDelivered = true;
+      return;
+    }
+    const entry = this.idtrBase + vector * 4;
+    if (this.quirks.has32Bit && vector * 4 + 3 > this.idtrLimit) {
+      throw new CpuFault(Vector.GeneralProtection, vector * 8 + 2 + (kind === InterruptKind.Software ? 0 : 1));
     }
     this.interruptDelivered = true;
-    const entry = this.idtrBase + vector * 4;
     this.push(2, this.getFlags());
     this.flags.assign(IF | TF, 0);
     this.push(2, this.segSelector[CS]);
@@ -351,7 +500,7 @@ export class Cpu {
   private takeExternalInterrupt(): void {
     const vector = this.queuedInterrupts.length > 0 ? this.queuedInterrupts.shift()! : this.interruptSource!.acknowledge();
     this.halted = false;
-    this.interrupt(vector, this.eip);
+    deliverException(this, vector, undefined, this.eip, InterruptKind.External);
   }
 
   // ------------------------------------------------------------------ execution
@@ -397,7 +546,7 @@ export class Cpu {
     }
     this.instructionCount++;
     // Delivering an interrupt clears TF, and no single-step trap follows INT n.
-    if (trapAfter && !this.interruptDelivered) this.interrupt(Vector.Debug, this.eip);
+    if (trapAfter && !this.interruptDelivered) deliverException(this, Vector.Debug, undefined, this.eip, InterruptKind.Exception);
   }
 
   /** Continues decoding after a prefix byte. */
@@ -408,6 +557,6 @@ export class Cpu {
 
   private deliverFault(fault: CpuFault): void {
     const returnsNext = fault.vector === Vector.DivideError && this.quirks.divideErrorReturnsNext;
-    this.interrupt(fault.vector, returnsNext ? this.eip : this.instructionStart);
+    deliverException(this, fault.vector, fault.errorCode, returnsNext ? this.eip : this.instructionStart, InterruptKind.Exception, fault.address);
   }
 }

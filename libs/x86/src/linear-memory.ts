@@ -1,16 +1,28 @@
 import type { CpuBus } from './cpu-bus.js';
 import { MMIO_PAGE_SHIFT } from './cpu-bus.js';
+import { walkPage, type PhysicalMemory } from './paging/page-walk.js';
+import { Tlb, TLB_NEED } from './paging/tlb.js';
+
+const CR0_PG = 1 << 31;
+const CR4_PAE = 1 << 5;
 
 /**
  * Byte, word and dword access by linear address: translation to a physical
- * address, then RAM or a device window. Paging (CR3 walk, TLB) will live
- * here, so segmentation in Cpu never needs to know about it.
+ * address (paging through a TLB when CR0.PG is set, then the A20 mask), then
+ * RAM or a device window. Segmentation in Cpu never needs to know about it.
  */
-export class LinearMemory {
+export class LinearMemory implements PhysicalMemory {
   private readonly ram: Uint8Array;
   private readonly mmioPages: Uint8Array;
   /** RAM pages that mmioPages describes; accesses beyond go to the bus's MMIO handler. */
   private readonly ramPages: number;
+  readonly tlb = new Tlb();
+  private paging = false;
+  private cr0 = 0;
+  private cr3 = 0;
+  private cr4 = 0;
+  /** Accesses are checked as CPL 3 ones (the Cpu keeps this in step with its CPL). */
+  userMode = false;
 
   constructor(
     private readonly bus: CpuBus,
@@ -22,10 +34,91 @@ export class LinearMemory {
     this.ramPages = Math.min(this.mmioPages.length, this.ram.length >>> MMIO_PAGE_SHIFT);
   }
 
-  /** Linear to physical: paging will slot in here; for now only the A20/bus mask applies. */
-  toPhysical(linear: number): number {
-    return (linear & this.bus.a20Mask & this.addressMask) >>> 0;
+  /** Takes new CR0/CR3/CR4 values; flushes non-global TLB entries, or all of them with `flushAll`. */
+  configure(cr0: number, cr3: number, cr4: number, flushAll: boolean): void {
+    this.cr0 = cr0;
+    this.cr3 = cr3;
+    this.cr4 = cr4;
+    this.paging = (cr0 & CR0_PG) !== 0;
+    if (this.paging && (cr4 & CR4_PAE) !== 0) throw new Error('PAE paging is not implemented (CR4.PAE set with CR0.PG)');
+    this.tlb.flush(flushAll);
   }
+
+  /** INVLPG. */
+  invalidatePage(linear: number): void {
+    this.tlb.invalidate(linear >>> 12);
+  }
+
+  /** Linear to physical for a read (write: true for a write), walking the page tables on a TLB miss. */
+  toPhysical(linear: number, write = false): number {
+    if (!this.paging) return (linear & this.bus.a20Mask & this.addressMask) >>> 0;
+    const need = TLB_NEED[(this.userMode ? 2 : 0) | (write ? 1 : 0)];
+    let entry = this.tlb.entries[linear >>> 12];
+    if ((entry & need) !== need) {
+      entry = walkPage(this, this.cr0, this.cr3, this.cr4, linear, write, this.userMode);
+      this.tlb.fill(linear >>> 12, entry);
+    }
+    return (((entry & 0xfffff000) | (linear & 0xfff)) & this.bus.a20Mask) >>> 0;
+  }
+
+  // ------------------------------------------------------------------ physical
+
+  readPhysical32(p: number): number {
+    const page = p >>> MMIO_PAGE_SHIFT;
+    if (page < this.ramPages && this.mmioPages[page] === 0 && (p & 3) === 0) {
+      const ram = this.ram;
+      return (ram[p] | (ram[p + 1] << 8) | (ram[p + 2] << 16) | (ram[p + 3] << 24)) >>> 0;
+    }
+    return this.bus.mmio.read(p, 4) >>> 0;
+  }
+
+  writePhysical32(p: number, value: number): void {
+    const page = p >>> MMIO_PAGE_SHIFT;
+    if (page < this.ramPages && this.mmioPages[page] === 0 && (p & 3) === 0) {
+      const ram = this.ram;
+      ram[p] = value;
+      ram[p + 1] = value >>> 8;
+      ram[p + 2] = value >>> 16;
+      ram[p + 3] = value >>> 24;
+      return;
+    }
+    this.bus.mmio.write(p, 4, value >>> 0);
+  }
+
+  // ------------------------------------------------------------------ system accesses
+
+  /** Descriptor-table, TSS and IDT reads are supervisor accesses whatever the CPL. */
+  readSystem32(linear: number): number {
+    const user = this.userMode;
+    this.userMode = false;
+    try {
+      return this.read32(linear);
+    } finally {
+      this.userMode = user;
+    }
+  }
+
+  readSystem16(linear: number): number {
+    const user = this.userMode;
+    this.userMode = false;
+    try {
+      return this.read16(linear);
+    } finally {
+      this.userMode = user;
+    }
+  }
+
+  writeSystem32(linear: number, value: number): void {
+    const user = this.userMode;
+    this.userMode = false;
+    try {
+      this.write32(linear, value);
+    } finally {
+      this.userMode = user;
+    }
+  }
+
+  // ------------------------------------------------------------------ linear
 
   read8(linear: number): number {
     const p = this.toPhysical(linear);
@@ -35,7 +128,7 @@ export class LinearMemory {
   }
 
   write8(linear: number, value: number): void {
-    const p = this.toPhysical(linear);
+    const p = this.toPhysical(linear, true);
     const page = p >>> MMIO_PAGE_SHIFT;
     if (page < this.ramPages && this.mmioPages[page] === 0) this.ram[p] = value;
     else this.bus.mmio.write(p, 1, value & 0xff);
@@ -53,7 +146,7 @@ export class LinearMemory {
 
   write16(linear: number, value: number): void {
     if ((linear & 0xfff) !== 0xfff) {
-      const p = this.toPhysical(linear);
+      const p = this.toPhysical(linear, true);
       const page = p >>> MMIO_PAGE_SHIFT;
       if (page < this.ramPages && this.mmioPages[page] === 0) {
         this.ram[p] = value;
@@ -63,6 +156,7 @@ export class LinearMemory {
       }
       return;
     }
+    this.checkWritable(linear + 1);
     this.write8(linear, value);
     this.write8(linear + 1, value >>> 8);
   }
@@ -82,7 +176,7 @@ export class LinearMemory {
 
   write32(linear: number, value: number): void {
     if ((linear & 0xfff) <= 0xffc) {
-      const p = this.toPhysical(linear);
+      const p = this.toPhysical(linear, true);
       const page = p >>> MMIO_PAGE_SHIFT;
       if (page < this.ramPages && this.mmioPages[page] === 0) {
         const ram = this.ram;
@@ -95,7 +189,13 @@ export class LinearMemory {
       }
       return;
     }
+    this.checkWritable(linear + 3);
     this.write16(linear, value);
     this.write16(linear + 2, value >>> 16);
+  }
+
+  /** Before an access split across two pages: fault on the second page before the first is written. */
+  private checkWritable(linear: number): void {
+    if (this.paging) this.toPhysical(linear >>> 0, true);
   }
 }

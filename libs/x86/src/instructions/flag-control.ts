@@ -1,5 +1,7 @@
 import type { Cpu } from '../cpu.js';
 import type { CpuQuirks } from '../cpu-model.js';
+import { requireIopl, requireRing0 } from '../protected/privilege.js';
+import { fpuEscape, fpuWait } from './fpu-basics.js';
 import { decodeModrm } from '../decode/modrm.js';
 import { CF, DF, IF } from '../flag-bits.js';
 import { setRange, type OpcodeTable } from './opcode-table.js';
@@ -8,6 +10,7 @@ import { setRange, type OpcodeTable } from './opcode-table.js';
 function setOrClearFlag(cpu: Cpu, opcode: number): void {
   const bit = opcode <= 0xf9 ? CF : opcode <= 0xfb ? IF : DF;
   const set = (opcode & 1) !== 0;
+  if (bit === IF) requireIopl(cpu);
   if (bit === IF && set && cpu.flags.get(IF) === 0) cpu.interruptShadow = true;
   cpu.flags.assign(bit, set ? bit : 0);
 }
@@ -19,6 +22,7 @@ function complementCarry(cpu: Cpu): void {
 
 /** F4: HLT. The run loop reports it and waits for an interrupt. */
 function halt(cpu: Cpu): void {
+  requireRing0(cpu);
   cpu.halted = true;
 }
 
@@ -27,10 +31,15 @@ function escape(cpu: Cpu): void {
   decodeModrm(cpu);
 }
 
-export function installFlagControl(table: OpcodeTable, _quirks: CpuQuirks): void {
+export function installFlagControl(table: OpcodeTable, quirks: CpuQuirks): void {
   setRange(table, 0xf8, 0xfd, setOrClearFlag);
   table[0xf5] = complementCarry;
   table[0xf4] = halt;
-  table[0x9b] = () => {}; // WAIT: no coprocessor to wait for
-  setRange(table, 0xd8, 0xdf, escape);
+  if (quirks.hasI686) {
+    table[0x9b] = fpuWait;
+    setRange(table, 0xd8, 0xdf, fpuEscape);
+  } else {
+    table[0x9b] = () => {}; // WAIT: no coprocessor to wait for
+    setRange(table, 0xd8, 0xdf, escape);
+  }
 }

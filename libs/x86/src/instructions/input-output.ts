@@ -1,5 +1,6 @@
 import type { Cpu } from '../cpu.js';
 import type { CpuQuirks } from '../cpu-model.js';
+import { checkIoPermission } from '../protected/task-state.js';
 import { EAX, EDX, type OperandSize } from '../registers.js';
 import { setRange, type OpcodeTable } from './opcode-table.js';
 
@@ -7,6 +8,7 @@ import { setRange, type OpcodeTable } from './opcode-table.js';
 function portTransfer(cpu: Cpu, opcode: number): void {
   const size: OperandSize = (opcode & 1) !== 0 ? cpu.opSize : 1;
   const port = opcode < 0xec ? cpu.fetch8() : cpu.reg16[EDX << 1];
+  checkIoPermission(cpu, port, size);
   if ((opcode & 2) === 0) cpu.setReg(size, EAX, cpu.bus.ioRead(port, size));
   else cpu.bus.ioWrite(port, size, cpu.getReg(size, EAX));
 }

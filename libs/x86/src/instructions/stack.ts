@@ -3,6 +3,7 @@ import type { CpuQuirks } from '../cpu-model.js';
 import { decodeModrm } from '../decode/modrm.js';
 import { writeRm } from '../decode/operands.js';
 import { CS, DS, EBP, ES, ESP, SS, type OperandSize } from '../registers.js';
+import { writableFlags } from '../protected/privilege.js';
 import { setRange, type OpcodeTable } from './opcode-table.js';
 
 /** 50-57: PUSH reg. The 8086 pushes SP as it is after the decrement. */
@@ -38,7 +39,8 @@ function pushSegment(seg: number) {
 
 function popSegment(seg: number) {
   return (cpu: Cpu): void => {
-    cpu.loadSegment(seg, cpu.pop(cpu.opSize) & 0xffff);
+    cpu.loadSegment(seg, cpu.peekStack(cpu.opSize, 0) & 0xffff); // a refused load leaves SP alone
+    cpu.adjustStack(cpu.opSize);
     if (seg === SS) cpu.interruptShadow = true;
   };
 }
@@ -52,7 +54,7 @@ function pushFlags(cpu: Cpu): void {
 function popFlags(cpu: Cpu): void {
   const size = cpu.opSize;
   const value = cpu.pop(size);
-  cpu.setFlags(value, size === 2 ? cpu.quirks.flagsWritable & 0xffff : cpu.quirks.flagsWritable);
+  cpu.setFlags(value, writableFlags(cpu, size));
 }
 
 /** 68 PUSH imm16/32, 6A PUSH imm8 sign-extended (186+). */

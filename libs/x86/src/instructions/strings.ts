@@ -1,5 +1,6 @@
 import { REP_NONE, REPNE, type Cpu } from '../cpu.js';
 import type { CpuQuirks } from '../cpu-model.js';
+import { checkIoPermission } from '../protected/task-state.js';
 import { DF, ZF } from '../flag-bits.js';
 import { aluOperation, CMP } from '../ops/alu.js';
 import { DS, EAX, ECX, EDI, EDX, ES, ESI, type OperandSize } from '../registers.js';
@@ -40,6 +41,7 @@ function stringInstruction(cpu: Cpu, opcode: number): void {
   const step = cpu.flags.get(DF) !== 0 ? -size : size;
   const srcSeg = cpu.dataSegment(DS);
   const compares = kind === StringKind.Cmps || kind === StringKind.Scas;
+  if (kind === StringKind.Ins || kind === StringKind.Outs) checkIoPermission(cpu, cpu.reg16[EDX << 1], size);
 
   if (cpu.repPrefix === REP_NONE) {
     stringElement(cpu, kind, size, srcSeg, step, addrMask);

@@ -1,6 +1,6 @@
 import type { Cpu } from '../../cpu.js';
 import { decodeModrm } from '../../decode/modrm.js';
-import { writeRm } from '../../decode/operands.js';
+import { readRm, writeModrmReg, writeRm } from '../../decode/operands.js';
 import { testCondition } from '../conditions.js';
 import { setRange, type OpcodeTable } from '../opcode-table.js';
 import { fetchDisplacement, jumpRelative } from '../relative-jump.js';
@@ -17,7 +17,16 @@ function setOnCondition(cpu: Cpu, opcode: number): void {
   writeRm(cpu, 1, testCondition(cpu.flags, opcode & 0xf) ? 1 : 0);
 }
 
-export function installConditional0F(table: OpcodeTable): void {
+/** 0F 40-4F: CMOVcc reg, r/m (i686). The source is read even when the condition is false. */
+function moveOnCondition(cpu: Cpu, opcode: number): void {
+  const size = cpu.opSize;
+  decodeModrm(cpu);
+  const value = readRm(cpu, size);
+  if (testCondition(cpu.flags, opcode & 0xf)) writeModrmReg(cpu, size, value);
+}
+
+export function installConditional0F(table: OpcodeTable, withCmov: boolean): void {
   setRange(table, 0x80, 0x8f, jumpConditionalNear);
   setRange(table, 0x90, 0x9f, setOnCondition);
+  if (withCmov) setRange(table, 0x40, 0x4f, moveOnCondition);
 }

@@ -1,0 +1,35 @@
+import type { Cpu } from '../cpu.js';
+import { NT, VM } from '../flag-bits.js';
+import type { OperandSize } from '../registers.js';
+import { enterCodeSegment } from './code-segment.js';
+import { checkReturnTarget, returnToOuterLevel } from './far-transfer-protected.js';
+import { writableFlags } from './privilege.js';
+import { withRollback } from './transfer-snapshot.js';
+
+/**
+ * IRET in protected mode (Intel SDM vol. 2, IRET "Operation"): back to the
+ * same level, or out to a less privileged one with its SS:ESP. Which EFLAGS
+ * bits it may restore follow the old CPL (IOPL at CPL 0, IF at CPL <= IOPL).
+ * Nested-task returns and returns to virtual-8086 mode are not implemented.
+ */
+export function interruptReturnProtected(cpu: Cpu, size: OperandSize): void {
+  if (cpu.flags.get(NT) !== 0) throw new Error('IRET with NT set (task return) is not implemented');
+  const offset = cpu.peekStack(size, 0);
+  const selector = cpu.peekStack(size, size) & 0xffff;
+  const flags = cpu.peekStack(size, 2 * size);
+  if (size === 4 && (flags & VM) !== 0 && cpu.cpl === 0) throw new Error('IRET to virtual-8086 mode is not implemented');
+  const mask = writableFlags(cpu, size);
+  const target = checkReturnTarget(cpu, selector);
+  const rpl = selector & 3;
+  if (rpl === cpu.cpl) {
+    withRollback(cpu, () => {
+      cpu.adjustStack(3 * size);
+      enterCodeSegment(cpu, selector, target, rpl, offset);
+    });
+  } else {
+    const newEsp = cpu.peekStack(size, 3 * size);
+    const newSs = cpu.peekStack(size, 4 * size) & 0xffff;
+    returnToOuterLevel(cpu, selector, target, offset, newSs, newEsp, 0);
+  }
+  cpu.setFlags(flags, mask);
+}
