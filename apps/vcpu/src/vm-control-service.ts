@@ -3,6 +3,7 @@ import { loadVmProto, type VmControlHandlers, type Vm__Input } from '@quasivm/pr
 import type { Logger } from '@quasivm/device-sdk';
 import { VmManager, VmNotFoundError } from './vm-manager.js';
 import type { Vm } from './vm.js';
+import { textToSet2 } from './machine/keymap.js';
 
 const STATE_NAMES: Record<string, string> = {
   created: 'VM_STATE_CREATED',
@@ -75,7 +76,17 @@ export function vmControlHandlers(manager: VmManager, log: Logger, host: string)
     ListVms: (_call, cb) => cb(null, { vms: [...manager.vms.values()].map((vm) => vmMessage(vm, host)) }),
     Screenshot: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'screenshots are served by the VGA service through the gateway' }),
     ScreenText: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'screen text is served by the VGA service through the gateway' }),
-    SendKeys: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'keyboard input needs the i8042 model, not wired yet' }),
+    SendKeys: (call, cb) => {
+      try {
+        const vm = manager.get(call.request.id);
+        if (call.request.text) vm.sendKeys(textToSet2(call.request.text));
+        else if (call.request.scancodes?.length) vm.sendKeys(call.request.scancodes);
+        else return cb({ code: grpc.status.INVALID_ARGUMENT, details: 'send text or scancodes (PS/2 set 2)' });
+        cb(null, {});
+      } catch (e) {
+        cb(e instanceof VmNotFoundError ? toStatus(e) : { code: grpc.status.INVALID_ARGUMENT, details: (e as Error).message });
+      }
+    },
     Console: (call) => {
       let vm: Vm | undefined;
       const onSerial = (data: Uint8Array) => call.write({ data: Buffer.from(data) });

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import { RemoteDevice } from '@quasivm/device-sdk';
 import type { TrafficTap } from '@quasivm/nats-tap';
-import { loadFirmware } from './machine/firmware.js';
+import { loadFirmware, optionRomsFor, primaryHardDisks } from './machine/firmware.js';
 import { DEFAULT_NS_PER_INSTRUCTION, DEFAULT_RAM_MIB, type MachineConfig, type RemoteDeviceSlot } from './machine/vm-config.js';
 import { Control, type CpuStats, type FromCpu, type VmRunState } from './machine/worker-messages.js';
 import { createBridgeBuffers, RemoteIoPump, type BridgeBuffers } from './remote-io-bridge.js';
@@ -90,7 +90,8 @@ export class Vm extends EventEmitter {
         const remote = await RemoteDevice.connect(d.address, spec.id, d.config ?? {}, vm.remoteEvents(d.device, index));
         vm.remotes.push(remote);
         const desc = remote.description!;
-        slots.push({ name: d.device, index, ports: desc.ports, memoryWindows: desc.memoryWindows, pciFunctions: desc.pciFunctions ?? [] });
+        const fastLane = remote.fastLanePath && process.env.QUASIVM_FAST_LANE !== '0' ? { path: remote.fastLanePath, sessionId: remote.sessionId } : undefined;
+        slots.push({ name: d.device, index, ports: desc.ports, memoryWindows: desc.memoryWindows, pciFunctions: desc.pciFunctions ?? [], fastLane });
       }
     } catch (e) {
       for (const r of vm.remotes) r.close();
@@ -104,6 +105,8 @@ export class Vm extends EventEmitter {
       cpuCount: 1,
       nsPerInstruction: spec.nsPerInstruction ?? DEFAULT_NS_PER_INSTRUCTION,
       realtime: spec.realtime ?? true,
+      optionRoms: spec.firmware instanceof Uint8Array ? [] : optionRomsFor((spec.devices ?? []).map((d) => d.device)),
+      hardDisks: primaryHardDisks(spec.devices?.find((d) => d.device === 'ide')?.config),
       remoteDevices: slots,
     };
     return vm;
@@ -135,8 +138,15 @@ export class Vm extends EventEmitter {
         this.spec.tap?.event(kind, { device, detail });
       },
       onError: (err: Error) => this.emit('device-error', { device, message: err.message }),
-      onClaimsChanged: (ports: Array<{ base: number; length: number }>) => {
-        this.push([Control.ClaimsChanged, index, ports.length, ...ports.flatMap((p) => [p.base, p.length])]);
+      onClaimsChanged: (ports: Array<{ base: number; length: number }>, windows: Array<{ base: number; length: number }>) => {
+        this.push([
+          Control.ClaimsChanged,
+          index,
+          ports.length,
+          ...ports.flatMap((p) => [p.base, p.length]),
+          windows.length,
+          ...windows.flatMap((w) => [w.base % TWO32 | 0, Math.floor(w.base / TWO32), w.length | 0]),
+        ]);
         this.spec.tap?.event('claims-changed', { device, ports: ports.map((p) => ({ base: `0x${p.base.toString(16)}`, length: p.length })) });
       },
     };
@@ -222,6 +232,11 @@ export class Vm extends EventEmitter {
 
   sendSerial(data: Uint8Array): void {
     this.push([Control.SerialInput, ...data]);
+  }
+
+  /** Key presses for the i8042, as PS/2 set-2 scan codes (make and break). */
+  sendKeys(set2: ArrayLike<number>): void {
+    for (let i = 0; i < set2.length; i += 4096) this.push([Control.Keys, ...Array.from(set2).slice(i, i + 4096)]);
   }
 
   /** Asks the CPU thread for fresh counters. */

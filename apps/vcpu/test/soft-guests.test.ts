@@ -19,3 +19,14 @@ test('soft backend: serial-hello prints its line on COM1 and halts with interrup
   expect(await vm.waitForState(['halted'], 10_000)).toBe('halted');
   expect(vm.exitReason).toContain('interrupts disabled');
 });
+
+test('soft backend: keys sent to the VM reach the guest through the i8042 as set-1 scan codes', async () => {
+  vm = await Vm.create({ id: 'soft-keys', backend: 'soft', firmware: guest('keyboard-echo'), ramMiB: 2, realtime: false });
+  vm.start();
+  await vm.waitForSerial('keyboard-echo: ready', 20_000);
+  const { textToSet2 } = await import('../src/machine/keymap.js');
+  vm.sendKeys(textToSet2('aB'));
+  const log = await vm.waitForSerial(/(key=\S+\s+){4}/, 20_000);
+  // 'a' make/break, then shift make, 'b' make (the guest asked for four bytes)
+  expect([...log.matchAll(/key=0x([0-9a-f]+)/g)].map((m) => Number.parseInt(m[1], 16))).toEqual([0x1e, 0x9e, 0x2a, 0x30]);
+});

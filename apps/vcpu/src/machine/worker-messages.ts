@@ -32,7 +32,7 @@ export const enum Control {
   IrqDeadline = 2,
   /** [byte...] input for the serial port. */
   SerialInput = 3,
-  /** [scancode...] keyboard input. */
+  /** [scancode...] keyboard input, PS/2 scan code set 2 (what a keyboard sends). */
   Keys = 4,
   Pause = 5,
   Resume = 6,

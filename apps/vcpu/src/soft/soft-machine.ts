@@ -146,6 +146,9 @@ export class SoftMachine {
         case Control.SerialInput:
           this.chipset.uart.receive(rec.subarray(1));
           break;
+        case Control.Keys:
+          this.chipset.keyboard.pressKeys(rec.subarray(1));
+          break;
         case Control.Pause:
           if (this.state === 'running') this.setState('paused');
           break;
