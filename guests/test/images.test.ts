@@ -16,6 +16,7 @@ const GUESTS: Record<string, { params: [number, number]; text: string[] }> = {
   'triple-fault': { params: [0, 0], text: ['triple-fault: loading an empty IDT'] },
   'two-lines': { params: [200_000, 0], text: ['two-lines: first', 'two-lines: second'] },
   'pit-irq': { params: [11932, 10], text: ['pit-irq: counting', 'pit-irq: received='] },
+  'keyboard-echo': { params: [4, 0], text: ['keyboard-echo: ready', 'key='] },
 };
 
 const images = buildGuests({ quiet: true });
