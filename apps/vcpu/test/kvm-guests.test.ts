@@ -46,10 +46,26 @@ describe('KVM backend: the test guests through Vm', () => {
       expect(v.backend).toBe('kvm');
       await v.waitForSerial('serial-hello: Hello from quasivm!\r\n', STARTUP_MS);
       expect(v.serialLog).toBe('serial-hello: Hello from quasivm!\r\n');
-      // The final cli; hlt waits inside KVM_RUN (in-kernel irqchip): the VM still says running.
-      expect(v.state).toBe('running');
+      // The final cli; hlt waits inside KVM_RUN (in-kernel irqchip); the next kick (the main
+      // thread probes once a second) finds the vCPU halted with interrupts off, and the VM says so.
+      expect(await v.waitForState(['halted'], 2_000 + budgetMs({ exits: 10 }))).toBe('halted');
+      expect(v.exitReason).toBe('HLT with interrupts disabled');
     },
     budgetMs({ exits: 200 }),
+  );
+
+  kvmTest(
+    'reset gets a guest halted inside KVM_RUN out with a kick and starts it again at the reset vector',
+    async () => {
+      const v = await boot({ firmware: guestImage('serial-hello') }, 'reset');
+      await v.waitForSerial('serial-hello: Hello from quasivm!\r\n', STARTUP_MS);
+      const resets: unknown[] = [];
+      v.on('event', (e) => resets.push(e));
+      v.reset();
+      await v.waitForSerial('serial-hello: Hello from quasivm!\r\nserial-hello: Hello from quasivm!\r\n', budgetMs({ exits: 200 }));
+      expect(resets).toContainEqual(expect.objectContaining({ kind: 'reset' }));
+    },
+    budgetMs({ exits: 400 }),
   );
 
   // About one second of spinning on this host, so a pause can land between the lines on hardware KVM.

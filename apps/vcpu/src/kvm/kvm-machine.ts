@@ -17,6 +17,7 @@ import { KvmRemoteDevices } from './kvm-remote-devices.js';
 import { GuestMemory } from './kvm-memory-map.js';
 import type { KvmLinkBuffers } from './kvm-vm-link.js';
 import { GuestClock } from './guest-clock.js';
+import { MpState, VcpuMpState } from './mp-state.js';
 
 /** Guest-physical pages KVM may use on Intel for real mode (3-page TSS, 1-page identity map), just below the largest firmware alias. */
 const TSS_ADDRESS = 0xfffbd000;
@@ -41,6 +42,7 @@ export class KvmMachine {
   private readonly runForKicks: MappedMemory;
   private readonly initialRegs: KvmRegs;
   private readonly initialSregs: KvmSregs;
+  private readonly mpState: VcpuMpState;
   private readonly control: SharedRing;
   private readonly deadlines: SharedRing;
   private readonly console: ConsoleWriter;
@@ -83,6 +85,7 @@ export class KvmMachine {
       // A fresh vCPU is in the reset state (CS base 0xFFFF0000, IP 0xFFF0): the firmware alias answers.
       this.initialRegs = this.vcpu.getRegs();
       this.initialSregs = this.vcpu.getSregs();
+      this.mpState = new VcpuMpState(this.vcpu.fd);
       this.runForKicks = MappedMemory.mapFd(this.vcpu.fd, PAGE_SIZE, 'mmap of kvm_run for kicks');
     } catch (e) {
       for (const undo of opened.reverse()) undo();
@@ -185,6 +188,8 @@ export class KvmMachine {
     placeFirmware(this.memory.ram.bytes, this.config.firmware);
     this.vcpu.setSregs(this.initialSregs);
     this.vcpu.setRegs(this.initialRegs);
+    this.mpState.set(MpState.RUNNABLE); // a guest halted in the kernel would stay halted
+
   }
 
   /** Runs until stopped, shut down or crashed. Blocks this thread in KVM_RUN; that is the point. */
@@ -215,7 +220,7 @@ export class KvmMachine {
       this.exits++;
       if (reason === ExitReason.IO) serveIo(exit, this.io, this.clock.nowNs());
       else if (reason === ExitReason.MMIO) this.mmio.serve(exit, this.clock.nowNs());
-      else if (reason === ExitReason.INTR) continue;
+      else if (reason === ExitReason.INTR) this.noticeHaltedForGood();
       else if (reason === ExitReason.HLT) this.halted();
       else if (reason === ExitReason.SYSTEM_EVENT && exit.systemEventType === SystemEventType.RESET) this.resetRequested = 'the guest asked KVM for a reset';
       else if (reason === ExitReason.SYSTEM_EVENT && exit.systemEventType === SystemEventType.SHUTDOWN) break;
@@ -228,6 +233,16 @@ export class KvmMachine {
     }
     this.clock.pause();
     this.setState('shut-down', 'stopped');
+  }
+
+  /**
+   * Kicked out of KVM_RUN (pause, stats, stop, or the main thread's once-a-second probe): a
+   * vCPU the kernel holds in HLT with interrupts disabled will never run again by itself,
+   * which the user is told, as the soft backend does. One ioctl, only on kicks.
+   */
+  private noticeHaltedForGood(): void {
+    if (this.vcpu.exit.ifFlag || this.mpState.get() !== MpState.HALTED) return;
+    this.setState('halted', 'HLT with interrupts disabled', registerDump(this.vcpu));
   }
 
   /** HLT reached userspace (only without an in-kernel HLT): with IF clear only a reset or stop wakes it. */

@@ -27,6 +27,11 @@ export interface KvmLinkBuffers {
 }
 
 const TERMINAL = new Set(['crashed', 'shut-down']);
+/**
+ * How often a running guest is kicked so the CPU thread can look whether the kernel holds
+ * it in HLT with interrupts off (which no exit would ever report). One exit per interval.
+ */
+const HALT_PROBE_MS = 1000;
 
 export class KvmVmLink {
   readonly buffers: KvmLinkBuffers;
@@ -41,6 +46,8 @@ export class KvmVmLink {
   private tid = 0;
   private released = false;
   private failed = false;
+  private running = false;
+  private probe: NodeJS.Timeout | null = null;
   /** Line levels set before the CPU thread had created the VM. */
   private readonly earlyLevels = new Map<number, boolean>();
 
@@ -59,6 +66,7 @@ export class KvmVmLink {
     void this.attach();
     void this.pumpDeadlines();
     void this.pumpConsole();
+    this.probe = setInterval(() => this.running && this.kick(), HALT_PROBE_MS).unref();
   }
 
   private async attach(): Promise<void> {
@@ -116,6 +124,7 @@ export class KvmVmLink {
   onWorkerMessage(m: FromCpu): void {
     this.console.message(m);
     if (m.type !== 'state') return;
+    this.running = m.state === 'running';
     this.timer.clockChanged();
     if (TERMINAL.has(m.state)) this.release();
   }
@@ -125,6 +134,7 @@ export class KvmVmLink {
     if (this.released) return;
     this.released = true;
     this.timer.stop();
+    if (this.probe) clearInterval(this.probe);
     this.irq = null;
     this.run = null;
     this.ram = null;
