@@ -91,7 +91,7 @@ export async function buildImages(options: BuildOptions = {}): Promise<ImagePath
           { source: built.kernel, name: BOOT_KERNEL_NAME },
           { source: built.initramfs, name: BOOT_INITRAMFS_NAME },
           { source: configFile, name: 'syslinux.cfg' },
-        ]);
+        ], FILE_TIME);
       });
       await step('ISO image', () =>
         makeIso(built.iso, join(work, 'iso-root'), {

@@ -29,8 +29,11 @@ export interface DiskFile {
 /** mtools' way of naming a partition inside an image file: image@@byteoffset. */
 const partition = (image: string): string => `${image}@@${PARTITION_START_SECTOR * SECTOR}`;
 
-/** Builds the bootable disk image at output from the given files. */
-export async function makeDiskImage(output: string, files: DiskFile[]): Promise<void> {
+/**
+ * Builds the bootable disk image at output from the given files; every directory entry
+ * gets the time mtime (seconds), so the image is reproducible.
+ */
+export async function makeDiskImage(output: string, files: DiskFile[], mtime: number): Promise<void> {
   writeFileSync(output, '');
   truncateSync(output, DISK_SIZE);
   const partitionSectors = DISK_SIZE / SECTOR - PARTITION_START_SECTOR;
@@ -39,14 +42,14 @@ export async function makeDiskImage(output: string, files: DiskFile[]): Promise<
 
   // -H: the partition's first sector ("hidden sectors"), which syslinux's boot sector
   // adds to every sector number it reads.
-  const mtoolsEnv = { MTOOLS_SKIP_CHECK: '1', MTOOLSRC: '/dev/null' };
+  const mtoolsEnv = { MTOOLS_SKIP_CHECK: '1', MTOOLSRC: '/dev/null', SOURCE_DATE_EPOCH: String(mtime) };
   await run(
     ['mformat', '-i', partition(output), '-T', String(partitionSectors), '-H', String(PARTITION_START_SECTOR),
       '-h', String(HEADS), '-s', String(SECTORS_PER_TRACK), '-N', VOLUME_SERIAL, '-v', 'QUASIVM', '::'],
     { env: mtoolsEnv },
   );
   for (const file of files) {
-    await run(['mcopy', '-m', '-i', partition(output), file.source, `::/${file.name}`], { env: mtoolsEnv });
+    await run(['mcopy', '-i', partition(output), file.source, `::/${file.name}`], { env: mtoolsEnv });
   }
   await run(['syslinux', '--offset', String(PARTITION_START_SECTOR * SECTOR), '--install', output], { env: mtoolsEnv });
   writeMbrCode(output);
