@@ -7,4 +7,6 @@ export { CpuFault, Vector } from './cpu-fault.js';
 export { StopReason } from './stop-reason.js';
 export * as FlagBits from './flag-bits.js';
 export * as Registers from './registers.js';
-export { CPU_STATE_VERSION, loadCpuState, saveCpuState, type CpuStateV1 } from './cpu-state.js';
+export { CPU_STATE_VERSION, loadCpuState, saveCpuState, type CpuStateV2, type SegmentStateV2 } from './cpu-state.js';
+export { TripleFault } from './triple-fault.js';
+export { InterruptKind } from './interrupt-kind.js';

@@ -23,6 +23,7 @@ export const SEL = {
   code3: 0x1b,
   data3: 0x23,
   tss: 0x28,
+  /** 16-bit code, base CODE, limit 64 KiB. */
   code16: 0x30,
   ldt: 0x38,
   notPresent: 0x40,
@@ -96,7 +97,7 @@ export function protectedMachine(code: number[], options: { userCode?: number[];
   putDescriptor(ram, GDT, SEL.code3, segment(0, 0xfffff, CODE_RING3));
   putDescriptor(ram, GDT, SEL.data3, segment(0, 0xfffff, DATA_RING3));
   putDescriptor(ram, GDT, SEL.tss, segment(TSS, 0x67 + 0x2000 / 8 + 1, 0x89, 0));
-  putDescriptor(ram, GDT, SEL.code16, segment(0, 0xffff, CODE_RING0, 0));
+  putDescriptor(ram, GDT, SEL.code16, segment(CODE, 0xffff, CODE_RING0, 0));
   putDescriptor(ram, GDT, SEL.ldt, segment(LDT, 0x17, 0x82, 0));
   putDescriptor(ram, GDT, SEL.notPresent, segment(0, 0xfffff, DATA_RING0 & 0x7f));
   putDescriptor(ram, GDT, SEL.readOnly, segment(0x60000, 0xfff, 0x90, 0));
