@@ -26,6 +26,19 @@ const kvmTest = (name: string, body: () => Promise<void>, timeoutMs: number) =>
   kvmMissing ? test.skip(`${name} (${SKIP})`, body) : test(`${name} [${modules}]`, body, timeoutMs + STARTUP_MS);
 
 const hex = (v: number) => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
+
+/** What cpu-loop must print for its default 100,000 iterations from 0x12345678. */
+function cpuLoopLine(): string {
+  let x = 0x12345678;
+  let sum = 0;
+  for (let i = 0; i < 100_000; i++) {
+    x = (x ^ (x << 13)) >>> 0;
+    x = (x ^ (x >>> 17)) >>> 0;
+    x = (x ^ (x << 5)) >>> 0;
+    sum = (sum + x) >>> 0;
+  }
+  return `cpu-loop: iterations=0x000186a0 x=${hex(x)} sum=${hex(sum)}\r\n`;
+}
 let vm: Vm | null = null;
 afterEach(async () => {
   await vm?.stop();
@@ -109,16 +122,8 @@ describe('KVM backend: the test guests through Vm', () => {
     'cpu-loop prints the xorshift32 checksum of its 100,000 iterations',
     async () => {
       const v = await boot({ firmware: guestImage('cpu-loop') }, 'cpu-loop');
-      let x = 0x12345678;
-      let sum = 0;
-      for (let i = 0; i < 100_000; i++) {
-        x = (x ^ (x << 13)) >>> 0;
-        x = (x ^ (x >>> 17)) >>> 0;
-        x = (x ^ (x << 5)) >>> 0;
-        sum = (sum + x) >>> 0;
-      }
       await v.waitForSerial(/iterations=.*\r\n/, budgetMs({ instructions: 1_200_000, exits: 300 }));
-      expect(v.serialLog).toBe(`cpu-loop: start\r\ncpu-loop: iterations=0x000186a0 x=${hex(x)} sum=${hex(sum)}\r\n`);
+      expect(v.serialLog).toBe(`cpu-loop: start\r\n${cpuLoopLine()}`);
     },
     budgetMs({ instructions: 1_200_000, exits: 300 }),
   );
@@ -175,5 +180,38 @@ describe('pit-irq: IRQ 0 from the timer service process, on both backends', () =
     vm.start();
     await vm.waitForSerial(/received=.*\r\n/, 30_000);
     expect(vm.serialLog).toBe('pit-irq: counting\r\npit-irq: received=0x0000000a\r\n');
+  });
+});
+
+describe('soft backend: the same guests (what covers them where /dev/kvm is missing)', () => {
+  const soft = async (name: string, params: { param0?: number } = {}) => {
+    vm = await Vm.create({ id: `soft-${name}-${process.pid}`, backend: 'soft', firmware: guestImage(name, params), ramMiB: 2, realtime: false });
+    vm.start();
+    return vm;
+  };
+
+  test('two-lines: paused after the first line nothing more appears; resumed, the second line comes', async () => {
+    const v = await soft('two-lines', { param0: 5_000_000 });
+    await v.waitForSerial('two-lines: first\r\n', 20_000);
+    v.pause();
+    await v.waitForState(['paused'], 10_000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(v.serialLog).toBe('two-lines: first\r\n');
+    v.resume();
+    await v.waitForSerial('two-lines: second\r\n', 30_000);
+    expect(v.serialLog).toBe('two-lines: first\r\ntwo-lines: second\r\n');
+  });
+
+  test('triple-fault ends crashed, naming the triple fault', async () => {
+    const v = await soft('triple-fault');
+    expect(await v.waitForState(['crashed'], 20_000)).toBe('crashed');
+    expect(v.serialLog).toBe('triple-fault: loading an empty IDT\r\n');
+    expect(v.exitReason).toMatch(/triple fault/);
+  });
+
+  test('cpu-loop prints the xorshift32 checksum of its 100,000 iterations', async () => {
+    const v = await soft('cpu-loop');
+    await v.waitForSerial(/iterations=.*\r\n/, 30_000);
+    expect(v.serialLog).toBe(`cpu-loop: start\r\n${cpuLoopLine()}`);
   });
 });
