@@ -7,7 +7,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { loadVmProto } from '@quasivm/proto';
 
-const DEADLINE_MS = 3000;
+const DEADLINE_MS = 10_000;
 type Unary = (req: object, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: { status?: string }) => void) => void;
 
 function call(client: grpc.Client, method: Unary, req: object): Promise<{ status?: string }> {
