@@ -248,7 +248,7 @@ export class Cpu {
   /** Sets the current privilege level; user-mode (CPL 3) page checks follow it. */
   setCpl(level: number): void {
     this.cpl = level;
-    this.memory.userMode = level === 3;
+    this.memory.setUserMode(level === 3);
   }
 
   /** IOPL field of EFLAGS. */
@@ -394,7 +394,7 @@ export class Cpu {
   // ------------------------------------------------------------------ instruction stream
 
   fetch8(): number {
-    const value = this.memory.read8((this.segBase[CS] + this.eip) >>> 0);
+    const value = this.memory.fetch8((this.segBase[CS] + this.eip) >>> 0);
     this.eip = (this.eip + 1) & this.ipMask;
     return value;
   }

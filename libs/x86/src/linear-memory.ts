@@ -21,8 +21,17 @@ export class LinearMemory implements PhysicalMemory {
   private cr0 = 0;
   private cr3 = 0;
   private cr4 = 0;
-  /** Accesses are checked as CPL 3 ones (the Cpu keeps this in step with its CPL). */
+  /** Accesses are checked as CPL 3 ones (the Cpu keeps this in step with its CPL through setUserMode). */
   userMode = false;
+  /**
+   * Instruction fetch cache: the linear page code was last fetched from, the
+   * RAM offset of its physical page, and the A20 mask it was translated under.
+   * Only RAM pages are cached; bytes are still read from RAM on every fetch,
+   * so self-modifying code needs no invalidation. -1: nothing cached.
+   */
+  private codePage = -1;
+  private codeBase = 0;
+  private codeA20 = 0;
 
   constructor(
     private readonly bus: CpuBus,
@@ -42,11 +51,38 @@ export class LinearMemory implements PhysicalMemory {
     this.paging = (cr0 & CR0_PG) !== 0;
     if (this.paging && (cr4 & CR4_PAE) !== 0) throw new Error('PAE paging is not implemented (CR4.PAE set with CR0.PG)');
     this.tlb.flush(flushAll);
+    this.codePage = -1;
   }
 
   /** INVLPG. */
   invalidatePage(linear: number): void {
     this.tlb.invalidate(linear >>> 12);
+    this.codePage = -1;
+  }
+
+  /** CPL 3 (true) or not: user-mode page checks; the cached code page may no longer be reachable. */
+  setUserMode(user: boolean): void {
+    if (user !== this.userMode) this.codePage = -1;
+    this.userMode = user;
+  }
+
+  /** One byte of the instruction stream, through the code page cache. */
+  fetch8(linear: number): number {
+    if (linear >>> 12 === this.codePage && this.bus.a20Mask === this.codeA20) return this.ram[this.codeBase | (linear & 0xfff)];
+    return this.fetchMiss(linear);
+  }
+
+  private fetchMiss(linear: number): number {
+    const p = this.toPhysical(linear);
+    const page = p >>> MMIO_PAGE_SHIFT;
+    if (page < this.ramPages && this.mmioPages[page] === 0) {
+      this.codePage = linear >>> 12;
+      this.codeBase = page << MMIO_PAGE_SHIFT;
+      this.codeA20 = this.bus.a20Mask;
+      return this.ram[p];
+    }
+    this.codePage = -1;
+    return this.bus.mmio.read(p, 1) & 0xff;
   }
 
   /** Linear to physical for a read (write: true for a write), walking the page tables on a TLB miss. */

@@ -115,6 +115,31 @@ describe('paging: the two-level walk', () => {
   });
 });
 
+describe('paging: instruction fetch', () => {
+  test('code cached from a supervisor page at ring 0 cannot be fetched after IRET to ring 3 on the same page', () => {
+    const push32 = (v: number) => [0x68, v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
+    const target = CODE + 0x100;
+    const m = pagedMachine([...push32(0x23), ...push32(0x40000), ...push32(0x202), ...push32(0x1b), ...push32(target), 0xcf]);
+    put32(m.ram, LOW_TABLE + (CODE >>> 12) * 4, CODE | P | RW); // the code page is supervisor-only
+    m.ram[target] = 0x90;
+    m.cpu.run(20);
+    expect(m.handlerVector()).toBe(14);
+    expect(m.cpu.cr2).toBe(target);
+    expect(get32(m.ram, m.cpu.reg32[ESP])).toBe(PF_PROTECTION | PF_USER);
+  });
+
+  test('after INVLPG the next instruction is fetched from the newly mapped frame', () => {
+    // at linear 0x400000: invlpg [400000h] ; then the next bytes come from whichever frame is mapped
+    const m = pagedMachine([0xea, 0x00, 0x00, 0x40, 0x00, 0x08, 0x00]); // jmp 08h:400000h
+    m.ram.set([0x90, 0x0f, 0x01, 0x3d, 0x00, 0x00, 0x40, 0x00, 0xb0, 0xaa, 0xf4], FRAME_A); // nop; invlpg; mov al, AAh; hlt
+    m.ram.set([0x90, 0x0f, 0x01, 0x3d, 0x00, 0x00, 0x40, 0x00, 0xb0, 0xbb, 0xf4], FRAME_B); // same, mov al, BBh
+    m.cpu.run(2); // jmp, nop: the page is translated and cached
+    put32(m.ram, HIGH_TABLE, FRAME_B | P | RW | US); // the stale translation still fetches INVLPG from FRAME_A
+    m.cpu.run(5);
+    expect(m.cpu.reg32[0] & 0xff).toBe(0xbb);
+  });
+});
+
 describe('paging: the TLB', () => {
   test('a changed PTE is not seen until INVLPG or a CR3 write', () => {
     const m = pagedMachine([0x0f, 0x01, 0x3d, 0x10, 0x00, 0x40, 0x00]); // invlpg [400010h]
