@@ -175,6 +175,25 @@ describe('pit-irq: IRQ 0 from the timer service process, on both backends', () =
     budgetMs({ exits: 600 }) + 10 * PERIOD_MS,
   );
 
+  kvmTest(
+    'paused while counting IRQ 0, guest time stands still (timer deadlines wait); resumed, the count completes',
+    async () => {
+      const v = await boot({ firmware: guestImage('pit-irq', { param1: 30 }), devices: devices() }, 'pit-pause');
+      await v.waitForSerial('pit-irq: counting\r\n', STARTUP_MS);
+      v.pause();
+      await v.waitForState(['paused'], budgetMs({ exits: 50 }));
+      const before = (await v.stats())!.guestTimeNs;
+      await new Promise((r) => setTimeout(r, 500));
+      const after = (await v.stats())!.guestTimeNs;
+      expect(after).toBe(before);
+      expect(v.serialLog).toBe('pit-irq: counting\r\n');
+      v.resume();
+      await v.waitForSerial(/received=.*\r\n/, 30 * PERIOD_MS + budgetMs({ exits: 300 }));
+      expect(v.serialLog).toBe('pit-irq: counting\r\npit-irq: received=0x0000001e\r\n');
+    },
+    budgetMs({ exits: 600 }) + 30 * PERIOD_MS + 1_000,
+  );
+
   test('soft backend: the same guest counts 10 IRQ 0 from the remote PIT (guest time from instructions)', async () => {
     vm = await Vm.create({ id: `soft-pit-irq-${process.pid}`, backend: 'soft', firmware: guestImage('pit-irq'), devices: devices(), ramMiB: 2, realtime: false });
     vm.start();
