@@ -1,5 +1,6 @@
 import { afterEach, expect, test } from 'vitest';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { buildGuests } from '../../../guests/build.mjs';
 import { Vm } from '../src/vm.js';
 
 const SEABIOS = '/usr/share/seabios/bios.bin';
@@ -38,3 +39,13 @@ test.skipIf(!existsSync(SEABIOS))(
   },
   240_000,
 );
+
+test('soft backend: protected-paging enters protected mode, prints from ring 0 with paging on and reports its #PF', async () => {
+  const image = new Uint8Array(readFileSync(buildGuests({ quiet: true })['protected-paging']));
+  vm = await Vm.create({ id: 'soft-protected-paging', backend: 'soft', firmware: image, ramMiB: 16, realtime: false });
+  vm.start();
+  await vm.waitForSerial('protected-paging: ring 0 with paging on', 20_000);
+  await vm.waitForSerial('protected-paging: #PF at 0x00800000 code 0x00000002', 20_000);
+  expect(await vm.waitForState(['halted'], 10_000)).toBe('halted');
+  expect(vm.serialLog).not.toContain('no page fault');
+});
