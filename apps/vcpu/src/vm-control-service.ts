@@ -4,6 +4,7 @@ import type { Logger } from '@quasivm/device-sdk';
 import { VmManager, VmNotFoundError } from './vm-manager.js';
 import type { Vm } from './vm.js';
 import { textToSet2 } from './machine/keymap.js';
+import { DisplayForwarding, NoDisplayError } from './display-forwarding.js';
 
 const STATE_NAMES: Record<string, string> = {
   created: 'VM_STATE_CREATED',
@@ -28,11 +29,14 @@ export function vmMessage(vm: Vm, host = ''): Vm__Input {
 
 function toStatus(e: unknown): Partial<grpc.StatusObject> {
   if (e instanceof VmNotFoundError) return { code: grpc.status.NOT_FOUND, details: e.message };
+  if (typeof (e as grpc.ServiceError).code === 'number' && (e as grpc.ServiceError).details !== undefined)
+    return { code: (e as grpc.ServiceError).code, details: `display service: ${(e as grpc.ServiceError).details}` };
+  if (e instanceof NoDisplayError) return { code: grpc.status.FAILED_PRECONDITION, details: e.message };
   return { code: grpc.status.FAILED_PRECONDITION, details: (e as Error).message };
 }
 
 /** The vcpu service's gRPC face: the VmControl API for the VMs this instance hosts. */
-export function vmControlHandlers(manager: VmManager, log: Logger, host: string): VmControlHandlers {
+export function vmControlHandlers(manager: VmManager, log: Logger, host: string, display = new DisplayForwarding()): VmControlHandlers {
   const withVm = (fn: (vm: Vm) => Promise<unknown> | unknown) => async (call: grpc.ServerUnaryCall<{ id: string }, Vm__Input>, cb: grpc.sendUnaryData<Vm__Input>) => {
     try {
       const vm = manager.get(call.request.id);
@@ -74,8 +78,20 @@ export function vmControlHandlers(manager: VmManager, log: Logger, host: string)
       }
     },
     ListVms: (_call, cb) => cb(null, { vms: [...manager.vms.values()].map((vm) => vmMessage(vm, host)) }),
-    Screenshot: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'screenshots are served by the VGA service through the gateway' }),
-    ScreenText: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'screen text is served by the VGA service through the gateway' }),
+    Screenshot: async (call, cb) => {
+      try {
+        cb(null, await display.screenshot(manager.get(call.request.id)));
+      } catch (e) {
+        cb(toStatus(e));
+      }
+    },
+    ScreenText: async (call, cb) => {
+      try {
+        cb(null, { rows: (await display.screenText(manager.get(call.request.id))).rows });
+      } catch (e) {
+        cb(toStatus(e));
+      }
+    },
     SendKeys: (call, cb) => {
       try {
         const vm = manager.get(call.request.id);
