@@ -13,6 +13,7 @@ import { startServiceProcess, unixAddress, type ServiceProcess } from '@quasivm/
 import { budgetMs, calibration } from '../../../libs/kvm/test/support/calibration.js';
 import { guestImage } from '../../../libs/kvm/test/support/guest-images.js';
 import { kvmUnavailableReason } from '../src/kvm/kvm-device-path.js';
+import { textToSet2 } from '../src/machine/keymap.js';
 import { Vm, type VmSpec } from '../src/vm.js';
 
 const SKIP = 'skipped: /dev/kvm not available';
@@ -52,6 +53,18 @@ async function boot(spec: Omit<VmSpec, 'id'>, name: string): Promise<Vm> {
 }
 
 describe('KVM backend: the test guests through Vm', () => {
+  kvmTest(
+    'keys sent to the VM reach the guest through the i8042 as set-1 scan codes',
+    async () => {
+      const v = await boot({ firmware: guestImage('keyboard-echo') }, 'keys');
+      await v.waitForSerial('keyboard-echo: ready', STARTUP_MS);
+      v.sendKeys(textToSet2('aB'));
+      const log = await v.waitForSerial(/(key=\S+\s+){4}/, budgetMs({ exits: 2000 }));
+      expect([...log.matchAll(/key=0x([0-9a-f]+)/g)].map((m) => Number.parseInt(m[1], 16))).toEqual([0x1e, 0x9e, 0x2a, 0x30]);
+    },
+    budgetMs({ exits: 4000 }),
+  );
+
   kvmTest(
     'serial-hello prints its line on COM1',
     async () => {

@@ -140,6 +140,9 @@ export class KvmMachine {
         case Control.SerialInput:
           this.chipset.uart.receive(rec.subarray(1));
           break;
+        case Control.Keys:
+          this.chipset.keyboard.pressKeys(rec.subarray(1));
+          break;
         case Control.Pause:
           if (this.state === 'running') {
             this.clock.pause();
