@@ -18,6 +18,7 @@ declare -A NEEDED=(
   [/usr/lib/syslinux/modules/bios/ldlinux.c32]=syslinux-common
   [/usr/lib/ISOLINUX/isolinux.bin]=isolinux
   [xorriso]=xorriso
+  [qemu-system-i386]=qemu-system-x86
 )
 missing=()
 for what in "${!NEEDED[@]}"; do
