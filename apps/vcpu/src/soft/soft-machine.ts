@@ -75,7 +75,7 @@ export class SoftMachine {
       );
       this.mapWindows(slot.name, proxy, slot.memoryWindows);
     }
-    this.cpu = new Cpu({ bus: this.bus, model: '386' });
+    this.cpu = new Cpu({ bus: this.bus, model: 'i686' });
     this.cpu.interruptSource = this.pic;
   }
 
