@@ -1,4 +1,5 @@
 import type { Cpu } from './cpu.js';
+import { extendedToNumber, numberToExtended } from './fpu/float-formats.js';
 
 /** Bumped whenever a field is added, removed or changes meaning. 2: protected mode, paging, i686. */
 export const CPU_STATE_VERSION = 2;
@@ -37,7 +38,8 @@ export interface CpuStateV2 {
   debugRegisters: number[];
   gdtr: { base: number; limit: number };
   idtr: { base: number; limit: number };
-  fpu: { controlWord: number; statusWord: number; tagWord: number };
+  /** x87: control, status (with TOP) and tag words; registers in physical order as 80-bit [low, high, sign|exponent]. */
+  fpu: { controlWord: number; statusWord: number; tagWord: number; registers: Array<[number, number, number]> };
   /** Time-stamp counter offset (decimal string: a 64-bit value) and the SYSENTER MSRs. */
   msr: { tscOffset: string; sysenterCs: number; sysenterEsp: number; sysenterEip: number };
   halted: boolean;
@@ -69,7 +71,12 @@ export function saveCpuState(cpu: Cpu): CpuStateV2 {
     debugRegisters: Array.from(cpu.debugRegisters),
     gdtr: { base: cpu.gdtrBase, limit: cpu.gdtrLimit },
     idtr: { base: cpu.idtrBase, limit: cpu.idtrLimit },
-    fpu: { controlWord: cpu.fpu.controlWord, statusWord: cpu.fpu.statusWord, tagWord: cpu.fpu.tagWord },
+    fpu: {
+      controlWord: cpu.fpu.controlWord,
+      statusWord: cpu.fpu.statusWord,
+      tagWord: cpu.fpu.tagWord,
+      registers: Array.from(cpu.fpu.registers, (v) => numberToExtended(v)),
+    },
     msr: {
       tscOffset: cpu.msr.tscOffset.toString(),
       sysenterCs: cpu.msr.sysenterCs,
@@ -112,6 +119,7 @@ export function loadCpuState(cpu: Cpu, state: CpuStateV2): void {
   cpu.fpu.controlWord = state.fpu.controlWord;
   cpu.fpu.statusWord = state.fpu.statusWord;
   cpu.fpu.tagWord = state.fpu.tagWord;
+  state.fpu.registers.forEach(([low, high, signExponent], i) => (cpu.fpu.registers[i] = extendedToNumber(low, high, signExponent)));
   cpu.msr.tscOffset = BigInt(state.msr.tscOffset);
   cpu.msr.sysenterCs = state.msr.sysenterCs;
   cpu.msr.sysenterEsp = state.msr.sysenterEsp;

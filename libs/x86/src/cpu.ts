@@ -4,7 +4,7 @@ import { quirksFor, type CpuModel, type CpuQuirks } from './cpu-model.js';
 import { deliverException } from './exception-delivery.js';
 import { InterruptKind } from './interrupt-kind.js';
 import { IF, TF } from './flag-bits.js';
-import { FpuState } from './fpu-state.js';
+import { FpuState } from './fpu/fpu-state.js';
 import { LazyFlags } from './lazy-flags.js';
 import { LinearMemory } from './linear-memory.js';
 import { ModelSpecificRegisters } from './model-specific-registers.js';

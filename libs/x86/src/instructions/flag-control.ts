@@ -1,7 +1,8 @@
 import type { Cpu } from '../cpu.js';
 import type { CpuQuirks } from '../cpu-model.js';
 import { requireIopl, requireRing0 } from '../protected/privilege.js';
-import { fpuEscape, fpuWait } from './fpu-basics.js';
+import { fpuEscape } from './x87/x87-escape.js';
+import { fpuWait } from './x87/x87-control.js';
 import { decodeModrm } from '../decode/modrm.js';
 import { CF, DF, IF } from '../flag-bits.js';
 import { setRange, type OpcodeTable } from './opcode-table.js';
