@@ -49,3 +49,13 @@ test('soft backend: protected-paging enters protected mode, prints from ring 0 w
   expect(await vm.waitForState(['halted'], 10_000)).toBe('halted');
   expect(vm.serialLog).not.toContain('no page fault');
 });
+
+test('soft backend: the triple-fault guest ends crashed with the reason "triple fault"', async () => {
+  const image = new Uint8Array(readFileSync(buildGuests({ quiet: true })['triple-fault']));
+  vm = await Vm.create({ id: 'soft-triple-fault', backend: 'soft', firmware: image, ramMiB: 2, realtime: false });
+  vm.start();
+  await vm.waitForSerial('triple-fault: loading an empty IDT', 20_000);
+  expect(await vm.waitForState(['crashed'], 10_000)).toBe('crashed');
+  expect(vm.exitReason).toMatch(/triple fault/);
+  expect(vm.serialLog).not.toContain('survived');
+});
