@@ -131,6 +131,13 @@ export class Cpu {
   ipMask = 0xffff;
 
   interruptSource: InterruptSource | undefined;
+  /**
+   * What RDTSC counts before the MSR offset is added: retired instructions by
+   * default. A machine whose guest time also moves while the CPU idles in HLT
+   * should count guest time instead (e.g. () => now / nsPerInstruction), so
+   * the TSC keeps pace with the timers an OS calibrates it against.
+   */
+  timeStampSource: () => number = () => this.instructionCount;
   /** Vectors raised with raiseInterrupt and not yet taken, oldest first. */
   readonly queuedInterrupts: number[] = [];
   private stopRequested = false;

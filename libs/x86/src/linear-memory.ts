@@ -144,6 +144,16 @@ export class LinearMemory implements PhysicalMemory {
     }
   }
 
+  writeSystem16(linear: number, value: number): void {
+    const user = this.userMode;
+    this.userMode = false;
+    try {
+      this.write16(linear, value);
+    } finally {
+      this.userMode = user;
+    }
+  }
+
   writeSystem32(linear: number, value: number): void {
     const user = this.userMode;
     this.userMode = false;

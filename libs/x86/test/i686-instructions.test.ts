@@ -78,7 +78,7 @@ describe('i686 instructions', () => {
     expect(cpu.reg32[ECX]).toBe(0);
   });
 
-  test('RDTSC counts retired instructions; WRMSR to the TSC moves it; an unknown MSR is #GP', () => {
+  test('RDTSC counts retired instructions (or what timeStampSource says); WRMSR to the TSC moves it; an unknown MSR is #GP', () => {
     const { cpu } = machineWith([0x90, 0x90, 0x0f, 0x31, 0x0f, 0x30, 0x0f, 0x31], 'i686');
     cpu.run(3);
     expect(cpu.reg32[EAX]).toBe(2);
@@ -87,6 +87,10 @@ describe('i686 instructions', () => {
     cpu.reg32[EDX] = 0;
     cpu.run(2); // wrmsr at count 3, rdtsc at 4
     expect(cpu.reg32[EAX]).toBe(1001);
+    const clocked = machineWith([0x0f, 0x31], 'i686');
+    clocked.cpu.timeStampSource = () => 5_000_000_123;
+    clocked.cpu.step();
+    expect([clocked.cpu.reg32[EDX], clocked.cpu.reg32[EAX]]).toEqual([1, 5_000_000_123 - 2 ** 32]);
     const m = protectedMachine([0x0f, 0x32]); // rdmsr with ECX = 0xdeadbeef
     m.cpu.reg32[ECX] = 0xdeadbeef;
     m.setGate(13);

@@ -10,6 +10,8 @@ import {
   GDT,
   get32,
   HANDLERS,
+  IDT,
+  put32,
   INTERRUPT_GATE,
   KERNEL_STACK_TOP,
   LDT,
@@ -19,6 +21,8 @@ import {
   SEL,
   STACK0_TOP,
   TSS,
+  TSS2,
+  TSS_LIMIT,
   USER_CODE,
   USER_STACK_TOP,
 } from './support/protected-machine.js';
@@ -231,6 +235,53 @@ describe('protected mode: interrupts and exceptions', () => {
   });
 });
 
+describe('protected mode: task switches', () => {
+  /** TSS2 describes a ring-0 task starting at the vector-8 handler stub with its own stack. */
+  function prepareSecondTask(ram: Uint8Array): void {
+    put32(ram, TSS2 + 0x20, HANDLERS + 8 * 16); // EIP
+    put32(ram, TSS2 + 0x24, 0x2); // EFLAGS
+    put32(ram, TSS2 + 0x38, 0x2c000); // ESP
+    [SEL.data0, SEL.code0, SEL.data0, SEL.data0, 0, 0].forEach((sel, i) => put32(ram, TSS2 + 0x48 + i * 4, sel));
+  }
+
+  test('#DF through a task gate (as Linux sets it up) switches TSS, links back, and IRET returns to the old task', () => {
+    const m = protectedMachine([...movAx(SEL.beyondLimit), ...MOV_DS_AX]);
+    prepareSecondTask(m.ram);
+    putDescriptor(m.ram, IDT, 8 * 8, [SEL.tss2 << 16, 0x8500]); // task gate, present, DPL 0
+    m.ram[HANDLERS + 8 * 16 + 1] = 0xcf; // hlt; iretd
+    m.cpu.reg32[3] = 0x12345678;
+    m.cpu.run(10);
+    expect(m.cpu.tr.selector).toBe(SEL.tss2);
+    expect(m.cpu.eip).toBe(HANDLERS + 8 * 16 + 1);
+    expect(m.cpu.flags.get(0x4000)).toBe(0x4000); // NT
+    expect(m.cpu.cr0 & 8).toBe(8); // TS
+    expect(get32(m.ram, TSS2) & 0xffff).toBe(SEL.tss); // back link
+    expect(get32(m.ram, m.cpu.reg32[ESP])).toBe(0); // #DF error code on the new task's stack
+    expect(m.cpu.reg32[ESP]).toBe(0x2c000 - 4);
+    expect(get32(m.ram, TSS + 0x20)).toBe(CODE + 4); // the old task resumes at the faulting instruction
+    expect(get32(m.ram, TSS + 0x34)).toBe(0x12345678); // EBX saved
+    expect((get32(m.ram, GDT + SEL.tss2 + 4) >>> 8) & 0xf).toBe(0xb); // new TSS busy
+    m.cpu.halted = false;
+    m.cpu.step(); // iretd with NT: back to the first task
+    expect(m.cpu.tr.selector).toBe(SEL.tss);
+    expect(m.cpu.eip).toBe(CODE + 4);
+    expect(m.cpu.reg32[3]).toBe(0x12345678);
+    expect(m.cpu.reg32[ESP]).toBe(STACK0_TOP);
+    expect((get32(m.ram, GDT + SEL.tss2 + 4) >>> 8) & 0xf).toBe(0x9); // no longer busy
+  });
+
+  test('far JMP to a TSS switches without a back link and frees the old TSS', () => {
+    const m = protectedMachine([0xea, 0, 0, 0, 0, SEL.tss2, 0]); // jmp 58h:0
+    prepareSecondTask(m.ram);
+    m.cpu.run(3);
+    expect(m.handlerVector()).toBe(8);
+    expect(m.cpu.tr.selector).toBe(SEL.tss2);
+    expect(m.cpu.flags.get(0x4000)).toBe(0);
+    expect((get32(m.ram, GDT + SEL.tss + 4) >>> 8) & 0xf).toBe(0x9);
+    expect(get32(m.ram, TSS + 0x20)).toBe(CODE + 7);
+  });
+});
+
 describe('protected mode: system instructions', () => {
   test('LTR marks the TSS busy and STR reads it back; LAR/LSL/VERR/VERW report on a ring-3 code segment', () => {
     const code = [
@@ -243,6 +294,7 @@ describe('protected mode: system instructions', () => {
     ];
     const { cpu, ram } = protectedMachine(code);
     cpu.tr.clear();
+    putDescriptor(ram, GDT, SEL.tss, segment(TSS, TSS_LIMIT, 0x89, 0)); // available again
     cpu.run(20);
     expect(cpu.tr.selector).toBe(SEL.tss);
     expect((get32(ram, GDT + SEL.tss + 4) >>> 8) & 0xf).toBe(0xb);

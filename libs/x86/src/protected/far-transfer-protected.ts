@@ -6,17 +6,27 @@ import { attributesDpl, descriptorAttributes, gateTarget, isCodeOrData, isPresen
 import { isNullSelector, readDescriptor } from './descriptor-tables.js';
 import { checkStackSegment, nullInaccessibleSegments, setFromDescriptor } from './segment-load.js';
 import { stackForLevel } from './task-state.js';
+import { switchTask, TaskSwitchReason } from './task-switch.js';
 import { withRollback } from './transfer-snapshot.js';
 
 /*
  * Far JMP, CALL and RET in protected mode (Intel SDM vol. 2, JMP/CALL/RET
  * "Operation"; vol. 3, sections 5.8.1-5.8.6): direct transfers to code
  * segments and call gates, with the stack switch of a call to a more
- * privileged level. Task switches (TSS or task-gate targets) are not implemented.
+ * privileged level, and task switches to a TSS or through a task gate.
  */
 
-function taskSwitchUnsupported(): never {
-  throw new Error('hardware task switches (far JMP/CALL to a TSS or task gate) are not implemented');
+/** JMP/CALL to a TSS or task gate: DPL >= CPL and RPL, present, then the switch (task-switch.ts). */
+function farTaskSwitch(cpu: Cpu, selector: number, attributes: number, low: number, reason: TaskSwitchReason): void {
+  const dpl = attributesDpl(attributes);
+  if (dpl < cpu.cpl || dpl < (selector & 3)) throw new CpuFault(Vector.GeneralProtection, selector & 0xfffc);
+  if (!isPresent(attributes)) throw new CpuFault(Vector.SegmentNotPresent, selector & 0xfffc);
+  const tssSelector = systemType(attributes) === SystemType.TaskGate ? low >>> 16 : selector;
+  switchTask(cpu, tssSelector, reason, cpu.eip);
+}
+
+function isTaskTarget(type: number): boolean {
+  return type === SystemType.TaskGate || type === SystemType.Tss16Available || type === SystemType.Tss32Available;
 }
 
 /** Reads a call gate, checks its DPL against CPL and RPL and its presence; returns its target. */
@@ -46,7 +56,10 @@ export function farJumpProtected(cpu: Cpu, selector: number, offset: number): vo
     enterCodeSegment(cpu, gate.selector, target, cpu.cpl, gate.offset);
     return;
   }
-  if (type === SystemType.TaskGate || type === SystemType.Tss16Available || type === SystemType.Tss32Available) taskSwitchUnsupported();
+  if (isTaskTarget(type)) {
+    farTaskSwitch(cpu, selector, attributes, d.low, TaskSwitchReason.Jump);
+    return;
+  }
   throw new CpuFault(Vector.GeneralProtection, selector & 0xfffc);
 }
 
@@ -67,7 +80,10 @@ export function farCallProtected(cpu: Cpu, selector: number, offset: number, siz
     return;
   }
   const type = systemType(attributes);
-  if (type === SystemType.TaskGate || type === SystemType.Tss16Available || type === SystemType.Tss32Available) taskSwitchUnsupported();
+  if (isTaskTarget(type)) {
+    farTaskSwitch(cpu, selector, attributes, d.low, TaskSwitchReason.Call);
+    return;
+  }
   if (type !== SystemType.CallGate16 && type !== SystemType.CallGate32) throw new CpuFault(Vector.GeneralProtection, selector & 0xfffc);
   const gate = readCallGate(cpu, selector, attributes, d.low, d.high);
   const target = readCodeSegment(cpu, gate.selector);

@@ -7,6 +7,7 @@ import { enterCodeSegment, readCodeSegment } from './code-segment.js';
 import { attributesDpl, descriptorAttributes, gateTarget, isCodeOrData, isPresent, SystemType, systemType } from './descriptor.js';
 import { checkStackSegment, setFromDescriptor } from './segment-load.js';
 import { stackForLevel } from './task-state.js';
+import { switchTask, TaskSwitchReason } from './task-switch.js';
 import { withRollback } from './transfer-snapshot.js';
 
 /**
@@ -14,7 +15,7 @@ import { withRollback } from './transfer-snapshot.js';
  * sections 6.10-6.13; INT n "Operation" in vol. 2): interrupt and trap gates,
  * the gate DPL check for software interrupts, the stack switch through the
  * TSS when the handler is more privileged, and the error code.
- * Task gates are not implemented.
+ * Task gates switch tasks (task-switch.ts).
  */
 export function deliverProtectedInterrupt(cpu: Cpu, vector: number, returnEip: number, kind: InterruptKind, errorCode?: number): void {
   const ext = kind === InterruptKind.Software ? 0 : 1;
@@ -30,7 +31,10 @@ export function deliverProtectedInterrupt(cpu: Cpu, vector: number, returnEip: n
   if (isCodeOrData(attributes) || (!isGate && type !== SystemType.TaskGate)) throw new CpuFault(Vector.GeneralProtection, idtCode);
   if (kind === InterruptKind.Software && attributesDpl(attributes) < cpu.cpl) throw new CpuFault(Vector.GeneralProtection, vector * 8 + 2);
   if (!isPresent(attributes)) throw new CpuFault(Vector.SegmentNotPresent, idtCode);
-  if (type === SystemType.TaskGate) throw new Error(`interrupt ${vector} goes through a task gate: task switches are not implemented`);
+  if (type === SystemType.TaskGate) {
+    switchTask(cpu, low >>> 16, TaskSwitchReason.Interrupt, returnEip, errorCode);
+    return;
+  }
 
   const gate = gateTarget(low, high);
   const target = readCodeSegment(cpu, gate.selector, ext);

@@ -6,6 +6,10 @@ import { DS, ES, ESP, SS } from '../../src/registers.js';
 export const GDT = 0x1000;
 export const IDT = 0x2000;
 export const TSS = 0x3000;
+/** A second 32-bit TSS (no I/O bitmap), for task-switch tests. */
+export const TSS2 = 0x3400;
+/** Limit of the first TSS: the fixed part and an I/O bitmap for ports 0-0xFFFF... up to 0x1FFF. */
+export const TSS_LIMIT = 0x67 + 0x2000 / 8 + 1;
 export const LDT = 0x3800;
 export const CODE = 0x10000;
 export const STACK0_TOP = 0x20000;
@@ -29,9 +33,10 @@ export const SEL = {
   notPresent: 0x40,
   callGate3: 0x4b,
   readOnly: 0x50,
+  tss2: 0x58,
   beyondLimit: 0x100,
 } as const;
-const GDT_ENTRIES = 11;
+const GDT_ENTRIES = 12;
 
 /** Access bytes. */
 export const CODE_RING0 = 0x9a;
@@ -96,7 +101,8 @@ export function protectedMachine(code: number[], options: { userCode?: number[];
   putDescriptor(ram, GDT, SEL.data0, segment(0, 0xfffff, DATA_RING0));
   putDescriptor(ram, GDT, SEL.code3, segment(0, 0xfffff, CODE_RING3));
   putDescriptor(ram, GDT, SEL.data3, segment(0, 0xfffff, DATA_RING3));
-  putDescriptor(ram, GDT, SEL.tss, segment(TSS, 0x67 + 0x2000 / 8 + 1, 0x89, 0));
+  putDescriptor(ram, GDT, SEL.tss, segment(TSS, TSS_LIMIT, 0x8b, 0)); // busy: it is the loaded TR
+  putDescriptor(ram, GDT, SEL.tss2, segment(TSS2, 0x67, 0x89, 0));
   putDescriptor(ram, GDT, SEL.code16, segment(CODE, 0xffff, CODE_RING0, 0));
   putDescriptor(ram, GDT, SEL.ldt, segment(LDT, 0x17, 0x82, 0));
   putDescriptor(ram, GDT, SEL.notPresent, segment(0, 0xfffff, DATA_RING0 & 0x7f));
@@ -119,7 +125,7 @@ export function protectedMachine(code: number[], options: { userCode?: number[];
   cpu.loadSegment(DS, SEL.data0);
   cpu.loadSegment(ES, SEL.data0);
   cpu.reg32[ESP] = STACK0_TOP;
-  cpu.tr.set(SEL.tss, TSS, 0x67 + 0x2000 / 8 + 1, 0x8b);
+  cpu.tr.set(SEL.tss, TSS, TSS_LIMIT, 0x8b);
 
   const setGate = (vector: number, type = INTERRUPT_GATE, dpl = 0, offset = HANDLERS + vector * 16): void => {
     putDescriptor(ram, IDT, vector * 8, gate(SEL.code0, offset, type, dpl));

@@ -46,9 +46,9 @@ function cpuid(cpu: Cpu): void {
   }
 }
 
-/** The time-stamp counter: retired instructions plus the offset a WRMSR to it set. */
+/** The time-stamp counter: cpu.timeStampSource (retired instructions by default) plus the offset a WRMSR to it set. */
 function timeStamp(cpu: Cpu): bigint {
-  return (BigInt(cpu.instructionCount) + cpu.msr.tscOffset) & 0xffffffffffffffffn;
+  return (BigInt(Math.floor(cpu.timeStampSource())) + cpu.msr.tscOffset) & 0xffffffffffffffffn;
 }
 
 /** 0F 31 RDTSC; CR4.TSD reserves it to CPL 0. */
@@ -83,7 +83,7 @@ function writeMsr(cpu: Cpu): void {
   const value = (BigInt(cpu.reg32[EDX]) << 32n) | BigInt(cpu.reg32[EAX]);
   const low = cpu.reg32[EAX];
   switch (cpu.reg32[ECX]) {
-    case Msr.TimeStampCounter: cpu.msr.tscOffset = value - BigInt(cpu.instructionCount); break;
+    case Msr.TimeStampCounter: cpu.msr.tscOffset = value - BigInt(Math.floor(cpu.timeStampSource())); break;
     case Msr.ApicBase: break;
     case Msr.BiosSignature: break;
     case Msr.SysenterCs: cpu.msr.sysenterCs = low & 0xffff; break;
