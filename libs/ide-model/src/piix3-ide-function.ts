@@ -56,7 +56,9 @@ export class Piix3IdeFunction {
     put(s, PciReg.Bar4, 4, 0x00000001); // I/O space indicator
     put(this.writable, PciReg.Command, 2, PciCommand.IO_SPACE | PciCommand.BUS_MASTER);
     this.writable[PciReg.LatencyTimer] = 0xf8;
-    put(this.writable, PciReg.Bar4, 2, 0xfff0);
+    // All 32 bits of an I/O BAR take the written address above its size, as on a PCI device
+    // (PCI 3.0 6.2.5.1): writing ones reads back 0xFFFFFFF1, so firmware sizes it as 16 ports.
+    put(this.writable, PciReg.Bar4, 4, 0xfffffff0);
     put(this.writable, PciReg.IdeTimPrimary, 2, 0xf3ff);
     put(this.writable, PciReg.IdeTimSecondary, 2, 0xf3ff);
     this.writable[PciReg.SideTim] = 0xff;

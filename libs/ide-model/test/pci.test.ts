@@ -19,7 +19,7 @@ describe('PIIX3 IDE PCI function', () => {
   it('BAR4 sizes as 16 bytes of I/O, read-only bytes ignore writes, bad accesses are counted', () => {
     const f = new Piix3IdeFunction();
     f.configWrite(0x20, 4, 0xffffffff);
-    expect(f.configRead(0x20, 4)).toBe(0x0000fff1);
+    expect(f.configRead(0x20, 4)).toBe(0xfffffff1); // SeaBIOS: size = ~(0xfffffff0) + 1 = 16
     f.configWrite(0x00, 4, 0);
     expect(f.configRead(0x00, 2)).toBe(0x8086);
     expect(f.configRead(0x21, 2)).toBe(0xffff); // misaligned
