@@ -4,7 +4,6 @@ import { walkPage, type PhysicalMemory } from './paging/page-walk.js';
 import { Tlb, TLB_NEED } from './paging/tlb.js';
 
 const CR0_PG = 1 << 31;
-const CR4_PAE = 1 << 5;
 
 /**
  * Byte, word and dword access by linear address: translation to a physical
@@ -49,7 +48,6 @@ export class LinearMemory implements PhysicalMemory {
     this.cr3 = cr3;
     this.cr4 = cr4;
     this.paging = (cr0 & CR0_PG) !== 0;
-    if (this.paging && (cr4 & CR4_PAE) !== 0) throw new Error('PAE paging is not implemented (CR4.PAE set with CR0.PG)');
     this.tlb.flush(flushAll);
     this.codePage = -1;
   }

@@ -181,3 +181,51 @@ describe('paging: the TLB', () => {
     expect(get32(m.ram, FRAME_A + 0xffc) >>> 16).toBe(0);
   });
 });
+
+describe('paging: PAE', () => {
+  const PDPT = 0x83000;
+  const PAE_DIRECTORY = 0x84000;
+  const PAE_TABLE = 0x85000;
+  const put64 = (ram: Uint8Array, at: number, low: number) => {
+    put32(ram, at, low);
+    put32(ram, at + 4, 0);
+  };
+
+  function paeMachine(): ProtectedMachine {
+    const m = protectedMachine([]);
+    put64(m.ram, PDPT, PAE_DIRECTORY | P); // 0-1 GiB; the other three quarters not present
+    put64(m.ram, PAE_DIRECTORY, PAE_TABLE | P | RW | US); // 0-2 MiB through a table
+    put64(m.ram, PAE_DIRECTORY + 2 * 8, FRAME_A | 0x80 | P | RW | US); // 4-6 MiB: one 2 MiB page at 2 MiB
+    for (let page = 0; page < 512; page++) put64(m.ram, PAE_TABLE + page * 8, (page << 12) | P | RW | US);
+    put32(m.ram, FRAME_A + 0x10, 0xaaaa0001);
+    m.cpu.setControlRegister4(m.cpu.cr4 | 0x20);
+    m.cpu.setControlRegister3(PDPT);
+    m.cpu.setControlRegister0((m.cpu.cr0 | 0x80000000) >>> 0);
+    return m;
+  }
+
+  test('three levels of 8-byte entries, 2 MiB pages, accessed and dirty bits in the low dword', () => {
+    const m = paeMachine();
+    expect(m.cpu.readMemory(DS, MAPPED + 0x10, 4)).toBe(0xaaaa0001);
+    expect(m.cpu.readMemory(DS, CODE, 1)).toBe(m.ram[CODE]); // 4 KiB pages of the identity table
+    expect(get32(m.ram, PAE_DIRECTORY + 16) & PTE_ACCESSED).toBe(PTE_ACCESSED);
+    m.cpu.writeMemory(DS, MAPPED + 0x1234, 4, 0x55);
+    expect(get32(m.ram, FRAME_A + 0x1234)).toBe(0x55);
+    expect(get32(m.ram, PAE_DIRECTORY + 16) & PTE_DIRTY).toBe(PTE_DIRTY);
+  });
+
+  test('a missing directory entry or PDPTE is a not-present #PF', () => {
+    const m = paeMachine();
+    for (const linear of [0x600000, 0x40000000]) {
+      try {
+        m.cpu.readMemory(DS, linear, 4);
+        expect.unreachable();
+      } catch (e) {
+        expect(e).toBeInstanceOf(CpuFault);
+        expect((e as CpuFault).vector).toBe(14);
+        expect((e as CpuFault).errorCode).toBe(0);
+        expect((e as CpuFault).address).toBe(linear);
+      }
+    }
+  });
+});

@@ -17,6 +17,7 @@ export const PF_WRITE = 1 << 1;
 export const PF_USER = 1 << 2;
 
 const CR4_PSE = 1 << 4;
+const CR4_PAE = 1 << 5;
 const CR4_PGE = 1 << 7;
 const CR0_WP = 1 << 16;
 
@@ -27,13 +28,14 @@ export interface PhysicalMemory {
 }
 
 /**
- * The 32-bit two-level page walk (CR4.PAE clear): CR3 -> page directory ->
+ * The page walk. 32-bit paging (CR4.PAE clear): CR3 -> page directory ->
  * page table, or a 4 MiB page straight from the directory when CR4.PSE is
  * set. Checks U/S and R/W (R/W binds supervisor writes only with CR0.WP),
  * sets accessed and dirty bits, and returns the TLB entry for the page;
  * a refused access throws #PF with its error code and the linear address.
  */
 export function walkPage(memory: PhysicalMemory, cr0: number, cr3: number, cr4: number, linear: number, write: boolean, user: boolean): number {
+  if ((cr4 & CR4_PAE) !== 0) return walkPagePae(memory, cr0, cr3, cr4, linear, write, user);
   const pdeAddress = ((cr3 & 0xfffff000) | ((linear >>> 22) << 2)) >>> 0;
   const pde = memory.readPhysical32(pdeAddress);
   if ((pde & PTE_PRESENT) === 0) throw pageFault(linear, write, user, false);
@@ -54,6 +56,46 @@ export function walkPage(memory: PhysicalMemory, cr0: number, cr3: number, cr4: 
     allowed = pde & entry; // U/S and R/W must be granted at both levels
     frame = (entry & 0xfffff000) >>> 0;
   }
+  return finishWalk(memory, cr0, cr4, linear, write, user, { pde, pdeAddress, entry, entryAddress, allowed, frame, large });
+}
+
+/** What a walk found: the directory entry, the final entry (PTE, or the PDE of a large page) and the frame. */
+interface WalkResult {
+  pde: number;
+  pdeAddress: number;
+  entry: number;
+  entryAddress: number;
+  /** U/S and R/W as granted by every level together. */
+  allowed: number;
+  frame: number;
+  large: boolean;
+}
+
+/**
+ * PAE paging (section 4.4): CR3 -> 4 PDPTEs -> page directory of 512 8-byte
+ * entries -> page table (or a 2 MiB page with PS). Only the low dword of each
+ * entry is used: physical addresses stay below 4 GiB (no NX: EFER is not
+ * implemented). PDPTEs are read at walk time instead of being cached at CR3 load.
+ */
+function walkPagePae(memory: PhysicalMemory, cr0: number, cr3: number, cr4: number, linear: number, write: boolean, user: boolean): number {
+  const pdpte = memory.readPhysical32(((cr3 & 0xffffffe0) + (linear >>> 30) * 8) >>> 0);
+  if ((pdpte & PTE_PRESENT) === 0) throw pageFault(linear, write, user, false);
+  const pdeAddress = ((pdpte & 0xfffff000) + ((linear >>> 21) & 0x1ff) * 8) >>> 0;
+  const pde = memory.readPhysical32(pdeAddress);
+  if ((pde & PTE_PRESENT) === 0) throw pageFault(linear, write, user, false);
+  if ((pde & PDE_LARGE) !== 0) {
+    const frame = ((pde & 0xffe00000) | (linear & 0x001ff000)) >>> 0;
+    return finishWalk(memory, cr0, cr4, linear, write, user, { pde, pdeAddress, entry: pde, entryAddress: pdeAddress, allowed: pde, frame, large: true });
+  }
+  const entryAddress = ((pde & 0xfffff000) + ((linear >>> 12) & 0x1ff) * 8) >>> 0;
+  const entry = memory.readPhysical32(entryAddress);
+  if ((entry & PTE_PRESENT) === 0) throw pageFault(linear, write, user, false);
+  return finishWalk(memory, cr0, cr4, linear, write, user, { pde, pdeAddress, entry, entryAddress, allowed: pde & entry, frame: (entry & 0xfffff000) >>> 0, large: false });
+}
+
+/** Permission checks, accessed/dirty updates and the TLB entry, shared by both walks. */
+function finishWalk(memory: PhysicalMemory, cr0: number, cr4: number, linear: number, write: boolean, user: boolean, walk: WalkResult): number {
+  const { pde, pdeAddress, entry, entryAddress, allowed, frame, large } = walk;
   const userOk = (allowed & PTE_USER) !== 0;
   const writableOk = (allowed & PTE_WRITABLE) !== 0;
   if (user && !userOk) throw pageFault(linear, write, user, true);

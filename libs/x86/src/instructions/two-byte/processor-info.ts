@@ -10,12 +10,13 @@ export const FEATURE_FPU = 1 << 0;
 export const FEATURE_PSE = 1 << 3;
 export const FEATURE_TSC = 1 << 4;
 export const FEATURE_MSR = 1 << 5;
+export const FEATURE_PAE = 1 << 6;
 export const FEATURE_CX8 = 1 << 8;
 export const FEATURE_PGE = 1 << 13;
 export const FEATURE_CMOV = 1 << 15;
 
-/** What this core implements; no PAE, APIC, SEP, MTRR, MMX or FXSR. */
-export const CPUID_FEATURES = FEATURE_FPU | FEATURE_PSE | FEATURE_TSC | FEATURE_MSR | FEATURE_CX8 | FEATURE_PGE | FEATURE_CMOV;
+/** What this core implements; no APIC, SEP, MTRR, MMX or FXSR (PAE without NX: physical addresses below 4 GiB). */
+export const CPUID_FEATURES = FEATURE_FPU | FEATURE_PSE | FEATURE_TSC | FEATURE_MSR | FEATURE_PAE | FEATURE_CX8 | FEATURE_PGE | FEATURE_CMOV;
 /** Family 6, model 3, stepping 3 (a Pentium II class part). */
 export const CPUID_SIGNATURE = 0x0633;
 const VENDOR = 'GenuineIntel';
