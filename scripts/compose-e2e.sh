@@ -38,10 +38,8 @@ bash scripts/ensure-deps.sh
 ok "node $(node -v), guests/build/two-lines.bin"
 
 step "images: local base image, then every service (no registry)"
-docker/build-base-image.sh
-build_log=$(mktemp /tmp/quasivm-compose-build.XXXXXX.log)
-"${compose[@]}" build >"$build_log" 2>&1 || { tail -30 "$build_log"; die "image build failed (log: $build_log)"; }
-rm -f "$build_log"
+docker/build-images.sh 2>&1 | sed 's/^/  /'
+((PIPESTATUS[0] == 0)) || die "image build failed"
 ok "$(docker images --format '{{.Repository}}:{{.Tag}} {{.Size}}' 'quasivm/*' | tr '\n' ' ')"
 
 # Everything below runs against a stack that is always torn down, even on failure.
@@ -80,7 +78,7 @@ wait_healthy() {
 
 step "up: ${compose[*]} up -d ($kvm_note; gateway on $QUASIVM_HTTP_PUBLISH and gRPC $QUASIVM_GRPC_PUBLISH)"
 up_start=$SECONDS
-"${compose[@]}" up -d 2>&1 | sed 's/^/  /'
+"${compose[@]}" up -d --no-build 2>&1 | sed 's/^/  /'
 for svc in nats timer ide vga vcpu gateway; do wait_healthy "$svc" 1 180 || die "$svc did not become healthy"; done
 ok "all six services healthy $((SECONDS - up_start)) s after up"
 "${compose[@]}" ps | sed 's/^/  /'
@@ -96,7 +94,7 @@ node --import tsx docker/e2e-client.ts --address "$QUASIVM_GRPC_PUBLISH" --backe
 ok "serial output 'two-lines: first' and 'two-lines: second' seen"
 
 step "scale: ${compose[*]} up -d --scale ide=3"
-"${compose[@]}" up -d --no-recreate --scale ide=3 2>&1 | sed 's/^/  /'
+"${compose[@]}" up -d --no-build --no-recreate --scale ide=3 2>&1 | sed 's/^/  /'
 wait_healthy ide 3 180 || die "three ide containers did not become healthy"
 ok "3 ide containers healthy: $("${compose[@]}" ps ide | awk 'NR>2{print $1}' | tr '\n' ' ')"
 node --import tsx docker/e2e-client.ts --address "$QUASIVM_GRPC_PUBLISH" --backend "$backend" | sed 's/^/  /'
