@@ -99,9 +99,10 @@ test('a bad spec over gRPC is INVALID_ARGUMENT naming the field, an unknown VM i
   expect(err.code).toBe(grpc.status.NOT_FOUND);
 });
 
-test('Screenshot is forwarded to the vcpu and comes back UNIMPLEMENTED', async () => {
+test('Screenshot is forwarded to the vcpu; a VM without a VGA device answers FAILED_PRECONDITION saying so', async () => {
   const vm = await unary<{ id: string }>((cb) => c.CreateVm(spec(guestImages['serial-hello']), md, cb));
   const shot = await failure(unary((cb) => c.Screenshot({ id: vm.id }, md, cb)));
-  expect(shot.code).toBe(grpc.status.UNIMPLEMENTED);
+  expect(shot.code).toBe(grpc.status.FAILED_PRECONDITION);
+  expect(shot.details).toContain('has no VGA device');
   await unary((cb) => c.DeleteVm({ id: vm.id }, md, cb));
 });
