@@ -38,8 +38,7 @@ bash scripts/ensure-deps.sh
 ok "node $(node -v), guests/build/two-lines.bin"
 
 step "images: local base image, then every service (no registry)"
-docker/build-images.sh 2>&1 | sed 's/^/  /'
-((PIPESTATUS[0] == 0)) || die "image build failed"
+docker/build-images.sh 2>&1 | sed 's/^/  /' || die "image build failed"
 ok "$(docker images --format '{{.Repository}}:{{.Tag}} {{.Size}}' 'quasivm/*' | tr '\n' ' ')"
 
 # Everything below runs against a stack that is always torn down, even on failure.
@@ -89,14 +88,14 @@ step "KVM inside the vcpu container"
   catch (e) { console.log("  /dev/kvm not usable (" + e.code + "): VMs use the soft CPU backend"); }'
 
 step "boot: two-lines guest through the gateway (VmControl gRPC), devices timer:50051 ide:50052 vga:50053, backend $backend"
-node --import tsx docker/e2e-client.ts --address "$QUASIVM_GRPC_PUBLISH" --backend "$backend" | sed 's/^/  /'
-((PIPESTATUS[0] == 0)) || die "the guest's serial lines did not arrive"
+node --import tsx docker/e2e-client.ts --address "$QUASIVM_GRPC_PUBLISH" --backend "$backend" | sed 's/^/  /' \
+  || die "the guest's serial lines did not arrive"
 ok "serial output 'two-lines: first' and 'two-lines: second' seen"
 
 step "scale: ${compose[*]} up -d --scale ide=3"
 "${compose[@]}" up -d --no-build --no-recreate --scale ide=3 2>&1 | sed 's/^/  /'
 wait_healthy ide 3 180 || die "three ide containers did not become healthy"
 ok "3 ide containers healthy: $("${compose[@]}" ps ide | awk 'NR>2{print $1}' | tr '\n' ' ')"
-node --import tsx docker/e2e-client.ts --address "$QUASIVM_GRPC_PUBLISH" --backend "$backend" | sed 's/^/  /'
-((PIPESTATUS[0] == 0)) || die "the guest did not boot with three ide replicas"
+node --import tsx docker/e2e-client.ts --address "$QUASIVM_GRPC_PUBLISH" --backend "$backend" | sed 's/^/  /' \
+  || die "the guest did not boot with three ide replicas"
 ok "guest boots with ide scaled to 3"
