@@ -28,4 +28,11 @@ export interface CpuBus {
   a20Mask: number;
   ioRead(port: number, size: OperandSize): number;
   ioWrite(port: number, size: OperandSize, value: number): void;
+  /**
+   * Optional: `rep insb/w/d` as one transfer of `count` elements (little-endian bytes), so a
+   * device in another process answers a whole sector in one message instead of one per word.
+   */
+  ioReadString?(port: number, size: OperandSize, count: number): Uint8Array;
+  /** Optional: `rep outsb/w/d` as one transfer. */
+  ioWriteString?(port: number, size: OperandSize, data: Uint8Array): void;
 }

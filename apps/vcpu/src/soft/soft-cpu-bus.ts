@@ -86,4 +86,12 @@ export class SoftCpuBus implements CpuBus {
   ioWrite(port: number, size: OperandSize, value: number): void {
     this.io.write(port, size, value, this.now());
   }
+
+  ioReadString(port: number, size: OperandSize, count: number): Uint8Array {
+    return this.io.readString(port, size, count, this.now()) as Uint8Array;
+  }
+
+  ioWriteString(port: number, size: OperandSize, data: Uint8Array): void {
+    this.io.writeString(port, size, data, this.now());
+  }
 }

@@ -47,6 +47,8 @@ function stringInstruction(cpu: Cpu, opcode: number): void {
     stringElement(cpu, kind, size, srcSeg, step, addrMask);
     return;
   }
+  if (kind === StringKind.Ins && step > 0 && cpu.bus.ioReadString) return repInsBlocks(cpu, size, addrMask);
+  if (kind === StringKind.Outs && step > 0 && cpu.bus.ioWriteString) return repOutsBlocks(cpu, size, srcSeg, addrMask);
   const stopWhenZero = cpu.repPrefix === REPNE;
   while (cpu.getReg(addrSize, ECX) !== 0) {
     stringElement(cpu, kind, size, srcSeg, step, addrMask);
@@ -88,6 +90,58 @@ function stringElement(cpu: Cpu, kind: StringKind, size: OperandSize, srcSeg: nu
   }
   if (kind !== StringKind.Lods && kind !== StringKind.Outs) {
     cpu.setReg(addrSize, EDI, ((di + step) & addrMask) >>> 0);
+  }
+}
+
+const PAGE_SIZE = 4096;
+
+/** Elements from `offset` in segment `seg` up to the end of its page (at least 1). */
+function elementsToPageEnd(cpu: Cpu, seg: number, offset: number, size: OperandSize, left: number): number {
+  const linear = (cpu.segBase[seg] + offset) >>> 0;
+  return Math.max(1, Math.min(left, Math.floor((PAGE_SIZE - (linear % PAGE_SIZE)) / size)));
+}
+
+/**
+ * REP INS in page-sized blocks, each fetched from the device in one transfer. The first
+ * element's destination is written first (with its old value) so a fault is taken before
+ * any device data is consumed; the rest of the block lies in the same page.
+ */
+function repInsBlocks(cpu: Cpu, size: OperandSize, addrMask: number): void {
+  const addrSize = cpu.addrSize;
+  const port = cpu.reg16[EDX << 1];
+  for (let left = cpu.getReg(addrSize, ECX); left !== 0; left = cpu.getReg(addrSize, ECX)) {
+    const di = cpu.getReg(addrSize, EDI);
+    const n = elementsToPageEnd(cpu, ES, di, size, left);
+    cpu.writeMemory(ES, di, size, cpu.readMemory(ES, di, size));
+    const data = cpu.bus.ioReadString!(port, size, n);
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    for (let i = 0; i < n; i++) {
+      const v = size === 1 ? view.getUint8(i) : size === 2 ? view.getUint16(i * 2, true) : view.getUint32(i * 4, true);
+      cpu.writeMemory(ES, ((di + i * size) & addrMask) >>> 0, size, v);
+    }
+    cpu.setReg(addrSize, EDI, ((di + n * size) & addrMask) >>> 0);
+    cpu.setReg(addrSize, ECX, left - n);
+  }
+}
+
+/** REP OUTS in page-sized blocks: the elements are read (faults first), then sent in one transfer. */
+function repOutsBlocks(cpu: Cpu, size: OperandSize, srcSeg: number, addrMask: number): void {
+  const addrSize = cpu.addrSize;
+  const port = cpu.reg16[EDX << 1];
+  for (let left = cpu.getReg(addrSize, ECX); left !== 0; left = cpu.getReg(addrSize, ECX)) {
+    const si = cpu.getReg(addrSize, ESI);
+    const n = elementsToPageEnd(cpu, srcSeg, si, size, left);
+    const data = new Uint8Array(n * size);
+    const view = new DataView(data.buffer);
+    for (let i = 0; i < n; i++) {
+      const v = cpu.readMemory(srcSeg, ((si + i * size) & addrMask) >>> 0, size);
+      if (size === 1) view.setUint8(i, v);
+      else if (size === 2) view.setUint16(i * 2, v, true);
+      else view.setUint32(i * 4, v >>> 0, true);
+    }
+    cpu.bus.ioWriteString!(port, size, data);
+    cpu.setReg(addrSize, ESI, ((si + n * size) & addrMask) >>> 0);
+    cpu.setReg(addrSize, ECX, left - n);
   }
 }
 
