@@ -14,6 +14,10 @@ const opts = new Command('e2e-client')
   .option('--timeout-s <s>', 'how long to wait for the lines', '120')
   .parse()
   .opts<{ address: string; firmware: string; backend: 'soft' | 'kvm' | 'auto'; expect: string[]; timeoutS: string }>();
+if (!['soft', 'kvm', 'auto'].includes(opts.backend)) {
+  console.error(`e2e-client: --backend must be soft, kvm or auto (got "${opts.backend}")`);
+  process.exit(2);
+}
 const expect = opts.expect.length ? opts.expect : ['two-lines: first', 'two-lines: second'];
 const say = (s: string) => console.log(`e2e-client: ${s}`);
 

@@ -12,6 +12,8 @@ step() { printf '\n[compose-e2e %4ss] %s\n' "$((SECONDS - t0))" "$*"; }
 ok() { printf '[compose-e2e %4ss]   ok: %s\n' "$((SECONDS - t0))" "$*"; }
 die() { printf '[compose-e2e %4ss] FAILED: %s\n' "$((SECONDS - t0))" "$*" >&2; exit 1; }
 SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO=sudo
+backend=${QUASIVM_E2E_BACKEND:-soft}
+[[ $backend =~ ^(soft|kvm|auto)$ ]] || die "QUASIVM_E2E_BACKEND must be soft, kvm or auto (got \"$backend\")"
 
 step "tools: docker engine and docker-compose"
 need=()
@@ -47,7 +49,6 @@ export QUASIVM_HTTP_PUBLISH=127.0.0.1:$(free_port) QUASIVM_GRPC_PUBLISH=127.0.0.
 export QUASIVM_TOKEN=${QUASIVM_TOKEN:-e2e-$(node -p 'require("crypto").randomBytes(16).toString("hex")')}
 if [[ -e /dev/kvm ]]; then export QUASIVM_KVM_GID=$(stat -c %g /dev/kvm); kvm_note="/dev/kvm passed in (group $QUASIVM_KVM_GID)"
 else export QUASIVM_KVM_DEVICE=/dev/null; kvm_note="no /dev/kvm here: the vcpu gets /dev/null, soft CPU only"; fi
-backend=${QUASIVM_E2E_BACKEND:-soft}
 teardown() {
   local rc=$?
   if ((rc != 0)); then
