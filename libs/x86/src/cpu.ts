@@ -9,6 +9,8 @@ import { LazyFlags } from './lazy-flags.js';
 import { LinearMemory } from './linear-memory.js';
 import { ModelSpecificRegisters } from './model-specific-registers.js';
 import { buildOpcodeTable, type OpcodeHandler } from './instructions/opcode-table.js';
+import { INTERPRET } from './decoded/code-cache.js';
+import { decodeInstruction } from './decoded/decode-instruction.js';
 import {
   CODE,
   CODE_READABLE,
@@ -29,6 +31,12 @@ export interface CpuOptions {
   bus: CpuBus;
   /** Which generation to imitate; defaults to '386'. */
   model?: CpuModel;
+  /**
+   * Run instructions from the decoded-instruction cache (default true). With
+   * it on, whoever writes guest RAM behind the CPU's back (DMA, a loader)
+   * must call cpu.invalidateCode(physical, length) afterwards.
+   */
+  decodedCache?: boolean;
 }
 
 /** Where external (maskable) interrupts come from, typically the PIC. */
@@ -145,6 +153,8 @@ export class Cpu {
   private interruptDelivered = false;
 
   private readonly opcodeTable: readonly OpcodeHandler[];
+  /** Whether instructions run from the decoded-instruction cache (memory.codeCache). */
+  readonly decodedCache: boolean;
   /** Linear-address access (translation, RAM vs device windows). */
   readonly memory: LinearMemory;
 
@@ -158,6 +168,7 @@ export class Cpu {
     this.reg8 = new Uint8Array(regs);
     this.memory = new LinearMemory(options.bus, this.quirks.addressMask);
     this.opcodeTable = buildOpcodeTable(this.quirks);
+    this.decodedCache = options.decodedCache ?? true;
     this.reset();
   }
 
@@ -534,17 +545,30 @@ export class Cpu {
     return StopReason.InstructionLimit;
   }
 
+  /**
+   * Tells the CPU that guest RAM in [physical, physical + length) changed
+   * without going through it (DMA, a loader writing the RAM array): decoded
+   * instructions from those pages are dropped. Writes the CPU makes itself
+   * (including REP INS) need no call.
+   */
+  invalidateCode(physical: number, length: number): void {
+    this.memory.codeCache.invalidate(physical, length);
+  }
+
   private executeInstruction(): void {
     const trapAfter = (this.flags.stored & TF) !== 0;
     this.interruptDelivered = false;
-    this.instructionStart = this.eip;
+    const eip = this.eip;
+    this.instructionStart = eip;
     this.opSize = this.codeSize;
     this.addrSize = this.codeSize;
     this.segOverride = NO_SEGMENT;
     this.repPrefix = REP_NONE;
     try {
-      const opcode = this.fetch8();
-      this.opcodeTable[opcode](this, opcode);
+      if (!this.runDecoded(eip)) {
+        const opcode = this.fetch8();
+        this.opcodeTable[opcode](this, opcode);
+      }
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;
       this.deliverFault(e);
@@ -554,6 +578,28 @@ export class Cpu {
     this.instructionCount++;
     // Delivering an interrupt clears TF, and no single-step trap follows INT n.
     if (trapAfter && !this.interruptDelivered) deliverException(this, Vector.Debug, undefined, this.eip, InterruptKind.Exception);
+  }
+
+  /**
+   * Runs the instruction at `eip` from the decoded-instruction cache, decoding
+   * it first on a miss. False when the interpreter must run it instead (cache
+   * off, code in a device window, an instruction the decoder does not know,
+   * or one that could wrap around the end of the code segment).
+   */
+  private runDecoded(eip: number): boolean {
+    if (!this.decodedCache || eip + 15 > this.ipMask) return false;
+    const physical = this.memory.codeAddress((this.segBase[CS] + eip) >>> 0);
+    if (physical < 0) return false;
+    const table = this.memory.codeCache.table(physical >>> 12, this.codeSize);
+    if (table === undefined) return false;
+    let entry = table[physical & 0xfff];
+    if (entry === undefined) {
+      entry = decodeInstruction(this, this.bus.ram, physical);
+      table[physical & 0xfff] = entry;
+    }
+    if (entry === INTERPRET) return false;
+    entry(this);
+    return true;
   }
 
   /** Continues decoding after a prefix byte. */

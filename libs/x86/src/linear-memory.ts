@@ -2,6 +2,7 @@ import type { CpuBus } from './cpu-bus.js';
 import { MMIO_PAGE_SHIFT } from './cpu-bus.js';
 import { walkPage, type PhysicalMemory } from './paging/page-walk.js';
 import { Tlb, TLB_NEED } from './paging/tlb.js';
+import { CodeCache } from './decoded/code-cache.js';
 
 const CR0_PG = 1 << 31;
 
@@ -31,6 +32,9 @@ export class LinearMemory implements PhysicalMemory {
   private codePage = -1;
   private codeBase = 0;
   private codeA20 = 0;
+  /** Decoded instructions by physical page; RAM writes to a page holding some drop them. */
+  readonly codeCache: CodeCache;
+  private readonly codeMarks: Uint8Array;
 
   constructor(
     private readonly bus: CpuBus,
@@ -40,6 +44,8 @@ export class LinearMemory implements PhysicalMemory {
     this.ram = bus.ram;
     this.mmioPages = bus.mmioPages;
     this.ramPages = Math.min(this.mmioPages.length, this.ram.length >>> MMIO_PAGE_SHIFT);
+    this.codeCache = new CodeCache(this.ramPages);
+    this.codeMarks = this.codeCache.marks;
   }
 
   /** Takes new CR0/CR3/CR4 values; flushes non-global TLB entries, or all of them with `flushAll`. */
@@ -68,6 +74,24 @@ export class LinearMemory implements PhysicalMemory {
   fetch8(linear: number): number {
     if (linear >>> 12 === this.codePage && this.bus.a20Mask === this.codeA20) return this.ram[this.codeBase | (linear & 0xfff)];
     return this.fetchMiss(linear);
+  }
+
+  /**
+   * The RAM offset of the instruction byte at `linear` (translated like a
+   * fetch, so it can raise #PF), or -1 when it lies in a device window.
+   */
+  codeAddress(linear: number): number {
+    if (linear >>> 12 === this.codePage && this.bus.a20Mask === this.codeA20) return this.codeBase | (linear & 0xfff);
+    const p = this.toPhysical(linear);
+    const page = p >>> MMIO_PAGE_SHIFT;
+    if (page < this.ramPages && this.mmioPages[page] === 0) {
+      this.codePage = linear >>> 12;
+      this.codeBase = page << MMIO_PAGE_SHIFT;
+      this.codeA20 = this.bus.a20Mask;
+      return p;
+    }
+    this.codePage = -1;
+    return -1;
   }
 
   private fetchMiss(linear: number): number {
@@ -109,6 +133,7 @@ export class LinearMemory implements PhysicalMemory {
   writePhysical32(p: number, value: number): void {
     const page = p >>> MMIO_PAGE_SHIFT;
     if (page < this.ramPages && this.mmioPages[page] === 0 && (p & 3) === 0) {
+      if (this.codeMarks[page] !== 0) this.codeCache.invalidatePage(page);
       const ram = this.ram;
       ram[p] = value;
       ram[p + 1] = value >>> 8;
@@ -174,8 +199,12 @@ export class LinearMemory implements PhysicalMemory {
   write8(linear: number, value: number): void {
     const p = this.toPhysical(linear, true);
     const page = p >>> MMIO_PAGE_SHIFT;
-    if (page < this.ramPages && this.mmioPages[page] === 0) this.ram[p] = value;
-    else this.bus.mmio.write(p, 1, value & 0xff);
+    if (page < this.ramPages && this.mmioPages[page] === 0) {
+      if (this.codeMarks[page] !== 0) this.codeCache.invalidatePage(page);
+      this.ram[p] = value;
+    } else {
+      this.bus.mmio.write(p, 1, value & 0xff);
+    }
   }
 
   read16(linear: number): number {
@@ -193,6 +222,7 @@ export class LinearMemory implements PhysicalMemory {
       const p = this.toPhysical(linear, true);
       const page = p >>> MMIO_PAGE_SHIFT;
       if (page < this.ramPages && this.mmioPages[page] === 0) {
+        if (this.codeMarks[page] !== 0) this.codeCache.invalidatePage(page);
         this.ram[p] = value;
         this.ram[p + 1] = value >>> 8;
       } else {
@@ -223,6 +253,7 @@ export class LinearMemory implements PhysicalMemory {
       const p = this.toPhysical(linear, true);
       const page = p >>> MMIO_PAGE_SHIFT;
       if (page < this.ramPages && this.mmioPages[page] === 0) {
+        if (this.codeMarks[page] !== 0) this.codeCache.invalidatePage(page);
         const ram = this.ram;
         ram[p] = value;
         ram[p + 1] = value >>> 8;

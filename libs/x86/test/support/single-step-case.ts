@@ -46,7 +46,10 @@ export class SingleStepRunner {
     const { cpu, bus } = this;
     const ram = bus.ram;
     try {
-      for (const [address, value] of testCase.initial.ram) ram[address] = value;
+      for (const [address, value] of testCase.initial.ram) {
+        ram[address] = value;
+        cpu.invalidateCode(address, 1); // written behind the CPU's back, like DMA
+      }
       this.loadRegisters(testCase.initial.regs);
       cpu.step();
       return this.compare(testCase, flagsMask);

@@ -1,0 +1,74 @@
+import type { Cpu } from '../cpu.js';
+
+/** A pre-decoded instruction: runs it with its operands bound (EIP already points past it when it starts). */
+export type DecodedInstruction = (cpu: Cpu) => void;
+
+/** Marks an address whose instruction the decoder does not handle: the interpreter runs it. */
+export const INTERPRET = 0 as const;
+
+/** What the cache holds for one address: a decoded instruction, INTERPRET, or undefined (not decoded yet). */
+export type CacheSlot = DecodedInstruction | typeof INTERPRET | undefined;
+
+/** After this many invalidations a page is left to the interpreter (code and data sharing a page). */
+const MAX_PAGE_INVALIDATIONS = 64;
+
+/**
+ * Decoded instructions by physical address, one 4 KiB table per RAM page and
+ * code size (16/32-bit code decodes the same bytes differently). A write to
+ * a page with decoded instructions drops that page's tables, so
+ * self-modifying code and code loaded later are decoded afresh. Writes the
+ * CPU makes are seen through LinearMemory; writes from outside (DMA) must be
+ * reported with invalidate().
+ */
+export class CodeCache {
+  /** Per RAM page: non-zero while the page has decoded instructions (checked on every RAM write). */
+  readonly marks: Uint8Array;
+  private readonly tables16: (CacheSlot[] | undefined)[];
+  private readonly tables32: (CacheSlot[] | undefined)[];
+  private readonly invalidations: Uint8Array;
+
+  constructor(ramPages: number) {
+    this.marks = new Uint8Array(ramPages);
+    this.invalidations = new Uint8Array(ramPages);
+    this.tables16 = new Array(ramPages).fill(undefined);
+    this.tables32 = new Array(ramPages).fill(undefined);
+  }
+
+  /** The table of a page for a code size, or undefined when the page is not cached (INTERPRET only). */
+  table(page: number, codeSize: number): CacheSlot[] | undefined {
+    const tables = codeSize === 4 ? this.tables32 : this.tables16;
+    let table = tables[page];
+    if (table === undefined) {
+      if (this.invalidations[page] >= MAX_PAGE_INVALIDATIONS) return undefined;
+      table = new Array<CacheSlot>(4096).fill(undefined);
+      tables[page] = table;
+      this.marks[page] = 1;
+    }
+    return table;
+  }
+
+  /** Drops the decoded instructions of one page (a write hit it). */
+  invalidatePage(page: number): void {
+    if (this.marks[page] === 0) return;
+    this.marks[page] = 0;
+    this.tables16[page] = undefined;
+    this.tables32[page] = undefined;
+    if (this.invalidations[page] < 255) this.invalidations[page]++;
+  }
+
+  /** Drops the decoded instructions overlapping [physical, physical + length). */
+  invalidate(physical: number, length: number): void {
+    if (length <= 0) return;
+    const first = Math.max(0, Math.floor(physical / 4096));
+    const last = Math.min(this.marks.length - 1, Math.floor((physical + length - 1) / 4096));
+    for (let page = first; page <= last; page++) this.invalidatePage(page);
+  }
+
+  /** Drops everything (and forgets which pages were written often). */
+  clear(): void {
+    this.marks.fill(0);
+    this.invalidations.fill(0);
+    this.tables16.fill(undefined);
+    this.tables32.fill(undefined);
+  }
+}

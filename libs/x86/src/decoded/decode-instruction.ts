@@ -1,0 +1,366 @@
+import type { Cpu } from '../cpu.js';
+import { aluOperation, CMP, decrement, increment, setLogicFlags } from '../ops/alu.js';
+import { shiftRotate } from '../ops/shift-rotate.js';
+import { signExtend } from '../decode/operands.js';
+import { testCondition } from '../instructions/conditions.js';
+import { ZF } from '../flag-bits.js';
+import { CS, DS, ECX, ES, ESP, FS, GS, NO_SEGMENT, SS, sizeMask, type OperandSize } from '../registers.js';
+import { INTERPRET, type DecodedInstruction } from './code-cache.js';
+import { decodeAddress16, decodeAddress32, type ByteReader, type DecodedAddress } from './effective-address.js';
+
+/** Segment override prefixes by byte; FS/GS only exist on the 386 and later. */
+const SEGMENT_PREFIX: Record<number, number> = { 0x26: ES, 0x2e: CS, 0x36: SS, 0x3e: DS, 0x64: FS, 0x65: GS };
+
+/** Reads instruction bytes from RAM within one page; reading past `end` marks an overrun (then the interpreter runs it). */
+class PageReader implements ByteReader {
+  overrun = false;
+  constructor(
+    private readonly ram: Uint8Array,
+    public position: number,
+    private readonly end: number,
+  ) {}
+
+  next8(): number {
+    if (this.position >= this.end) {
+      this.overrun = true;
+      return 0;
+    }
+    return this.ram[this.position++];
+  }
+
+  next16(): number {
+    const low = this.next8();
+    return low | (this.next8() << 8);
+  }
+
+  next32(): number {
+    const low = this.next16();
+    return (low | (this.next16() << 16)) >>> 0;
+  }
+
+  immediate(size: OperandSize): number {
+    return size === 1 ? this.next8() : size === 2 ? this.next16() : this.next32();
+  }
+}
+
+/** The operands of a ModRM instruction: reg field, and either a register (rm) or a memory address. */
+interface ModrmOperands {
+  reg: number;
+  rm: number;
+  memory: DecodedAddress | undefined;
+}
+
+/** The prefix state an instruction was decoded under. */
+interface Prefixes {
+  opSize: OperandSize;
+  addrSize: OperandSize;
+  seg: number;
+}
+
+function decodeModrm(bytes: PageReader, p: Prefixes): ModrmOperands {
+  const modrm = bytes.next8();
+  const mod = modrm >>> 6;
+  const rm = modrm & 7;
+  const reg = (modrm >>> 3) & 7;
+  if (mod === 3) return { reg, rm, memory: undefined };
+  const memory = p.addrSize === 2 ? decodeAddress16(bytes, mod, rm, p.seg) : decodeAddress32(bytes, mod, rm, p.seg);
+  return { reg, rm, memory };
+}
+
+/** Reads the r/m operand. */
+function rmReader(m: ModrmOperands, size: OperandSize): (cpu: Cpu) => number {
+  const mem = m.memory;
+  if (mem === undefined) {
+    const r = m.rm;
+    if (size === 4) return (cpu) => cpu.reg32[r];
+    return (cpu) => cpu.getReg(size, r);
+  }
+  const seg = mem.segment;
+  const offset = mem.offset;
+  return (cpu) => cpu.readMemory(seg, offset(cpu), size);
+}
+
+/**
+ * Decodes the instruction whose first byte is at RAM offset `physical` (it
+ * must end within the same page) into a closure, or INTERPRET when the
+ * decoder does not know it. The closure does exactly what the interpreter's
+ * handler does; it starts with EIP at the instruction and moves it past.
+ */
+export function decodeInstruction(cpu: Cpu, ram: Uint8Array, physical: number): DecodedInstruction | typeof INTERPRET {
+  const bytes = new PageReader(ram, physical, (physical | 0xfff) + 1);
+  const has32 = cpu.quirks.has32Bit;
+  const p: Prefixes = { opSize: cpu.codeSize, addrSize: cpu.codeSize, seg: NO_SEGMENT };
+  let opcode = bytes.next8();
+  for (;;) {
+    if (has32 && opcode === 0x66) p.opSize = cpu.codeSize === 2 ? 4 : 2;
+    else if (has32 && opcode === 0x67) p.addrSize = cpu.codeSize === 2 ? 4 : 2;
+    else if (SEGMENT_PREFIX[opcode] !== undefined && (has32 || opcode < 0x64)) p.seg = SEGMENT_PREFIX[opcode];
+    else break;
+    opcode = bytes.next8();
+  }
+  const execute = decodeOpcode(cpu, opcode, bytes, p);
+  if (execute === INTERPRET || bytes.overrun) return INTERPRET;
+  const length = bytes.position - physical;
+  return (c) => {
+    c.eip += length;
+    execute(c);
+  };
+}
+
+function decodeOpcode(cpu: Cpu, opcode: number, bytes: PageReader, p: Prefixes): DecodedInstruction | typeof INTERPRET {
+  const quirks = cpu.quirks;
+  if (opcode < 0x40 && (opcode & 7) <= 5) return aluForm(opcode, bytes, p);
+  if (opcode >= 0x40 && opcode <= 0x4f) return incDec(opcode, p.opSize);
+  if (opcode >= 0x50 && opcode <= 0x57) {
+    const r = opcode & 7;
+    const size = p.opSize;
+    if (r === ESP && quirks.pushSpAfterDecrement) return INTERPRET;
+    return (c) => c.push(size, c.getReg(size, r));
+  }
+  if (opcode >= 0x58 && opcode <= 0x5f) {
+    const r = opcode & 7;
+    const size = p.opSize;
+    return (c) => {
+      const value = c.pop(size);
+      c.setReg(size, r, value);
+    };
+  }
+  if (opcode >= 0x70 && opcode <= 0x7f) return jumpIf(opcode & 0xf, (bytes.next8() << 24) >> 24, p.opSize);
+  if (opcode >= 0x80 && opcode <= 0x83) return aluImmediate(opcode, bytes, p);
+  if (opcode === 0x84 || opcode === 0x85) {
+    const size: OperandSize = (opcode & 1) !== 0 ? p.opSize : 1;
+    const m = decodeModrm(bytes, p);
+    const read = rmReader(m, size);
+    const reg = m.reg;
+    return (c) => setLogicFlags(c.flags, read(c) & c.getReg(size, reg), size);
+  }
+  if (opcode >= 0x88 && opcode <= 0x8b) return move(opcode, bytes, p);
+  if (opcode === 0x8d) {
+    const m = decodeModrm(bytes, p);
+    if (m.memory === undefined) return INTERPRET;
+    const offset = m.memory.offset;
+    const reg = m.reg;
+    const size = p.opSize;
+    return (c) => c.setReg(size, reg, offset(c));
+  }
+  if (opcode >= 0xb0 && opcode <= 0xbf) {
+    const size: OperandSize = opcode < 0xb8 ? 1 : p.opSize;
+    const r = opcode & 7;
+    const value = bytes.immediate(size);
+    if (size === 4) return (c) => (c.reg32[r] = value);
+    return (c) => c.setReg(size, r, value);
+  }
+  if (opcode === 0xc6 || opcode === 0xc7) {
+    const size: OperandSize = (opcode & 1) !== 0 ? p.opSize : 1;
+    const m = decodeModrm(bytes, p);
+    const value = bytes.immediate(size);
+    return rmWriter(m, size, () => value);
+  }
+  if (opcode === 0xd0 || opcode === 0xd1 || opcode === 0xd2 || opcode === 0xd3 || ((opcode === 0xc0 || opcode === 0xc1) && !quirks.opcodeAliases8086)) {
+    return shift(cpu, opcode, bytes, p);
+  }
+  if (opcode === 0xc3 || (opcode === 0xc2 && !quirks.opcodeAliases8086)) {
+    const release = opcode === 0xc2 ? bytes.next16() : 0;
+    const size = p.opSize;
+    if (release === 0) return (c) => (c.eip = c.pop(size));
+    return (c) => {
+      c.eip = c.pop(size);
+      c.adjustStack(release);
+    };
+  }
+  if (opcode >= 0xe0 && opcode <= 0xe3) return loop(opcode, (bytes.next8() << 24) >> 24, p);
+  if (opcode === 0xe8) {
+    const size = p.opSize;
+    const displacement = size === 2 ? (bytes.next16() << 16) >> 16 : bytes.next32() | 0;
+    const mask = size === 2 ? 0xffff : -1;
+    return (c) => {
+      c.push(size, c.eip);
+      c.eip = ((c.eip + displacement) & mask) >>> 0;
+    };
+  }
+  if (opcode === 0xe9 || opcode === 0xeb) {
+    const displacement = opcode === 0xeb ? (bytes.next8() << 24) >> 24 : p.opSize === 2 ? (bytes.next16() << 16) >> 16 : bytes.next32() | 0;
+    const mask = p.opSize === 2 ? 0xffff : -1;
+    return (c) => (c.eip = ((c.eip + displacement) & mask) >>> 0);
+  }
+  if (opcode === 0x0f && quirks.has32Bit) return twoByte(bytes.next8(), bytes, p);
+  return INTERPRET;
+}
+
+function twoByte(opcode: number, bytes: PageReader, p: Prefixes): DecodedInstruction | typeof INTERPRET {
+  if (opcode >= 0x80 && opcode <= 0x8f) {
+    const displacement = p.opSize === 2 ? (bytes.next16() << 16) >> 16 : bytes.next32() | 0;
+    return jumpIf(opcode & 0xf, displacement, p.opSize);
+  }
+  if (opcode === 0xb6 || opcode === 0xb7 || opcode === 0xbe || opcode === 0xbf) {
+    const from: OperandSize = (opcode & 1) !== 0 ? 2 : 1;
+    const size = p.opSize;
+    const m = decodeModrm(bytes, p);
+    const read = rmReader(m, from);
+    const reg = m.reg;
+    if (opcode < 0xbe) return (c) => c.setReg(size, reg, read(c));
+    const mask = sizeMask(size);
+    return (c) => c.setReg(size, reg, (signExtend(read(c), from) & mask) >>> 0);
+  }
+  return INTERPRET;
+}
+
+function jumpIf(cc: number, displacement: number, opSize: OperandSize): DecodedInstruction {
+  const mask = opSize === 2 ? 0xffff : -1;
+  return (c) => {
+    if (testCondition(c.flags, cc)) c.eip = ((c.eip + displacement) & mask) >>> 0;
+  };
+}
+
+/** Writes the r/m operand with `value(cpu)` (computed before the address, as the interpreter reads in that order only for registers). */
+function rmWriter(m: ModrmOperands, size: OperandSize, value: (cpu: Cpu) => number): DecodedInstruction {
+  const mem = m.memory;
+  if (mem === undefined) {
+    const r = m.rm;
+    return (c) => c.setReg(size, r, value(c));
+  }
+  const seg = mem.segment;
+  const offset = mem.offset;
+  return (c) => c.writeMemory(seg, offset(c), size, value(c));
+}
+
+/** 00-3F: ALU op between r/m and reg (either direction) or accumulator and immediate. */
+function aluForm(opcode: number, bytes: PageReader, p: Prefixes): DecodedInstruction {
+  const op = (opcode >>> 3) & 7;
+  const size: OperandSize = (opcode & 1) !== 0 ? p.opSize : 1;
+  const store = op !== CMP;
+  if ((opcode & 7) >= 4) {
+    const b = bytes.immediate(size);
+    return (c) => {
+      const res = aluOperation(c.flags, op, c.getReg(size, 0), b, size);
+      if (store) c.setReg(size, 0, res);
+    };
+  }
+  const m = decodeModrm(bytes, p);
+  const reg = m.reg;
+  const toRm = (opcode & 2) === 0;
+  const mem = m.memory;
+  if (mem === undefined) {
+    const rm = m.rm;
+    const dst = toRm ? rm : reg;
+    const src = toRm ? reg : rm;
+    if (size === 4) {
+      return (c) => {
+        const r = c.reg32;
+        const res = aluOperation(c.flags, op, r[dst], r[src], 4);
+        if (store) r[dst] = res;
+      };
+    }
+    return (c) => {
+      const res = aluOperation(c.flags, op, c.getReg(size, dst), c.getReg(size, src), size);
+      if (store) c.setReg(size, dst, res);
+    };
+  }
+  const seg = mem.segment;
+  const offset = mem.offset;
+  if (toRm) {
+    return (c) => {
+      const at = offset(c);
+      const res = aluOperation(c.flags, op, c.readMemory(seg, at, size), c.getReg(size, reg), size);
+      if (store) c.writeMemory(seg, at, size, res);
+    };
+  }
+  return (c) => {
+    const res = aluOperation(c.flags, op, c.getReg(size, reg), c.readMemory(seg, offset(c), size), size);
+    if (store) c.setReg(size, reg, res);
+  };
+}
+
+/** 80-83: ALU op between r/m and an immediate (83: sign-extended byte). */
+function aluImmediate(opcode: number, bytes: PageReader, p: Prefixes): DecodedInstruction {
+  const size: OperandSize = (opcode & 1) !== 0 ? p.opSize : 1;
+  const m = decodeModrm(bytes, p);
+  const b = (opcode === 0x83 ? signExtend(bytes.next8(), 1) & sizeMask(size) : bytes.immediate(size)) >>> 0;
+  const op = m.reg;
+  const store = op !== CMP;
+  const mem = m.memory;
+  if (mem === undefined) {
+    const rm = m.rm;
+    if (size === 4) {
+      return (c) => {
+        const res = aluOperation(c.flags, op, c.reg32[rm], b, 4);
+        if (store) c.reg32[rm] = res;
+      };
+    }
+    return (c) => {
+      const res = aluOperation(c.flags, op, c.getReg(size, rm), b, size);
+      if (store) c.setReg(size, rm, res);
+    };
+  }
+  const seg = mem.segment;
+  const offset = mem.offset;
+  return (c) => {
+    const at = offset(c);
+    const res = aluOperation(c.flags, op, c.readMemory(seg, at, size), b, size);
+    if (store) c.writeMemory(seg, at, size, res);
+  };
+}
+
+/** 40-47 INC reg, 48-4F DEC reg. */
+function incDec(opcode: number, size: OperandSize): DecodedInstruction {
+  const r = opcode & 7;
+  if (opcode < 0x48) return (c) => c.setReg(size, r, increment(c.flags, c.getReg(size, r), size));
+  return (c) => c.setReg(size, r, decrement(c.flags, c.getReg(size, r), size));
+}
+
+/** 88-8B: MOV between r/m and reg. */
+function move(opcode: number, bytes: PageReader, p: Prefixes): DecodedInstruction {
+  const size: OperandSize = (opcode & 1) !== 0 ? p.opSize : 1;
+  const m = decodeModrm(bytes, p);
+  const reg = m.reg;
+  if ((opcode & 2) === 0) {
+    if (size === 4) return rmWriter(m, 4, (c) => c.reg32[reg]);
+    return rmWriter(m, size, (c) => c.getReg(size, reg));
+  }
+  const read = rmReader(m, size);
+  if (size === 4) return (c) => (c.reg32[reg] = read(c));
+  return (c) => c.setReg(size, reg, read(c));
+}
+
+/** D0-D3, C0/C1: group 2 shifts and rotates. */
+function shift(cpu: Cpu, opcode: number, bytes: PageReader, p: Prefixes): DecodedInstruction {
+  const size: OperandSize = (opcode & 1) !== 0 ? p.opSize : 1;
+  const m = decodeModrm(bytes, p);
+  const immediate = opcode < 0xd0 ? bytes.next8() : 1;
+  const byCl = opcode >= 0xd2;
+  const countMask = cpu.quirks.shiftCountUnmasked ? 0xff : 31;
+  const setmo = cpu.quirks.opcodeAliases8086;
+  const op = m.reg;
+  const mem = m.memory;
+  return (c) => {
+    const count = (byCl ? c.reg8[1 << 2] : immediate) & countMask;
+    if (mem === undefined) {
+      const value = c.getReg(size, m.rm);
+      if (count !== 0) c.setReg(size, m.rm, shiftRotate(c.flags, op, value, count, size, setmo));
+      return;
+    }
+    const at = mem.offset(c);
+    const value = c.readMemory(mem.segment, at, size);
+    if (count !== 0) c.writeMemory(mem.segment, at, size, shiftRotate(c.flags, op, value, count, size, setmo));
+  };
+}
+
+/** E0 LOOPNE, E1 LOOPE, E2 LOOP, E3 JCXZ. */
+function loop(opcode: number, displacement: number, p: Prefixes): DecodedInstruction {
+  const size = p.addrSize;
+  const counterMask = size === 2 ? 0xffff : -1;
+  const mask = p.opSize === 2 ? 0xffff : -1;
+  if (opcode === 0xe3) {
+    return (c) => {
+      if (c.getReg(size, ECX) === 0) c.eip = ((c.eip + displacement) & mask) >>> 0;
+    };
+  }
+  return (c) => {
+    const count = (c.getReg(size, ECX) - 1) & counterMask;
+    c.setReg(size, ECX, count);
+    let taken = count !== 0;
+    if (opcode === 0xe0) taken &&= c.flags.get(ZF) === 0;
+    else if (opcode === 0xe1) taken &&= c.flags.get(ZF) !== 0;
+    if (taken) c.eip = ((c.eip + displacement) & mask) >>> 0;
+  };
+}

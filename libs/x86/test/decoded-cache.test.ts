@@ -1,0 +1,140 @@
+import { describe, expect, test } from 'vitest';
+import { StopReason } from '../src/index.js';
+import { CODE, protectedMachine, put32, type ProtectedMachine } from './support/protected-machine.js';
+
+const HLT = 0xf4;
+
+/** Identity-maps the first 4 MiB (user, writable) and turns paging on. */
+function enablePaging(m: ProtectedMachine): void {
+  for (let page = 0; page < 1024; page++) put32(m.ram, 0x81000 + page * 4, (page << 12) | 7);
+  put32(m.ram, 0x80000, 0x81000 | 7);
+  m.cpu.setControlRegister3(0x80000);
+  m.cpu.setControlRegister0((m.cpu.cr0 | 0x80000000) >>> 0);
+}
+
+/** The bench loop: ALU, store, shift, Jcc, LOOP, JMP; never halts. */
+const LOOP = [
+  0xb9, 0x00, 0x01, 0x00, 0x00, //  mov ecx, 100h
+  0xbe, 0x00, 0x00, 0x06, 0x00, //  mov esi, 60000h
+  0x01, 0xd8, //                 l: add eax, ebx
+  0x31, 0xc2, //                    xor edx, eax
+  0x46, //                          inc esi
+  0x88, 0x06, //                    mov [esi], al
+  0xd1, 0xe3, //                    shl ebx, 1
+  0x75, 0x01, //                    jnz +1
+  0x43, //                          inc ebx
+  0x66, 0x83, 0xc7, 0xfd, //        add di, -3
+  0x0f, 0xb6, 0x16, //              movzx edx, byte [esi]
+  0xe2, 0xeb, //                    loop l
+  0xeb, 0xdf, //                    jmp 0 (reload ecx, esi)
+];
+
+/**
+ * Self-modifying code: the first pass runs `mov eax, 1`, then patches its
+ * immediate to 2 and jumps back; the second pass must see the new byte.
+ */
+const SELF_MODIFYING = [
+  0xb8, 0x01, 0x00, 0x00, 0x00, //  +0:  mov eax, 1
+  0x41, //                          +5:  inc ecx
+  0x83, 0xf9, 0x02, //              +6:  cmp ecx, 2
+  0x74, 0x0c, //                    +9:  je +23
+  0xc6, 0x05, 0x01, 0x00, 0x01, 0x00, 0x02, // +11: mov byte [CODE+1], 2
+  0xeb, 0xec, //                    +18: jmp +0
+  0x90, 0x90, 0x90, //              +20
+  HLT, //                           +23
+];
+
+describe('decoded-instruction cache', () => {
+  test('self-modifying code runs the bytes it wrote', () => {
+    for (const decodedCache of [true, false]) {
+      const m = protectedMachine(SELF_MODIFYING, { decodedCache });
+      m.cpu.reg32[1] = 0;
+      expect(m.cpu.run(100)).toBe(StopReason.Halted);
+      expect(m.cpu.reg32[0]).toBe(2);
+      expect(m.cpu.reg32[1]).toBe(2);
+    }
+  });
+
+  test('self-modifying code through a paged alias of the code page is seen', () => {
+    const m = protectedMachine([]);
+    enablePaging(m);
+    // Linear 0x400000 is a second, writable mapping of the physical code page.
+    put32(m.ram, 0x80004, 0x82000 | 7);
+    put32(m.ram, 0x82000, CODE | 7);
+    const code = [
+      0xb8, 0x01, 0x00, 0x00, 0x00, // mov eax, 1
+      0x41, // inc ecx
+      0x83, 0xf9, 0x02, // cmp ecx, 2
+      0x74, 0x0c, // je hlt
+      0xc6, 0x05, 0x01, 0x00, 0x40, 0x00, 0x05, // mov byte [400001h], 5
+      0xeb, 0xec, // jmp back
+      0x90, 0x90, 0x90,
+      HLT,
+    ];
+    m.ram.set(code, CODE);
+    m.cpu.invalidateCode(CODE, code.length);
+    m.cpu.reg32[1] = 0;
+    expect(m.cpu.run(100)).toBe(StopReason.Halted);
+    expect(m.cpu.reg32[0]).toBe(5);
+  });
+
+  test('a page remapped under the same linear address runs the new code', () => {
+    const m = protectedMachine([]);
+    enablePaging(m);
+    const FRAME_A = 0x200000;
+    const FRAME_B = 0x300000;
+    m.ram.set([0xb8, 0xaa, 0, 0, 0, HLT], FRAME_A); // mov eax, 0AAh; hlt
+    m.ram.set([0xb8, 0xbb, 0, 0, 0, HLT], FRAME_B); // mov eax, 0BBh; hlt
+    put32(m.ram, 0x80004, 0x82000 | 7);
+    put32(m.ram, 0x82000, FRAME_A | 7);
+    m.cpu.eip = 0x400000;
+    expect(m.cpu.run(10)).toBe(StopReason.Halted);
+    expect(m.cpu.reg32[0]).toBe(0xaa);
+
+    put32(m.ram, 0x82000, FRAME_B | 7);
+    m.cpu.setControlRegister3(0x80000); // flush the TLB
+    m.cpu.halted = false;
+    m.cpu.eip = 0x400000;
+    expect(m.cpu.run(10)).toBe(StopReason.Halted);
+    expect(m.cpu.reg32[0]).toBe(0xbb);
+  });
+
+  test('invalidateCode drops code written behind the CPU (DMA)', () => {
+    const m = protectedMachine([0xb8, 0x01, 0, 0, 0, HLT]); // mov eax, 1; hlt
+    expect(m.cpu.run(10)).toBe(StopReason.Halted);
+    expect(m.cpu.reg32[0]).toBe(1);
+
+    m.ram[CODE + 1] = 7; // a device writes RAM directly
+    m.cpu.invalidateCode(CODE + 1, 1);
+    m.cpu.halted = false;
+    m.cpu.eip = CODE;
+    expect(m.cpu.run(10)).toBe(StopReason.Halted);
+    expect(m.cpu.reg32[0]).toBe(7);
+  });
+
+  test('instruction counts, registers and memory match the interpreter exactly', () => {
+    const [cached, interpreted] = [true, false].map((decodedCache) => {
+      const m = protectedMachine(LOOP, { decodedCache });
+      enablePaging(m);
+      m.cpu.reg32[3] = 0x1234567;
+      for (let chunk = 0; chunk < 50; chunk++) m.cpu.run(997);
+      return m;
+    });
+    expect(cached.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
+    expect(cached.cpu.eip).toBe(interpreted.cpu.eip);
+    expect([...cached.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
+    expect(cached.cpu.getFlags()).toBe(interpreted.cpu.getFlags());
+    expect(cached.ram.subarray(0x60000, 0x70000)).toEqual(interpreted.ram.subarray(0x60000, 0x70000));
+  });
+
+  test('a fault in a decoded instruction restarts it with EIP at its first byte', () => {
+    const m = protectedMachine([0x90, 0x8b, 0x05, 0x00, 0x00, 0x80, 0x00, HLT]); // nop; mov eax, [800000h] (beyond 4 MiB: unmapped)
+    enablePaging(m);
+    m.setGate(14);
+    m.cpu.run(3);
+    expect(m.handlerVector()).toBe(14); // #PF
+    expect(m.cpu.cr2).toBe(0x800000);
+    expect(m.cpu.peekStack(4, 4)).toBe(CODE + 1); // pushed EIP (after the error code)
+    expect(m.cpu.instructionCount).toBe(3);
+  });
+});
