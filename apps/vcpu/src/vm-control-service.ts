@@ -56,6 +56,9 @@ export function vmControlHandlers(manager: VmManager, log: Logger, host: string,
           backend: r.backend === 'CPU_BACKEND_KVM' ? 'kvm' : 'soft',
           firmware: r.firmware || undefined,
           devices: r.devices.map((d) => ({ device: d.device, address: d.address })),
+          kernel: r.kernel || undefined,
+          initrd: r.initrd || undefined,
+          cmdline: r.cmdline || undefined,
         });
         cb(null, vmMessage(vm, host));
       } catch (e) {

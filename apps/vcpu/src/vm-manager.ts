@@ -18,6 +18,9 @@ export interface CreateVmOptions {
   firmware?: string | Uint8Array;
   devices?: RemoteDeviceSpec[];
   realtime?: boolean;
+  kernel?: string;
+  initrd?: string;
+  cmdline?: string;
 }
 
 /** The VMs one vcpu service hosts, by id. */

@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
+import { parseBzImage } from './machine/linux-boot.js';
 import type { Worker } from 'node:worker_threads';
 import { RemoteDevice } from '@quasivm/device-sdk';
 import type { TrafficTap } from '@quasivm/nats-tap';
@@ -30,11 +32,22 @@ export interface VmSpec {
   devices?: RemoteDeviceSpec[];
   nsPerInstruction?: number;
   realtime?: boolean;
+  /** Direct kernel boot, like QEMU's -kernel: a bzImage (path or bytes), an initrd and a command line. */
+  kernel?: string | Uint8Array;
+  initrd?: string | Uint8Array;
+  cmdline?: string;
   tap?: TrafficTap;
 }
 
 const TWO32 = 0x1_0000_0000;
-const SERIAL_KEEP = 1 << 16;
+
+/** A file named in a VM spec, or its bytes; a missing file is a clear error. */
+function readInput(source: string | Uint8Array, what: string): Uint8Array {
+  if (source instanceof Uint8Array) return source;
+  if (!existsSync(source)) throw new Error(`${what} ${source} not found`);
+  return new Uint8Array(readFileSync(source));
+}
+const SERIAL_KEEP = 1 << 20;
 
 /**
  * One VM as the main thread sees it: lifecycle, remote device sessions, the bridge pump,
@@ -108,7 +121,9 @@ export class Vm extends EventEmitter {
       optionRoms: spec.firmware instanceof Uint8Array ? [] : optionRomsFor((spec.devices ?? []).map((d) => d.device)),
       hardDisks: primaryHardDisks(spec.devices?.find((d) => d.device === 'ide')?.config),
       remoteDevices: slots,
+      linuxBoot: spec.kernel ? { kernel: readInput(spec.kernel, 'kernel'), initrd: spec.initrd ? readInput(spec.initrd, 'initrd') : undefined, cmdline: spec.cmdline ?? '' } : undefined,
     };
+    if (vm.config.linuxBoot) parseBzImage(vm.config.linuxBoot.kernel); // a bad kernel is refused at create, not at start
     return vm;
   }
 

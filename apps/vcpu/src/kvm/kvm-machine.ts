@@ -3,6 +3,8 @@ import type { DeviceHost } from '@quasivm/device-sdk';
 import { IoBus } from '../io-bus.js';
 import { wireChipset, type Chipset } from '../machine/chipset-wiring.js';
 import { placeFirmware } from '../machine/firmware.js';
+import { loadLinux } from '../machine/linux-boot.js';
+import { linuxEntryKvm } from '../machine/linux-entry.js';
 import type { MachineConfig } from '../machine/vm-config.js';
 import { Control, type FromCpu, type VmRunState } from '../machine/worker-messages.js';
 import type { BridgeBuffers } from '../remote-io-bridge.js';
@@ -40,8 +42,8 @@ export class KvmMachine {
   private readonly memory: GuestMemory;
   /** A second mapping of kvm_run whose address the main thread uses to set immediate_exit. */
   private readonly runForKicks: MappedMemory;
-  private readonly initialRegs: KvmRegs;
-  private readonly initialSregs: KvmSregs;
+  private initialRegs: KvmRegs;
+  private initialSregs: KvmSregs;
   private readonly mpState: VcpuMpState;
   private readonly control: SharedRing;
   private readonly deadlines: SharedRing;
@@ -85,6 +87,13 @@ export class KvmMachine {
       // A fresh vCPU is in the reset state (CS base 0xFFFF0000, IP 0xFFF0): the firmware alias answers.
       this.initialRegs = this.vcpu.getRegs();
       this.initialSregs = this.vcpu.getSregs();
+      if (config.linuxBoot) {
+        // Direct kernel boot: the vCPU starts at the kernel's 32-bit entry instead of the reset vector.
+        const entry = loadLinux(this.memory.ram.bytes, { ...config.linuxBoot, ramBytes: config.ramBytes });
+        ({ regs: this.initialRegs, sregs: this.initialSregs } = linuxEntryKvm(this.initialRegs, this.initialSregs, entry));
+        this.vcpu.setSregs(this.initialSregs);
+        this.vcpu.setRegs(this.initialRegs);
+      }
       this.mpState = new VcpuMpState(this.vcpu.fd);
       this.runForKicks = MappedMemory.mapFd(this.vcpu.fd, PAGE_SIZE, 'mmap of kvm_run for kicks');
     } catch (e) {
@@ -189,6 +198,7 @@ export class KvmMachine {
     this.resetRequested = null;
     this.send({ type: 'event', kind: 'reset', detail: { reason } });
     placeFirmware(this.memory.ram.bytes, this.config.firmware);
+    if (this.config.linuxBoot) loadLinux(this.memory.ram.bytes, { ...this.config.linuxBoot, ramBytes: this.config.ramBytes });
     this.vcpu.setSregs(this.initialSregs);
     this.vcpu.setRegs(this.initialRegs);
     this.mpState.set(MpState.RUNNABLE); // a guest halted in the kernel would stay halted

@@ -15,6 +15,8 @@ export interface MachineConfig {
   optionRoms?: Array<{ name: string; data: Uint8Array }>;
   /** ATA hard disks on the primary IDE channel (CMOS 0x12), 0-2. */
   hardDisks?: number;
+  /** Direct kernel boot (Linux 32-bit boot protocol): the CPU starts in the kernel, not the firmware. */
+  linuxBoot?: { kernel: Uint8Array; initrd?: Uint8Array; cmdline: string };
   /** Remote devices: their index in the bridge and the port ranges / windows they claim. */
   remoteDevices: RemoteDeviceSlot[];
 }

@@ -5,6 +5,8 @@ import { IoBus } from '../io-bus.js';
 import { wireChipset, type Chipset } from '../machine/chipset-wiring.js';
 import { IrqDeadlines } from '../machine/deadlines.js';
 import { placeFirmware } from '../machine/firmware.js';
+import { loadLinux } from '../machine/linux-boot.js';
+import { enterLinuxSoft } from '../machine/linux-entry.js';
 import type { MachineConfig } from '../machine/vm-config.js';
 import { Control, type FromCpu, type VmRunState } from '../machine/worker-messages.js';
 import { RemoteIoProxy, type BridgeBuffers } from '../remote-io-bridge.js';
@@ -77,6 +79,15 @@ export class SoftMachine {
     }
     this.cpu = new Cpu({ bus: this.bus, model: 'i686' });
     this.cpu.interruptSource = this.pic;
+    // RDTSC follows guest time (it must keep counting while the CPU idles in HLT).
+    this.cpu.timeStampSource = () => this.now() / config.nsPerInstruction;
+    this.enterKernelIfDirectBoot();
+  }
+
+  /** Direct kernel boot: lay out the kernel and start the CPU at its 32-bit entry. */
+  private enterKernelIfDirectBoot(): void {
+    if (!this.config.linuxBoot) return;
+    enterLinuxSoft(this.cpu, loadLinux(this.ram, { ...this.config.linuxBoot, ramBytes: this.config.ramBytes }));
   }
 
   /** Guest virtual time in ns: instruction count x nsPerInstruction, plus time skipped while idle. */
@@ -129,6 +140,10 @@ export class SoftMachine {
     regs.eflags = hex(c.getFlags());
     ['es', 'cs', 'ss', 'ds', 'fs', 'gs'].forEach((n, i) => (regs[n] = hex(c.segSelector[i], 4)));
     regs.cr0 = hex(c.cr0);
+    regs.cr2 = hex(c.cr2);
+    regs.cr3 = hex(c.cr3);
+    regs.cr4 = hex(c.cr4);
+    regs.cpl = String(c.cpl);
     return regs;
   }
 
@@ -217,6 +232,7 @@ export class SoftMachine {
     this.send({ type: 'event', kind: 'reset', detail: { reason } });
     placeFirmware(this.ram, this.config.firmware);
     this.cpu.reset();
+    this.enterKernelIfDirectBoot();
   }
 
   /** Runs until stopped, shut down or crashed. Blocks this thread; that is the point. */
