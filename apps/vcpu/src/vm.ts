@@ -147,6 +147,8 @@ export class Vm extends EventEmitter {
       onMemoryWrite: (addr: number, data: Uint8Array) => {
         if (addr < 0 || addr + data.byteLength > guest().byteLength) throw new Error(`guest memory 0x${addr.toString(16)}+${data.byteLength} is outside RAM`);
         guest().set(data, addr);
+        // The soft CPU caches decoded code: tell it the device wrote there (ordered before the device's IRQ).
+        if (!this.kvm) this.push([Control.InvalidateCode, addr % TWO32 | 0, Math.floor(addr / TWO32), data.byteLength]);
       },
       onEvent: (kind: string, detail: unknown) => {
         this.emit('event', { kind, device, detail });

@@ -42,4 +42,6 @@ export const enum Control {
   Stats = 9,
   /** [deviceIndex, portCount, (base, length)..., windowCount, (baseLo, baseHi, length)...] a remote device decodes other ports / memory now. */
   ClaimsChanged = 10,
+  /** [addrLo, addrHi, length] guest RAM was written from outside the CPU (device DMA): drop decoded code there. */
+  InvalidateCode = 11,
 }

@@ -100,7 +100,10 @@ export class SoftMachine {
       setIrq: (line, level) => this.setIrq(line, level),
       setIrqDeadline: (line, at, period) => this.deadlines.set(line, at, period),
       readMemory: async (addr, len) => this.ram.slice(addr, addr + len),
-      writeMemory: async (addr, data) => this.ram.set(data.subarray(0, Math.max(0, this.ram.length - addr)), addr),
+      writeMemory: async (addr, data) => {
+        this.ram.set(data.subarray(0, Math.max(0, this.ram.length - addr)), addr);
+        this.cpu.invalidateCode(addr, data.byteLength);
+      },
       emitEvent: (kind, detail) => this.send({ type: 'event', kind, detail: { device, ...detail } }),
     };
   }
@@ -178,6 +181,9 @@ export class SoftMachine {
         case Control.Stats:
           this.sendStats();
           break;
+        case Control.InvalidateCode:
+          this.cpu.invalidateCode((rec[1] >>> 0) + rec[2] * TWO32, rec[3] >>> 0);
+          break;
         case Control.ClaimsChanged: {
           const ports = rec.subarray(3, 3 + rec[2] * 2);
           const w = 3 + rec[2] * 2;
@@ -233,6 +239,7 @@ export class SoftMachine {
     placeFirmware(this.ram, this.config.firmware);
     this.cpu.reset();
     this.enterKernelIfDirectBoot();
+    this.cpu.invalidateCode(0, this.ram.length); // the loaders rewrote RAM behind the CPU
   }
 
   /** Runs until stopped, shut down or crashed. Blocks this thread; that is the point. */
