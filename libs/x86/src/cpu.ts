@@ -10,7 +10,7 @@ import { LinearMemory } from './linear-memory.js';
 import { ModelSpecificRegisters } from './model-specific-registers.js';
 import { buildOpcodeTable, type OpcodeHandler } from './instructions/opcode-table.js';
 import { INTERPRET } from './decoded/code-cache.js';
-import { decodeInstruction } from './decoded/decode-instruction.js';
+import { decodeBlock, type DecodedBlock } from './decoded/decode-block.js';
 import {
   CODE,
   CODE_READABLE,
@@ -531,44 +531,38 @@ export class Cpu {
   /** Executes up to `maxInstructions` instructions and says why it stopped. */
   run(maxInstructions: number): StopReason {
     this.stopRequested = false;
-    for (let executed = 0; executed < maxInstructions; executed++) {
+    let executed = 0;
+    while (executed < maxInstructions) {
       if (this.interruptShadow) {
         this.interruptShadow = false;
       } else if (this.externalInterruptReady()) {
         this.takeExternalInterrupt();
       }
       if (this.halted) return StopReason.Halted;
-      this.executeInstruction();
+      const block = this.decodedCache && (this.flags.stored & TF) === 0 ? this.lookupBlock() : undefined;
+      if (block !== undefined) {
+        executed += this.runBlock(block, maxInstructions - executed);
+      } else {
+        this.executeInstruction();
+        executed++;
+      }
       if (this.halted) return StopReason.Halted;
       if (this.stopRequested) return StopReason.Requested;
     }
     return StopReason.InstructionLimit;
   }
 
-  /**
-   * Tells the CPU that guest RAM in [physical, physical + length) changed
-   * without going through it (DMA, a loader writing the RAM array): decoded
-   * instructions from those pages are dropped. Writes the CPU makes itself
-   * (including REP INS) need no call.
-   */
-  invalidateCode(physical: number, length: number): void {
-    this.memory.codeCache.invalidate(physical, length);
-  }
-
   private executeInstruction(): void {
     const trapAfter = (this.flags.stored & TF) !== 0;
     this.interruptDelivered = false;
-    const eip = this.eip;
-    this.instructionStart = eip;
+    this.instructionStart = this.eip;
     this.opSize = this.codeSize;
     this.addrSize = this.codeSize;
     this.segOverride = NO_SEGMENT;
     this.repPrefix = REP_NONE;
     try {
-      if (!this.runDecoded(eip)) {
-        const opcode = this.fetch8();
-        this.opcodeTable[opcode](this, opcode);
-      }
+      const opcode = this.fetch8();
+      this.opcodeTable[opcode](this, opcode);
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;
       this.deliverFault(e);
@@ -581,25 +575,72 @@ export class Cpu {
   }
 
   /**
-   * Runs the instruction at `eip` from the decoded-instruction cache, decoding
-   * it first on a miss. False when the interpreter must run it instead (cache
-   * off, code in a device window, an instruction the decoder does not know,
-   * or one that could wrap around the end of the code segment).
+   * Tells the CPU that guest RAM in [physical, physical + length) changed
+   * without going through it (DMA, a loader writing the RAM array): decoded
+   * instructions from those pages are dropped. Writes the CPU makes itself
+   * (including REP INS) need no call.
    */
-  private runDecoded(eip: number): boolean {
-    if (!this.decodedCache || eip + 15 > this.ipMask) return false;
-    const physical = this.memory.codeAddress((this.segBase[CS] + eip) >>> 0);
-    if (physical < 0) return false;
-    const table = this.memory.codeCache.table(physical >>> 12, this.codeSize);
-    if (table === undefined) return false;
-    let entry = table[physical & 0xfff];
-    if (entry === undefined) {
-      entry = decodeInstruction(this, this.bus.ram, physical);
-      table[physical & 0xfff] = entry;
+  invalidateCode(physical: number, length: number): void {
+    this.memory.codeCache.invalidate(physical, length);
+  }
+
+  /**
+   * The decoded block at CS:EIP, decoding it on a miss; undefined when the
+   * interpreter must run the instruction (code in a device window, an
+   * instruction the decoder does not know, a block that could wrap around
+   * the end of the code segment). Translating EIP may raise #PF, which is
+   * delivered as the fault of that instruction.
+   */
+  private lookupBlock(): DecodedBlock | undefined {
+    const eip = this.eip;
+    if (eip + 15 > this.ipMask) return undefined;
+    let physical: number;
+    try {
+      physical = this.memory.codeAddress((this.segBase[CS] + eip) >>> 0);
+    } catch (e) {
+      return undefined; // the interpreter's fetch faults the same way
     }
-    if (entry === INTERPRET) return false;
-    entry(this);
-    return true;
+    if (physical < 0) return undefined;
+    const table = this.memory.codeCache.table(physical >>> 12, this.codeSize);
+    if (table === undefined) return undefined;
+    let slot = table[physical & 0xfff];
+    if (slot === undefined) {
+      slot = decodeBlock(this, this.bus.ram, physical);
+      table[physical & 0xfff] = slot;
+    }
+    if (slot === INTERPRET || eip + slot.byteLength > this.ipMask) return undefined;
+    return slot;
+  }
+
+  /**
+   * Runs up to `budget` instructions of a block, each exactly as the
+   * interpreter would: instructionStart set first, counted when done, a
+   * fault delivered and counted. Between instructions it stops for a
+   * pending interrupt, a stop request, or any write to decoded code (the
+   * rest of the block may be stale). TF is clear and no decoded
+   * instruction sets an interrupt shadow, so neither needs handling here.
+   */
+  private runBlock(block: DecodedBlock, budget: number): number {
+    const instructions = block.instructions;
+    const last = Math.min(instructions.length, budget);
+    const cache = this.memory.codeCache;
+    const generation = cache.generation;
+    let done = 0;
+    try {
+      for (;;) {
+        this.instructionStart = this.eip;
+        instructions[done](this);
+        this.instructionCount++;
+        done++;
+        if (done >= last || cache.generation !== generation || this.stopRequested) return done;
+        if ((this.flags.stored & IF) !== 0 && this.externalInterruptReady()) return done;
+      }
+    } catch (e) {
+      if (!(e instanceof CpuFault)) throw e;
+      this.deliverFault(e);
+      this.instructionCount++;
+      return done + 1;
+    }
   }
 
   /** Continues decoding after a prefix byte. */

@@ -137,4 +137,39 @@ describe('decoded-instruction cache', () => {
     expect(m.cpu.peekStack(4, 4)).toBe(CODE + 1); // pushed EIP (after the error code)
     expect(m.cpu.instructionCount).toBe(3);
   });
+
+  test('a store into the rest of the running block is seen by the next instruction', () => {
+    const m = protectedMachine([
+      0xc6, 0x05, 0x08, 0x00, 0x01, 0x00, 0x05, // mov byte [CODE+8], 5
+      0xb8, 0x01, 0x00, 0x00, 0x00, // mov eax, 1 (its immediate is CODE+8)
+      HLT,
+    ]);
+    m.ram.set([0xc6, 0x05, 0x08, 0x00, 0x01, 0x00, 0x05], CODE);
+    expect(m.cpu.run(10)).toBe(StopReason.Halted);
+    expect(m.cpu.reg32[0]).toBe(5);
+  });
+
+  test('an external interrupt is taken between the same two instructions as in the interpreter', () => {
+    const [cached, interpreted] = [true, false].map((decodedCache) => {
+      const m = protectedMachine(LOOP, { decodedCache });
+      m.setGate(0x40);
+      m.cpu.setFlags(0x202);
+      m.cpu.interruptSource = { hasInterrupt: () => m.cpu.instructionCount >= 1234, acknowledge: () => 0x40 };
+      expect(m.cpu.run(5000)).toBe(StopReason.Halted);
+      return m;
+    });
+    expect(cached.handlerVector()).toBe(0x40);
+    expect(cached.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
+    expect(cached.cpu.peekStack(4, 0)).toBe(interpreted.cpu.peekStack(4, 0)); // return EIP
+    expect([...cached.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
+  });
+
+  test('run(n) stops after exactly n instructions inside a block', () => {
+    const m = protectedMachine(LOOP);
+    for (let n = 1; n <= 20; n++) {
+      const before = m.cpu.instructionCount;
+      m.cpu.run(n);
+      expect(m.cpu.instructionCount - before).toBe(n);
+    }
+  });
 });

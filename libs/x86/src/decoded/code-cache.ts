@@ -1,4 +1,5 @@
 import type { Cpu } from '../cpu.js';
+import type { DecodedBlock } from './decode-block.js';
 
 /** A pre-decoded instruction: runs it with its operands bound (EIP already points past it when it starts). */
 export type DecodedInstruction = (cpu: Cpu) => void;
@@ -6,8 +7,8 @@ export type DecodedInstruction = (cpu: Cpu) => void;
 /** Marks an address whose instruction the decoder does not handle: the interpreter runs it. */
 export const INTERPRET = 0 as const;
 
-/** What the cache holds for one address: a decoded instruction, INTERPRET, or undefined (not decoded yet). */
-export type CacheSlot = DecodedInstruction | typeof INTERPRET | undefined;
+/** What the cache holds for one address: a decoded block, INTERPRET, or undefined (not decoded yet). */
+export type CacheSlot = DecodedBlock | typeof INTERPRET | undefined;
 
 /** After this many invalidations a page is left to the interpreter (code and data sharing a page). */
 const MAX_PAGE_INVALIDATIONS = 64;
@@ -26,6 +27,8 @@ export class CodeCache {
   private readonly tables16: (CacheSlot[] | undefined)[];
   private readonly tables32: (CacheSlot[] | undefined)[];
   private readonly invalidations: Uint8Array;
+  /** Counts invalidations: a block that sees it change stops (its own page may have been rewritten). */
+  generation = 0;
 
   constructor(ramPages: number) {
     this.marks = new Uint8Array(ramPages);
@@ -50,6 +53,7 @@ export class CodeCache {
   /** Drops the decoded instructions of one page (a write hit it). */
   invalidatePage(page: number): void {
     if (this.marks[page] === 0) return;
+    this.generation++;
     this.marks[page] = 0;
     this.tables16[page] = undefined;
     this.tables32[page] = undefined;
@@ -66,6 +70,7 @@ export class CodeCache {
 
   /** Drops everything (and forgets which pages were written often). */
   clear(): void {
+    this.generation++;
     this.marks.fill(0);
     this.invalidations.fill(0);
     this.tables16.fill(undefined);

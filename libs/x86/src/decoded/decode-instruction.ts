@@ -86,7 +86,7 @@ function rmReader(m: ModrmOperands, size: OperandSize): (cpu: Cpu) => number {
  * decoder does not know it. The closure does exactly what the interpreter's
  * handler does; it starts with EIP at the instruction and moves it past.
  */
-export function decodeInstruction(cpu: Cpu, ram: Uint8Array, physical: number): DecodedInstruction | typeof INTERPRET {
+export function decodeInstruction(cpu: Cpu, ram: Uint8Array, physical: number): DecodedResult | typeof INTERPRET {
   const bytes = new PageReader(ram, physical, (physical | 0xfff) + 1);
   const has32 = cpu.quirks.has32Bit;
   const p: Prefixes = { opSize: cpu.codeSize, addrSize: cpu.codeSize, seg: NO_SEGMENT };
@@ -98,13 +98,28 @@ export function decodeInstruction(cpu: Cpu, ram: Uint8Array, physical: number): 
     else break;
     opcode = bytes.next8();
   }
+  const second = opcode === 0x0f && bytes.position < ram.length ? ram[bytes.position] : -1;
   const execute = decodeOpcode(cpu, opcode, bytes, p);
   if (execute === INTERPRET || bytes.overrun) return INTERPRET;
   const length = bytes.position - physical;
-  return (c) => {
+  const run: DecodedInstruction = (c) => {
     c.eip += length;
     execute(c);
   };
+  return { run, length, transfersControl: transfersControl(opcode, second) };
+}
+
+/** Jumps, calls, returns and loops: the instructions that end a block. */
+function transfersControl(opcode: number, second: number): boolean {
+  if (opcode === 0x0f) return second >= 0x80 && second <= 0x8f;
+  return (opcode >= 0x70 && opcode <= 0x7f) || (opcode >= 0xe0 && opcode <= 0xe3) || opcode === 0xe8 || opcode === 0xe9 || opcode === 0xeb || opcode === 0xc2 || opcode === 0xc3;
+}
+
+/** A decoded instruction with its length; control transfers end a block. */
+export interface DecodedResult {
+  run: DecodedInstruction;
+  length: number;
+  transfersControl: boolean;
 }
 
 function decodeOpcode(cpu: Cpu, opcode: number, bytes: PageReader, p: Prefixes): DecodedInstruction | typeof INTERPRET {
