@@ -9,6 +9,7 @@ declare -A NEEDED=(
   [nats-server]=nats-server
   [nasm]=nasm
   [/usr/share/seabios/bios.bin]=seabios
+  [/usr/bin/chromium]=chromium
 )
 missing=()
 for what in "${!NEEDED[@]}"; do
