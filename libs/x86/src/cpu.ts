@@ -622,13 +622,16 @@ export class Cpu {
    */
   private runBlock(block: DecodedBlock, budget: number): number {
     const instructions = block.instructions;
+    const lengths = block.lengths;
     const last = Math.min(instructions.length, budget);
     const cache = this.memory.codeCache;
     const generation = cache.generation;
     let done = 0;
     try {
       for (;;) {
-        this.instructionStart = this.eip;
+        const eip = this.eip;
+        this.instructionStart = eip;
+        this.eip = eip + lengths[done];
         instructions[done](this);
         this.instructionCount++;
         done++;

@@ -13,7 +13,9 @@ const MAX_BLOCK_INSTRUCTIONS = 32;
  */
 export class DecodedBlock {
   constructor(
+    /** Each expects EIP already moved past it (by the matching entry of `lengths`). */
     readonly instructions: readonly DecodedInstruction[],
+    readonly lengths: readonly number[],
     /** Bytes from the first instruction to the end of the last. */
     readonly byteLength: number,
   ) {}
@@ -22,13 +24,15 @@ export class DecodedBlock {
 /** Decodes the block at RAM offset `physical`, or INTERPRET when its first instruction is not decodable. */
 export function decodeBlock(cpu: Cpu, ram: Uint8Array, physical: number): DecodedBlock | typeof INTERPRET {
   const instructions: DecodedInstruction[] = [];
+  const lengths: number[] = [];
   let at = physical;
   while (instructions.length < MAX_BLOCK_INSTRUCTIONS) {
     const decoded = decodeInstruction(cpu, ram, at);
     if (decoded === INTERPRET) break;
     instructions.push(decoded.run);
+    lengths.push(decoded.length);
     at += decoded.length;
     if (decoded.transfersControl || (at & 0xfff) === 0) break;
   }
-  return instructions.length === 0 ? INTERPRET : new DecodedBlock(instructions, at - physical);
+  return instructions.length === 0 ? INTERPRET : new DecodedBlock(instructions, lengths, at - physical);
 }

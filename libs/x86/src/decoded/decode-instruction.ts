@@ -6,6 +6,7 @@ import { testCondition } from '../instructions/conditions.js';
 import { ZF } from '../flag-bits.js';
 import { CS, DS, ECX, ES, ESP, FS, GS, NO_SEGMENT, SS, sizeMask, type OperandSize } from '../registers.js';
 import { INTERPRET, type DecodedInstruction } from './code-cache.js';
+import { aluRegisterImmediate32, aluRegisterRegister32, incDecRegister32 } from './alu-register32.js';
 import { decodeAddress16, decodeAddress32, type ByteReader, type DecodedAddress } from './effective-address.js';
 
 /** Segment override prefixes by byte; FS/GS only exist on the 386 and later. */
@@ -84,7 +85,7 @@ function rmReader(m: ModrmOperands, size: OperandSize): (cpu: Cpu) => number {
  * Decodes the instruction whose first byte is at RAM offset `physical` (it
  * must end within the same page) into a closure, or INTERPRET when the
  * decoder does not know it. The closure does exactly what the interpreter's
- * handler does; it starts with EIP at the instruction and moves it past.
+ * handler does; the caller moves EIP past the instruction (by `length`) first.
  */
 export function decodeInstruction(cpu: Cpu, ram: Uint8Array, physical: number): DecodedResult | typeof INTERPRET {
   const bytes = new PageReader(ram, physical, (physical | 0xfff) + 1);
@@ -101,12 +102,7 @@ export function decodeInstruction(cpu: Cpu, ram: Uint8Array, physical: number): 
   const second = opcode === 0x0f && bytes.position < ram.length ? ram[bytes.position] : -1;
   const execute = decodeOpcode(cpu, opcode, bytes, p);
   if (execute === INTERPRET || bytes.overrun) return INTERPRET;
-  const length = bytes.position - physical;
-  const run: DecodedInstruction = (c) => {
-    c.eip += length;
-    execute(c);
-  };
-  return { run, length, transfersControl: transfersControl(opcode, second) };
+  return { run: execute, length: bytes.position - physical, transfersControl: transfersControl(opcode, second) };
 }
 
 /** Jumps, calls, returns and loops: the instructions that end a block. */
@@ -117,6 +113,7 @@ function transfersControl(opcode: number, second: number): boolean {
 
 /** A decoded instruction with its length; control transfers end a block. */
 export interface DecodedResult {
+  /** Runs the instruction once EIP has been moved past it. */
   run: DecodedInstruction;
   length: number;
   transfersControl: boolean;
@@ -260,6 +257,8 @@ function aluForm(opcode: number, bytes: PageReader, p: Prefixes): DecodedInstruc
     const dst = toRm ? rm : reg;
     const src = toRm ? reg : rm;
     if (size === 4) {
+      const special = aluRegisterRegister32(op, dst, src);
+      if (special !== undefined) return special;
       return (c) => {
         const r = c.reg32;
         const res = aluOperation(c.flags, op, r[dst], r[src], 4);
@@ -297,6 +296,8 @@ function aluImmediate(opcode: number, bytes: PageReader, p: Prefixes): DecodedIn
   if (mem === undefined) {
     const rm = m.rm;
     if (size === 4) {
+      const special = aluRegisterImmediate32(op, rm, b);
+      if (special !== undefined) return special;
       return (c) => {
         const res = aluOperation(c.flags, op, c.reg32[rm], b, 4);
         if (store) c.reg32[rm] = res;
@@ -319,6 +320,7 @@ function aluImmediate(opcode: number, bytes: PageReader, p: Prefixes): DecodedIn
 /** 40-47 INC reg, 48-4F DEC reg. */
 function incDec(opcode: number, size: OperandSize): DecodedInstruction {
   const r = opcode & 7;
+  if (size === 4) return incDecRegister32(r, opcode >= 0x48);
   if (opcode < 0x48) return (c) => c.setReg(size, r, increment(c.flags, c.getReg(size, r), size));
   return (c) => c.setReg(size, r, decrement(c.flags, c.getReg(size, r), size));
 }

@@ -1,0 +1,75 @@
+import { expect, test } from 'vitest';
+import { StopReason } from '../src/index.js';
+import { protectedMachine } from './support/protected-machine.js';
+
+/** A small deterministic generator, so a failure can be reproduced. */
+function random(seed: number): (n: number) => number {
+  let state = seed >>> 0;
+  return (n) => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return (state >>> 8) % n;
+  };
+}
+
+/** Any register but ESP, so the stack stays where the test expects it. */
+function register(pick: (n: number) => number): number {
+  const r = pick(7);
+  return r >= 4 ? r + 1 : r;
+}
+
+/**
+ * Random ALU, shift, move and increment instructions (8, 16 and 32-bit,
+ * register, immediate and memory forms), each followed by PUSHFD so every
+ * intermediate flags value lands in memory.
+ */
+function program(seed: number, count: number): number[] {
+  const pick = random(seed);
+  const code: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const op = pick(8);
+    const dst = register(pick);
+    const src = register(pick);
+    const modrm = 0xc0 | (src << 3) | dst;
+    const imm = [pick(256), pick(256), pick(256), pick(256)];
+    const address = 0x60000 + pick(64) * 4;
+    const disp32 = [address & 0xff, (address >>> 8) & 0xff, address >>> 16, 0];
+    switch (pick(15)) {
+      case 11: code.push(0x01 + op * 8, 0x05 | (src << 3), ...disp32); break; // op [disp32], r32
+      case 12: code.push(0x03 + op * 8, 0x05 | (dst << 3), ...disp32); break; // op r32, [disp32]
+      case 13: code.push(0x80, 0x05 | (op << 3), ...disp32, imm[0]); break; // op byte [disp32], imm8
+      case 14: code.push(0xc7, 0x05, ...disp32, ...imm); break; // mov dword [disp32], imm32
+      case 0: code.push(0x01 + op * 8, modrm); break; // op r/m32, r32
+      case 1: code.push(0x03 + op * 8, modrm); break; // op r32, r/m32
+      case 2: code.push(0x00 + op * 8, 0xc0 | (src << 3) | (dst & 3)); break; // op r/m8, r8
+      case 3: code.push(0x66, 0x01 + op * 8, modrm); break; // op r/m16, r16
+      case 4: code.push(0x83, 0xc0 | (op << 3) | dst, imm[0]); break; // op r/m32, imm8
+      case 5: code.push(0x81, 0xc0 | (op << 3) | dst, ...imm); break; // op r/m32, imm32
+      case 6: code.push((pick(2) === 0 ? 0x40 : 0x48) + dst); break; // inc/dec r32
+      case 7: code.push(0xc1, 0xc0 | (op << 3) | dst, imm[0] & 0x3f); break; // shift r/m32, imm8
+      case 8: code.push(0x0f, pick(2) === 0 ? 0xb6 : 0xbf, modrm); break; // movzx/movsx
+      case 9: code.push(0x05 + op * 8, ...imm); break; // op eax, imm32
+      default: code.push(0xb8 + dst, ...imm); break; // mov r32, imm32
+    }
+    code.push(0x9c); // pushfd
+  }
+  code.push(0xf4);
+  return code;
+}
+
+test('random ALU sequences give the same registers, flags and counts with and without the decoded cache', () => {
+  for (let seed = 1; seed <= 20; seed++) {
+    const code = program(seed, 300);
+    const [cached, interpreted] = [true, false].map((decodedCache) => {
+      const m = protectedMachine(code, { decodedCache });
+      m.cpu.reg32.set([0x80000001, 0x7fffffff, 0xffffffff, 0x12345678, 0, 0x0000ff80, 0x8000, 1]);
+      m.cpu.reg32[4] = 0x20000;
+      expect(m.cpu.run(10_000)).toBe(StopReason.Halted);
+      return m;
+    });
+    expect([...cached.cpu.reg32], `seed ${seed}`).toEqual([...interpreted.cpu.reg32]);
+    expect(cached.cpu.getFlags(), `seed ${seed}`).toBe(interpreted.cpu.getFlags());
+    expect(cached.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
+    expect(cached.ram.subarray(0x60000, 0x60100), `seed ${seed}: memory operands`).toEqual(interpreted.ram.subarray(0x60000, 0x60100));
+    expect(cached.ram.subarray(0x1e000, 0x20000), `seed ${seed}: pushed flags`).toEqual(interpreted.ram.subarray(0x1e000, 0x20000));
+  }
+});
