@@ -33,7 +33,12 @@ function program(seed: number, count: number): number[] {
     const imm = [pick(256), pick(256), pick(256), pick(256)];
     const address = 0x60000 + pick(64) * 4;
     const disp32 = [address & 0xff, (address >>> 8) & 0xff, address >>> 16, 0];
-    switch (pick(15)) {
+    switch (pick(20)) {
+      case 19: code.push(0x55, 0x89, 0xe5, 0x6a, imm[0], 0xc9, 0x90); break; // push ebp; mov ebp, esp; push imm8; leave; nop
+      case 15: code.push(0x0f, 0x90 + pick(16), 0xc0 | (dst & 3)); break; // setcc r8
+      case 16: code.push(0x0f, 0x40 + pick(16), modrm); break; // cmovcc r32, r/m32
+      case 17: code.push(0xf7, 0xc0 | dst, ...imm); break; // test r/m32, imm32
+      case 18: code.push(0x6a, imm[0], 0x58 + dst); break; // push imm8; pop r32
       case 11: code.push(0x01 + op * 8, 0x05 | (src << 3), ...disp32); break; // op [disp32], r32
       case 12: code.push(0x03 + op * 8, 0x05 | (dst << 3), ...disp32); break; // op r32, [disp32]
       case 13: code.push(0x80, 0x05 | (op << 3), ...disp32, imm[0]); break; // op byte [disp32], imm8

@@ -4,7 +4,7 @@ import { shiftRotate } from '../ops/shift-rotate.js';
 import { signExtend } from '../decode/operands.js';
 import { testCondition } from '../instructions/conditions.js';
 import { ZF } from '../flag-bits.js';
-import { CS, DS, ECX, ES, ESP, FS, GS, NO_SEGMENT, SS, sizeMask, type OperandSize } from '../registers.js';
+import { CS, DS, EBP, ECX, ES, ESP, FS, GS, NO_SEGMENT, SS, sizeMask, type OperandSize } from '../registers.js';
 import { INTERPRET, type DecodedInstruction } from './code-cache.js';
 import { aluRegisterImmediate32, aluRegisterRegister32, incDecRegister32 } from './alu-register32.js';
 import { decodeAddress16, decodeAddress32, type ByteReader, type DecodedAddress } from './effective-address.js';
@@ -195,11 +195,53 @@ function decodeOpcode(cpu: Cpu, opcode: number, bytes: PageReader, p: Prefixes):
     const mask = p.opSize === 2 ? 0xffff : -1;
     return (c) => (c.eip = ((c.eip + displacement) & mask) >>> 0);
   }
-  if (opcode === 0x0f && quirks.has32Bit) return twoByte(bytes.next8(), bytes, p);
+  if (opcode === 0x0f && quirks.has32Bit) return twoByte(cpu, bytes.next8(), bytes, p);
+  return decodeMore(cpu, opcode, bytes, p);
+}
+
+/** NOP, PUSH imm, LEAVE, TEST r/m, imm. */
+function decodeMore(cpu: Cpu, opcode: number, bytes: PageReader, p: Prefixes): DecodedInstruction | typeof INTERPRET {
+  const aliases8086 = cpu.quirks.opcodeAliases8086;
+  if (opcode === 0x90) return () => {};
+  if ((opcode === 0x68 || opcode === 0x6a) && !aliases8086) {
+    const size = p.opSize;
+    const value = (opcode === 0x6a ? (bytes.next8() << 24) >> 24 : bytes.immediate(size)) >>> 0;
+    return (c) => c.push(size, value);
+  }
+  if (opcode === 0xc9 && !aliases8086) {
+    const size = p.opSize;
+    return (c) => {
+      c.setReg(c.stackSize, ESP, c.getReg(c.stackSize, EBP));
+      c.setReg(size, EBP, c.pop(size));
+    };
+  }
+  if (opcode === 0xf6 || opcode === 0xf7) {
+    const size: OperandSize = (opcode & 1) !== 0 ? p.opSize : 1;
+    const m = decodeModrm(bytes, p);
+    if (m.reg > 1) return INTERPRET; // reg 1 is an undocumented alias of TEST
+    const read = rmReader(m, size);
+    const value = bytes.immediate(size);
+    return (c) => setLogicFlags(c.flags, read(c) & value, size);
+  }
   return INTERPRET;
 }
 
-function twoByte(opcode: number, bytes: PageReader, p: Prefixes): DecodedInstruction | typeof INTERPRET {
+function twoByte(cpu: Cpu, opcode: number, bytes: PageReader, p: Prefixes): DecodedInstruction | typeof INTERPRET {
+  if (opcode >= 0x90 && opcode <= 0x9f) {
+    const cc = opcode & 0xf;
+    return rmWriter(decodeModrm(bytes, p), 1, (c) => (testCondition(c.flags, cc) ? 1 : 0));
+  }
+  if (opcode >= 0x40 && opcode <= 0x4f && cpu.quirks.hasI686) {
+    const cc = opcode & 0xf;
+    const size = p.opSize;
+    const m = decodeModrm(bytes, p);
+    const read = rmReader(m, size);
+    const reg = m.reg;
+    return (c) => {
+      const value = read(c); // read even when the condition is false
+      if (testCondition(c.flags, cc)) c.setReg(size, reg, value);
+    };
+  }
   if (opcode >= 0x80 && opcode <= 0x8f) {
     const displacement = p.opSize === 2 ? (bytes.next16() << 16) >> 16 : bytes.next32() | 0;
     return jumpIf(opcode & 0xf, displacement, p.opSize);
