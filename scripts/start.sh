@@ -5,4 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 (cd guests && node build.mjs >/dev/null)
+# The default guest is Debian's 32-bit Linux (direct kernel boot); build its images unless a
+# firmware was named. If they cannot be built, the stack still starts with SeaBIOS alone.
+if [[ " $* " != *" --firmware "* ]]; then
+  npm run --silent build -w @quasivm/guest-images >/dev/null 2>&1 || echo "quasivm: guest images could not be built; the default VM runs SeaBIOS only (see images/README.md)" >&2
+fi
 exec node --import tsx scripts/start-stack.ts "$@"
