@@ -18,6 +18,7 @@ const GUESTS: Record<string, { params: [number, number]; text: string[] }> = {
   'pit-irq': { params: [11932, 10], text: ['pit-irq: counting', 'pit-irq: received='] },
   'keyboard-echo': { params: [4, 0], text: ['keyboard-echo: ready', 'key='] },
   'pit-rate': { params: [0, 5], text: ['pit-rate: measuring', 'pit-rate: irqs=', ' seconds='] },
+  'pit-ch2-delay': { params: [11932, 0], text: ['pit-ch2-delay: tsc='] },
   'ide-rw': { params: [77, 5], text: ['ide-rw: read lba=', 'ide-rw: wrote lba=', 'ide-rw: beyond', 'ide-rw: unknown'] },
   'protected-paging': { params: [0, 0], text: ['protected-paging: entering protected mode', 'protected-paging: ring 0 with paging on', 'protected-paging: #PF at '] },
 };
