@@ -172,4 +172,31 @@ describe('decoded-instruction cache', () => {
       expect(m.cpu.instructionCount - before).toBe(n);
     }
   });
+
+  test('indirect CALL and JMP end their block and land where the interpreter does', () => {
+    const code = [
+      0xb8, 0x20, 0x00, 0x01, 0x00, // +0:  mov eax, CODE+20h
+      0xff, 0xd0, //                   +5:  call eax
+      0x41, //                         +7:  inc ecx (after the return)
+      0xbb, 0x30, 0x00, 0x01, 0x00, // +8:  mov ebx, CODE+30h
+      0xff, 0xe3, //                   +13: jmp ebx
+      0x42, //                         +15: inc edx (skipped)
+      HLT,
+    ];
+    const [cached, interpreted] = [true, false].map((decodedCache) => {
+      const m = protectedMachine(code, { decodedCache });
+      m.ram.set([0x46, 0xc3], CODE + 0x20); // inc esi; ret
+      m.ram.set([0x47, HLT], CODE + 0x30); // inc edi; hlt
+      m.cpu.reg32.set([0, 0, 0, 0], 0);
+      expect(m.cpu.run(100)).toBe(StopReason.Halted);
+      return m;
+    });
+    expect(cached.cpu.eip).toBe(CODE + 0x32);
+    expect([...cached.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
+    expect(cached.cpu.reg32[1]).toBe(1); // ecx: returned
+    expect(cached.cpu.reg32[2]).toBe(0); // edx: jumped over
+    expect(cached.cpu.reg32[6]).toBe(1);
+    expect(cached.cpu.reg32[7]).toBe(1);
+    expect(cached.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
+  });
 });

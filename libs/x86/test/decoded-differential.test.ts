@@ -33,7 +33,11 @@ function program(seed: number, count: number): number[] {
     const imm = [pick(256), pick(256), pick(256), pick(256)];
     const address = 0x60000 + pick(64) * 4;
     const disp32 = [address & 0xff, (address >>> 8) & 0xff, address >>> 16, 0];
-    switch (pick(20)) {
+    switch (pick(24)) {
+      case 20: code.push(0x0f, 0xaf, modrm); break; // imul r32, r/m32
+      case 21: code.push(0xff, 0xc0 | (pick(2) << 3) | dst); break; // inc/dec r/m32
+      case 22: code.push(0xff, 0x05 | (pick(2) << 3), ...disp32); break; // inc/dec dword [disp32]
+      case 23: code.push(0xff, 0x35, ...disp32, 0x58 + dst); break; // push dword [disp32]; pop r32
       case 19: code.push(0x55, 0x89, 0xe5, 0x6a, imm[0], 0xc9, 0x90); break; // push ebp; mov ebp, esp; push imm8; leave; nop
       case 15: code.push(0x0f, 0x90 + pick(16), 0xc0 | (dst & 3)); break; // setcc r8
       case 16: code.push(0x0f, 0x40 + pick(16), modrm); break; // cmovcc r32, r/m32

@@ -1,6 +1,7 @@
 import type { Cpu } from '../cpu.js';
 import { aluOperation, CMP, decrement, increment, setLogicFlags } from '../ops/alu.js';
 import { shiftRotate } from '../ops/shift-rotate.js';
+import { multiplySigned } from '../ops/multiply-divide.js';
 import { signExtend } from '../decode/operands.js';
 import { testCondition } from '../instructions/conditions.js';
 import { ZF } from '../flag-bits.js';
@@ -99,7 +100,7 @@ export function decodeInstruction(cpu: Cpu, ram: Uint8Array, physical: number): 
     else break;
     opcode = bytes.next8();
   }
-  const second = opcode === 0x0f && bytes.position < ram.length ? ram[bytes.position] : -1;
+  const second = (opcode === 0x0f || opcode === 0xff) && bytes.position < ram.length ? ram[bytes.position] : -1;
   const execute = decodeOpcode(cpu, opcode, bytes, p);
   if (execute === INTERPRET || bytes.overrun) return INTERPRET;
   return { run: execute, length: bytes.position - physical, transfersControl: transfersControl(opcode, second) };
@@ -108,6 +109,7 @@ export function decodeInstruction(cpu: Cpu, ram: Uint8Array, physical: number): 
 /** Jumps, calls, returns and loops: the instructions that end a block. */
 function transfersControl(opcode: number, second: number): boolean {
   if (opcode === 0x0f) return second >= 0x80 && second <= 0x8f;
+  if (opcode === 0xff) return ((second >>> 3) & 7) === 2 || ((second >>> 3) & 7) === 4; // CALL/JMP near r/m
   return (opcode >= 0x70 && opcode <= 0x7f) || (opcode >= 0xe0 && opcode <= 0xe3) || opcode === 0xe8 || opcode === 0xe9 || opcode === 0xeb || opcode === 0xc2 || opcode === 0xc3;
 }
 
@@ -223,10 +225,59 @@ function decodeMore(cpu: Cpu, opcode: number, bytes: PageReader, p: Prefixes): D
     const value = bytes.immediate(size);
     return (c) => setLogicFlags(c.flags, read(c) & value, size);
   }
+  if (opcode === 0xff) return group5(cpu, bytes, p);
   return INTERPRET;
 }
 
+/** FF /0 INC, /1 DEC, /2 CALL near, /4 JMP near, /6 PUSH on r/m (the far forms go to the interpreter). */
+function group5(cpu: Cpu, bytes: PageReader, p: Prefixes): DecodedInstruction | typeof INTERPRET {
+  const size = p.opSize;
+  const m = decodeModrm(bytes, p);
+  const read = rmReader(m, size);
+  switch (m.reg) {
+    case 0:
+    case 1: {
+      const mem = m.memory;
+      const dec = m.reg === 1;
+      if (mem === undefined) {
+        const r = m.rm;
+        return (c) => {
+          const value = c.getReg(size, r);
+          c.setReg(size, r, dec ? decrement(c.flags, value, size) : increment(c.flags, value, size));
+        };
+      }
+      const seg = mem.segment;
+      const offset = mem.offset;
+      return (c) => {
+        const at = offset(c);
+        const value = c.readMemory(seg, at, size);
+        c.writeMemory(seg, at, size, dec ? decrement(c.flags, value, size) : increment(c.flags, value, size));
+      };
+    }
+    case 2:
+      return (c) => {
+        const target = read(c);
+        c.push(size, c.eip);
+        c.eip = target;
+      };
+    case 4:
+      return (c) => (c.eip = read(c));
+    case 6:
+      if (m.memory === undefined && m.rm === ESP && cpu.quirks.pushSpAfterDecrement) return INTERPRET;
+      return (c) => c.push(size, read(c));
+    default:
+      return INTERPRET;
+  }
+}
+
 function twoByte(cpu: Cpu, opcode: number, bytes: PageReader, p: Prefixes): DecodedInstruction | typeof INTERPRET {
+  if (opcode === 0xaf) {
+    const size = p.opSize;
+    const m = decodeModrm(bytes, p);
+    const read = rmReader(m, size);
+    const reg = m.reg;
+    return (c) => c.setReg(size, reg, multiplySigned(c, c.getReg(size, reg), read(c), size));
+  }
   if (opcode >= 0x90 && opcode <= 0x9f) {
     const cc = opcode & 0xf;
     return rmWriter(decodeModrm(bytes, p), 1, (c) => (testCondition(c.flags, cc) ? 1 : 0));
