@@ -217,6 +217,8 @@ export class SoftMachine {
     }
     this.bus.removeWindows(slot.name);
     this.mapWindows(slot.name, proxy, windows);
+    // Pages that turned from RAM into a device window (or back) must not run stale decoded code.
+    for (const w of windows) if (w.base < this.ram.length) this.cpu.invalidateCode(w.base, Math.min(w.length, this.ram.length - w.base));
   }
 
   sendStats(): void {
