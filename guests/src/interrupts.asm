@@ -8,16 +8,8 @@
 ;   "interrupts: received=0x0000000a"
 %include "firmware.inc"
 %include "serial.inc"
+%include "pic.inc"
 
-%define PIC1_CMD   0x20
-%define PIC1_DATA  0x21
-%define PIC2_CMD   0xA0
-%define PIC2_DATA  0xA1
-%define ICW1_INIT_ICW4 0x11     ; ICW1: init, edge triggered, cascade, ICW4 follows
-%define ICW4_8086  0x01         ; ICW4: 8086 mode, normal EOI
-%define OCW2_EOI   0x20         ; OCW2: non-specific EOI
-%define MASTER_BASE 0x08
-%define SLAVE_BASE  0x70
 %define COUNT      VARS         ; dword: interrupts received
 
 start:
@@ -33,27 +25,10 @@ start:
     mov word [bx], irq_handler
     mov word [bx + 2], 0xF000
 
-    ; ICW1-ICW4 for both PICs, then OCW1 masks
-    mov al, ICW1_INIT_ICW4
-    out PIC1_CMD, al
-    out PIC2_CMD, al
-    mov al, MASTER_BASE
-    out PIC1_DATA, al
-    mov al, SLAVE_BASE
-    out PIC2_DATA, al
-    mov al, 0x04                ; master: slave on IR2
-    out PIC1_DATA, al
-    mov al, 0x02                ; slave: cascade identity 2
-    out PIC2_DATA, al
-    mov al, ICW4_8086
-    out PIC1_DATA, al
-    out PIC2_DATA, al
-    mov al, 1
-    shl al, cl
-    not al                      ; unmask only our line
-    out PIC1_DATA, al
-    mov al, 0xFF
-    out PIC2_DATA, al
+    mov bl, 1
+    shl bl, cl
+    not bl                      ; unmask only our line
+    pic_init bl
 
     print_line "interrupts: waiting"
 .wait:

@@ -9,16 +9,8 @@
 ;   "pit-irq: received=0x0000000a"
 %include "firmware.inc"
 %include "serial.inc"
+%include "pic.inc"
 
-%define PIC1_CMD   0x20
-%define PIC1_DATA  0x21
-%define PIC2_CMD   0xA0
-%define PIC2_DATA  0xA1
-%define ICW1_INIT_ICW4 0x11     ; ICW1: init, edge triggered, cascade, ICW4 follows
-%define ICW4_8086  0x01         ; ICW4: 8086 mode, normal EOI
-%define OCW2_EOI   0x20         ; OCW2: non-specific EOI
-%define MASTER_BASE 0x08
-%define SLAVE_BASE  0x70
 %define IRQ0_VECTOR MASTER_BASE
 
 ; 8254 (Intel 8254 datasheet, "Control Word Format"): SC=00 channel 0, RW=11 LSB then
@@ -35,24 +27,7 @@ start:
     mov word [IRQ0_VECTOR * 4], irq0_handler
     mov word [IRQ0_VECTOR * 4 + 2], 0xF000
 
-    mov al, ICW1_INIT_ICW4
-    out PIC1_CMD, al
-    out PIC2_CMD, al
-    mov al, MASTER_BASE
-    out PIC1_DATA, al
-    mov al, SLAVE_BASE
-    out PIC2_DATA, al
-    mov al, 0x04                ; master: slave on IR2
-    out PIC1_DATA, al
-    mov al, 0x02                ; slave: cascade identity 2
-    out PIC2_DATA, al
-    mov al, ICW4_8086
-    out PIC1_DATA, al
-    out PIC2_DATA, al
-    mov al, 0xFE                ; unmask IRQ 0 only
-    out PIC1_DATA, al
-    mov al, 0xFF
-    out PIC2_DATA, al
+    pic_init 0xFE               ; unmask IRQ 0 only
 
     mov al, PIT_CH0_MODE2
     out PIT_CTRL, al

@@ -7,11 +7,8 @@
 ;   "pit-rate: irqs=0x0000005b seconds=0x00000005"
 %include "firmware.inc"
 %include "serial.inc"
+%include "pic.inc"
 
-%define PIC1_CMD   0x20
-%define PIC1_DATA  0x21
-%define PIC2_CMD   0xA0
-%define PIC2_DATA  0xA1
 %define PIT_CH0    0x40
 %define PIT_CTRL   0x43
 %define CMOS_INDEX 0x70
@@ -25,24 +22,7 @@ start:
     mov dword [COUNT], 0
     mov word [0x08 * 4], irq0_handler     ; vector 8 = master IR0
     mov word [0x08 * 4 + 2], 0xF000
-    mov al, 0x11                ; ICW1: edge, cascade, ICW4
-    out PIC1_CMD, al
-    out PIC2_CMD, al
-    mov al, 0x08
-    out PIC1_DATA, al
-    mov al, 0x70
-    out PIC2_DATA, al
-    mov al, 0x04
-    out PIC1_DATA, al
-    mov al, 0x02
-    out PIC2_DATA, al
-    mov al, 0x01
-    out PIC1_DATA, al
-    out PIC2_DATA, al
-    mov al, 0xFE                ; only IRQ 0
-    out PIC1_DATA, al
-    mov al, 0xFF
-    out PIC2_DATA, al
+    pic_init 0xFE               ; only IRQ 0
 
     mov al, 0x34                ; channel 0, LSB then MSB, mode 2, binary
     out PIT_CTRL, al
@@ -96,7 +76,7 @@ irq0_handler:
     xor ax, ax
     mov ds, ax
     inc dword [COUNT]
-    mov al, 0x20                ; non-specific EOI
+    mov al, OCW2_EOI
     out PIC1_CMD, al
     pop ds
     pop ax

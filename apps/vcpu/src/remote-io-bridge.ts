@@ -1,4 +1,4 @@
-import { BlockingFastLane, type AccessSize, type GuestTimeNs } from '@quasivm/device-sdk';
+import { allOnes, BlockingFastLane, type AccessSize, type GuestTimeNs } from '@quasivm/device-sdk';
 import { SharedRing } from './shared-ring.js';
 
 /**
@@ -20,7 +20,6 @@ export const enum BridgeOp {
 }
 
 const TWO32 = 0x1_0000_0000;
-const ones = (size: number) => (size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff);
 
 /** The rings one bridge needs; created on the main thread, shared with the CPU thread. */
 export interface BridgeBuffers {
@@ -89,7 +88,7 @@ export class RemoteIoProxy {
   }
 
   ioRead(port: number, size: AccessSize, now: GuestTimeNs): number {
-    if (this.lane) return this.laneRead((seq) => ({ timeNs: now, port, size, read: { seq } }), ones(size));
+    if (this.lane) return this.laneRead((seq) => ({ timeNs: now, port, size, read: { seq } }), allOnes(size));
     this.requests.pushBlocking(this.header(BridgeOp.Read, port, size, now));
     return this.awaitReply()[0] >>> 0;
   }
@@ -116,7 +115,7 @@ export class RemoteIoProxy {
   }
 
   memRead(addr: number, size: AccessSize, now: GuestTimeNs): number {
-    if (this.lane) return this.laneRead((seq) => ({ timeNs: now, size, memRead: { seq, addr } }), ones(size));
+    if (this.lane) return this.laneRead((seq) => ({ timeNs: now, size, memRead: { seq, addr } }), allOnes(size));
     this.requests.pushBlocking([...this.header(BridgeOp.MemRead, 0, size, now), addr % TWO32 | 0, Math.floor(addr / TWO32)]);
     return this.awaitReply()[0] >>> 0;
   }
@@ -128,7 +127,7 @@ export class RemoteIoProxy {
 
   /** PCI configuration space of the device's function `fn` (the `port` slot carries fn). */
   pciConfigRead(fn: number, offset: number, size: AccessSize, now: GuestTimeNs): number {
-    if (this.lane) return this.laneRead((seq) => ({ timeNs: now, size, pciConfigRead: { seq, function: fn, offset } }), ones(size));
+    if (this.lane) return this.laneRead((seq) => ({ timeNs: now, size, pciConfigRead: { seq, function: fn, offset } }), allOnes(size));
     this.requests.pushBlocking([...this.header(BridgeOp.PciConfigRead, fn, size, now), offset]);
     return this.awaitReply()[0] >>> 0;
   }
@@ -211,7 +210,7 @@ export class RemoteIoPump {
       const now = (lo >>> 0) + hi * TWO32;
       const dev = this.devices[index];
       const sz = size as AccessSize;
-      const ones = size === 1 ? 0xff : size === 2 ? 0xffff : -1;
+      const ones = allOnes(sz) | 0;
       switch (op) {
         case BridgeOp.Write:
           dev?.ioWrite(port, sz, rec[6] >>> 0, now);

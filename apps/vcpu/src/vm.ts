@@ -4,6 +4,7 @@ import { parseBzImage } from './machine/linux-boot.js';
 import type { Worker } from 'node:worker_threads';
 import { RemoteDevice } from '@quasivm/device-sdk';
 import type { TrafficTap } from '@quasivm/nats-tap';
+import { encodeDeadline } from './machine/deadlines.js';
 import { loadFirmware, optionRomsFor, primaryHardDisks } from './machine/firmware.js';
 import { DEFAULT_NS_PER_INSTRUCTION, DEFAULT_RAM_MIB, type MachineConfig, type RemoteDeviceSlot } from './machine/vm-config.js';
 import { Control, type CpuStats, type FromCpu, type VmRunState } from './machine/worker-messages.js';
@@ -137,8 +138,7 @@ export class Vm extends EventEmitter {
       },
       onIrqDeadline: (line: number, at: number | null, period: number) => {
         if (this.kvm) return this.kvm.setDeadline(line, at, period);
-        const periodWords = new Int32Array(new Float64Array([period]).buffer);
-        this.push([Control.IrqDeadline, line, (at ?? 0) % TWO32 | 0, Math.floor((at ?? 0) / TWO32), periodWords[0], periodWords[1], at === null ? 1 : 0]);
+        this.push([Control.IrqDeadline, ...encodeDeadline(line, at, period)]);
       },
       onMemoryRead: (addr: number, len: number) => {
         if (addr < 0 || addr + len > guest().byteLength) throw new Error(`guest memory 0x${addr.toString(16)}+${len} is outside RAM`);

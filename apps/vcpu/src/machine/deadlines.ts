@@ -54,3 +54,20 @@ export class IrqDeadlines {
     }
   }
 }
+
+const TWO32 = 0x1_0000_0000;
+
+/**
+ * A deadline as ring words, the payload layout of Control.IrqDeadline:
+ * [line, at low, at high, period as float64 (2 words), cancel].
+ */
+export function encodeDeadline(line: number, at: GuestTimeNs | null, periodNs = 0): number[] {
+  const period = new Int32Array(new Float64Array([periodNs]).buffer);
+  const t = at ?? 0;
+  return [line, t % TWO32 | 0, Math.floor(t / TWO32), period[0], period[1], at === null ? 1 : 0];
+}
+
+export function decodeDeadline(w: ArrayLike<number>): { line: number; at: GuestTimeNs | null; periodNs: number } {
+  const periodNs = new Float64Array(new Int32Array([w[3], w[4]]).buffer)[0];
+  return { line: w[0], at: w[5] ? null : (w[1] >>> 0) + w[2] * TWO32, periodNs };
+}

@@ -3,7 +3,7 @@ import { Pic8259Pair, PIC_MASTER_PORTS, PIC_SLAVE_PORTS, PIC_ELCR_PORTS } from '
 import type { DeviceHost } from '@quasivm/device-sdk';
 import { IoBus } from '../io-bus.js';
 import { wireChipset, type Chipset } from '../machine/chipset-wiring.js';
-import { IrqDeadlines } from '../machine/deadlines.js';
+import { decodeDeadline, IrqDeadlines } from '../machine/deadlines.js';
 import { placeFirmware } from '../machine/firmware.js';
 import { loadLinux } from '../machine/linux-boot.js';
 import { enterLinuxSoft } from '../machine/linux-entry.js';
@@ -158,9 +158,11 @@ export class SoftMachine {
         case Control.Irq:
           this.setIrq(rec[1], rec[2] !== 0);
           break;
-        case Control.IrqDeadline:
-          this.deadlines.set(rec[1], rec[6] ? null : (rec[2] >>> 0) + rec[3] * TWO32, new Float64Array(new Int32Array([rec[4], rec[5]]).buffer)[0]);
+        case Control.IrqDeadline: {
+          const d = decodeDeadline(rec.subarray(1));
+          this.deadlines.set(d.line, d.at, d.periodNs);
           break;
+        }
         case Control.SerialInput:
           this.chipset.uart.receive(rec.subarray(1));
           break;
