@@ -17,6 +17,7 @@ const GUESTS: Record<string, { params: [number, number]; text: string[] }> = {
   'two-lines': { params: [200_000, 0], text: ['two-lines: first', 'two-lines: second'] },
   'pit-irq': { params: [11932, 10], text: ['pit-irq: counting', 'pit-irq: received='] },
   'keyboard-echo': { params: [4, 0], text: ['keyboard-echo: ready', 'key='] },
+  'vga-echo': { params: [0, 0], text: ['vga-echo: ready', 'key=', 'scancode=0x'] },
   'pit-rate': { params: [0, 5], text: ['pit-rate: measuring', 'pit-rate: irqs=', ' seconds='] },
   'pit-ch2-delay': { params: [11932, 0], text: ['pit-ch2-delay: tsc='] },
   'ide-rw': { params: [77, 5], text: ['ide-rw: read lba=', 'ide-rw: wrote lba=', 'ide-rw: beyond', 'ide-rw: unknown'] },
