@@ -1,10 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
-import { loadDisplayProto, type DisplayClient } from '@quasivm/proto';
+import { loadDisplayProto, type DisplayClient, type DisplayFrame } from '@quasivm/proto';
 import type { Vm } from './vm.js';
 
 /**
  * Screenshots and screen text come from the VM's VGA device service (its Display API);
- * the vcpu knows which service that is from the VM spec and asks it on the user's behalf.
+ * the vcpu knows which service that is from the VM spec and asks it on the user's behalf
+ * (the frame stream is piped through as it comes).
  */
 export class DisplayForwarding {
   private readonly clients = new Map<string, DisplayClient>();
@@ -28,6 +29,11 @@ export class DisplayForwarding {
   screenText(vm: Vm): Promise<{ rows: string[] }> {
     const c = this.client(vm);
     return new Promise((resolve, reject) => c.ScreenText({ vmId: vm.id }, { deadline: Date.now() + 10_000 }, (e, r) => (e ? reject(e) : resolve(r!))));
+  }
+
+  /** The VGA service's frame stream for the VM: a full frame, then dirty rectangles. */
+  watch(vm: Vm, maxFps: number): grpc.ClientReadableStream<DisplayFrame> {
+    return this.client(vm).Watch({ vmId: vm.id, maxFps });
   }
 
   close(): void {

@@ -149,6 +149,21 @@ export function vmControlHandlers(manager: VmManager, log: Logger, host: string,
         vm.off('event', onEvent);
       });
     },
+    WatchDisplay: (call) => {
+      let upstream: ReturnType<DisplayForwarding['watch']>;
+      try {
+        upstream = display.watch(manager.get(call.request.id), call.request.maxFps || 30);
+      } catch (e) {
+        call.emit('error', toStatus(e));
+        return;
+      }
+      upstream.on('data', (frame) => call.write(frame));
+      upstream.on('error', (e: grpc.ServiceError) => e.code !== grpc.status.CANCELLED && call.emit('error', toStatus(e)));
+      upstream.on('end', () => call.end());
+      call.on('cancelled', () => upstream.cancel());
+    },
+    // Traffic comes from NATS; the gateway serves it.
+    WatchTraffic: (call) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'device traffic is served by the gateway from NATS' }),
   };
 }
 

@@ -60,4 +60,4 @@ export type { VmControlHandlers, VmControlClient } from './generated/quasivm/vm/
 export type { Vm, Vm__Input } from './generated/quasivm/vm/v1/Vm.js';
 export type { CreateVmRequest } from './generated/quasivm/vm/v1/CreateVmRequest.js';
 export type { DisplayHandlers, DisplayClient } from './generated/quasivm/display/v1/Display.js';
-export type { DisplayFrame__Input } from './generated/quasivm/display/v1/DisplayFrame.js';
+export type { DisplayFrame, DisplayFrame__Input } from './generated/quasivm/display/v1/DisplayFrame.js';
