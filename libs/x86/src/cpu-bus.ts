@@ -26,6 +26,11 @@ export interface CpuBus {
   readonly mmio: MmioHandler;
   /** ANDed into every physical address; clears bit 20 while the A20 gate is closed. */
   a20Mask: number;
+  /**
+   * Optional: bumped whenever `mmioPages` changes (a device window added, moved or
+   * removed), so the CPU drops the RAM translations it cached for the old layout.
+   */
+  readonly mappingVersion?: number;
   ioRead(port: number, size: OperandSize): number;
   ioWrite(port: number, size: OperandSize, value: number): void;
   /**

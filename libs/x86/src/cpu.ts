@@ -533,6 +533,7 @@ export class Cpu {
     this.stopRequested = false;
     let executed = 0;
     while (executed < maxInstructions) {
+      this.memory.syncMapping();
       if (this.interruptShadow) {
         this.interruptShadow = false;
       } else if (this.externalInterruptReady()) {

@@ -3,6 +3,7 @@ import { MMIO_PAGE_SHIFT } from './cpu-bus.js';
 import { walkPage, type PhysicalMemory } from './paging/page-walk.js';
 import { Tlb, TLB_NEED } from './paging/tlb.js';
 import { CodeCache } from './decoded/code-cache.js';
+import { FastPages } from './paging/fast-pages.js';
 
 const CR0_PG = 1 << 31;
 
@@ -35,6 +36,16 @@ export class LinearMemory implements PhysicalMemory {
   /** Decoded instructions by physical page; RAM writes to a page holding some drop them. */
   readonly codeCache: CodeCache;
   private readonly codeMarks: Uint8Array;
+  /** Fast linear->RAM tables for supervisor and user accesses; `fast` is the current one. */
+  private readonly supervisorPages = new FastPages();
+  private readonly userPages = new FastPages();
+  private fastRead: Int32Array;
+  private fastWrite: Int32Array;
+  /** RAM as little-endian words at any byte offset. */
+  private readonly view: DataView;
+  /** The bus's A20 mask and window layout the fast tables were filled under. */
+  private fastA20 = 0;
+  private fastMapping = 0;
 
   constructor(
     private readonly bus: CpuBus,
@@ -46,6 +57,31 @@ export class LinearMemory implements PhysicalMemory {
     this.ramPages = Math.min(this.mmioPages.length, this.ram.length >>> MMIO_PAGE_SHIFT);
     this.codeCache = new CodeCache(this.ramPages);
     this.codeMarks = this.codeCache.marks;
+    this.view = new DataView(this.ram.buffer, this.ram.byteOffset, this.ram.byteLength);
+    this.fastRead = this.supervisorPages.read;
+    this.fastWrite = this.supervisorPages.write;
+    this.fastA20 = bus.a20Mask;
+    this.fastMapping = bus.mappingVersion ?? 0;
+  }
+
+  /** Drops every fast translation (both privilege levels). */
+  private flushFast(): void {
+    this.supervisorPages.flush();
+    this.userPages.flush();
+  }
+
+  /**
+   * Notices an A20 gate change or moved device windows since the last call and drops
+   * the fast translations they invalidate. Called between instructions by the CPU.
+   */
+  syncMapping(): void {
+    const bus = this.bus;
+    if (bus.a20Mask !== this.fastA20 || (bus.mappingVersion ?? 0) !== this.fastMapping) {
+      this.fastA20 = bus.a20Mask;
+      this.fastMapping = bus.mappingVersion ?? 0;
+      this.flushFast();
+      this.codePage = -1;
+    }
   }
 
   /** Takes new CR0/CR3/CR4 values; flushes non-global TLB entries, or all of them with `flushAll`. */
@@ -55,12 +91,15 @@ export class LinearMemory implements PhysicalMemory {
     this.cr4 = cr4;
     this.paging = (cr0 & CR0_PG) !== 0;
     this.tlb.flush(flushAll);
+    this.flushFast();
     this.codePage = -1;
   }
 
   /** INVLPG. */
   invalidatePage(linear: number): void {
     this.tlb.invalidate(linear >>> 12);
+    this.supervisorPages.invalidate(linear >>> 12);
+    this.userPages.invalidate(linear >>> 12);
     this.codePage = -1;
   }
 
@@ -68,6 +107,9 @@ export class LinearMemory implements PhysicalMemory {
   setUserMode(user: boolean): void {
     if (user !== this.userMode) this.codePage = -1;
     this.userMode = user;
+    const pages = user ? this.userPages : this.supervisorPages;
+    this.fastRead = pages.read;
+    this.fastWrite = pages.write;
   }
 
   /** One byte of the instruction stream, through the code page cache. */
@@ -188,41 +230,101 @@ export class LinearMemory implements PhysicalMemory {
   }
 
   // ------------------------------------------------------------------ linear
+  // The fast path: one table load and a RAM access. Everything else (paging walks,
+  // device windows, accesses crossing a page, writes to pages holding decoded code)
+  // takes the *Slow path, which fills the tables for next time.
 
   read8(linear: number): number {
-    const p = this.toPhysical(linear);
-    const page = p >>> MMIO_PAGE_SHIFT;
-    if (page < this.ramPages && this.mmioPages[page] === 0) return this.ram[p];
-    return this.bus.mmio.read(p, 1) & 0xff;
+    const base = this.fastRead[linear >>> 12];
+    if (base >= 0) return this.ram[base | (linear & 0xfff)];
+    return this.read8Slow(linear);
+  }
+
+  read16(linear: number): number {
+    const base = this.fastRead[linear >>> 12];
+    if (base >= 0 && (linear & 0xfff) !== 0xfff) return this.view.getUint16(base | (linear & 0xfff), true);
+    return this.read16Slow(linear);
+  }
+
+  read32(linear: number): number {
+    const base = this.fastRead[linear >>> 12];
+    if (base >= 0 && (linear & 0xfff) <= 0xffc) return this.view.getUint32(base | (linear & 0xfff), true);
+    return this.read32Slow(linear);
   }
 
   write8(linear: number, value: number): void {
+    const base = this.fastWrite[linear >>> 12];
+    if (base >= 0 && this.codeMarks[base >>> 12] === 0) this.ram[base | (linear & 0xfff)] = value;
+    else this.write8Slow(linear, value);
+  }
+
+  write16(linear: number, value: number): void {
+    const base = this.fastWrite[linear >>> 12];
+    if (base >= 0 && (linear & 0xfff) !== 0xfff && this.codeMarks[base >>> 12] === 0) this.view.setUint16(base | (linear & 0xfff), value, true);
+    else this.write16Slow(linear, value);
+  }
+
+  write32(linear: number, value: number): void {
+    const base = this.fastWrite[linear >>> 12];
+    if (base >= 0 && (linear & 0xfff) <= 0xffc && this.codeMarks[base >>> 12] === 0) this.view.setUint32(base | (linear & 0xfff), value, true);
+    else this.write32Slow(linear, value);
+  }
+
+  /** A RAM page the current privilege level may read: remembered for the fast path. */
+  private noteRead(linear: number, p: number): void {
+    this.fastPages().fillRead(linear >>> 12, p & ~0xfff);
+  }
+
+  private noteWrite(linear: number, p: number): void {
+    this.fastPages().fillWrite(linear >>> 12, p & ~0xfff);
+  }
+
+  private fastPages(): FastPages {
+    return this.userMode ? this.userPages : this.supervisorPages;
+  }
+
+  private read8Slow(linear: number): number {
+    const p = this.toPhysical(linear);
+    const page = p >>> MMIO_PAGE_SHIFT;
+    if (page < this.ramPages && this.mmioPages[page] === 0) {
+      this.noteRead(linear, p);
+      return this.ram[p];
+    }
+    return this.bus.mmio.read(p, 1) & 0xff;
+  }
+
+  private write8Slow(linear: number, value: number): void {
     const p = this.toPhysical(linear, true);
     const page = p >>> MMIO_PAGE_SHIFT;
     if (page < this.ramPages && this.mmioPages[page] === 0) {
       if (this.codeMarks[page] !== 0) this.codeCache.invalidatePage(page);
+      this.noteWrite(linear, p);
       this.ram[p] = value;
     } else {
       this.bus.mmio.write(p, 1, value & 0xff);
     }
   }
 
-  read16(linear: number): number {
+  private read16Slow(linear: number): number {
     if ((linear & 0xfff) !== 0xfff) {
       const p = this.toPhysical(linear);
       const page = p >>> MMIO_PAGE_SHIFT;
-      if (page < this.ramPages && this.mmioPages[page] === 0) return this.ram[p] | (this.ram[p + 1] << 8);
+      if (page < this.ramPages && this.mmioPages[page] === 0) {
+        this.noteRead(linear, p);
+        return this.ram[p] | (this.ram[p + 1] << 8);
+      }
       return this.bus.mmio.read(p, 2) & 0xffff;
     }
-    return this.read8(linear) | (this.read8(linear + 1) << 8);
+    return this.read8(linear) | (this.read8((linear + 1) >>> 0) << 8);
   }
 
-  write16(linear: number, value: number): void {
+  private write16Slow(linear: number, value: number): void {
     if ((linear & 0xfff) !== 0xfff) {
       const p = this.toPhysical(linear, true);
       const page = p >>> MMIO_PAGE_SHIFT;
       if (page < this.ramPages && this.mmioPages[page] === 0) {
         if (this.codeMarks[page] !== 0) this.codeCache.invalidatePage(page);
+        this.noteWrite(linear, p);
         this.ram[p] = value;
         this.ram[p + 1] = value >>> 8;
       } else {
@@ -230,30 +332,32 @@ export class LinearMemory implements PhysicalMemory {
       }
       return;
     }
-    this.checkWritable(linear + 1);
+    this.checkWritable((linear + 1) >>> 0);
     this.write8(linear, value);
-    this.write8(linear + 1, value >>> 8);
+    this.write8((linear + 1) >>> 0, value >>> 8);
   }
 
-  read32(linear: number): number {
+  private read32Slow(linear: number): number {
     if ((linear & 0xfff) <= 0xffc) {
       const p = this.toPhysical(linear);
       const page = p >>> MMIO_PAGE_SHIFT;
       if (page < this.ramPages && this.mmioPages[page] === 0) {
+        this.noteRead(linear, p);
         const ram = this.ram;
         return (ram[p] | (ram[p + 1] << 8) | (ram[p + 2] << 16) | (ram[p + 3] << 24)) >>> 0;
       }
       return this.bus.mmio.read(p, 4) >>> 0;
     }
-    return (this.read16(linear) | (this.read16(linear + 2) << 16)) >>> 0;
+    return (this.read16(linear) | (this.read16((linear + 2) >>> 0) << 16)) >>> 0;
   }
 
-  write32(linear: number, value: number): void {
+  private write32Slow(linear: number, value: number): void {
     if ((linear & 0xfff) <= 0xffc) {
       const p = this.toPhysical(linear, true);
       const page = p >>> MMIO_PAGE_SHIFT;
       if (page < this.ramPages && this.mmioPages[page] === 0) {
         if (this.codeMarks[page] !== 0) this.codeCache.invalidatePage(page);
+        this.noteWrite(linear, p);
         const ram = this.ram;
         ram[p] = value;
         ram[p + 1] = value >>> 8;
@@ -264,9 +368,9 @@ export class LinearMemory implements PhysicalMemory {
       }
       return;
     }
-    this.checkWritable(linear + 3);
+    this.checkWritable((linear + 3) >>> 0);
     this.write16(linear, value);
-    this.write16(linear + 2, value >>> 16);
+    this.write16((linear + 2) >>> 0, value >>> 16);
   }
 
   /** Before an access split across two pages: fault on the second page before the first is written. */

@@ -16,6 +16,7 @@ export class RamBus implements CpuBus {
   readonly ram: Uint8Array;
   readonly mmioPages: Uint8Array;
   a20Mask = 0xffffffff;
+  mappingVersion = 0;
   readonly mmio: MmioHandler;
   private readonly ranges: MmioRange[] = [];
 
@@ -53,6 +54,7 @@ export class RamBus implements CpuBus {
     for (let page = start >>> MMIO_PAGE_SHIFT; page < end >>> MMIO_PAGE_SHIFT && page < this.mmioPages.length; page++) {
       this.mmioPages[page] = 1;
     }
+    this.mappingVersion++;
   }
 
   ioRead(port: number, size: OperandSize): number {

@@ -23,6 +23,8 @@ export class SoftCpuBus implements CpuBus {
   readonly mmioPages: Uint8Array;
   readonly mmio: MmioHandler;
   a20Mask = 0xffffffff;
+  /** Bumped on every window change: the CPU drops its cached RAM translations. */
+  mappingVersion = 0;
   private readonly windows: MemoryWindowHandler[] = [];
 
   constructor(
@@ -43,6 +45,7 @@ export class SoftCpuBus implements CpuBus {
   addWindow(w: MemoryWindowHandler): void {
     this.windows.push(w);
     this.addWindowPages(w);
+    this.mappingVersion++;
   }
 
   /** Removes every window of `owner`, giving its RAM pages back to RAM. */
@@ -51,6 +54,7 @@ export class SoftCpuBus implements CpuBus {
       for (let p = w.base >>> MMIO_PAGE_SHIFT; p < (w.base + w.length) >>> MMIO_PAGE_SHIFT && p < this.mmioPages.length; p++) this.mmioPages[p] = 0;
     for (let i = this.windows.length - 1; i >= 0; i--) if (this.windows[i].owner === owner) this.windows.splice(i, 1);
     for (const w of this.windows) this.addWindowPages(w);
+    this.mappingVersion++;
   }
 
   private addWindowPages(w: MemoryWindowHandler): void {

@@ -1,0 +1,49 @@
+/** Past this many filled entries a flush clears the whole table instead of walking the list. */
+const MAX_TRACKED = 1 << 14;
+const PAGES = 1 << 20;
+
+/**
+ * Linear page -> RAM page for one privilege level: the fast path of every
+ * memory access. An entry is the RAM offset of the physical page (a multiple
+ * of 4096) or -1. Entries are filled after a successful translation to RAM
+ * (for writes: after the page walk granted the write and set the dirty bit)
+ * and dropped whenever the translation could change: CR0/CR3/CR4 writes,
+ * INVLPG, the A20 gate, device windows moving. Device pages are never
+ * entered, so MMIO always takes the slow path.
+ */
+export class FastPages {
+  readonly read = new Int32Array(PAGES).fill(-1);
+  readonly write = new Int32Array(PAGES).fill(-1);
+  private filledRead: number[] = [];
+  private filledWrite: number[] = [];
+
+  fillRead(page: number, ramOffset: number): void {
+    if (this.read[page] === -1) this.track(this.filledRead, this.read, page);
+    this.read[page] = ramOffset;
+  }
+
+  fillWrite(page: number, ramOffset: number): void {
+    if (this.write[page] === -1) this.track(this.filledWrite, this.write, page);
+    this.write[page] = ramOffset;
+  }
+
+  private track(list: number[], table: Int32Array, page: number): void {
+    if (list.length >= MAX_TRACKED) {
+      table.fill(-1);
+      list.length = 0;
+    }
+    list.push(page);
+  }
+
+  invalidate(page: number): void {
+    this.read[page] = -1;
+    this.write[page] = -1;
+  }
+
+  flush(): void {
+    for (const page of this.filledRead) this.read[page] = -1;
+    for (const page of this.filledWrite) this.write[page] = -1;
+    this.filledRead.length = 0;
+    this.filledWrite.length = 0;
+  }
+}
