@@ -12,6 +12,7 @@
 %include "firmware.inc"
 %include "serial.inc"
 %include "pic.inc"
+%include "vga.inc"
 
 %define KBC_DATA    0x60
 %define KBC_STATUS  0x64
@@ -23,19 +24,6 @@
 %define KBC_COMMAND_BYTE 0x45
 %define IRQ1_VECTOR (MASTER_BASE + 1)
 
-; VGA external registers (FreeVGA "VGA Chipset Reference").
-%define VGA_AC      0x3C0       ; attribute controller: index/data flip-flop
-%define VGA_MISC_W  0x3C2
-%define VGA_SEQ     0x3C4
-%define VGA_DAC_W   0x3C8
-%define VGA_DAC     0x3C9
-%define VGA_GC      0x3CE
-%define VGA_CRTC    0x3D4
-%define VGA_ISR1    0x3DA       ; reading it resets the attribute flip-flop
-
-%define TEXT_SEG    0xB800
-%define FONT_SEG    0xA000
-%define ROW_BYTES   160
 %define PROMPT_ROW  2
 %define STATUS_ROW  24
 %define ATTR_BANNER 0x1F        ; bright white on blue
@@ -228,149 +216,9 @@ vga_clear:
     rep stosw
     ret
 
-; The register values of BIOS mode 3 (80x25 text, 720x400), written the way a VGA BIOS
-; does: misc output, sequencer (held in reset meanwhile), CRTC, graphics controller,
-; attribute controller; then the display is enabled. The cursor is switched off.
-vga_set_mode3:
-    mov al, 0x67
-    mov dx, VGA_MISC_W
-    out dx, al
-    mov dx, VGA_SEQ
-    mov si, seq_regs
-    mov cx, 5
-    call write_indexed
-    mov dx, VGA_CRTC
-    mov si, crtc_regs
-    mov cx, 25
-    call write_indexed
-    mov dx, VGA_GC
-    mov si, gc_regs
-    mov cx, 9
-    call write_indexed
-    mov dx, VGA_ISR1
-    in al, dx                   ; attribute flip-flop to "index"
-    mov dx, VGA_AC
-    xor bl, bl
-    mov si, ac_regs
-.ac:
-    mov al, bl
-    out dx, al
-    cs lodsb
-    out dx, al
-    inc bl
-    cmp bl, 21
-    jb .ac
-    mov al, 0x20                ; PAS: the attribute controller drives the display again
-    out dx, al
-    ret
-
-; DX = index port (data at DX+1), CS:SI = values for indexes 0..CX-1.
-write_indexed:
-    xor bl, bl
-.next:
-    mov al, bl
-    out dx, al
-    inc dx
-    cs lodsb
-    out dx, al
-    dec dx
-    inc bl
-    loop .next
-    ret
-
-; DAC entries 0-63 as the EGA's 64 colours (bits 0-2 = blue, green, red at 2/3 intensity,
-; bits 3-5 the same at 1/3): the attribute palette above picks the 16 text colours from them.
-vga_load_palette:
-    mov dx, VGA_DAC_W
-    xor al, al
-    out dx, al
-    mov dx, VGA_DAC
-    xor bl, bl
-.entry:
-    mov cl, 2                   ; red: bit 2 (2/3) and bit 5 (1/3)
-    call dac_component
-    mov cl, 1                   ; green
-    call dac_component
-    mov cl, 0                   ; blue
-    call dac_component
-    inc bl
-    cmp bl, 64
-    jb .entry
-    ret
-
-; BL = EGA colour, CL = bit of the component at 2/3: writes its 6-bit DAC value.
-dac_component:
-    xor al, al
-    bt bx, cx
-    jnc .low
-    add al, 0x2A
-.low:
-    add cl, 3
-    bt bx, cx
-    jnc .out
-    add al, 0x15
-.out:
-    out dx, al
-    ret
-
-; Plane 2 holds the glyphs, 32-byte slots of which 16 rows are used. Opened for plain
-; (non odd/even) writes at A000h, then the text mode mapping is put back.
-vga_load_font:
-    mov dx, VGA_SEQ
-    mov ax, 0x0402              ; map mask: plane 2 only
-    out dx, ax
-    mov ax, 0x0704              ; memory mode: sequential, extended memory
-    out dx, ax
-    mov dx, VGA_GC
-    mov ax, 0x0204              ; read map: plane 2
-    out dx, ax
-    mov ax, 0x0005              ; mode: no odd/even
-    out dx, ax
-    mov ax, 0x0406              ; misc: A0000h, 64 KiB, no chaining
-    out dx, ax
-
-    mov ax, FONT_SEG
-    mov es, ax
-    xor di, di
-    mov si, vga_font_8x16
-    mov bx, 256
-.glyph:
-    mov cx, 16
-.row:
-    cs lodsb
-    stosb
-    loop .row
-    add di, 16
-    dec bx
-    jnz .glyph
-
-    mov dx, VGA_SEQ
-    mov ax, 0x0302              ; map mask: planes 0 and 1 (characters, attributes)
-    out dx, ax
-    mov ax, 0x0204              ; memory mode: odd/even, extended memory
-    out dx, ax
-    mov dx, VGA_GC
-    mov ax, 0x0004              ; read map: plane 0
-    out dx, ax
-    mov ax, 0x1005              ; mode: odd/even
-    out dx, ax
-    mov ax, 0x0E06              ; misc: B8000h, 32 KiB, chained odd/even
-    out dx, ax
-    ret
-
 banner:         db "vga-echo: ready", 0
 prompt:         db "> ", 0
 scancode_label: db "scancode=0x", 0
-
-; Mode 3 register sets (IBM VGA Technical Reference, BIOS parameter table for mode 3).
-seq_regs:  db 0x03, 0x00, 0x03, 0x00, 0x02
-crtc_regs: db 0x5F, 0x4F, 0x50, 0x82, 0x55, 0x81, 0xBF, 0x1F, 0x00, 0x4F
-           db 0x2D, 0x0E               ; cursor start with bit 5 set: no cursor
-           db 0x00, 0x00, 0x00, 0x00, 0x9C, 0x8E, 0x8F, 0x28, 0x1F, 0x96, 0xB9, 0xA3, 0xFF
-gc_regs:   db 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x0E, 0x0F, 0xFF
-ac_regs:   db 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14, 0x07
-           db 0x38, 0x39, 0x3A, 0x3B, 0x3C, 0x3D, 0x3E, 0x3F
-           db 0x0C, 0x00, 0x0F, 0x08, 0x00
 
 ; Set 1 make codes 0x00-0x39 to characters (US layout); 0 = no character.
 keymap:
@@ -379,6 +227,6 @@ KEYMAP_SIZE equ $ - keymap
 keymap_shift:
     db 0, 27, "!@#$%^&*()_+", 8, 9, "QWERTYUIOP{}", 13, 0, 'ASDFGHJKL:"~', 0, "|ZXCVBNM<>?", 0, "*", 0, " "
 
-%include "vga-font-8x16.inc"
+%include "vga-mode3.inc"
 %include "serial-routines.inc"
     firmware_end 0, 0

@@ -1,0 +1,92 @@
+; vga-text: text on the screen without a VGA BIOS, for the display tests and
+; bench/vga-window. Programs text mode 3 itself (vga-mode3.inc: registers, EGA palette,
+; 8x16 font in plane 2), fills the whole 80x25 screen param0 times the way a console
+; redraws (pass k stores 'A' + k mod 26, grey on black, into every cell, one word store at
+; a time), then leaves this screen:
+;   row 0:  "vga-text: Hello, VGA!"   bright white on blue (0x1F), the rest of the row blank
+;   row 1:  a full block (DBh) in column 0, red on black (0x04)
+;   row 24: "passes=0x" and param0 in hex, grey on black
+;   every other cell: a grey blank
+; Serial: "vga-text: filling", then "vga-text: done" once the final screen is written.
+%include "firmware.inc"
+%include "serial.inc"
+%include "vga.inc"
+
+%define ATTR_BANNER 0x1F
+%define ATTR_TEXT   0x07
+%define ATTR_RED    0x04
+
+start:
+    guest_init
+    call vga_set_mode3
+    call vga_load_palette
+    call vga_load_font
+    mov ax, TEXT_SEG
+    mov es, ax
+    print_line "vga-text: filling"
+    mov ebp, [cs:param0]
+    mov al, 'A'
+    mov ah, ATTR_TEXT
+.pass:
+    test ebp, ebp
+    jz .final
+    xor di, di
+    mov cx, 80 * 25
+.cell:
+    mov [es:di], ax
+    add di, 2
+    loop .cell
+    inc al
+    cmp al, 'Z'
+    jbe .next
+    mov al, 'A'
+.next:
+    dec ebp
+    jmp .pass
+
+.final:
+    xor di, di
+    mov ax, (ATTR_TEXT << 8) | ' '
+    mov cx, 80 * 25
+    rep stosw
+    mov si, banner
+    xor di, di
+    mov ah, ATTR_BANNER
+    call puts
+    mov word [es:ROW_BYTES], (ATTR_RED << 8) | 0xDB
+    mov si, passes_label
+    mov di, 24 * ROW_BYTES
+    mov ah, ATTR_TEXT
+    call puts
+    mov ebx, [cs:param0]
+    mov cx, 8
+.digit:
+    rol ebx, 4
+    mov al, bl
+    and al, 0x0F
+    add al, '0'
+    cmp al, '9'
+    jbe .put
+    add al, 'a' - '0' - 10
+.put:
+    stosw
+    loop .digit
+    print_line "vga-text: done"
+    halt_forever
+
+; CS:SI = NUL-terminated string, AH = attribute, ES:DI = text buffer offset; DI ends after it.
+puts:
+    cs lodsb
+    test al, al
+    jz .done
+    stosw
+    jmp puts
+.done:
+    ret
+
+banner:       db "vga-text: Hello, VGA!", 0
+passes_label: db "passes=0x", 0
+
+%include "vga-mode3.inc"
+%include "serial-routines.inc"
+    firmware_end 0, 0
