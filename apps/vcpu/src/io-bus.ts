@@ -32,6 +32,20 @@ export class IoBus {
   readonly unclaimedReads = new Map<number, number>();
   readonly unclaimedWrites = new Map<number, number>();
   readonly accessCounts = new Map<string, { reads: number; writes: number }>();
+  /** Devices whose accesses go to `tracer` ('*' = all); empty most of the time, so the check is one boolean. */
+  private traced = new Set<string>();
+  private tracing = false;
+  tracer: ((device: string, dir: 'in' | 'out', port: number, size: number, value: number, now: GuestTimeNs) => void) | null = null;
+
+  /** Which devices to report to `tracer` (names as inserted, '*' = every device). */
+  setTraced(names: string[]): void {
+    this.traced = new Set(names);
+    this.tracing = this.traced.size > 0;
+  }
+
+  private isTraced(name: string): boolean {
+    return this.tracing && this.tracer !== null && (this.traced.has(name) || this.traced.has('*'));
+  }
 
   /** Maps [base, base + length) to `handler`. Zero-length, overflowing and overlapping ranges are refused. */
   insert(handler: IoHandler, base: number, length: number, name: string): void {
@@ -67,7 +81,12 @@ export class IoBus {
       return allOnes(size);
     }
     this.accessCounts.get(r.name)!.reads++;
-    return r.handler.ioRead(port, size, now);
+    const value = r.handler.ioRead(port, size, now);
+    if (this.isTraced(r.name)) {
+      if (typeof value === 'number') this.tracer!(r.name, 'in', port, size, value, now);
+      else void value.then((v) => this.tracer?.(r.name, 'in', port, size, v, now), () => undefined);
+    }
+    return value;
   }
 
   write(port: number, size: AccessSize, value: number, now: GuestTimeNs): void {
@@ -77,6 +96,7 @@ export class IoBus {
       return;
     }
     this.accessCounts.get(r.name)!.writes++;
+    if (this.isTraced(r.name)) this.tracer!(r.name, 'out', port, size, value, now);
     r.handler.ioWrite(port, size, value, now);
   }
 

@@ -7,7 +7,7 @@ import type { TrafficTap } from '@quasivm/nats-tap';
 import { encodeDeadline } from './machine/deadlines.js';
 import { loadFirmware, optionRomsFor, primaryHardDisks } from './machine/firmware.js';
 import { DEFAULT_NS_PER_INSTRUCTION, DEFAULT_RAM_MIB, type MachineConfig, type RemoteDeviceSlot } from './machine/vm-config.js';
-import { Control, type CpuStats, type FromCpu, type VmRunState } from './machine/worker-messages.js';
+import { Control, encodeNames, type CpuStats, type FromCpu, type VmRunState } from './machine/worker-messages.js';
 import { createBridgeBuffers, RemoteIoPump, type BridgeBuffers } from './remote-io-bridge.js';
 import { SharedRing } from './shared-ring.js';
 import { startTsWorker } from './ts-worker.js';
@@ -192,6 +192,7 @@ export class Vm extends EventEmitter {
       this.pump?.stop();
       if (this.state === 'running' || this.state === 'paused') this.setState('crashed', 'CPU thread exited');
     });
+    this.spec.tap?.onTracing((devices) => this.push([Control.Trace, ...encodeNames(devices)]));
     this.spec.tap?.event('started', { backend: this.backend });
   }
 

@@ -40,6 +40,7 @@ export class TrafficTap {
   private timer: NodeJS.Timeout | null = null;
   private warned = false;
   private closed = false;
+  private tracingListener: ((devices: string[]) => void) | null = null;
   dropped = 0;
   published = 0;
 
@@ -102,6 +103,13 @@ export class TrafficTap {
     if (enabled) this.traced.add(device);
     else if (device === '*') this.traced.clear();
     else this.traced.delete(device);
+    this.tracingListener?.([...this.traced]);
+  }
+
+  /** Told the traced devices now and at every change (whoever produces the records, e.g. a CPU thread, filters at the source). */
+  onTracing(listener: (devices: string[]) => void): void {
+    this.tracingListener = listener;
+    listener([...this.traced]);
   }
 
   isTraced(device: string): boolean {

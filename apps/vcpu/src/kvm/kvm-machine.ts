@@ -6,7 +6,7 @@ import { placeFirmware } from '../machine/firmware.js';
 import { loadLinux } from '../machine/linux-boot.js';
 import { linuxEntryKvm } from '../machine/linux-entry.js';
 import type { MachineConfig } from '../machine/vm-config.js';
-import { Control, type FromCpu, type VmRunState } from '../machine/worker-messages.js';
+import { Control, decodeNames, type FromCpu, type VmRunState } from '../machine/worker-messages.js';
 import type { BridgeBuffers } from '../remote-io-bridge.js';
 import { SharedRing } from '../shared-ring.js';
 import { ConsoleWriter, OutputKind } from './console-output.js';
@@ -65,6 +65,7 @@ export class KvmMachine {
     private readonly send: (m: FromCpu) => void,
   ) {
     this.control = new SharedRing(controlBuffer);
+    this.io.tracer = (device, dir, port, size, value, t) => this.send({ type: 'io-trace', device, dir, port, size, value, t });
     this.deadlines = new SharedRing(link.deadlines);
     this.console = new ConsoleWriter(link.console);
     this.clock = new GuestClock(link.clock);
@@ -171,6 +172,9 @@ export class KvmMachine {
           return false;
         case Control.Stats:
           this.sendStats();
+          break;
+        case Control.Trace:
+          this.io.setTraced(decodeNames(rec.subarray(1)));
           break;
         case Control.ClaimsChanged:
           this.remotes.rerouteFromRecord(rec);

@@ -44,4 +44,9 @@ export const enum Control {
   ClaimsChanged = 10,
   /** [addrLo, addrHi, length] guest RAM was written from outside the CPU (device DMA): drop decoded code there. */
   InvalidateCode = 11,
+  /** [char...] the devices to trace, names joined by ',' ('*' = all; empty = none). */
+  Trace = 12,
 }
+
+export const encodeNames = (names: string[]): number[] => Array.from(names.join(','), (c) => c.charCodeAt(0));
+export const decodeNames = (rec: Int32Array): string[] => (rec.length ? String.fromCharCode(...rec).split(',') : []);

@@ -8,7 +8,7 @@ import { placeFirmware } from '../machine/firmware.js';
 import { loadLinux } from '../machine/linux-boot.js';
 import { enterLinuxSoft } from '../machine/linux-entry.js';
 import type { MachineConfig } from '../machine/vm-config.js';
-import { Control, type FromCpu, type VmRunState } from '../machine/worker-messages.js';
+import { Control, decodeNames, type FromCpu, type VmRunState } from '../machine/worker-messages.js';
 import { RemoteIoProxy, type BridgeBuffers } from '../remote-io-bridge.js';
 import { SharedRing } from '../shared-ring.js';
 import { SoftCpuBus } from './soft-cpu-bus.js';
@@ -48,6 +48,7 @@ export class SoftMachine {
   ) {
     this.ram = new Uint8Array(ramBuffer);
     this.control = new SharedRing(controlBuffer);
+    this.io.tracer = (device, dir, port, size, value, t) => this.send({ type: 'io-trace', device, dir, port, size, value, t });
     const { highBase } = placeFirmware(this.ram, config.firmware);
     this.bus = new SoftCpuBus(this.ram, this.io, config.firmware, highBase, () => this.now());
     this.pic = new Pic8259Pair();
@@ -182,6 +183,9 @@ export class SoftMachine {
           return false;
         case Control.Stats:
           this.sendStats();
+          break;
+        case Control.Trace:
+          this.io.setTraced(decodeNames(rec.subarray(1)));
           break;
         case Control.InvalidateCode:
           this.cpu.invalidateCode((rec[1] >>> 0) + rec[2] * TWO32, rec[3] >>> 0);
