@@ -10,6 +10,10 @@ export interface GatewayConfig {
   vcpus: string[];
   stateDir: string;
   maxStreams: number;
+  /** NATS server for device traffic (none: traffic streams answer FAILED_PRECONDITION). */
+  nats?: string;
+  /** Traffic records one stream delivers a second at most. */
+  maxTrafficRate: number;
   /** QUASIVM_TOKEN, when set. */
   envToken?: string;
 }
@@ -41,13 +45,15 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     .option('--vcpu <address>', 'a vcpu service (host:port or unix:/path); repeat for several (default: QUASIVM_VCPU, a comma list, or 127.0.0.1:50050)', collect, [])
     .option('--state-dir <dir>', 'where the generated API token is kept', env.QUASIVM_STATE_DIR ?? defaultStateDir(env))
     .option('--max-streams <n>', 'WebSockets and gRPC streams one client (token) may hold open at once', positive, 16)
+    .option('--nats <url>', 'NATS server the vcpu services publish device traffic to', env.QUASIVM_NATS)
+    .option('--max-traffic-rate <n>', 'device-traffic records a second one stream delivers at most (the rest are counted as dropped)', positive, 500)
     .addHelpText('after', '\nThe API token comes from QUASIVM_TOKEN, else <state-dir>/token, else is generated there and printed once.')
     .parse(argv, { from: 'user' });
-  const o = program.opts<{ host: string; port: number; grpcPort: number; vcpu: string[]; stateDir: string; maxStreams: number }>();
+  const o = program.opts<{ host: string; port: number; grpcPort: number; vcpu: string[]; stateDir: string; maxStreams: number; nats?: string; maxTrafficRate: number }>();
   const fromEnv = (env.QUASIVM_VCPU ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
   const vcpus = o.vcpu.length ? o.vcpu : fromEnv.length ? fromEnv : ['127.0.0.1:50050'];
-  return { host: o.host, port: o.port, grpcPort: o.grpcPort, vcpus, stateDir: path.resolve(o.stateDir), maxStreams: o.maxStreams, envToken: env.QUASIVM_TOKEN };
+  return { host: o.host, port: o.port, grpcPort: o.grpcPort, vcpus, stateDir: path.resolve(o.stateDir), maxStreams: o.maxStreams, nats: o.nats, maxTrafficRate: o.maxTrafficRate, envToken: env.QUASIVM_TOKEN };
 }

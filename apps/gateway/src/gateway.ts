@@ -9,6 +9,7 @@ import { StreamLimiter } from './stream-limits.js';
 import { resolveToken, type ResolvedToken } from './token.js';
 import { VcpuPool } from './vcpu-pool.js';
 import { VmService } from './vm-service.js';
+import { TrafficHub } from './traffic/traffic-hub.js';
 import { buildWebAssets } from './web/assets.js';
 
 export interface RunningGateway {
@@ -25,7 +26,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const pool = new VcpuPool(config.vcpus, log);
   const vms = new VmService(pool);
   const limiter = new StreamLimiter(config.maxStreams);
-  const deps = { token: token.token, limiter, vms, pool, log };
+  const traffic = new TrafficHub(config.nats, config.maxTrafficRate, log);
+  const deps = { token: token.token, limiter, vms, pool, traffic, log };
   const assets = await buildWebAssets();
   const http = createHttpServer({ ...deps, assets });
   await new Promise<void>((resolve, reject) => {
@@ -54,6 +56,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       });
       await new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve()));
       pool.close();
+      await traffic.close();
     },
   };
 }

@@ -19,6 +19,9 @@ export type ScreenshotReply = UnaryReply<'Screenshot'>;
 export type ScreenTextReply = UnaryReply<'ScreenText'>;
 export type ConsoleStream = ReturnType<VmControlClient['Console']>;
 export type EventStream = ReturnType<VmControlClient['WatchEvents']>;
+export type DisplayStream = ReturnType<VmControlClient['WatchDisplay']>;
+export type DisplayFrame = DisplayStream extends grpc.ClientReadableStream<infer T> ? T : never;
+export type { TrafficRecord__Input as TrafficRecord, WatchTrafficRequest } from '@quasivm/proto';
 export type VmEvent = EventStream extends grpc.ClientReadableStream<infer T> ? T : never;
 export type ConsoleOutput = ConsoleStream extends grpc.ClientDuplexStream<infer _I, infer T> ? T : never;
 

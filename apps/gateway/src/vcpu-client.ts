@@ -3,7 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { loadVmProto, type VmControlClient } from '@quasivm/proto';
 import { toApiError } from './errors.js';
-import { ACTION_METHOD, type ConsoleStream, type CreateVmRequest, type EventStream, type ListVmsReply, type ScreenTextReply, type ScreenshotReply, type SendKeysRequest, type Vm, type VmAction } from './proto-types.js';
+import { ACTION_METHOD, type ConsoleStream, type CreateVmRequest, type DisplayStream, type EventStream, type ListVmsReply, type ScreenTextReply, type ScreenshotReply, type SendKeysRequest, type Vm, type VmAction } from './proto-types.js';
 
 const DEFAULT_DEADLINE_MS = 15_000;
 
@@ -68,6 +68,11 @@ export class VcpuClient {
 
   watchEvents(id: string): EventStream {
     return this.client.WatchEvents({ id });
+  }
+
+  /** The VM's screen: a full frame, then dirty rectangles, at most `maxFps` a second. */
+  watchDisplay(id: string, maxFps: number): DisplayStream {
+    return this.client.WatchDisplay({ id, maxFps });
   }
 
   close(): void {

@@ -1,7 +1,7 @@
 // The VM control operations, independent of transport: HTTP, WebSocket and gRPC all call these.
 import * as grpc from '@grpc/grpc-js';
 import { ApiError, notFound } from './errors.js';
-import type { ConsoleStream, CreateVmRequest, EventStream, ScreenTextReply, ScreenshotReply, SendKeysRequest, Vm, VmAction } from './proto-types.js';
+import type { ConsoleStream, CreateVmRequest, DisplayStream, EventStream, ScreenTextReply, ScreenshotReply, SendKeysRequest, Vm, VmAction } from './proto-types.js';
 import type { VcpuClient } from './vcpu-client.js';
 import type { VcpuPool } from './vcpu-pool.js';
 
@@ -76,6 +76,13 @@ export class VmService {
     return this.onHost(id, async (c) => {
       await c.get(id);
       return c.watchEvents(id);
+    });
+  }
+
+  watchDisplay(id: string, maxFps: number): Promise<DisplayStream> {
+    return this.onHost(id, async (c) => {
+      await c.get(id);
+      return c.watchDisplay(id, maxFps);
     });
   }
 }

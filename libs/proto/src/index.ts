@@ -61,3 +61,5 @@ export type { Vm, Vm__Input } from './generated/quasivm/vm/v1/Vm.js';
 export type { CreateVmRequest } from './generated/quasivm/vm/v1/CreateVmRequest.js';
 export type { DisplayHandlers, DisplayClient } from './generated/quasivm/display/v1/Display.js';
 export type { DisplayFrame, DisplayFrame__Input } from './generated/quasivm/display/v1/DisplayFrame.js';
+export type { TrafficRecord, TrafficRecord__Input } from './generated/quasivm/vm/v1/TrafficRecord.js';
+export type { WatchTrafficRequest } from './generated/quasivm/vm/v1/WatchTrafficRequest.js';

@@ -6,15 +6,18 @@ import { bearerFromAuthorization } from '../auth.js';
 import { ApiError, toApiError } from '../errors.js';
 import { checkCreateVmMessage } from '../json-mapping.js';
 import type { Logger } from '../logger.js';
-import type { ConsoleOutput, VmAction, VmEvent } from '../proto-types.js';
+import type { ConsoleOutput, VmAction } from '../proto-types.js';
 import type { StreamLimiter } from '../stream-limits.js';
 import { tokenMatches } from '../token.js';
 import type { VmService } from '../vm-service.js';
+import { checkTrafficFilter } from '../traffic/traffic-filter.js';
+import type { TrafficHub, TrafficWatch } from '../traffic/traffic-hub.js';
 
 export interface GrpcDeps {
   token: string;
   limiter: StreamLimiter;
   vms: VmService;
+  traffic: TrafficHub;
   log: Logger;
 }
 
@@ -36,8 +39,46 @@ function takeStream(deps: GrpcDeps): () => void {
   return release;
 }
 
+/** A server stream fed by a vcpu stream (events, display): token, stream slot, cancel both ways. */
+function forwardStream<T>(deps: GrpcDeps, call: grpc.ServerWritableStream<unknown, T>, open: () => Promise<grpc.ClientReadableStream<T>>): void {
+  let release: (() => void) | undefined;
+  try {
+    authenticate(call.metadata, deps.token);
+    release = takeStream(deps);
+  } catch (e) {
+    return void call.emit('error', status(e));
+  }
+  const done = release;
+  open().then(
+    (up) => {
+      if (call.cancelled) {
+        up.cancel();
+        return done();
+      }
+      up.on('data', (m: T) => call.write(m));
+      up.on('error', (e) => {
+        done();
+        if ((e as grpc.ServiceError).code !== grpc.status.CANCELLED) call.emit('error', status(e));
+      });
+      up.on('end', () => {
+        done();
+        call.end();
+      });
+      call.on('cancelled', () => {
+        up.cancel();
+        done();
+      });
+    },
+    (e) => {
+      done();
+      call.emit('error', status(e));
+    },
+  );
+}
+
 export function gatewayHandlers(deps: GrpcDeps): VmControlHandlers {
   const { vms } = deps;
+  const forward = <T>(call: grpc.ServerWritableStream<unknown, T>, open: () => Promise<grpc.ClientReadableStream<T>>) => forwardStream(deps, call, open);
   const unary =
     <Q, R>(fn: (req: Q) => Promise<R>) =>
     async (call: grpc.ServerUnaryCall<Q, R>, cb: grpc.sendUnaryData<R>) => {
@@ -114,7 +155,9 @@ export function gatewayHandlers(deps: GrpcDeps): VmControlHandlers {
         release?.();
       });
     },
-    WatchEvents: (call) => {
+    WatchEvents: (call) => forward(call, () => vms.watchEvents(call.request.id)),
+    WatchDisplay: (call) => forward(call, () => vms.watchDisplay(call.request.id, call.request.maxFps || 30)),
+    WatchTraffic: (call) => {
       let release: (() => void) | undefined;
       try {
         authenticate(call.metadata, deps.token);
@@ -123,25 +166,20 @@ export function gatewayHandlers(deps: GrpcDeps): VmControlHandlers {
         return void call.emit('error', status(e));
       }
       const done = release;
-      vms.watchEvents(call.request.id).then(
-        (up) => {
-          if (call.cancelled) {
-            up.cancel();
-            return done();
-          }
-          up.on('data', (event: VmEvent) => call.write(event));
-          up.on('error', (e) => {
-            done();
-            if ((e as grpc.ServiceError).code !== grpc.status.CANCELLED) call.emit('error', status(e));
-          });
-          up.on('end', () => {
-            done();
-            call.end();
-          });
-          call.on('cancelled', () => {
-            up.cancel();
-            done();
-          });
+      const r = call.request;
+      let watch: TrafficWatch | undefined;
+      call.on('cancelled', () => {
+        watch?.stop();
+        done();
+      });
+      (async () => {
+        const filter = checkTrafficFilter(r.device, r.ports);
+        await vms.get(r.id);
+        return deps.traffic.watch(r.id, filter, (rec) => call.write(rec));
+      })().then(
+        (w) => {
+          watch = w;
+          if (call.cancelled) w.stop();
         },
         (e) => {
           done();

@@ -1,4 +1,4 @@
-// WebSocket endpoints: /api/vms/:id/console and /api/vms/:id/events. The upgrade is refused
+// WebSocket endpoints: /api/vms/:id/{console,events,display,traffic}. The upgrade is refused
 // with a plain HTTP status (401 token, 403 foreign origin, 404 VM, 429 too many streams)
 // before any WebSocket exists.
 import * as grpc from '@grpc/grpc-js';
@@ -13,16 +13,22 @@ import { tokenMatches } from '../token.js';
 import type { VmService } from '../vm-service.js';
 import { bridgeConsole } from './console-socket.js';
 import { bridgeEvents } from './events-socket.js';
+import { bridgeDisplay } from './display-socket.js';
+import { bridgeTraffic } from './traffic-socket.js';
+import type { TrafficHub } from '../traffic/traffic-hub.js';
+import { trafficFilterFromQuery } from '../traffic/traffic-filter.js';
 import { rejectUpgrade } from './reject.js';
 
 /** Largest frame a client may send (console input). */
 export const MAX_WS_MESSAGE_BYTES = 64 * 1024;
-const ENDPOINT = /^\/api\/vms\/([^/]+)\/(console|events)$/;
+const ENDPOINT = /^\/api\/vms\/([^/]+)\/(console|events|display|traffic)$/;
+const DEFAULT_FPS = 30;
 
 export interface UpgradeDeps {
   token: string;
   limiter: StreamLimiter;
   vms: VmService;
+  traffic: TrafficHub;
   log: Logger;
 }
 
@@ -48,9 +54,10 @@ export function createUpgradeHandler(deps: UpgradeDeps): { onUpgrade: (req: Inco
     socket.on('error', () => undefined);
     let release: (() => void) | null = null;
     try {
-      const path = new URL(req.url ?? '/', 'http://gateway').pathname;
+      const url = new URL(req.url ?? '/', 'http://gateway');
+      const path = url.pathname;
       const m = ENDPOINT.exec(path);
-      if (!m) throw new ApiError(grpc.status.NOT_FOUND, `no WebSocket endpoint at ${path}; use /api/vms/<id>/console or /api/vms/<id>/events`);
+      if (!m) throw new ApiError(grpc.status.NOT_FOUND, `no WebSocket endpoint at ${path}; use /api/vms/<id>/{console,events,display,traffic}`);
       if (!tokenMatches(bearerFromHeaders(req.headers), deps.token)) throw new ApiError(grpc.status.UNAUTHENTICATED, 'a valid bearer token is required (Authorization header, or WebSocket protocol "bearer.<token>")');
       checkOrigin(req);
       const [, rawId, kind] = m;
@@ -61,9 +68,19 @@ export function createUpgradeHandler(deps: UpgradeDeps): { onUpgrade: (req: Inco
       if (kind === 'console') {
         const upstream = await deps.vms.openConsole(id);
         wss.handleUpgrade(req, socket, head, (ws) => bridgeConsole(ws, upstream, done));
-      } else {
+      } else if (kind === 'events') {
         const upstream = await deps.vms.watchEvents(id);
         wss.handleUpgrade(req, socket, head, (ws) => bridgeEvents(ws, upstream, done));
+      } else if (kind === 'display') {
+        const fps = Number(url.searchParams.get('fps') ?? DEFAULT_FPS);
+        if (!Number.isInteger(fps) || fps < 1 || fps > 60) throw new ApiError(grpc.status.INVALID_ARGUMENT, 'field "fps" must be an integer from 1 to 60');
+        const upstream = await deps.vms.watchDisplay(id, fps);
+        wss.handleUpgrade(req, socket, head, (ws) => bridgeDisplay(ws, upstream, done));
+      } else {
+        const filter = trafficFilterFromQuery(url.searchParams);
+        await deps.vms.get(id);
+        await deps.traffic.ready();
+        wss.handleUpgrade(req, socket, head, (ws) => bridgeTraffic(ws, deps.traffic, id, filter, done));
       }
       deps.log.debug({ vmId: id, kind }, 'WebSocket opened');
     } catch (e) {

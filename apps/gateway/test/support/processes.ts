@@ -11,8 +11,16 @@ export const VCPU_MAIN = path.join(REPO, 'apps/vcpu/src/main.ts');
 export const GATEWAY_MAIN = path.join(REPO, 'apps/gateway/src/main.ts');
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
 
-export function startVcpu(): Promise<ServiceProcess> {
-  return startServiceProcess(VCPU_MAIN, unixAddress('vcpu'));
+export const VGA_MAIN = path.join(REPO, 'apps/vga/src/main.ts');
+
+/** A vcpu service; with `nats` it publishes its VMs' events and (when asked) device traffic there. */
+export function startVcpu(o: { nats?: string } = {}): Promise<ServiceProcess> {
+  return startServiceProcess(VCPU_MAIN, unixAddress('vcpu'), o.nats ? ['--nats', o.nats] : []);
+}
+
+/** The remote VGA device service (with its Display API). */
+export function startVga(): Promise<ServiceProcess> {
+  return startServiceProcess(VGA_MAIN, unixAddress('vga'));
 }
 
 export interface GatewayProcess {
