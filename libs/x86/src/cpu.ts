@@ -11,6 +11,8 @@ import { ModelSpecificRegisters } from './model-specific-registers.js';
 import { buildOpcodeTable, type OpcodeHandler } from './instructions/opcode-table.js';
 import { INTERPRET } from './decoded/code-cache.js';
 import { decodeBlock, type DecodedBlock } from './decoded/decode-block.js';
+import { compileBlock, type CompiledBlock } from './jit/compile-block.js';
+import { MODE_BASE_ZERO, MODE_FLAT, MODE_STACK32 } from './jit/instruction-emitter.js';
 import {
   CODE,
   CODE_READABLE,
@@ -37,6 +39,11 @@ export interface CpuOptions {
    * must call cpu.invalidateCode(physical, length) afterwards.
    */
   decodedCache?: boolean;
+  /**
+   * Runs of a decoded block before it is compiled to JavaScript (default 16;
+   * Infinity never compiles). Tests use 1 to compile everything at once.
+   */
+  jitThreshold?: number;
 }
 
 /** Where external (maskable) interrupts come from, typically the PIC. */
@@ -59,6 +66,9 @@ export const SEG_NO_READ = 4;
 export const SEG_EXPAND_DOWN = 8;
 const READ_CHECKS = SEG_UNUSABLE | SEG_NO_READ | SEG_EXPAND_DOWN;
 const WRITE_CHECKS = SEG_UNUSABLE | SEG_NO_WRITE | SEG_EXPAND_DOWN;
+
+/** Runs of a decoded block before it is compiled to JavaScript (compiling costs ~ a few hundred runs). */
+const DEFAULT_JIT_THRESHOLD = 16;
 
 /** CR0 bits (Intel SDM vol. 3, section 2.5). */
 export const CR0_PE = 1 << 0;
@@ -131,6 +141,14 @@ export class Cpu {
   eaSegment = 0;
   eaOffset = 0;
 
+  /**
+   * Segment facts compiled blocks depend on (see jit/instruction-emitter.ts): which
+   * segments are flat, which of those have base 0, the stack width. Kept by setSegmentCache.
+   */
+  jitMode = 0;
+  /** Index, within the running compiled block, of the instruction that may fault next. */
+  jitIndex = 0;
+
   /** Code segment default size (CS.D); 16-bit in real mode. */
   codeSize: OperandSize = 2;
   /** Stack pointer width (SS.B): SP or ESP. */
@@ -155,6 +173,7 @@ export class Cpu {
   private readonly opcodeTable: readonly OpcodeHandler[];
   /** Whether instructions run from the decoded-instruction cache (memory.codeCache). */
   readonly decodedCache: boolean;
+  private readonly jitThreshold: number;
   /** Linear-address access (translation, RAM vs device windows). */
   readonly memory: LinearMemory;
 
@@ -169,6 +188,7 @@ export class Cpu {
     this.memory = new LinearMemory(options.bus, this.quirks.addressMask);
     this.opcodeTable = buildOpcodeTable(this.quirks);
     this.decodedCache = options.decodedCache ?? true;
+    this.jitThreshold = options.jitThreshold ?? DEFAULT_JIT_THRESHOLD;
     this.reset();
   }
 
@@ -309,6 +329,12 @@ export class Cpu {
       else check = ((attributes & DATA_WRITABLE) === 0 ? SEG_NO_WRITE : 0) | ((attributes & DATA_EXPAND_DOWN) !== 0 ? SEG_EXPAND_DOWN : 0);
     }
     this.segCheck[seg] = check;
+    const flat = check === 0 && this.segLimit[seg] === 0xffffffff;
+    let mode = this.jitMode & ~((1 << (MODE_FLAT + seg)) | (1 << (MODE_BASE_ZERO + seg)));
+    if (flat) mode |= 1 << (MODE_FLAT + seg);
+    if (flat && this.segBase[seg] === 0) mode |= 1 << (MODE_BASE_ZERO + seg);
+    if (seg === SS) mode = (attributes & DEFAULT_BIG) !== 0 ? mode | MODE_STACK32 : mode & ~MODE_STACK32;
+    this.jitMode = mode;
     if (seg === CS) {
       this.codeSize = (attributes & DEFAULT_BIG) !== 0 ? 4 : 2;
       this.ipMask = this.codeSize === 4 ? 0xffffffff : 0xffff;
@@ -542,7 +568,13 @@ export class Cpu {
       if (this.halted) return StopReason.Halted;
       const block = this.decodedCache && (this.flags.stored & TF) === 0 ? this.lookupBlock() : undefined;
       if (block !== undefined) {
-        executed += this.runBlock(block, maxInstructions - executed);
+        const budget = maxInstructions - executed;
+        let compiled = block.compiled;
+        if (compiled === undefined && ++block.hits >= this.jitThreshold) {
+          compiled = block.compiled = compileBlock(this, this.bus.ram, block.physical);
+        }
+        const ran = compiled !== null && compiled !== undefined && compiled.count <= budget ? this.runCompiled(compiled) : -1;
+        executed += ran >= 0 ? ran : this.runBlock(block, budget);
       } else {
         this.executeInstruction();
         executed++;
@@ -644,6 +676,28 @@ export class Cpu {
       this.deliverFault(e);
       this.instructionCount++;
       return done + 1;
+    }
+  }
+
+  /**
+   * Runs a compiled block; -1 when it was compiled for another segment mode (nothing ran).
+   * A fault is delivered as the interpreter would: EIP and instructionStart of the
+   * faulting instruction, the instructions before it retired.
+   */
+  private runCompiled(block: CompiledBlock): number {
+    const entry = this.eip;
+    try {
+      const n = block.run(this);
+      if (n > 0) this.instructionCount += n;
+      return n;
+    } catch (e) {
+      if (!(e instanceof CpuFault)) throw e;
+      const j = this.jitIndex;
+      this.instructionStart = entry + block.offsets[j];
+      this.eip = entry + block.offsets[j + 1];
+      this.deliverFault(e);
+      this.instructionCount += j + 1;
+      return j + 1;
     }
   }
 

@@ -44,6 +44,17 @@ export class LazyFlags {
     this.size = size;
   }
 
+  /** record() of an operation that defines all six arithmetic flags (the JIT's common case). */
+  set(op: FlagOp, a: number, b: number, res: number, size: OperandSize): void {
+    this.stored &= ~ARITH_FLAGS;
+    this.pending = ARITH_FLAGS;
+    this.op = op;
+    this.a = a;
+    this.b = b;
+    this.res = res;
+    this.size = size;
+  }
+
   /** Sets the flags in `mask` to the matching bits of `value` right now. */
   assign(mask: number, value: number): void {
     const keep = this.pending & ~mask;

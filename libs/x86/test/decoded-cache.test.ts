@@ -149,12 +149,17 @@ describe('decoded-instruction cache', () => {
     expect(m.cpu.reg32[0]).toBe(5);
   });
 
-  test('an external interrupt is taken between the same two instructions as in the interpreter', () => {
+  test('an interrupt raised between two run() slices is taken at the same instruction as in the interpreter', () => {
+    // The machines raise IRQs between slices (deadlines set the slice length), so
+    // what must match is: run(n) stops exactly, and a pending interrupt is taken first.
     const [cached, interpreted] = [true, false].map((decodedCache) => {
       const m = protectedMachine(LOOP, { decodedCache });
       m.setGate(0x40);
       m.cpu.setFlags(0x202);
-      m.cpu.interruptSource = { hasInterrupt: () => m.cpu.instructionCount >= 1234, acknowledge: () => 0x40 };
+      let pending = false;
+      m.cpu.interruptSource = { hasInterrupt: () => pending, acknowledge: () => ((pending = false), 0x40) };
+      expect(m.cpu.run(1234)).toBe(StopReason.InstructionLimit);
+      pending = true;
       expect(m.cpu.run(5000)).toBe(StopReason.Halted);
       return m;
     });

@@ -1,6 +1,7 @@
 import type { Cpu } from '../cpu.js';
 import { INTERPRET, type DecodedInstruction } from './code-cache.js';
 import { decodeInstruction } from './decode-instruction.js';
+import type { CompiledBlock } from '../jit/compile-block.js';
 
 /** Longest block: bounds decoding work for code that is only partly run. */
 const MAX_BLOCK_INSTRUCTIONS = 32;
@@ -12,7 +13,14 @@ const MAX_BLOCK_INSTRUCTIONS = 32;
  * of the page.
  */
 export class DecodedBlock {
+  /** Runs so far; at a threshold the CPU compiles the block (cpu.ts). */
+  hits = 0;
+  /** The compiled form: undefined until compiled, null when it cannot be. */
+  compiled: CompiledBlock | null | undefined = undefined;
+
   constructor(
+    /** RAM offset of the first instruction. */
+    readonly physical: number,
     /** Each expects EIP already moved past it (by the matching entry of `lengths`). */
     readonly instructions: readonly DecodedInstruction[],
     readonly lengths: readonly number[],
@@ -34,5 +42,5 @@ export function decodeBlock(cpu: Cpu, ram: Uint8Array, physical: number): Decode
     at += decoded.length;
     if (decoded.transfersControl || (at & 0xfff) === 0) break;
   }
-  return instructions.length === 0 ? INTERPRET : new DecodedBlock(instructions, lengths, at - physical);
+  return instructions.length === 0 ? INTERPRET : new DecodedBlock(physical, instructions, lengths, at - physical);
 }

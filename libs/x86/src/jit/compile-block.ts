@@ -1,0 +1,135 @@
+import type { Cpu } from '../cpu.js';
+import { ARITH_FLAGS, PARITY } from '../flag-bits.js';
+import { testCondition } from '../instructions/conditions.js';
+import { divideAccumulator, multiplyAccumulator, multiplySigned } from '../ops/multiply-divide.js';
+import { shiftRotate } from '../ops/shift-rotate.js';
+import { INTERPRET, type DecodedInstruction } from '../decoded/code-cache.js';
+import { decodeInstruction } from '../decoded/decode-instruction.js';
+import type { InstructionSource } from './block-source.js';
+import { directCondition, flagsReadBy, genericCondition } from './condition-source.js';
+import { emitInstruction } from './emit-opcodes.js';
+import type { BlockContext } from './instruction-emitter.js';
+
+/** Longest compiled block. */
+const MAX_INSTRUCTIONS = 48;
+
+/** A block of guest code compiled to one JavaScript function. */
+export interface CompiledBlock {
+  /** Runs the block from cpu.eip; returns instructions retired, or -1 (nothing run) when the segment mode differs. */
+  readonly run: (cpu: Cpu) => number;
+  /** Instructions in the block. */
+  readonly count: number;
+  /** Offset of each instruction from the entry, and the block's end (count + 1 entries). */
+  readonly offsets: Int32Array;
+  /** The generated source, for tests and debugging. */
+  readonly source: string;
+}
+
+/** A pre-decoded closure standing in for an instruction the emitters do not know. */
+function closureSource(index: number, start: number, length: number, transfers: boolean): InstructionSource {
+  return {
+    length,
+    body: `cpu.instructionStart = e + ${start};\ncpu.eip = e + ${start + length};\nk[${index}](cpu);`,
+    flags: { reads: ARITH_FLAGS, writes: 0 },
+    mayFault: true,
+    stores: true,
+    transfers,
+  };
+}
+
+/**
+ * Compiles the straight-line code at RAM offset `physical` (decoded under the
+ * CPU's current code size and segment mode) into a function V8 can optimise:
+ * registers stay in the CPU's typed arrays, memory goes through the fast
+ * page tables, flags are recorded lazily and only when a later instruction
+ * can read them, and Jcc/SETcc/CMOVcc test the operands of the instruction
+ * that set the flags directly. Null when not even the first instruction compiles.
+ */
+export function compileBlock(cpu: Cpu, ram: Uint8Array, physical: number): CompiledBlock | null {
+  const ctx: BlockContext = { mode: cpu.jitMode, codeSize: cpu.codeSize, usedSegments: new Set() };
+  const instructions: InstructionSource[] = [];
+  const closures: DecodedInstruction[] = [];
+  const offsets: number[] = [];
+  let at = physical;
+  while (instructions.length < MAX_INSTRUCTIONS) {
+    const offset = at - physical;
+    let source = emitInstruction(ctx, cpu.quirks, instructions.length, ram, at, offset);
+    if (source === undefined) {
+      const decoded = decodeInstruction(cpu, ram, at);
+      if (decoded === INTERPRET) break;
+      source = closureSource(closures.length, offset, decoded.length, decoded.transfersControl);
+      closures.push(decoded.run);
+    }
+    instructions.push(source);
+    offsets.push(offset);
+    at += source.length;
+    if (source.transfers || (at & 0xfff) === 0) break;
+  }
+  if (instructions.length === 0) return null;
+  offsets.push(at - physical);
+  const conditions = resolveConditions(instructions);
+  const keepRecord = liveRecords(instructions, conditions);
+  const source = blockSource(ctx, instructions, offsets, conditions, keepRecord);
+  const factory = new Function('k', 'tc', 'SR', 'MS', 'MA', 'DA', 'PAR', `return function jitBlock(cpu) {\n${source}\n};`);
+  const run = factory(closures, testCondition, shiftRotate, multiplySigned, multiplyAccumulator, divideAccumulator, PARITY) as (cpu: Cpu) => number;
+  return { run, count: instructions.length, offsets: Int32Array.from(offsets), source };
+}
+
+/** Per instruction: the expression of its condition, and whether it reads the lazy flags (generic) or locals (direct). */
+interface Condition {
+  expression: string;
+  direct: boolean;
+}
+
+function resolveConditions(instructions: InstructionSource[]): (Condition | undefined)[] {
+  let last: InstructionSource['flags']['source'];
+  return instructions.map((ins) => {
+    let condition: Condition | undefined;
+    if (ins.condition !== undefined) {
+      const direct = last ? directCondition(ins.condition, last) : undefined;
+      condition = direct !== undefined ? { expression: direct, direct: true } : { expression: genericCondition(ins.condition), direct: false };
+    }
+    if (ins.flags.source) last = ins.flags.source;
+    else if (ins.flags.writes !== 0 || ins.flags.reads === ARITH_FLAGS) last = undefined;
+    return condition;
+  });
+}
+
+/** Backwards liveness of the arithmetic flags: a record is kept when something may read what it writes. */
+function liveRecords(instructions: InstructionSource[], conditions: (Condition | undefined)[]): boolean[] {
+  const keep = new Array<boolean>(instructions.length).fill(false);
+  let live = ARITH_FLAGS; // whatever runs after the block may read them
+  for (let j = instructions.length - 1; j >= 0; j--) {
+    const ins = instructions[j];
+    keep[j] = (ins.flags.writes & live) !== 0;
+    let reads = ins.flags.reads;
+    const condition = conditions[j];
+    if (condition !== undefined && !condition.direct) reads |= flagsReadBy(ins.condition!);
+    live = (live & ~ins.flags.writes) | reads;
+  }
+  return keep;
+}
+
+function blockSource(ctx: BlockContext, instructions: InstructionSource[], offsets: number[], conditions: (Condition | undefined)[], keepRecord: boolean[]): string {
+  const lines: string[] = [];
+  lines.push(`if (cpu.jitMode !== ${ctx.mode}) return -1;`);
+  lines.push('const r = cpu.reg32, r16 = cpu.reg16, r8 = cpu.reg8, f = cpu.flags, M = cpu.memory, cc = M.codeCache;');
+  lines.push('const e = cpu.eip, g = cc.generation;');
+  const locals = ['o = 0', 't = 0', 'v = 0'];
+  instructions.forEach((ins, j) => {
+    if (ins.flags.source) locals.push(`a${j} = 0`, `b${j} = 0`, `s${j} = 0`);
+  });
+  lines.push(`let ${locals.join(', ')};`);
+  for (const seg of ctx.usedSegments) lines.push(`const sb${seg} = cpu.segBase[${seg}], sl${seg} = cpu.segLimit[${seg}], sk${seg} = cpu.segCheck[${seg}];`);
+  const count = instructions.length;
+  instructions.forEach((ins, j) => {
+    if (ins.mayFault) lines.push(`cpu.jitIndex = ${j};`);
+    const condition = conditions[j];
+    lines.push(condition ? ins.body.replaceAll('$COND', condition.expression) : ins.body);
+    if (keepRecord[j] && ins.flags.record) lines.push(ins.flags.record);
+    if (ins.stores && j < count - 1) lines.push(`if (cc.generation !== g) { cpu.eip = e + ${offsets[j + 1]}; return ${j + 1}; }`);
+  });
+  if (!instructions[count - 1].transfers) lines.push(`cpu.eip = e + ${offsets[count]};`);
+  lines.push(`return ${count};`);
+  return lines.join('\n');
+}

@@ -1,0 +1,312 @@
+import { ARITH_FLAGS } from '../flag-bits.js';
+import { FlagOp } from '../lazy-flags.js';
+import type { CpuQuirks } from '../cpu-model.js';
+import { EAX, EBP, ECX, EDX, ESP, NO_SEGMENT, type OperandSize } from '../registers.js';
+import type { InstructionSource } from './block-source.js';
+import { aluSource, aluToRm, incDecSource } from './emit-alu.js';
+import { emitTwoByte } from './emit-two-byte.js';
+import { InstructionEmitter, type BlockContext } from './instruction-emitter.js';
+import { CodeBytes, decodeModrmSource, SEGMENT_PREFIXES, type ModrmSource } from './operand-source.js';
+
+const mask = (size: OperandSize): number => (size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff);
+const signExtendSource = (value: string, from: OperandSize): string => (from === 1 ? `((${value} << 24) >> 24)` : `((${value} << 16) >> 16)`);
+
+/**
+ * The instruction at RAM offset `physical` as JavaScript source, or undefined
+ * when the JIT does not compile it (the block then uses the pre-decoded
+ * closure, or ends before it). `offset` is its distance from the block entry.
+ */
+export function emitInstruction(ctx: BlockContext, quirks: CpuQuirks, j: number, ram: Uint8Array, physical: number, offset: number): InstructionSource | undefined {
+  const bytes = new CodeBytes(ram, physical, (physical | 0xfff) + 1);
+  let opSize: OperandSize = ctx.codeSize;
+  let addrSize: OperandSize = ctx.codeSize;
+  let seg = NO_SEGMENT;
+  let opcode = bytes.next8();
+  for (;;) {
+    if (opcode === 0x66) opSize = ctx.codeSize === 2 ? 4 : 2;
+    else if (opcode === 0x67) addrSize = ctx.codeSize === 2 ? 4 : 2;
+    else if (SEGMENT_PREFIXES[opcode] !== undefined) seg = SEGMENT_PREFIXES[opcode];
+    else break;
+    opcode = bytes.next8();
+  }
+  if (!quirks.has32Bit || quirks.opcodeAliases8086) return undefined; // the JIT serves 386+ models
+  // The final length is only known after decoding; `end` is fixed up below.
+  const x = new InstructionEmitter(ctx, j, 0, opSize, addrSize);
+  const ok = emitOpcode(x, quirks, opcode, bytes, seg, physical, offset);
+  if (!ok || bytes.overrun) return undefined;
+  const length = bytes.position - physical;
+  return finishWithEnd(x, offset + length, length);
+}
+
+/** Bodies refer to the instruction's end as `e + END`; patch in the real number. */
+function finishWithEnd(x: InstructionEmitter, end: number, length: number): InstructionSource {
+  const source = x.finish(length);
+  return { ...source, body: source.body.replaceAll('$END', String(end)) };
+}
+
+function emitOpcode(x: InstructionEmitter, quirks: CpuQuirks, opcode: number, bytes: CodeBytes, seg: number, physical: number, offset: number): boolean {
+  // Until the length is known, EIP-relative expressions use the $END placeholder.
+  x.end = Number.NaN;
+  const next = '(e + $END)';
+  const size: OperandSize = (opcode & 1) !== 0 ? x.opSize : 1;
+  const modrm = (): ModrmSource => decodeModrmSource(bytes, x.addrSize, seg);
+  const relative = (displacement: number): string => (x.opSize === 2 ? `((e + $END + ${displacement}) & 0xffff)` : `((e + $END + ${displacement}) >>> 0)`);
+
+  if (opcode < 0x40 && (opcode & 7) <= 5) {
+    const op = (opcode >>> 3) & 7;
+    if ((opcode & 7) >= 4) {
+      const imm = bytes.immediate(size);
+      aluSource(x, op, size, x.reg(size, EAX), String(imm));
+      if (op !== 7) x.emit(`${x.reg(size, EAX)} = ${x.s};`);
+      return true;
+    }
+    const m = modrm();
+    if ((opcode & 2) === 0) aluToRm(x, op, size, m, x.reg(size, m.reg));
+    else {
+      const src = x.readRm(m, size);
+      aluSource(x, op, size, x.reg(size, m.reg), src);
+      if (op !== 7) x.emit(`${x.reg(size, m.reg)} = ${x.s};`);
+    }
+    return true;
+  }
+  if (opcode >= 0x40 && opcode <= 0x4f) {
+    incDecSource(x, x.opSize, { reg: 0, rm: opcode & 7, mem: undefined }, opcode >= 0x48);
+    return true;
+  }
+  if (opcode >= 0x50 && opcode <= 0x57) {
+    if ((opcode & 7) === ESP) {
+      x.emit(`t = ${x.reg(x.opSize, ESP)};`);
+      x.push(x.opSize, 't');
+    } else x.push(x.opSize, x.reg(x.opSize, opcode & 7));
+    return true;
+  }
+  if (opcode >= 0x58 && opcode <= 0x5f) {
+    x.pop(x.opSize);
+    x.emit(`${x.reg(x.opSize, opcode & 7)} = v;`);
+    return true;
+  }
+  if (opcode === 0x68 || opcode === 0x6a) {
+    const value = opcode === 0x6a ? bytes.displacement8() & mask(x.opSize) : bytes.immediate(x.opSize);
+    x.push(x.opSize, String(value >>> 0));
+    return true;
+  }
+  if (opcode === 0x69 || opcode === 0x6b) {
+    const m = modrm();
+    const src = x.readRm(m, x.opSize);
+    const imm = opcode === 0x6b ? bytes.displacement8() & mask(x.opSize) : bytes.immediate(x.opSize);
+    x.emit(`${x.reg(x.opSize, m.reg)} = MS(cpu, ${src}, ${imm >>> 0}, ${x.opSize});`);
+    x.opaqueFlags();
+    return true;
+  }
+  if (opcode >= 0x70 && opcode <= 0x7f) {
+    const target = relative(bytes.displacement8());
+    x.condition = opcode & 0xf;
+    x.emit(`cpu.eip = $COND ? ${target} : ${next};`);
+    x.transfers = true;
+    return true;
+  }
+  if (opcode >= 0x80 && opcode <= 0x83) {
+    const s: OperandSize = opcode === 0x80 || opcode === 0x82 ? 1 : x.opSize;
+    const m = modrm();
+    const imm = opcode === 0x83 ? (bytes.displacement8() & mask(s)) >>> 0 : bytes.immediate(s);
+    aluToRm(x, m.reg, s, m, String(imm));
+    return true;
+  }
+  if (opcode === 0x84 || opcode === 0x85) {
+    const m = modrm();
+    const value = x.readRm(m, size);
+    aluSource(x, 4 /* AND */, size, value, x.reg(size, m.reg));
+    return true;
+  }
+  if (opcode === 0x86 || opcode === 0x87) {
+    const m = modrm();
+    const value = x.readRm(m, size);
+    x.emit(`t = ${value};`);
+    x.writeRm(m, size, x.reg(size, m.reg));
+    x.emit(`${x.reg(size, m.reg)} = t;`);
+    return true;
+  }
+  if (opcode >= 0x88 && opcode <= 0x8b) {
+    const m = modrm();
+    if ((opcode & 2) === 0) {
+      if (m.mem !== undefined) x.at(m.mem);
+      x.writeRm(m, size, x.reg(size, m.reg));
+    } else {
+      x.emit(`${x.reg(size, m.reg)} = ${x.readRm(m, size)};`);
+    }
+    return true;
+  }
+  if (opcode === 0x8d) {
+    const m = modrm();
+    if (m.mem === undefined) return false;
+    x.emit(`${x.reg(x.opSize, m.reg)} = ${m.mem.offset};`);
+    return true;
+  }
+  if (opcode === 0x90) return true;
+  if (opcode >= 0x91 && opcode <= 0x97) {
+    const r = opcode & 7;
+    x.emit(`t = ${x.reg(x.opSize, r)};`);
+    x.emit(`${x.reg(x.opSize, r)} = ${x.reg(x.opSize, EAX)};`);
+    x.emit(`${x.reg(x.opSize, EAX)} = t;`);
+    return true;
+  }
+  if (opcode === 0x98) {
+    if (x.opSize === 4) x.emit(`r[0] = ${signExtendSource('r16[0]', 2)};`);
+    else x.emit(`r16[0] = ${signExtendSource('r8[0]', 1)};`);
+    return true;
+  }
+  if (opcode === 0x99) {
+    if (x.opSize === 4) x.emit(`r[${EDX}] = r[0] >> 31;`);
+    else x.emit(`r16[${EDX << 1}] = (r16[0] << 16) >> 31;`);
+    return true;
+  }
+  if (opcode >= 0xa0 && opcode <= 0xa3) {
+    const address = bytes.immediate(x.addrSize);
+    const s = seg === NO_SEGMENT ? 3 : seg;
+    x.emit(`o = ${address};`);
+    if (opcode <= 0xa1) x.emit(`${x.reg(size, EAX)} = ${x.read(s, size)};`);
+    else x.write(s, size, x.reg(size, EAX));
+    return true;
+  }
+  if (opcode === 0xa8 || opcode === 0xa9) {
+    aluSource(x, 4, size, x.reg(size, EAX), String(bytes.immediate(size)));
+    return true;
+  }
+  if (opcode >= 0xb0 && opcode <= 0xbf) {
+    const s: OperandSize = opcode < 0xb8 ? 1 : x.opSize;
+    x.emit(`${x.reg(s, opcode & 7)} = ${bytes.immediate(s)};`);
+    return true;
+  }
+  if (opcode === 0xc0 || opcode === 0xc1 || (opcode >= 0xd0 && opcode <= 0xd3)) {
+    const m = modrm();
+    const count = opcode < 0xd0 ? String(bytes.next8() & 31) : opcode >= 0xd2 ? '(r8[4] & 31)' : '1';
+    const value = x.readRm(m, size);
+    x.emit(`t = ${value};`);
+    x.emit(`v = ${count};`);
+    x.emit('if (v !== 0) {');
+    x.writeRm(m, size, `SR(f, ${m.reg}, t, v, ${size}, false)`);
+    x.emit('}');
+    x.opaqueFlags();
+    return true;
+  }
+  if (opcode === 0xc2 || opcode === 0xc3) {
+    const release = opcode === 0xc2 ? bytes.next16() : 0;
+    x.pop(x.opSize, release);
+    x.emit('cpu.eip = v;');
+    x.transfers = true;
+    return true;
+  }
+  if (opcode === 0xc6 || opcode === 0xc7) {
+    const m = modrm();
+    if (m.reg !== 0) return false;
+    if (m.mem !== undefined) x.at(m.mem);
+    x.writeRm(m, size, String(bytes.immediate(size)));
+    return true;
+  }
+  if (opcode === 0xc9) {
+    const stack = (x.ctx.mode & (1 << 16)) !== 0 ? 4 : 2;
+    x.emit(`${x.reg(stack, ESP)} = ${x.reg(stack, EBP)};`);
+    x.pop(x.opSize);
+    x.emit(`${x.reg(x.opSize, EBP)} = v;`);
+    return true;
+  }
+  if (opcode >= 0xe0 && opcode <= 0xe3) {
+    const target = relative(bytes.displacement8());
+    const counter = x.reg(x.addrSize, ECX);
+    if (opcode === 0xe3) {
+      x.emit(`cpu.eip = ${counter} === 0 ? ${target} : ${next};`);
+    } else {
+      x.emit(`${counter} = ${counter} - 1;`);
+      if (opcode === 0xe2) x.emit(`cpu.eip = ${counter} !== 0 ? ${target} : ${next};`);
+      else {
+        x.condition = opcode === 0xe1 ? 4 : 5; // LOOPE: ZF set, LOOPNE: ZF clear
+        x.emit(`cpu.eip = ${counter} !== 0 && $COND ? ${target} : ${next};`);
+      }
+    }
+    x.transfers = true;
+    return true;
+  }
+  if (opcode === 0xe8) {
+    const displacement = x.opSize === 2 ? (bytes.next16() << 16) >> 16 : bytes.next32() | 0;
+    x.push(x.opSize, next);
+    x.emit(`cpu.eip = ${relative(displacement)};`);
+    x.transfers = true;
+    return true;
+  }
+  if (opcode === 0xe9 || opcode === 0xeb) {
+    const displacement = opcode === 0xeb ? bytes.displacement8() : x.opSize === 2 ? (bytes.next16() << 16) >> 16 : bytes.next32() | 0;
+    x.emit(`cpu.eip = ${relative(displacement)};`);
+    x.transfers = true;
+    return true;
+  }
+  if (opcode === 0xf6 || opcode === 0xf7) return group3(x, size, modrm(), bytes);
+  if (opcode === 0xfe || opcode === 0xff) return group5(x, quirks, size, opcode, modrm(), next);
+  if (opcode === 0x0f) return emitTwoByte(x, quirks, bytes.next8(), bytes, modrm);
+  return false;
+}
+
+/** F6/F7: TEST imm, NOT, NEG, MUL, IMUL, DIV, IDIV. */
+function group3(x: InstructionEmitter, size: OperandSize, m: ModrmSource, bytes: CodeBytes): boolean {
+  switch (m.reg) {
+    case 0: {
+      const value = x.readRm(m, size);
+      aluSource(x, 4, size, value, String(bytes.immediate(size)));
+      return true;
+    }
+    case 2:
+      x.writeRm(m, size, `~${x.readRm(m, size)}`);
+      return true;
+    case 3: {
+      const value = x.readRm(m, size);
+      x.emit(`${x.a} = 0;`);
+      x.emit(`${x.b} = ${value};`);
+      x.emit(`${x.s} = 0 - ${x.b};`);
+      x.flagsFrom(FlagOp.Sub, size);
+      x.writeRm(m, size, x.s);
+      return true;
+    }
+    case 4:
+    case 5:
+      x.emit(`MA(cpu, ${x.readRm(m, size)}, ${size}, ${m.reg === 5});`);
+      x.opaqueFlags();
+      return true;
+    case 6:
+    case 7:
+      x.emit(`DA(cpu, ${x.readRm(m, size)}, ${size}, ${m.reg === 7});`);
+      x.mayFault = true;
+      x.opaqueFlags();
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** FE/FF: INC, DEC, CALL near, JMP near, PUSH on r/m (far forms stay with the interpreter). */
+function group5(x: InstructionEmitter, quirks: CpuQuirks, size: OperandSize, opcode: number, m: ModrmSource, next: string): boolean {
+  if (m.reg <= 1) {
+    incDecSource(x, size, m, m.reg === 1);
+    return true;
+  }
+  if (opcode === 0xfe) return false;
+  switch (m.reg) {
+    case 2:
+      x.emit(`t = ${x.readRm(m, x.opSize)};`);
+      x.push(x.opSize, next);
+      x.emit('cpu.eip = t;');
+      x.transfers = true;
+      return true;
+    case 4:
+      x.emit(`cpu.eip = ${x.readRm(m, x.opSize)};`);
+      x.transfers = true;
+      return true;
+    case 6:
+      if (m.mem === undefined && m.rm === ESP && quirks.pushSpAfterDecrement) return false;
+      x.emit(`t = ${x.readRm(m, x.opSize)};`);
+      x.push(x.opSize, 't');
+      return true;
+    default:
+      return false;
+  }
+}
+
+export { ARITH_FLAGS };

@@ -1,0 +1,198 @@
+import { ARITH_FLAGS } from '../flag-bits.js';
+import { FlagOp } from '../lazy-flags.js';
+import { ESP, SS, type OperandSize } from '../registers.js';
+import type { FlagSource, InstructionSource } from './block-source.js';
+import { registerSource, type MemorySource, type ModrmSource } from './operand-source.js';
+
+/**
+ * Segment facts a block is compiled under (Cpu.jitMode): per segment register
+ * whether it is flat (no checks, 4 GiB limit) and whether its base is 0, and
+ * the stack width. The block checks the mode on entry, so flat accesses need
+ * no limit checks in the generated code.
+ */
+export const MODE_FLAT = 0;
+export const MODE_BASE_ZERO = 8;
+export const MODE_STACK32 = 1 << 16;
+
+/** Everything an instruction's source depends on besides its own bytes. */
+export interface BlockContext {
+  mode: number;
+  codeSize: OperandSize;
+  /** Segments whose base/limit/check locals the block needs. */
+  usedSegments: Set<number>;
+}
+
+/**
+ * Builds the JavaScript of one instruction. The block function provides the
+ * locals this emits: r/r16/r8 (registers), f (flags), M (linear memory), cpu,
+ * e (EIP at block entry), o (current memory offset), t/v (scratch), and per
+ * instruction a<j>/b<j>/s<j> (flag operands and result).
+ */
+export class InstructionEmitter {
+  readonly lines: string[] = [];
+  reads = 0;
+  writes = 0;
+  record: string | undefined;
+  source: FlagSource | undefined;
+  condition: number | undefined;
+  mayFault = false;
+  stores = false;
+  transfers = false;
+
+  constructor(
+    readonly ctx: BlockContext,
+    /** Index of the instruction in its block (names its locals). */
+    readonly j: number,
+    /** Offset of the end of the instruction from the block entry (its EIP after). */
+    public end: number,
+    readonly opSize: OperandSize,
+    readonly addrSize: OperandSize,
+  ) {}
+
+  emit(line: string): void {
+    this.lines.push(line);
+  }
+
+  get a(): string {
+    return `a${this.j}`;
+  }
+  get b(): string {
+    return `b${this.j}`;
+  }
+  get s(): string {
+    return `s${this.j}`;
+  }
+
+  /** EIP after this instruction, as an expression. */
+  next(): string {
+    return `(e + ${this.end})`;
+  }
+
+  reg(size: OperandSize, n: number): string {
+    return registerSource(size, n);
+  }
+
+  private isFlat(seg: number): boolean {
+    return (this.ctx.mode & (1 << (MODE_FLAT + seg))) !== 0;
+  }
+
+  private baseZero(seg: number): boolean {
+    return (this.ctx.mode & (1 << (MODE_BASE_ZERO + seg))) !== 0;
+  }
+
+  /** Sets `o` to a memory operand's offset. */
+  at(mem: MemorySource): void {
+    this.emit(`o = ${mem.offset};`);
+  }
+
+  /** The value at seg:o (after `at`). */
+  read(seg: number, size: OperandSize): string {
+    this.mayFault = true;
+    const fn = `M.read${size * 8}`;
+    if (this.isFlat(seg)) return this.baseZero(seg) ? `${fn}(o)` : `${fn}((sb${this.useSeg(seg)} + o) >>> 0)`;
+    this.useSeg(seg);
+    return `(sk${seg} === 0 && o <= sl${seg} - ${size - 1} ? ${fn}((sb${seg} + o) >>> 0) : cpu.readMemory(${seg}, o, ${size}))`;
+  }
+
+  /** Writes `value` at seg:o (after `at`). */
+  write(seg: number, size: OperandSize, value: string): void {
+    this.mayFault = true;
+    this.stores = true;
+    const fn = `M.write${size * 8}`;
+    if (this.isFlat(seg)) {
+      this.emit(this.baseZero(seg) ? `${fn}(o, ${value});` : `${fn}((sb${this.useSeg(seg)} + o) >>> 0, ${value});`);
+      return;
+    }
+    this.useSeg(seg);
+    this.emit(`if (sk${seg} === 0 && o <= sl${seg} - ${size - 1}) ${fn}((sb${seg} + o) >>> 0, ${value}); else cpu.writeMemory(${seg}, o, ${size}, ${value});`);
+  }
+
+  private useSeg(seg: number): number {
+    this.ctx.usedSegments.add(seg);
+    return seg;
+  }
+
+  /** Reads the r/m operand (sets `o` first for memory). */
+  readRm(m: ModrmSource, size: OperandSize): string {
+    if (m.mem === undefined) return this.reg(size, m.rm);
+    this.at(m.mem);
+    return this.read(m.mem.seg, size);
+  }
+
+  /** Writes the r/m operand; for memory, `o` must already hold its offset (readRm or at). */
+  writeRm(m: ModrmSource, size: OperandSize, value: string): void {
+    if (m.mem === undefined) this.emit(`${this.reg(size, m.rm)} = ${value};`);
+    else this.write(m.mem.seg, size, value);
+  }
+
+  private get stack32(): boolean {
+    return (this.ctx.mode & MODE_STACK32) !== 0;
+  }
+
+  /** PUSH of a value that does not depend on `o`. */
+  push(size: OperandSize, value: string): void {
+    if (this.stack32) {
+      this.emit(`o = (r[${ESP}] - ${size}) >>> 0;`);
+      this.write(SS, size, value);
+      this.emit(`r[${ESP}] = o;`);
+    } else {
+      this.emit(`o = (r16[${ESP << 1}] - ${size}) & 0xffff;`);
+      this.write(SS, size, value);
+      this.emit(`r16[${ESP << 1}] = o;`);
+    }
+  }
+
+  /** POP into local `v`; `release` extra bytes (RET imm16) are dropped too. */
+  pop(size: OperandSize, release = 0): void {
+    const sp = this.stack32 ? `r[${ESP}]` : `r16[${ESP << 1}]`;
+    this.emit(`o = ${sp};`);
+    this.emit(`v = ${this.read(SS, size)};`);
+    this.emit(`${sp} = o + ${size + release};`);
+  }
+
+  /** Records a full arithmetic-flag update from op(a, b) = res (the locals a<j>, b<j>, s<j>). */
+  flagsFrom(op: FlagOp, size: OperandSize, reads = 0): void {
+    this.writes = ARITH_FLAGS;
+    this.reads |= reads;
+    this.record = `f.set(${op}, ${this.a}, ${this.b}, ${this.s}, ${size});`;
+    this.source = { op, a: this.a, b: this.b, res: this.s, size, definesCarry: true };
+  }
+
+  /** INC/DEC: every arithmetic flag but CF. */
+  flagsWithoutCarry(op: FlagOp, size: OperandSize, affected: number): void {
+    this.writes = affected;
+    this.record = `f.record(${op}, ${this.a}, ${this.b}, ${this.s}, ${size}, ${affected});`;
+    this.source = { op, a: this.a, b: this.b, res: this.s, size, definesCarry: false };
+  }
+
+  /** A helper that reads and sets flags in ways the liveness pass does not model. */
+  opaqueFlags(): void {
+    this.reads = ARITH_FLAGS;
+    this.writes = 0;
+  }
+
+  /** Jump to a target expression: sets cpu.eip and ends the block. */
+  jump(target: string): void {
+    this.emit(`cpu.eip = ${target};`);
+    this.transfers = true;
+  }
+
+  /** A relative target from this instruction's end, wrapped to the operand size. */
+  relative(displacement: number): string {
+    const sum = `e + ${this.end + displacement}`;
+    return this.opSize === 2 ? `((${sum}) & 0xffff)` : `((${sum}) >>> 0)`;
+  }
+
+  /** The finished instruction. */
+  finish(length: number): InstructionSource {
+    return {
+      length,
+      body: this.lines.join('\n'),
+      flags: { reads: this.reads, writes: this.writes, record: this.record, source: this.source },
+      condition: this.condition,
+      mayFault: this.mayFault,
+      stores: this.stores,
+      transfers: this.transfers,
+    };
+  }
+}

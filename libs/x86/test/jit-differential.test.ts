@@ -1,0 +1,108 @@
+import { expect, test } from 'vitest';
+import { StopReason } from '../src/index.js';
+import { protectedMachine } from './support/protected-machine.js';
+
+/** A small deterministic generator, so a failure can be reproduced from its seed. */
+function random(seed: number): (n: number) => number {
+  let state = seed >>> 0;
+  return (n) => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return (state >>> 8) % n;
+  };
+}
+
+/** Any register but ESP, so the stack stays where the test expects it. */
+function register(pick: (n: number) => number): number {
+  const r = pick(7);
+  return r >= 4 ? r + 1 : r;
+}
+
+/**
+ * Random straight-line code in the forms the JIT compiles, with flags flowing
+ * between instructions the way compilers use them (ALU then Jcc/SETcc/CMOVcc,
+ * ADC/SBB chains, INC/DEC keeping CF), memory and stack operands, and a
+ * PUSHFD only now and then, so dropped flag records and direct conditions
+ * are both exercised.
+ */
+function program(seed: number, count: number): number[] {
+  const pick = random(seed);
+  const code: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const op = pick(8);
+    const dst = register(pick);
+    const src = register(pick);
+    const modrm = 0xc0 | (src << 3) | dst;
+    const imm = [pick(256), pick(256), pick(256), pick(256)];
+    const address = 0x60000 + pick(64) * 4;
+    const disp32 = [address & 0xff, (address >>> 8) & 0xff, address >>> 16, 0];
+    switch (pick(34)) {
+      case 0: code.push(0x01 + op * 8, modrm); break; // op r/m32, r32
+      case 1: code.push(0x03 + op * 8, modrm); break; // op r32, r/m32
+      case 2: code.push(0x00 + op * 8, 0xc0 | (src << 3) | (dst & 3) | (pick(2) << 2)); break; // op r/m8, r8 (AH..BH too)
+      case 3: code.push(0x66, 0x01 + op * 8, modrm); break; // op r/m16, r16
+      case 4: code.push(0x83, 0xc0 | (op << 3) | dst, imm[0]); break; // op r/m32, imm8
+      case 5: code.push(0x81, 0xc0 | (op << 3) | dst, ...imm); break; // op r/m32, imm32
+      case 6: code.push((pick(2) === 0 ? 0x40 : 0x48) + dst); break; // inc/dec r32
+      case 7: code.push(0xc1, 0xc0 | (op << 3) | dst, imm[0] & 0x3f); break; // shift r/m32, imm8
+      case 8: code.push(0x0f, [0xb6, 0xb7, 0xbe, 0xbf][pick(4)], modrm); break; // movzx/movsx
+      case 9: code.push(0x05 + op * 8, ...imm); break; // op eax, imm32
+      case 10: code.push(0x70 + pick(16), 2, 0x01 + op * 8, modrm); break; // jcc over an ALU op
+      case 11: code.push(0x01 + op * 8, 0x05 | (src << 3), ...disp32); break; // op [disp32], r32
+      case 12: code.push(0x03 + op * 8, 0x05 | (dst << 3), ...disp32); break; // op r32, [disp32]
+      case 13: code.push(0x80, 0x05 | (op << 3), ...disp32, imm[0]); break; // op byte [disp32], imm8
+      case 14: code.push(0xc7, 0x05, ...disp32, ...imm); break; // mov dword [disp32], imm32
+      case 15: code.push(0x0f, 0x90 + pick(16), 0xc0 | (dst & 3)); break; // setcc r8
+      case 16: code.push(0x0f, 0x40 + pick(16), modrm); break; // cmovcc r32, r/m32
+      case 17: code.push(0xf7, 0xc0 | dst, ...imm); break; // test r/m32, imm32
+      case 18: code.push(0x6a, imm[0], 0x58 + dst); break; // push imm8; pop r32
+      case 19: code.push(0x55, 0x89, 0xe5, 0x6a, imm[0], 0xc9, 0x90); break; // push ebp; mov ebp, esp; push imm8; leave; nop
+      case 20: code.push(0x0f, 0xaf, modrm); break; // imul r32, r/m32
+      case 21: code.push(0xf7, 0xd0 | (pick(2) << 3) | dst); break; // not/neg r32
+      case 22: code.push(0xff, 0x05 | (pick(2) << 3), ...disp32); break; // inc/dec dword [disp32]
+      case 23: code.push(0xff, 0x35, ...disp32, 0x58 + dst); break; // push dword [disp32]; pop r32
+      case 24: code.push(0x8d, 0x84 | (dst << 3), (pick(4) << 6) | (register(pick) << 3) | src, ...imm); break; // lea r32, [base + index*s + disp32]
+      case 25: code.push(0x87, modrm); break; // xchg r/m32, r32
+      case 26: code.push(0x0f, 0x80 + pick(16), 2, 0, 0, 0, 0x31, modrm); break; // jcc near over xor
+      case 27: code.push(0xf7, 0xe0 | (pick(2) << 3) | src); break; // mul/imul eax, r32
+      case 28: code.push(0x31, 0xd2, 0xb9, imm[0] | 1, imm[1], 0, 0, 0xf7, 0xf1); break; // xor edx, edx; mov ecx, imm; div ecx
+      case 29: code.push(0x98 + pick(2)); break; // cwde / cdq
+      case 30: code.push(0x66, 0x83, 0xc0 | (op << 3) | dst, imm[0]); break; // op r/m16, imm8
+      case 31: code.push(0xd3, 0xc0 | (op << 3) | dst); break; // shift r/m32, cl
+      case 32: code.push(0x9c); break; // pushfd (now and then)
+      default: code.push(0xb8 + dst, ...imm); break; // mov r32, imm32
+    }
+  }
+  code.push(0x9c, 0xf4); // pushfd; hlt
+  return code;
+}
+
+test('random straight-line code gives the same registers, flags, memory and counts compiled as interpreted', () => {
+  for (let seed = 1; seed <= 40; seed++) {
+    const code = program(seed, 400);
+    const [compiled, interpreted] = [true, false].map((decodedCache) => {
+      const m = protectedMachine(code, { decodedCache, jitThreshold: 1 });
+      m.cpu.reg32.set([0x80000001, 0x7fffffff, 0xffffffff, 0x12345678, 0, 0x0000ff80, 0x8000, 1]);
+      m.cpu.reg32[4] = 0x20000;
+      expect(m.cpu.run(100_000)).toBe(StopReason.Halted);
+      return m;
+    });
+    expect([...compiled.cpu.reg32], `seed ${seed}`).toEqual([...interpreted.cpu.reg32]);
+    expect(compiled.cpu.getFlags(), `seed ${seed}`).toBe(interpreted.cpu.getFlags());
+    expect(compiled.cpu.instructionCount, `seed ${seed}`).toBe(interpreted.cpu.instructionCount);
+    expect(compiled.ram.subarray(0x60000, 0x60100), `seed ${seed}: memory operands`).toEqual(interpreted.ram.subarray(0x60000, 0x60100));
+    expect(compiled.ram.subarray(0x1e000, 0x20000), `seed ${seed}: stack`).toEqual(interpreted.ram.subarray(0x1e000, 0x20000));
+  }
+});
+
+test('a loop compiled after its threshold keeps counting and computing as the interpreter does', () => {
+  // mov ecx, 1000; xor eax, eax; top: add eax, ecx; adc edx, 0; dec ecx; jnz top; hlt
+  const code = [0xb9, 0xe8, 0x03, 0, 0, 0x31, 0xc0, 0x01, 0xc8, 0x83, 0xd2, 0x00, 0x49, 0x75, 0xf8, 0xf4];
+  const [compiled, interpreted] = [{ decodedCache: true, jitThreshold: 16 }, { decodedCache: false }].map((options) => {
+    const m = protectedMachine(code, options);
+    expect(m.cpu.run(100_000)).toBe(StopReason.Halted);
+    return m;
+  });
+  expect(compiled.cpu.reg32[0]).toBe(500500);
+  expect([...compiled.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
+  expect(compiled.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
+});
