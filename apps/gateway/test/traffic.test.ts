@@ -53,7 +53,7 @@ test('gRPC WatchTraffic delivers the same records; a bad filter is INVALID_ARGUM
   const stream = c.WatchTraffic({ id: vmId, device: 'i8042', ports: [0x60] }, md);
   stream.on('data', (r) => got.push(r));
   stream.on('error', () => undefined);
-  await new Promise((r) => setTimeout(r, 500)); // the subscription is in place
+  await new Promise((r) => stream.once('metadata', r)); // headers come once the gateway watches
   await api('POST', `/api/vms/${vmId}/keys`, { body: { text: 'c' } });
   await waitFor('the key reads over gRPC', async () => got.some((r) => r.value === 0x2e) && got.some((r) => r.value === 0xae));
   expect(got.every((r) => r.device === 'i8042' && r.port === 0x60)).toBe(true);
@@ -79,7 +79,6 @@ test('per-client limit: a stream delivers at most --max-traffic-rate records a s
   const gw = await startGatewayProcess({ vcpus: [stack.vcpu.address], args: ['--nats', stack.nats.url, '--max-traffic-rate', '3'] });
   try {
     const s = await SocketReader.open(wsUrl(gw.url, `/api/vms/${vmId}/traffic?device=i8042`), { authorization: `Bearer ${gw.token}` });
-    await new Promise((r) => setTimeout(r, 300));
     await api('POST', `/api/vms/${vmId}/keys`, { body: { text: 'hello world' } }); // 22 bytes at port 0x60 (make + break), plus status reads
     await waitFor('the first records', async () => records(s).length >= 3);
     await new Promise((r) => setTimeout(r, 1200));

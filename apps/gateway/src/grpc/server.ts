@@ -179,7 +179,8 @@ export function gatewayHandlers(deps: GrpcDeps): VmControlHandlers {
       })().then(
         (w) => {
           watch = w;
-          if (call.cancelled) w.stop();
+          if (call.cancelled) return w.stop();
+          call.sendMetadata(new grpc.Metadata()); // headers say: watching now
         },
         (e) => {
           done();

@@ -32,6 +32,7 @@ export class TrafficHub {
   private connection: Promise<NatsConnection> | null = null;
   /** `${vmId}\n${device|*}` -> watchers. */
   private readonly traced = new Map<string, number>();
+  private controls: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly servers: string | undefined,
@@ -46,11 +47,6 @@ export class TrafficHub {
       throw new ApiError(grpc.status.UNAVAILABLE, `NATS at ${this.servers} is unreachable: ${e.message}`);
     });
     return this.connection;
-  }
-
-  /** Fails (FAILED_PRECONDITION / UNAVAILABLE) when traffic cannot be watched at all. */
-  async ready(): Promise<void> {
-    await this.nats();
   }
 
   async watch(vmId: string, filter: TrafficFilter, deliver: (r: TrafficRecord) => void): Promise<TrafficWatch> {
@@ -70,7 +66,7 @@ export class TrafficHub {
       },
     });
     try {
-      await this.trace(nc, vmId, device, true);
+      await this.trace(nc, vmId, device);
     } catch (e) {
       sub.unsubscribe();
       throw e;
@@ -81,7 +77,7 @@ export class TrafficHub {
         if (stopped) return;
         stopped = true;
         sub.unsubscribe();
-        void this.untrace(nc, vmId, device);
+        this.untrace(nc, vmId, device);
       },
     };
   }
@@ -100,25 +96,38 @@ export class TrafficHub {
     }
   }
 
-  private async trace(nc: NatsConnection, vmId: string, device: string, enabled: true): Promise<void> {
-    const key = `${vmId}\n${device}`;
-    const n = this.traced.get(key) ?? 0;
-    if (n === 0) await this.control(nc, vmId, device, enabled, CONTROL_ATTEMPTS);
-    this.traced.set(key, (this.traced.get(key) ?? 0) + 1);
+  /** Control requests go out one after another, so "off" for one watcher never overtakes "on" for the next. */
+  private queue(nc: NatsConnection, vmId: string, device: string, enabled: boolean, attempts = 1): Promise<void> {
+    const op = this.controls.then(() => this.control(nc, vmId, device, enabled, attempts));
+    this.controls = op.catch(() => undefined);
+    return op;
   }
 
-  private async untrace(nc: NatsConnection, vmId: string, device: string): Promise<void> {
+  private async trace(nc: NatsConnection, vmId: string, device: string): Promise<void> {
     const key = `${vmId}\n${device}`;
-    const left = (this.traced.get(key) ?? 1) - 1;
-    if (left > 0) return void this.traced.set(key, left);
-    this.traced.delete(key);
+    const n = this.traced.get(key) ?? 0;
+    this.traced.set(key, n + 1);
     try {
-      await this.control(nc, vmId, device, false);
-      // Switching '*' off clears every device: give the ones still watched back.
-      if (device === '*') for (const k of this.traced.keys()) if (k.startsWith(`${vmId}\n`)) await this.control(nc, vmId, k.slice(vmId.length + 1), true);
+      await this.queue(nc, vmId, device, true, CONTROL_ATTEMPTS);
     } catch (e) {
-      this.log.debug({ vmId, device, err: (e as Error).message }, 'could not switch tracing off (the VM may be gone)');
+      this.release(key);
+      throw e;
     }
+  }
+
+  private release(key: string): boolean {
+    const left = (this.traced.get(key) ?? 1) - 1;
+    if (left > 0) this.traced.set(key, left);
+    else this.traced.delete(key);
+    return left <= 0;
+  }
+
+  private untrace(nc: NatsConnection, vmId: string, device: string): void {
+    if (!this.release(`${vmId}\n${device}`)) return;
+    const quiet = (e: unknown) => this.log.debug({ vmId, device, err: (e as Error).message }, 'could not switch tracing off (the VM may be gone)');
+    this.queue(nc, vmId, device, false).catch(quiet);
+    // Switching '*' off clears every device: give the ones still watched back.
+    if (device === '*') for (const k of this.traced.keys()) if (k.startsWith(`${vmId}\n`)) this.queue(nc, vmId, k.slice(vmId.length + 1), true).catch(quiet);
   }
 
   async close(): Promise<void> {

@@ -46,8 +46,9 @@ export class GatewayApi {
   }
 
   /** A WebSocket to /api/vms/<id>/<kind>; the token travels as a protocol entry (browsers cannot set headers). */
-  socket(vmId: string, kind: 'console' | 'events'): WebSocket {
+  socket(vmId: string, kind: 'console' | 'events' | 'display' | 'traffic', query?: URLSearchParams): WebSocket {
     const url = new URL(`/api/vms/${encodeURIComponent(vmId)}/${kind}`, location.href);
+    if (query) url.search = query.toString();
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     return new WebSocket(url, ['quasivm.v1', `bearer.${this.token}`]);
   }

@@ -1,10 +1,12 @@
 // The gateway's page: sign in with the token, create VMs, drive them, watch their serial
-// console and events.
+// console, screen (with keyboard capture), device traffic and events.
 import '@xterm/xterm/css/xterm.css';
 import './styles.css';
 import { ApiRequestError, GatewayApi, type VmInfo } from './api.js';
 import { ConsoleView } from './console-view.js';
 import { EventsView } from './events-view.js';
+import { ScreenView } from './screen-view.js';
+import { TrafficView } from './traffic-view.js';
 import { renderVmTable, type RowAction } from './vm-table.js';
 
 const TOKEN_KEY = 'quasivm.token';
@@ -16,11 +18,19 @@ let vms: VmInfo[] = [];
 let refreshTimer: ReturnType<typeof setInterval> | undefined;
 const consoleView = new ConsoleView($('terminal'), $('console-vm'));
 const eventsView = new EventsView($<HTMLOListElement>('event-list'), () => void refresh());
+const screenView = new ScreenView($<HTMLCanvasElement>('screen'), $('screen-status'));
+const trafficView = new TrafficView($<HTMLFormElement>('traffic-form'), $<HTMLTableElement>('traffic-table').tBodies[0], $('traffic-status'));
+const detachAll = () => {
+  consoleView.detach();
+  eventsView.detach();
+  screenView.detach();
+  trafficView.detach();
+  $('screen-vm').textContent = '';
+};
 
 function showSignIn(message = ''): void {
   clearInterval(refreshTimer);
-  consoleView.detach();
-  eventsView.detach();
+  detachAll();
   api = null;
   $('app').hidden = true;
   $('forget-token').hidden = true;
@@ -51,6 +61,9 @@ function select(vmId: string): void {
   if (!api) return;
   consoleView.attach(api, vmId);
   eventsView.attach(api, vmId);
+  screenView.attach(api, vmId);
+  trafficView.attach(api, vmId);
+  $('screen-vm').textContent = vmId;
 }
 
 async function onAction(action: RowAction, vm: VmInfo): Promise<void> {
@@ -60,10 +73,7 @@ async function onAction(action: RowAction, vm: VmInfo): Promise<void> {
     if (action === 'console') select(vm.id);
     else if (action === 'delete') {
       await api.request('DELETE', `/api/vms/${encodeURIComponent(vm.id)}`);
-      if (consoleView.current === vm.id) {
-        consoleView.detach();
-        eventsView.detach();
-      }
+      if (consoleView.current === vm.id) detachAll();
     } else await api.request('POST', `/api/vms/${encodeURIComponent(vm.id)}/${action}`);
   } catch (e) {
     $('action-error').textContent = `${action} ${vm.id}: ${explain(e)}`;

@@ -14,7 +14,7 @@ import type { VmService } from '../vm-service.js';
 import { bridgeConsole } from './console-socket.js';
 import { bridgeEvents } from './events-socket.js';
 import { bridgeDisplay } from './display-socket.js';
-import { bridgeTraffic } from './traffic-socket.js';
+import { bridgeTraffic, TrafficQueue } from './traffic-socket.js';
 import type { TrafficHub } from '../traffic/traffic-hub.js';
 import { trafficFilterFromQuery } from '../traffic/traffic-filter.js';
 import { rejectUpgrade } from './reject.js';
@@ -79,8 +79,10 @@ export function createUpgradeHandler(deps: UpgradeDeps): { onUpgrade: (req: Inco
       } else {
         const filter = trafficFilterFromQuery(url.searchParams);
         await deps.vms.get(id);
-        await deps.traffic.ready();
-        wss.handleUpgrade(req, socket, head, (ws) => bridgeTraffic(ws, deps.traffic, id, filter, done));
+        const queue = new TrafficQueue();
+        const watch = await deps.traffic.watch(id, filter, queue.push);
+        socket.once('close', () => watch.stop());
+        wss.handleUpgrade(req, socket, head, (ws) => bridgeTraffic(ws, watch, queue, done));
       }
       deps.log.debug({ vmId: id, kind }, 'WebSocket opened');
     } catch (e) {
