@@ -59,7 +59,7 @@ try {
     await start(
       'gateway',
       process.execPath,
-      ['--import', 'tsx', 'apps/gateway/src/main.ts', '--port', String(ports.gateway), '--grpc-port', String(ports.gatewayGrpc), '--vcpu', `127.0.0.1:${ports.vcpu}`, '--state-dir', path.join(root, 'data/gateway')],
+      ['--import', 'tsx', 'apps/gateway/src/main.ts', '--port', String(ports.gateway), '--grpc-port', String(ports.gatewayGrpc), '--vcpu', `127.0.0.1:${ports.vcpu}`, '--nats', `nats://127.0.0.1:${ports.nats}`, '--state-dir', path.join(root, 'data/gateway')],
       'listening',
       {},
       /API token|listening/,

@@ -1,7 +1,7 @@
 // quasivm: a small command line client over the gateway's HTTP API.
 //   quasivm create --firmware guests/build/serial-hello.bin --backend soft --start
-//   quasivm list | start <id> | stop <id> | console <id>
-import { readFileSync } from 'node:fs';
+//   quasivm list | start <id> | stop <id> | console <id> | screenshot <id> -o s.png | screen <id> | keys <id> --text hi
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { defaultStateDir } from './config.js';
@@ -106,6 +106,41 @@ program
   .option('--no-input', 'do not read stdin')
   .action(async (id: string, o: { until?: string; timeout?: number; input: boolean }) => {
     process.exitCode = await runConsole(gateway().console(id), { until: o.until, timeoutMs: o.timeout ? o.timeout * 1000 : undefined, input: o.input && !o.until });
+  });
+
+program
+  .command('screenshot <id>')
+  .description("save a VM's screen as a PNG (needs a VGA device)")
+  .requiredOption('-o, --output <file>', 'where to write the PNG')
+  .action(async (id: string, o: { output: string }) => {
+    const png = await gateway().bytes(`/api/vms/${encodeURIComponent(id)}/screenshot`);
+    writeFileSync(o.output, png);
+    process.stdout.write(`wrote ${o.output} (${png.readUInt32BE(16)}x${png.readUInt32BE(20)})\n`);
+  });
+
+program
+  .command('screen <id>')
+  .description("print a VM's text-mode screen")
+  .action(async (id: string) => {
+    const { rows } = await gateway().request<{ rows: string[] }>('GET', `/api/vms/${encodeURIComponent(id)}/screen-text`);
+    process.stdout.write(rows.map((r) => `${r.trimEnd()}\n`).join(''));
+  });
+
+function hexBytes(value: string): string {
+  const bytes = value.split(/[\s,]+/).filter(Boolean);
+  if (bytes.some((b) => !/^(0x)?[0-9a-f]{1,2}$/i.test(b))) throw new InvalidArgumentError(`"${value}" is not a list of hex bytes, e.g. "1c f0 1c"`);
+  return Buffer.from(bytes.map((b) => parseInt(b.replace(/^0x/i, ''), 16))).toString('base64');
+}
+
+program
+  .command('keys <id>')
+  .description('type on the VM\'s keyboard: --text (US layout) or --scancodes (PS/2 set 2 bytes in hex)')
+  .option('--text <text>', 'text to type ("\\n" for Enter)')
+  .option('--scancodes <hex>', 'raw set 2 bytes, make and break, e.g. "1c f0 1c"', hexBytes)
+  .action(async (id: string, o: { text?: string; scancodes?: string }) => {
+    if (!o.text === !o.scancodes) throw new GatewayError(0, 'give exactly one of --text and --scancodes');
+    const body = o.text ? { text: o.text.replace(/\\n/g, '\n') } : { scancodes: o.scancodes };
+    await gateway().request('POST', `/api/vms/${encodeURIComponent(id)}/keys`, body);
   });
 
 try {

@@ -42,6 +42,24 @@ export class GatewayClient {
     return json as T;
   }
 
+  /** A binary answer (the screenshot PNG). */
+  async bytes(path: string): Promise<Buffer> {
+    const res = await fetch(new URL(path, this.baseUrl), { headers: { authorization: `Bearer ${this.token}` } }).catch((e: Error & { cause?: Error }) => {
+      throw new GatewayError(0, `cannot reach the gateway at ${this.baseUrl}: ${e.cause?.message ?? e.message}`);
+    });
+    if (!res.ok) {
+      const text = await res.text();
+      let message = `${res.status} ${res.statusText}`;
+      try {
+        message = JSON.parse(text).error?.message ?? message;
+      } catch {
+        /* not JSON */
+      }
+      throw new GatewayError(res.status, message);
+    }
+    return Buffer.from(await res.arrayBuffer());
+  }
+
   list(): Promise<Vm[]> {
     return this.request<{ vms: Vm[] }>('GET', '/api/vms').then((r) => r.vms);
   }
