@@ -21,6 +21,12 @@ const GUESTS: Record<string, { params: [number, number]; text: string[] }> = {
   'pit-rate': { params: [0, 5], text: ['pit-rate: measuring', 'pit-rate: irqs=', ' seconds='] },
   'pit-ch2-delay': { params: [11932, 0], text: ['pit-ch2-delay: tsc='] },
   'ide-rw': { params: [77, 5], text: ['ide-rw: read lba=', 'ide-rw: wrote lba=', 'ide-rw: beyond', 'ide-rw: unknown'] },
+  'ide-identify': { params: [0, 0], text: ['ide-identify: ', ' lba28=', ' lba48=', ' model=[', '] serial=[', 'ide-identify: done'] },
+  'ide-chs': { params: [0x00020f3f, 0x00010a01], text: ['ide-chs: init status=', 'ide-chs: read chs=', 'ide-chs: wrote chs=', 'ide-chs: bad sector'] },
+  'ide-lba48': { params: [0x10000010, 0], text: ['ide-lba48: read lba=', 'ide-lba48: wrote lba=', 'ide-lba48: beyond'] },
+  'ide-multiple': { params: [40, 9], text: ['ide-multiple: set status=', 'ide-multiple: read lba=', 'ide-multiple: wrote lba=', 'ide-multiple: disabled'] },
+  'ide-dma': { params: [200, 0xc041], text: ['ide-dma: found ', ' bar4=', 'ide-dma: read lba=', 'ide-dma: wrote lba=', 'ide-dma: read ext'] },
+  'ide-speed': { params: [0, 16], text: ['ide-speed: start method=', 'ide-speed: done sum=', ' errors='] },
   'protected-paging': { params: [0, 0], text: ['protected-paging: entering protected mode', 'protected-paging: ring 0 with paging on', 'protected-paging: #PF at '] },
 };
 

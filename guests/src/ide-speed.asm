@@ -1,0 +1,213 @@
+; ide-speed: sequential reads from the primary master for throughput measurement. Reads
+; param1 chunks of 64 KiB (128 sectors) from LBA 0 on, into 0x10000-0x1FFFF, with the
+; method param0 selects:
+;   0  READ SECTORS: PIO, one 512-byte DRQ block (one rep insw) per sector
+;   1  READ MULTIPLE after SET MULTIPLE MODE 16: PIO, one rep insw per 8 KiB block
+;   2  READ DMA through the PIIX3 bus master (BAR4 as the firmware or service assigned
+;      it; one PRD entry of 64 KiB)
+; It prints a line when it starts (then spins briefly, see below) and when it is done, with the sum of the first dword of
+; every chunk it read (so runs with different methods can be compared), and the number of
+; chunks that ended with ERR:
+;   "ide-speed: start method=0x........ chunks=0x........"
+;   "ide-speed: done sum=0x........ errors=0x........"
+%include "firmware.inc"
+%include "serial.inc"
+%include "ata.inc"
+
+%define CHUNK_SECTORS 128
+%define BLOCK         16                ; sectors per READ MULTIPLE block
+%define BUFFER_SEG    0x1000            ; 0x10000: 64 KiB, one PRD entry
+%define PRD           0x7800
+%define PCI_ADDRESS   0xCF8
+%define PCI_DATA      0xCFC
+%define PIIX3_IDE     0x70108086
+%define BM_TO_MEMORY  0x08
+%define BM_START      0x01
+%define BM_INTERRUPT  0x04
+
+%define BM_BASE   VARS                  ; word
+%define SUM       VARS + 4              ; dword
+%define ERRORS    VARS + 8              ; dword
+%define LBA       VARS + 12             ; dword: next chunk
+
+start:
+    guest_init
+    mov dword [SUM], 0
+    mov dword [ERRORS], 0
+    mov dword [LBA], 0
+    mov ax, BUFFER_SEG
+    mov es, ax
+    cmp dword [cs:param0], 1
+    jne .no_multiple
+    call ata_wait_not_busy
+    ata_out ATA_DEVICE, DEV_MASTER
+    ata_out ATA_COUNT, BLOCK
+    ata_out ATA_COMMAND, CMD_SET_MULTIPLE
+    call ata_wait_not_busy
+.no_multiple:
+    cmp dword [cs:param0], 2
+    jne .no_dma
+    call find_bus_master
+    mov dword [PRD], 0x10000
+    mov dword [PRD + 4], 0x80000000     ; byte count 0 = 64 KiB, end of table
+.no_dma:
+    print "ide-speed: start method="
+    mov eax, [cs:param0]
+    call serial_hex32
+    print " chunks="
+    mov eax, [cs:param1]
+    call serial_hex32
+    call serial_crlf
+    ; Spin 400,000 instructions: a soft CPU reports serial output at the end of each slice of
+    ; 50,000 instructions, so the start line leaves before the first chunk is read.
+    mov ecx, 200000
+.spin:
+    dec ecx
+    jnz .spin
+
+    mov ebp, [cs:param1]
+.chunk:
+    test ebp, ebp
+    jz .done
+    mov eax, [cs:param0]
+    cmp eax, 1
+    je .multiple
+    ja .dma
+    call chunk_sectors
+    jmp .next
+.multiple:
+    call chunk_multiple
+    jmp .next
+.dma:
+    call chunk_dma
+.next:
+    test al, ST_ERR
+    jz .ok
+    inc dword [ERRORS]
+.ok:
+    mov eax, [es:0]
+    add [SUM], eax
+    add dword [LBA], CHUNK_SECTORS
+    dec ebp
+    jmp .chunk
+.done:
+    print "ide-speed: done sum="
+    mov eax, [SUM]
+    call serial_hex32
+    print " errors="
+    mov eax, [ERRORS]
+    call serial_hex32
+    call serial_crlf
+    halt_forever
+
+; READ SECTORS of one chunk: a rep insw per sector. AL = final status.
+chunk_sectors:
+    mov eax, [LBA]
+    mov cl, CHUNK_SECTORS
+    mov bl, CMD_READ_SECTORS
+    mov bh, DEV_MASTER
+    call ata_lba28
+    xor di, di
+    mov bx, CHUNK_SECTORS
+.sector:
+    call ata_wait_drq
+    test al, ST_ERR
+    jnz .out
+    mov dx, ATA_DATA
+    mov cx, 256
+    rep insw
+    dec bx
+    jnz .sector
+    call ata_wait_not_busy
+.out:
+    ret
+
+; READ MULTIPLE of one chunk: a rep insw per 16-sector block. AL = final status.
+chunk_multiple:
+    mov eax, [LBA]
+    mov cl, CHUNK_SECTORS
+    mov bl, CMD_READ_MULTIPLE
+    mov bh, DEV_MASTER
+    call ata_lba28
+    xor di, di
+    mov bx, CHUNK_SECTORS / BLOCK
+.block:
+    call ata_wait_drq
+    test al, ST_ERR
+    jnz .out
+    mov dx, ATA_DATA
+    mov cx, 256 * BLOCK
+    rep insw
+    dec bx
+    jnz .block
+    call ata_wait_not_busy
+.out:
+    ret
+
+; READ DMA of one chunk into 0x10000. AL = ATA status after the transfer.
+chunk_dma:
+    mov dx, [BM_BASE]
+    mov al, BM_TO_MEMORY
+    out dx, al
+    add dx, 4
+    mov eax, PRD
+    out dx, eax
+    sub dx, 2
+    mov al, BM_INTERRUPT | 0x02         ; clear INTERRUPT and ERROR
+    out dx, al
+    mov eax, [LBA]
+    mov cl, CHUNK_SECTORS
+    mov bl, CMD_READ_DMA
+    mov bh, DEV_MASTER
+    call ata_lba28
+    mov dx, [BM_BASE]
+    mov al, BM_TO_MEMORY | BM_START
+    out dx, al
+    add dx, 2
+.poll:
+    in al, dx
+    test al, BM_INTERRUPT
+    jz .poll
+    sub dx, 2
+    mov al, BM_TO_MEMORY
+    out dx, al
+    call ata_wait_not_busy
+    ret
+
+; Finds the PIIX3 IDE function on bus 0 and its BAR4 (which must be assigned), and turns on
+; I/O decode and bus mastering.
+find_bus_master:
+    mov ebx, 0x80000000
+.next:
+    mov eax, ebx
+    mov dx, PCI_ADDRESS
+    out dx, eax
+    mov dx, PCI_DATA
+    in eax, dx
+    cmp eax, PIIX3_IDE
+    je .found
+    add ebx, 0x100
+    cmp ebx, 0x80010000
+    jb .next
+    print_line "ide-speed: no PIIX3 IDE function on PCI bus 0"
+    halt_forever
+.found:
+    lea eax, [ebx + 0x20]
+    mov dx, PCI_ADDRESS
+    out dx, eax
+    mov dx, PCI_DATA
+    in eax, dx
+    and ax, 0xFFF0
+    mov [BM_BASE], ax
+    lea eax, [ebx + 0x04]
+    mov dx, PCI_ADDRESS
+    out dx, eax
+    mov dx, PCI_DATA
+    in ax, dx
+    or ax, 0x0005
+    out dx, ax
+    ret
+
+%include "serial-routines.inc"
+%include "ata-routines.inc"
+    firmware_end 0, 16
