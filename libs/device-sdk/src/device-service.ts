@@ -100,7 +100,7 @@ export class DeviceService {
       Describe: (call, cb) => {
         try {
           const d = this.factory.describe(call.request.config ?? {});
-          cb(null, { ...d, pciFunctions: d.pciFunctions ?? [], maxStringBytes: this.maxStringBytes });
+          cb(null, { ...d, pciFunctions: d.pciFunctions ?? [], windowModePorts: d.windowModePorts ?? [], maxStringBytes: this.maxStringBytes });
         } catch (e) {
           cb(fail(grpc.status.INVALID_ARGUMENT, (e as Error).message));
         }
@@ -119,7 +119,7 @@ export class DeviceService {
         }
         this.sessions.set(session.id, session);
         this.log.info({ vmId, session: session.id }, 'session attached');
-        cb(null, { sessionId: session.id, fastLanePath: this.fastLane?.path ?? '', description: { ...session.description, pciFunctions: session.description.pciFunctions ?? [], maxStringBytes: this.maxStringBytes } });
+        cb(null, { sessionId: session.id, fastLanePath: this.fastLane?.path ?? '', description: { ...session.description, pciFunctions: session.description.pciFunctions ?? [], windowModePorts: session.description.windowModePorts ?? [], maxStringBytes: this.maxStringBytes } });
       },
       Detach: (call, cb) => {
         const s = this.session(call.request.sessionId);
@@ -198,7 +198,7 @@ export class DeviceService {
     const now = op.timeNs;
     s.lastTime = now;
     const size = op.size;
-    const seq = op.read?.seq ?? op.readString?.seq ?? op.memRead?.seq ?? op.pciConfigRead?.seq ?? 0;
+    const seq = op.read?.seq ?? op.readString?.seq ?? op.memRead?.seq ?? op.pciConfigRead?.seq ?? op.windowQuery?.seq ?? op.memoryFetch?.seq ?? 0;
     const refuse = (code: grpc.status, message: string) => send({ error: { seq, code, message } });
     if (!validSize(size)) return refuse(grpc.status.INVALID_ARGUMENT, `access size ${size} is not 1, 2 or 4`);
     const m = s.model;
@@ -218,6 +218,17 @@ export class DeviceService {
             return refuse(grpc.status.OUT_OF_RANGE, `address 0x${addr.toString(16)} is outside the memory windows ${this.name} claims`);
           break;
         }
+        case 'memorySync':
+        case 'memoryFetch': {
+          const addr = op.memorySync?.addr ?? op.memoryFetch?.addr ?? 0;
+          const length = op.memorySync ? op.memorySync.data.byteLength : op.memoryFetch!.length;
+          if (length > this.maxStringBytes) return refuse(grpc.status.RESOURCE_EXHAUSTED, `window transfer of ${length} bytes exceeds the limit of ${this.maxStringBytes}`);
+          if (!s.claimsMemory(addr, length))
+            return refuse(grpc.status.OUT_OF_RANGE, `window bytes 0x${addr.toString(16)}+${length} are outside the memory windows ${this.name} claims`);
+          break;
+        }
+        case 'windowQuery':
+          break;
         case 'pciConfigRead':
         case 'pciConfigWrite': {
           const fn = op.pciConfigRead?.function ?? op.pciConfigWrite?.function ?? 0;
@@ -268,6 +279,18 @@ export class DeviceService {
           break;
         case 'memWrite':
           m.memWrite?.(op.memWrite!.addr, size, op.memWrite!.value, now);
+          break;
+        case 'windowQuery':
+          send({ readReply: { seq, windows: m.windowModes?.() ?? [] } });
+          break;
+        case 'memoryFetch': {
+          const f = op.memoryFetch!;
+          const data = m.memoryFetch?.(f.addr, f.length) ?? new Uint8Array(f.length).fill(0xff);
+          send({ readReply: { seq, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) } });
+          break;
+        }
+        case 'memorySync':
+          m.memorySync?.(op.memorySync!.addr, op.memorySync!.data);
           break;
       }
     } catch (e) {

@@ -83,9 +83,27 @@ export interface DeviceModel {
   /** Trapped access to a memory window the model owns. */
   memRead?(addr: number, size: AccessSize, now: GuestTimeNs): number;
   memWrite?(addr: number, size: AccessSize, value: number, now: GuestTimeNs): void;
+  /**
+   * Memory windows the vCPU may map as RAM ('direct') or must trap, as of now (DESIGN.md
+   * "Memory that devices own"); asked after writes to DeviceDescription.windowModePorts.
+   */
+  windowModes?(): WindowModeInfo[];
+  /** The current bytes of part of a direct window (the vCPU fills its RAM copy with them). */
+  memoryFetch?(addr: number, length: number): Uint8Array;
+  /** Bytes the guest wrote into a direct window, shipped by the vCPU (its dirty ranges). */
+  memorySync?(addr: number, data: Uint8Array): void;
   saveState(): DeviceState;
   /** Throws DeviceStateError on a malformed blob and then leaves the model unchanged. */
   loadState(state: DeviceState): void;
+}
+
+/** How the vCPU treats [base, base + length): map it as RAM (direct) or trap each access. */
+export interface WindowModeInfo {
+  base: number;
+  length: number;
+  direct: boolean;
+  /** Changes whenever what backs the window changes: pages fetched before are stale. */
+  generation: number;
 }
 
 /** Static description of a device kind, as answered by Describe. */
@@ -97,6 +115,8 @@ export interface DeviceDescription {
   memoryWindows: MemoryWindow[];
   /** PCI functions and the bus-0 slot each prefers (configuration space via pciConfigRead/Write). */
   pciFunctions?: PciFunctionSlot[];
+  /** Ports whose writes may change the window modes (the vCPU asks windowModes() after them). */
+  windowModePorts?: PortRange[];
 }
 
 export interface PciFunctionSlot {

@@ -78,6 +78,7 @@ export class RemoteDevice {
       irqs: [...d.irqs],
       memoryWindows: d.memoryWindows.map((w) => ({ base: Number(w.base), length: Number(w.length) })),
       pciFunctions: d.pciFunctions.map((f) => ({ device: f.device, function: f.function })),
+      windowModePorts: (d.windowModePorts ?? []).map((p) => ({ base: p.base, length: p.length })),
     };
     await this.openStream();
   }

@@ -11,7 +11,7 @@
  *   optionRom     option ROM image, base64, for the expansion ROM BAR (default none)
  */
 import type { DeviceDescription, DeviceFactory, DeviceHost } from '@quasivm/device-sdk';
-import { VGA_PORT_RANGES, VGA_WINDOW_BASE, VGA_WINDOW_LENGTH } from './ports.js';
+import { VGA_PORT_RANGES, VGA_WINDOW_BASE, VGA_WINDOW_LENGTH, VGA_WINDOW_MODE_PORTS } from './ports.js';
 import { VgaAdapter } from './vga-adapter.js';
 import { VGA_DEFAULT_CONFIG, type VgaConfig } from './vga-config.js';
 import { VGA_MMIO_SIZE } from './pci-function.js';
@@ -56,7 +56,15 @@ export const vgaDeviceFactory: DeviceFactory = {
     ];
     if (c.mmio && c.mmioBase) memoryWindows.push({ base: c.mmioBase, length: VGA_MMIO_SIZE });
     // The PCI VGA function takes slot 00:02.0, as on QEMU's i440FX machine.
-    return { name: VGA_DEVICE_NAME, version: VGA_DEVICE_VERSION, ports: VGA_PORT_RANGES.map((r) => ({ ...r })), irqs: [], memoryWindows, pciFunctions: [{ device: 2, function: 0 }] };
+    return {
+      name: VGA_DEVICE_NAME,
+      version: VGA_DEVICE_VERSION,
+      ports: VGA_PORT_RANGES.map((r) => ({ ...r })),
+      irqs: [],
+      memoryWindows,
+      pciFunctions: [{ device: 2, function: 0 }],
+      windowModePorts: VGA_WINDOW_MODE_PORTS.map((r) => ({ ...r })),
+    };
   },
   create(host: DeviceHost, config: Record<string, string>): VgaAdapter {
     return new VgaAdapter(host, parseVgaConfig(config));

@@ -56,6 +56,18 @@ export const VGA_PORT_RANGES: readonly PortRange[] = [
 ];
 
 /** The legacy memory window, 0A0000h-0BFFFFh (FreeVGA, Graphics Miscellaneous Register). */
+/**
+ * Data ports whose writes can change how the memory windows map (misc output RAM enable,
+ * sequencer and graphics controller datapath, DISPI enable/bank/mode): after a write there
+ * the vCPU asks the window modes again before the guest touches a window.
+ */
+export const VGA_WINDOW_MODE_PORTS: readonly PortRange[] = [
+  { base: PORT_MISC_WRITE_STATUS_0, length: 1 },
+  { base: PORT_SEQ_DATA, length: 1 },
+  { base: PORT_GC_DATA, length: 1 },
+  { base: PORT_VBE_DISPI_DATA, length: 1 },
+];
+
 export const VGA_WINDOW_BASE = 0xa0000;
 export const VGA_WINDOW_LENGTH = 0x20000;
 

@@ -9,7 +9,7 @@
  * ignores, or an access to no mapped memory is a no-op (reads all ones) counted per
  * instance in `counters`.
  */
-import { allOnes, DeviceStateError, readStringBySingles, writeStringBySingles, type AccessSize, type DeviceHost, type DeviceModel, type DeviceState, type GuestTimeNs } from '@quasivm/device-sdk';
+import { allOnes, DeviceStateError, readStringBySingles, writeStringBySingles, type AccessSize, type DeviceHost, type DeviceModel, type DeviceState, type GuestTimeNs, type WindowModeInfo } from '@quasivm/device-sdk';
 import { AttributeController } from './attribute-controller.js';
 import { Crtc } from './crtc.js';
 import { Dac } from './dac.js';
@@ -77,6 +77,8 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
   private lastBars = '';
   /** BAR0 decode, refreshed on configuration writes (the LFB hot path reads it per byte). */
   private lfb: PciBar;
+  /** Bumped when what backs the LFB changes for a vCPU mapping it (DISPI enable writes may clear it, BAR moves). */
+  private lfbGeneration = 0;
 
   constructor(private readonly host: DeviceHost, config: Partial<VgaConfig> = {}) {
     this.config = { ...VGA_DEFAULT_CONFIG, ...config };
@@ -275,6 +277,7 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
     if (r === 'unknown') this.counters.unknownRegister++;
     else if (r === 'refused') this.counters.refusedVbe++;
     if (this.vbe.index === VBE_DISPI_INDEX_ENABLE) {
+      this.lfbGeneration++;
       this.dac.eightBit = this.vbe.eightBitDac;
       this.updateWindow();
     } else if (this.vbe.index === VBE_DISPI_INDEX_BANK) {
@@ -409,6 +412,7 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
     const key = this.barsKey();
     if (key !== this.lastBars) {
       this.lastBars = key;
+      this.lfbGeneration++;
       this.host.emitEvent('pci-bars', this.bars() as unknown as Record<string, unknown>);
     }
   }
@@ -453,6 +457,34 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
   private updateWindow(): void {
     const changed = this.window.update(computeWindowMode(this.misc, this.seq, this.gc, this.vbe));
     if (changed) this.host.emitEvent('window-mode', { ...changed });
+  }
+
+  /**
+   * The device protocol's window modes (WindowQuery): the 0A0000h window as windowMode()
+   * says, except the banked VBE window, which keeps trapping because it aliases the LFB
+   * (two RAM copies of the same bytes in the vCPU would disagree); and the LFB, direct
+   * whenever BAR0 decodes.
+   */
+  windowModes(): WindowModeInfo[] {
+    const w = this.window.current;
+    const legacyDirect = w.mode === 'direct' && w.mapping !== 'vbe-bank';
+    const lfb = this.lfb;
+    return [
+      { base: w.base, length: w.length, direct: legacyDirect, generation: w.generation },
+      { base: lfb.base, length: lfb.length, direct: lfb.enabled && lfb.base !== 0, generation: this.lfbGeneration },
+    ];
+  }
+
+  /** The current bytes of a direct window range (legacy window or LFB), for the vCPU's copy. */
+  memoryFetch(addr: number, length: number): Uint8Array {
+    if (addr >= P.VGA_WINDOW_BASE && addr < P.VGA_WINDOW_BASE + P.VGA_WINDOW_LENGTH) return this.readWindow(addr, length);
+    return this.readLfb(addr, length);
+  }
+
+  /** Bytes the guest wrote into a direct window, applied through the current mapping. */
+  memorySync(addr: number, data: Uint8Array): void {
+    if (addr >= P.VGA_WINDOW_BASE && addr < P.VGA_WINDOW_BASE + P.VGA_WINDOW_LENGTH) this.syncWindow(addr, data, this.window.current.mode === 'direct' ? this.window.current.generation : -1);
+    else this.syncLfb(addr, data);
   }
 
   /**

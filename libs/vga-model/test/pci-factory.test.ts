@@ -78,6 +78,8 @@ describe('vgaDeviceFactory', () => {
       irqs: [],
       memoryWindows: [{ base: 0xa0000, length: 0x20000 }, { base: 0xe0000000, length: 16 << 20 }],
       pciFunctions: [{ device: 2, function: 0 }],
+      // Misc output, sequencer data, graphics controller data, DISPI data.
+      windowModePorts: [{ base: 0x3c2, length: 1 }, { base: 0x3c5, length: 1 }, { base: 0x3cf, length: 1 }, { base: 0x1cf, length: 1 }],
     });
   });
 

@@ -103,4 +103,35 @@ describe('window mode for the vCPU', () => {
     expect(vga.planes.vram.every((b) => b === 0)).toBe(true);
     expect(vga.readWindow(0xa0000, 4)).toEqual(Uint8Array.of(255, 255, 255, 255));
   });
+
+  it('answers the device protocol: window modes, fetch and sync through the current mapping', () => {
+    const { vga } = makeVga();
+    expect(vga.windowModes()[0]).toEqual({ base: 0xa0000, length: 0x20000, direct: false, generation: 0 });
+    setMode(vga, MODE_03H);
+    loadFont(vga, makeFont());
+    const [legacy] = vga.windowModes();
+    expect(legacy).toMatchObject({ base: 0xb8000, length: 0x8000, direct: true });
+    vga.memorySync(0xb8000, bytesOf('Hi', 0x1f));
+    expect(vga.screenText()[0].startsWith('Hi')).toBe(true);
+    expect(Array.from(vga.memoryFetch(0xb8000, 4))).toEqual([0x48, 0x1f, 0x69, 0x1f]);
+    // A planar mode: the legacy window traps, and a late sync is not applied through it.
+    setMode(vga, MODE_12H);
+    expect(vga.windowModes()[0].direct).toBe(false);
+    vga.memorySync(0xa0000, Uint8Array.of(0xff));
+    expect(vga.counters.unsyncedBytes).toBe(1);
+  });
+
+  it('reports the LFB direct once BAR0 decodes, with a new generation on every DISPI enable write; the banked window keeps trapping', () => {
+    const { vga } = makeVga();
+    vga.configWrite(0x04, 2, 0x0002); // memory space on
+    const g0 = vga.windowModes()[1];
+    expect(g0).toMatchObject({ base: 0xe0000000, direct: true });
+    outw(vga, 0x1ce, 4);
+    outw(vga, 0x1cf, 0x41);
+    const [legacy, lfb] = vga.windowModes();
+    expect(lfb.generation).toBeGreaterThan(g0.generation);
+    expect(legacy.direct).toBe(false); // vbe-bank aliases the LFB
+    vga.memorySync(0xe0000000 + 8, Uint8Array.of(7, 8));
+    expect(Array.from(vga.memoryFetch(0xe0000000 + 8, 2))).toEqual([7, 8]);
+  });
 });
