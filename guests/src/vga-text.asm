@@ -1,13 +1,13 @@
 ; vga-text: text on the screen without a VGA BIOS, for the display tests and
 ; bench/vga-window. Programs text mode 3 itself (vga-mode3.inc: registers, EGA palette,
-; 8x16 font in plane 2), fills the whole 80x25 screen param0 times the way a console
-; redraws (pass k stores 'A' + k mod 26, grey on black, into every cell, one word store at
-; a time), then leaves this screen:
+; 8x16 font in plane 2), then scrolls param0 lines the way a console does (pass k moves
+; rows 1-24 up one row with rep movsw, reading the text buffer, and stores a new row 24 of
+; 'A' + k mod 26, grey on black, one word at a time), then leaves this screen:
 ;   row 0:  "vga-text: Hello, VGA!"   bright white on blue (0x1F), the rest of the row blank
 ;   row 1:  a full block (DBh) in column 0, red on black (0x04)
 ;   row 24: "passes=0x" and param0 in hex, grey on black
 ;   every other cell: a grey blank
-; Serial: "vga-text: filling", then "vga-text: done" once the final screen is written.
+; Serial: "vga-text: scrolling", then "vga-text: done" once the final screen is written.
 %include "firmware.inc"
 %include "serial.inc"
 %include "vga.inc"
@@ -23,15 +23,24 @@ start:
     call vga_load_font
     mov ax, TEXT_SEG
     mov es, ax
-    print_line "vga-text: filling"
+    print_line "vga-text: scrolling"
     mov ebp, [cs:param0]
     mov al, 'A'
     mov ah, ATTR_TEXT
 .pass:
     test ebp, ebp
     jz .final
+    push ax
+    push ds                     ; scroll up one row: what a console does per new line
+    push es
+    pop ds
+    mov si, ROW_BYTES
     xor di, di
-    mov cx, 80 * 25
+    mov cx, 80 * 24
+    rep movsw
+    pop ds
+    pop ax
+    mov cx, 80                  ; the new bottom row, one word store at a time
 .cell:
     mov [es:di], ax
     add di, 2

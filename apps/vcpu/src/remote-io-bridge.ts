@@ -54,6 +54,11 @@ export class RemoteIoProxy {
     this.lane = fastLane ? new BlockingFastLane(fastLane.path, fastLane.sessionId) : null;
   }
 
+  /** The session's fast lane, or null when accesses go through the main thread. */
+  get fastLane(): BlockingFastLane | null {
+    return this.lane;
+  }
+
   /** Sends posted writes now (the CPU thread calls this when it stops running guest code). */
   flush(): void {
     this.lane?.flush();

@@ -105,7 +105,7 @@ export class Vm extends EventEmitter {
         vm.remotes.push(remote);
         const desc = remote.description!;
         const fastLane = remote.fastLanePath && process.env.QUASIVM_FAST_LANE !== '0' ? { path: remote.fastLanePath, sessionId: remote.sessionId } : undefined;
-        slots.push({ name: d.device, index, ports: desc.ports, memoryWindows: desc.memoryWindows, pciFunctions: desc.pciFunctions ?? [], fastLane });
+        slots.push({ name: d.device, index, ports: desc.ports, memoryWindows: desc.memoryWindows, pciFunctions: desc.pciFunctions ?? [], windowModePorts: desc.windowModePorts ?? [], fastLane });
       }
     } catch (e) {
       for (const r of vm.remotes) r.close();

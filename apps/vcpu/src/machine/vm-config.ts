@@ -30,6 +30,8 @@ export interface RemoteDeviceSlot {
   fastLane?: { path: string; sessionId: string };
   /** PCI functions of the device and the bus-0 slot each takes. */
   pciFunctions: Array<{ device: number; function: number }>;
+  /** Ports after whose writes the device's window modes may change (device.proto WindowQuery); none: always trap. */
+  windowModePorts?: Array<{ base: number; length: number }>;
 }
 
 /** Default guest RAM: 128 MiB, as the vcpu issue asks. */

@@ -11,6 +11,7 @@ import type { MachineConfig } from '../machine/vm-config.js';
 import { Control, decodeNames, type FromCpu, type VmRunState } from '../machine/worker-messages.js';
 import { RemoteIoProxy, type BridgeBuffers } from '../remote-io-bridge.js';
 import { SharedRing } from '../shared-ring.js';
+import { MappedWindows } from './mapped-windows.js';
 import { SoftCpuBus } from './soft-cpu-bus.js';
 
 /** Instructions run between looks at the control ring and the deadlines. */
@@ -32,6 +33,10 @@ export class SoftMachine {
   private readonly bus: SoftCpuBus;
   private readonly control: SharedRing;
   private readonly proxies: RemoteIoProxy[] = [];
+  /** Remote devices whose windows may be served from local memory, by device index. */
+  private readonly mapped = new Map<number, MappedWindows>();
+  /** Memory each remote device decodes now, by device index. */
+  private readonly deviceWindows = new Map<number, Array<{ base: number; length: number }>>();
   private state: VmRunState = 'created';
   /** Guest ns added while the CPU idled in HLT (time jumps to the next deadline). */
   private idleNs = 0;
@@ -69,15 +74,19 @@ export class SoftMachine {
     for (const slot of config.remoteDevices) {
       const proxy = new RemoteIoProxy(bridge, slot.index, slot.fastLane);
       this.proxies.push(proxy);
-      for (const r of slot.ports) this.io.insert(proxy, r.base, r.length, slot.name);
+      const mapper = MappedWindows.for(proxy, slot.windowModePorts, () => this.remapWindows(slot.index));
+      if (mapper) this.mapped.set(slot.index, mapper);
+      const device = mapper ?? proxy;
+      for (const r of slot.ports) this.io.insert(device, r.base, r.length, slot.name);
       slot.pciFunctions.forEach((f, fn) =>
         this.chipset.pci.plug(f.device, f.function, {
-          configRead: (offset, size) => proxy.pciConfigRead(fn, offset, size, this.now()),
-          configWrite: (offset, size, value) => proxy.pciConfigWrite(fn, offset, size, value, this.now()),
+          configRead: (offset, size) => device.pciConfigRead(fn, offset, size, this.now()),
+          configWrite: (offset, size, value) => device.pciConfigWrite(fn, offset, size, value, this.now()),
         }),
       );
-      this.mapWindows(slot.name, proxy, slot.memoryWindows);
+      this.mapWindows(slot.index, slot.memoryWindows);
     }
+    for (const m of this.mapped.values()) m.refresh(0);
     this.cpu = new Cpu({ bus: this.bus, model: 'i686' });
     this.cpu.interruptSource = this.pic;
     // RDTSC follows guest time (it must keep counting while the CPU idles in HLT).
@@ -203,9 +212,24 @@ export class SoftMachine {
     return true;
   }
 
-  private mapWindows(owner: string, proxy: RemoteIoProxy, windows: Array<{ base: number; length: number }>): void {
+  /** Routes a remote device's memory: its direct windows to local memory first, the rest to the device. */
+  private mapWindows(index: number, windows: Array<{ base: number; length: number }>): void {
+    const slot = this.config.remoteDevices.find((d) => d.index === index)!;
+    const proxy = this.proxies.find((p) => p.deviceIndex === index)!;
+    const mapper = this.mapped.get(index);
+    const device = mapper ?? proxy;
+    this.deviceWindows.set(index, windows);
+    for (const h of mapper?.handlers(slot.name) ?? []) this.bus.addWindow(h);
     for (const w of windows)
-      this.bus.addWindow({ owner, base: w.base, length: w.length, memRead: (a, s, t) => proxy.memRead(a, s, t), memWrite: (a, s, v, t) => proxy.memWrite(a, s, v, t) });
+      this.bus.addWindow({ owner: slot.name, base: w.base, length: w.length, memRead: (a, s, t) => device.memRead(a, s, t), memWrite: (a, s, v, t) => device.memWrite(a, s, v, t) });
+  }
+
+  /** The device's direct windows changed (a mode change): route its memory again. */
+  private remapWindows(index: number): void {
+    const slot = this.config.remoteDevices.find((d) => d.index === index);
+    if (!slot) return;
+    this.bus.removeWindows(slot.name);
+    this.mapWindows(index, this.deviceWindows.get(index) ?? slot.memoryWindows);
   }
 
   /** A remote device decodes other ports and memory now: route exactly those to it. */
@@ -214,15 +238,16 @@ export class SoftMachine {
     const proxy = this.proxies.find((p) => p.deviceIndex === index);
     if (!slot || !proxy) return;
     this.io.remove(slot.name);
+    const device = this.mapped.get(index) ?? proxy;
     for (let i = 0; i < ranges.length; i += 2) {
       try {
-        this.io.insert(proxy, ranges[i], ranges[i + 1], slot.name);
+        this.io.insert(device, ranges[i], ranges[i + 1], slot.name);
       } catch (e) {
         this.send({ type: 'event', kind: 'claims-refused', detail: { device: slot.name, reason: (e as Error).message } });
       }
     }
     this.bus.removeWindows(slot.name);
-    this.mapWindows(slot.name, proxy, windows);
+    this.mapWindows(index, windows);
     // Pages that turned from RAM into a device window (or back) must not run stale decoded code.
     for (const w of windows) if (w.base < this.ram.length) this.cpu.invalidateCode(w.base, Math.min(w.length, this.ram.length - w.base));
   }
@@ -256,6 +281,8 @@ export class SoftMachine {
     for (;;) {
       if (!this.applyControl()) break;
       if (this.state === 'paused') {
+        for (const m of this.mapped.values()) m.tick(this.now(), true);
+        for (const p of this.proxies) p.flush();
         this.flushOutput();
         this.control.waitForData(100);
         continue;
@@ -273,8 +300,10 @@ export class SoftMachine {
         this.setState('crashed', `CPU error at ${this.registers().cs}:${this.registers().eip}: ${(e as Error).message}`, this.registers());
         return;
       }
-      this.flushOutput();
+      // What the guest wrote to mapped windows and devices reaches them before its serial output is reported.
+      for (const m of this.mapped.values()) m.tick(this.now(), stop === StopReason.Halted);
       for (const p of this.proxies) p.flush();
+      this.flushOutput();
       if (stop === StopReason.Halted) {
         if ((this.cpu.getFlags() & 0x200) === 0) {
           this.setState('halted', 'HLT with interrupts disabled', this.registers());

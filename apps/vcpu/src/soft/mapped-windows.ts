@@ -1,0 +1,232 @@
+/**
+ * The memory window protocol on the soft backend (DESIGN.md "Memory that devices own";
+ * device.proto WindowQuery / MemoryFetch / MemorySync): a remote device that names
+ * window-mode ports lets the vCPU serve some of its windows from local memory. Such a
+ * window is a RAM copy on the CPU thread, filled page by page from the device on first
+ * touch, with the byte range the guest wrote in each page remembered; the dirty ranges go
+ * to the device (posted) before any later operation of the session, so the device sees
+ * memory and port writes in guest order, and at the display rate. After a write to a
+ * window-mode port the vCPU asks the modes again before the guest runs on, so accesses
+ * after a mode change go the right way. Windows the device does not call direct keep
+ * trapping through the proxy.
+ *
+ * Works over the fast lane only (the CPU thread talks to the device itself); without one
+ * every access traps, as before.
+ */
+import type { AccessSize, BlockingFastLane, GuestTimeNs, PortRange, WindowModeInfo } from '@quasivm/device-sdk';
+import type { IoHandler } from '../io-bus.js';
+import type { RemoteIoProxy } from '../remote-io-bridge.js';
+import type { MemoryWindowHandler } from './soft-cpu-bus.js';
+
+const PAGE_SHIFT = 12;
+const PAGE = 1 << PAGE_SHIFT;
+/** Dirty ranges go out at least this often while the guest runs (host time, ~60 Hz). */
+export const DISPLAY_PERIOD_MS = 16;
+
+/** One direct window: a lazily filled RAM copy with a dirty byte range per page. */
+class LocalWindow {
+  private mem: Uint8Array | null = null;
+  private readonly present: Uint8Array;
+  private readonly dirtyLo: Int32Array;
+  private readonly dirtyHi: Int32Array;
+  /** Pages with a dirty range, in the order they were first dirtied. */
+  private dirtyPages: number[] = [];
+
+  constructor(
+    readonly base: number,
+    readonly length: number,
+    readonly generation: number,
+    private readonly lane: BlockingFastLane,
+    private readonly onDirty: () => void,
+  ) {
+    const pages = Math.ceil(length / PAGE);
+    this.present = new Uint8Array(pages);
+    this.dirtyLo = new Int32Array(pages).fill(PAGE);
+    this.dirtyHi = new Int32Array(pages);
+  }
+
+  get dirty(): boolean {
+    return this.dirtyPages.length > 0;
+  }
+
+  private page(off: number, now: GuestTimeNs): Uint8Array {
+    const mem = (this.mem ??= new Uint8Array(this.length));
+    const p = off >>> PAGE_SHIFT;
+    if (!this.present[p]) {
+      const start = p << PAGE_SHIFT;
+      const length = Math.min(PAGE, this.length - start);
+      const e = this.lane.request((seq) => ({ timeNs: now, size: 1, memoryFetch: { seq, addr: this.base + start, length } }));
+      const data = e.readReply?.data;
+      if (data && data.byteLength === length) mem.set(data, start);
+      else mem.fill(0xff, start, start + length);
+      this.present[p] = 1;
+    }
+    return mem;
+  }
+
+  read(addr: number, size: AccessSize, now: GuestTimeNs): number {
+    const off = addr - this.base;
+    if (off + size > this.length || ((off & (PAGE - 1)) + size > PAGE)) return this.readBytes(off, size, now);
+    const mem = this.page(off, now);
+    if (size === 1) return mem[off];
+    if (size === 2) return mem[off] | (mem[off + 1] << 8);
+    return (mem[off] | (mem[off + 1] << 8) | (mem[off + 2] << 16) | (mem[off + 3] << 24)) >>> 0;
+  }
+
+  private readBytes(off: number, size: number, now: GuestTimeNs): number {
+    let v = 0;
+    for (let i = 0; i < size; i++) v |= (off + i < this.length ? this.page(off + i, now)[off + i] : 0xff) << (8 * i);
+    return v >>> 0;
+  }
+
+  write(addr: number, size: AccessSize, value: number, now: GuestTimeNs): void {
+    const off = addr - this.base;
+    for (let i = 0; i < size; i++) {
+      const o = off + i;
+      if (o >= this.length) return;
+      const mem = i === 0 || (o & (PAGE - 1)) === 0 ? this.page(o, now) : this.mem!;
+      mem[o] = (value >>> (8 * i)) & 0xff;
+      const p = o >>> PAGE_SHIFT;
+      const inPage = o & (PAGE - 1);
+      if (this.dirtyLo[p] === PAGE) {
+        if (this.dirtyPages.length === 0) this.onDirty();
+        this.dirtyPages.push(p);
+      }
+      if (inPage < this.dirtyLo[p]) this.dirtyLo[p] = inPage;
+      if (inPage + 1 > this.dirtyHi[p]) this.dirtyHi[p] = inPage + 1;
+    }
+  }
+
+  /** Posts every dirty range to the device and forgets them. */
+  ship(now: GuestTimeNs): number {
+    let bytes = 0;
+    for (const p of this.dirtyPages) {
+      const start = (p << PAGE_SHIFT) + this.dirtyLo[p];
+      const end = (p << PAGE_SHIFT) + this.dirtyHi[p];
+      this.lane.post({ timeNs: now, size: 1, memorySync: { addr: this.base + start, data: Buffer.from(this.mem!.subarray(start, end)) } });
+      bytes += end - start;
+      this.dirtyLo[p] = PAGE;
+      this.dirtyHi[p] = 0;
+    }
+    this.dirtyPages = [];
+    return bytes;
+  }
+}
+
+/**
+ * A remote device seen through its direct windows: stands in for the proxy on the I/O bus
+ * and the PCI bus (each operation first ships what the guest wrote), and hands the soft
+ * bus its window handlers, local ones first.
+ */
+export class MappedWindows implements IoHandler {
+  private windows: LocalWindow[] = [];
+  private anyDirty = false;
+  private lastShip = performance.now();
+  /** Bytes shipped and pages fetched, for stats and benches. */
+  shippedBytes = 0;
+
+  constructor(
+    private readonly proxy: RemoteIoProxy,
+    private readonly lane: BlockingFastLane,
+    private readonly modePorts: PortRange[],
+    /** Called when the set of direct windows changed: the machine re-registers the device's windows. */
+    private readonly remap: () => void,
+  ) {}
+
+  /** A mapper when the device takes part in the protocol and the fast lane is there, else null. */
+  static for(proxy: RemoteIoProxy, modePorts: PortRange[] | undefined, remap: () => void): MappedWindows | null {
+    const lane = proxy.fastLane;
+    if (!lane || !modePorts || modePorts.length === 0 || process.env.QUASIVM_MAP_WINDOWS === '0') return null;
+    return new MappedWindows(proxy, lane, modePorts, remap);
+  }
+
+  /** Asks the device for its window modes and remaps when the direct set changed. */
+  refresh(now: GuestTimeNs): void {
+    this.ship(now);
+    const e = this.lane.request((seq) => ({ timeNs: now, size: 1, windowQuery: { seq } }));
+    const modes: WindowModeInfo[] = (e.readReply?.windows ?? []).map((w) => ({ base: Number(w.base), length: Number(w.length), direct: w.direct, generation: Number(w.generation) }));
+    const next: LocalWindow[] = [];
+    for (const m of modes) {
+      if (!m.direct || m.length <= 0) continue;
+      const same = this.windows.find((w) => w.base === m.base && w.length === m.length && w.generation === m.generation);
+      next.push(same ?? new LocalWindow(m.base, m.length, m.generation, this.lane, () => (this.anyDirty = true)));
+    }
+    const changed = next.length !== this.windows.length || next.some((w, i) => w !== this.windows[i]);
+    this.windows = next;
+    if (changed) this.remap();
+  }
+
+  /** Local handlers for the direct windows; the soft bus must try them before the proxy's. */
+  handlers(owner: string): MemoryWindowHandler[] {
+    return this.windows.map((w) => ({
+      owner,
+      base: w.base,
+      length: w.length,
+      memRead: (a, s, t) => w.read(a, s, t),
+      memWrite: (a, s, v, t) => w.write(a, s, v, t),
+    }));
+  }
+
+  /** Posts the dirty ranges of every window (no-op when nothing was written). */
+  ship(now: GuestTimeNs): void {
+    if (!this.anyDirty) return;
+    this.anyDirty = false;
+    for (const w of this.windows) if (w.dirty) this.shippedBytes += w.ship(now);
+    this.lastShip = performance.now();
+  }
+
+  /** At a slice boundary: ship when a display period has passed (or `force`), then send. */
+  tick(now: GuestTimeNs, force = false): void {
+    if (this.anyDirty && (force || performance.now() - this.lastShip >= DISPLAY_PERIOD_MS)) this.ship(now);
+  }
+
+  private isModePort(port: number, size: number): boolean {
+    return this.modePorts.some((r) => port < r.base + r.length && port + size > r.base);
+  }
+
+  // ---- the device's operations, each after the guest's earlier memory writes
+
+  ioRead(port: number, size: AccessSize, now: GuestTimeNs): number {
+    this.ship(now);
+    return this.proxy.ioRead(port, size, now);
+  }
+
+  ioWrite(port: number, size: AccessSize, value: number, now: GuestTimeNs): void {
+    this.ship(now);
+    this.proxy.ioWrite(port, size, value, now);
+    if (this.isModePort(port, size)) this.refresh(now);
+  }
+
+  ioReadString(port: number, size: AccessSize, count: number, now: GuestTimeNs): Uint8Array {
+    this.ship(now);
+    return this.proxy.ioReadString(port, size, count, now);
+  }
+
+  ioWriteString(port: number, size: AccessSize, data: Uint8Array, now: GuestTimeNs): void {
+    this.ship(now);
+    this.proxy.ioWriteString(port, size, data, now);
+    if (this.isModePort(port, size)) this.refresh(now);
+  }
+
+  memRead(addr: number, size: AccessSize, now: GuestTimeNs): number {
+    this.ship(now);
+    return this.proxy.memRead(addr, size, now);
+  }
+
+  memWrite(addr: number, size: AccessSize, value: number, now: GuestTimeNs): void {
+    this.ship(now);
+    this.proxy.memWrite(addr, size, value, now);
+  }
+
+  pciConfigRead(fn: number, offset: number, size: AccessSize, now: GuestTimeNs): number {
+    this.ship(now);
+    return this.proxy.pciConfigRead(fn, offset, size, now);
+  }
+
+  /** A configuration write may move or (dis)able the LFB BAR: ask the modes again. */
+  pciConfigWrite(fn: number, offset: number, size: AccessSize, value: number, now: GuestTimeNs): void {
+    this.ship(now);
+    this.proxy.pciConfigWrite(fn, offset, size, value, now);
+    this.refresh(now);
+  }
+}
