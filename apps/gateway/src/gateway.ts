@@ -10,6 +10,7 @@ import { resolveToken, type ResolvedToken } from './token.js';
 import { VcpuPool } from './vcpu-pool.js';
 import { VmService } from './vm-service.js';
 import { TrafficHub } from './traffic/traffic-hub.js';
+import { DisplayHub } from './display/display-hub.js';
 import { buildWebAssets } from './web/assets.js';
 
 export interface RunningGateway {
@@ -27,7 +28,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const vms = new VmService(pool);
   const limiter = new StreamLimiter(config.maxStreams);
   const traffic = new TrafficHub(config.nats, config.maxTrafficRate, log);
-  const deps = { token: token.token, limiter, vms, pool, traffic, log };
+  const display = new DisplayHub(vms);
+  const deps = { token: token.token, limiter, vms, pool, traffic, display, log };
   const assets = await buildWebAssets();
   const http = createHttpServer({ ...deps, assets });
   await new Promise<void>((resolve, reject) => {
@@ -55,6 +57,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
         http.closeAllConnections();
       });
       await new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve()));
+      display.close();
       pool.close();
       await traffic.close();
     },

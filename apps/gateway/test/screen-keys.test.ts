@@ -122,6 +122,38 @@ test('display stream over WebSocket: a full 720x400 frame first, then the rectan
   await api('DELETE', `/api/vms/${id}`);
 }, 60_000);
 
+test('display stream shared by viewers: one who joins later starts from the current picture, both see the next change', async () => {
+  const id = await startEchoVm('ws-viewers');
+  const open = () => {
+    const ws = new WebSocket(wsUrl(stack.gw.url, `/api/vms/${id}/display?fps=20`), { headers: { authorization: `Bearer ${stack.gw.token}` } });
+    const msgs: Buffer[] = [];
+    ws.on('message', (d: Buffer) => msgs.push(d));
+    return { ws, msgs };
+  };
+  const first = open();
+  await waitFor('the first viewer', async () => first.msgs.length > 0);
+  await api('POST', `/api/vms/${id}/keys`, { body: { text: 'seen' } });
+  await screenRows(id, (rows) => rows[2] === '> seen');
+  await waitFor('the change on the first viewer', async () => first.msgs.length > 1);
+  await new Promise((r) => setTimeout(r, 200)); // the last rectangles are in
+
+  const late = open();
+  await waitFor('the late viewer', async () => late.msgs.length > 0);
+  const full = late.msgs[0];
+  expect([0, 2, 4, 6, 8, 10].map((o) => full.readUInt16LE(o))).toEqual([720, 400, 0, 0, 720, 400]);
+  const picture = new PNG({ width: 720, height: 400 });
+  full.copy(picture.data, 0, 12);
+  expect(litCells(picture, 2, 0, 80)).toBe('>seen'.length); // the typed text, not the first frame
+
+  const [n1, n2] = [first.msgs.length, late.msgs.length];
+  await api('POST', `/api/vms/${id}/keys`, { body: { text: '!' } });
+  await waitFor('the next change on both', async () => first.msgs.length > n1 && late.msgs.length > n2);
+  expect(late.msgs[n2].equals(first.msgs[n1])).toBe(true); // the same rectangle to both
+  first.ws.close();
+  late.ws.close();
+  await api('DELETE', `/api/vms/${id}`);
+}, 60_000);
+
 test('display stream over gRPC (WatchDisplay): full frame, then the change; unknown VM is NOT_FOUND', async () => {
   const id = await startEchoVm('grpc-display');
   const frames: Array<{ width: number; height: number; rects: Array<{ x: number; y: number; width: number; height: number; rgba: Buffer }> }> = [];

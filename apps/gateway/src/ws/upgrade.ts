@@ -13,7 +13,8 @@ import { tokenMatches } from '../token.js';
 import type { VmService } from '../vm-service.js';
 import { bridgeConsole } from './console-socket.js';
 import { bridgeEvents } from './events-socket.js';
-import { bridgeDisplay } from './display-socket.js';
+import { bridgeDisplay, PendingViewer } from './display-socket.js';
+import type { DisplayHub } from '../display/display-hub.js';
 import { bridgeTraffic, TrafficQueue } from './traffic-socket.js';
 import type { TrafficHub } from '../traffic/traffic-hub.js';
 import { trafficFilterFromQuery } from '../traffic/traffic-filter.js';
@@ -29,6 +30,7 @@ export interface UpgradeDeps {
   limiter: StreamLimiter;
   vms: VmService;
   traffic: TrafficHub;
+  display: DisplayHub;
   log: Logger;
 }
 
@@ -74,8 +76,10 @@ export function createUpgradeHandler(deps: UpgradeDeps): { onUpgrade: (req: Inco
       } else if (kind === 'display') {
         const fps = Number(url.searchParams.get('fps') ?? DEFAULT_FPS);
         if (!Number.isInteger(fps) || fps < 1 || fps > 60) throw new ApiError(grpc.status.INVALID_ARGUMENT, 'field "fps" must be an integer from 1 to 60');
-        const upstream = await deps.vms.watchDisplay(id, fps);
-        wss.handleUpgrade(req, socket, head, (ws) => bridgeDisplay(ws, upstream, done));
+        const viewer = new PendingViewer();
+        const leave = await deps.display.watch(id, fps, viewer);
+        socket.once('close', leave);
+        wss.handleUpgrade(req, socket, head, (ws) => bridgeDisplay(ws, viewer, leave, done));
       } else {
         const filter = trafficFilterFromQuery(url.searchParams);
         await deps.vms.get(id);
