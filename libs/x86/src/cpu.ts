@@ -167,6 +167,8 @@ export class Cpu {
   /** Vectors raised with raiseInterrupt and not yet taken, oldest first. */
   readonly queuedInterrupts: number[] = [];
   private stopRequested = false;
+  /** Whether the PIC must be asked for an interrupt before the next instruction (see run). */
+  private interruptPoll = true;
   /** Set by interrupt(); tells the single-step trap logic that the instruction already vectored. */
   private interruptDelivered = false;
 
@@ -502,6 +504,7 @@ export class Cpu {
   /** Queues an external interrupt vector; taken between instructions once IF allows. */
   raiseInterrupt(vector: number): void {
     this.queuedInterrupts.push(vector & 0xff);
+    this.interruptPoll = true;
   }
 
   /** Makes run() return at the next instruction boundary. */
@@ -558,12 +561,17 @@ export class Cpu {
   run(maxInstructions: number): StopReason {
     this.stopRequested = false;
     let executed = 0;
+    this.interruptPoll = true;
     while (executed < maxInstructions) {
       this.memory.syncMapping();
       if (this.interruptShadow) {
         this.interruptShadow = false;
-      } else if (this.externalInterruptReady()) {
-        this.takeExternalInterrupt();
+      } else if (this.interruptPoll) {
+        // Nothing a block runs can raise an IRQ or set IF (I/O, STI, POPF, IRET are
+        // interpreted), so after a negative answer the PIC is asked again only after
+        // an interpreted instruction or a new run() slice.
+        if (this.externalInterruptReady()) this.takeExternalInterrupt();
+        else this.interruptPoll = false;
       }
       if (this.halted) return StopReason.Halted;
       const block = this.decodedCache && (this.flags.stored & TF) === 0 ? this.lookupBlock() : undefined;
@@ -577,6 +585,7 @@ export class Cpu {
         executed += ran >= 0 ? ran : this.runBlock(block, budget);
       } else {
         this.executeInstruction();
+        this.interruptPoll = true;
         executed++;
       }
       if (this.halted) return StopReason.Halted;
@@ -649,9 +658,10 @@ export class Cpu {
    * Runs up to `budget` instructions of a block, each exactly as the
    * interpreter would: instructionStart set first, counted when done, a
    * fault delivered and counted. Between instructions it stops for a
-   * pending interrupt, a stop request, or any write to decoded code (the
-   * rest of the block may be stale). TF is clear and no decoded
-   * instruction sets an interrupt shadow, so neither needs handling here.
+   * stop request or any write to decoded code (the rest of the block may be
+   * stale). Decoded instructions never raise an IRQ, set IF or an interrupt
+   * shadow (I/O, STI, POPF, IRET are interpreted), and TF is clear, so
+   * interrupts wait for the end of the block.
    */
   private runBlock(block: DecodedBlock, budget: number): number {
     const instructions = block.instructions;
@@ -669,7 +679,6 @@ export class Cpu {
         this.instructionCount++;
         done++;
         if (done >= last || cache.generation !== generation || this.stopRequested) return done;
-        if ((this.flags.stored & IF) !== 0 && this.externalInterruptReady()) return done;
       }
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;

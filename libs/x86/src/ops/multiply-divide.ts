@@ -39,9 +39,11 @@ export function multiplySigned(cpu: Cpu, a: number, b: number, size: OperandSize
   let low: number;
   let overflow: boolean;
   if (size === 4) {
-    const [lo, hi] = multiply32Signed(a | 0, b | 0);
-    low = lo;
-    overflow = hi !== ((lo | 0) < 0 ? 0xffffffff : 0);
+    // The low word is exact with Math.imul; the double product is exact whenever it fits
+    // in 32 bits and lands outside that range whenever the true product does.
+    const product = (a | 0) * (b | 0);
+    low = Math.imul(a, b);
+    overflow = product > 0x7fffffff || product < -0x80000000;
   } else {
     const product = signExtend(a, size) * signExtend(b, size);
     low = product & 0xffff;
@@ -91,6 +93,33 @@ export function divideAccumulator(cpu: Cpu, src: number, size: OperandSize, sign
 }
 
 function divide64(cpu: Cpu, src: number, signed: boolean): void {
+  const high = cpu.reg32[EDX];
+  const low = cpu.reg32[EAX];
+  // Dividends below 2^53 in magnitude divide exactly in doubles (the usual case: EDX is
+  // 0 or the sign extension of EAX); the rest take BigInt.
+  const n = signed ? (high | 0) * 0x1_0000_0000 + low : high * 0x1_0000_0000 + low;
+  if (Math.abs(n) <= 2 ** 52) {
+    const d = signed ? src | 0 : src >>> 0;
+    let quotient = Math.trunc(n / d);
+    let remainder = n - quotient * d;
+    // n / d was rounded: put the quotient back where the remainder has the dividend's sign and |r| < |d|.
+    if (remainder !== 0 && Math.sign(remainder) !== Math.sign(n)) {
+      quotient += Math.sign(n) === Math.sign(d) ? -1 : 1;
+      remainder = n - quotient * d;
+    } else if (Math.abs(remainder) >= Math.abs(d)) {
+      quotient += Math.sign(n) === Math.sign(d) ? 1 : -1;
+      remainder = n - quotient * d;
+    }
+    const fits = signed ? quotient <= 0x7fffffff && quotient >= (cpu.quirks.idivRejectsMostNegative ? -0x7fffffff : -0x80000000) : quotient <= 0xffffffff;
+    if (!fits) throw new CpuFault(Vector.DivideError);
+    cpu.reg32[EAX] = quotient;
+    cpu.reg32[EDX] = remainder;
+    return;
+  }
+  divide64Big(cpu, src, signed);
+}
+
+function divide64Big(cpu: Cpu, src: number, signed: boolean): void {
   const raw = (BigInt(cpu.reg32[EDX]) << 32n) | BigInt(cpu.reg32[EAX]);
   const n = signed ? BigInt.asIntN(64, raw) : raw;
   const d = signed ? BigInt(src | 0) : BigInt(src >>> 0);
@@ -104,12 +133,27 @@ function divide64(cpu: Cpu, src: number, signed: boolean): void {
   cpu.reg32[EDX] = Number(BigInt.asUintN(32, remainder));
 }
 
+/** The 64-bit product of two unsigned 32-bit numbers as [low, high] words, in exact double arithmetic (16-bit halves). */
 function multiply32Unsigned(a: number, b: number): [number, number] {
-  const product = BigInt(a >>> 0) * BigInt(b >>> 0);
-  return [Number(product & 0xffffffffn), Number(product >> 32n)];
+  a >>>= 0;
+  b >>>= 0;
+  const aLow = a & 0xffff;
+  const aHigh = a >>> 16;
+  const bLow = b & 0xffff;
+  const bHigh = b >>> 16;
+  const middle = aHigh * bLow + aLow * bHigh; // < 2^33
+  const lowSum = aLow * bLow + (middle % 0x10000) * 0x10000; // < 2^33
+  const low = lowSum % 0x1_0000_0000;
+  const high = aHigh * bHigh + Math.floor(middle / 0x10000) + Math.floor(lowSum / 0x1_0000_0000);
+  return [low, high >>> 0];
 }
 
+/** The 64-bit two's-complement product of two signed 32-bit numbers as unsigned [low, high] words. */
 function multiply32Signed(a: number, b: number): [number, number] {
-  const product = BigInt.asUintN(64, BigInt(a) * BigInt(b));
-  return [Number(product & 0xffffffffn), Number(product >> 32n)];
+  const [low, high] = multiply32Unsigned(Math.abs(a), Math.abs(b));
+  if ((a < 0) === (b < 0) || (low === 0 && high === 0)) return [low, high];
+  // Negate the 64-bit value: invert both words and add one.
+  const negLow = (~low + 1) >>> 0;
+  const negHigh = (~high + (low === 0 ? 1 : 0)) >>> 0;
+  return [negLow, negHigh];
 }
