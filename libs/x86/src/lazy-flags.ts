@@ -9,6 +9,8 @@ export enum FlagOp {
   Sub = 1,
   /** AND, OR, XOR, TEST and anything that clears CF/OF and sets SF/ZF/PF from res. */
   Logic = 2,
+  /** SHL/SHR/SAR by a non-zero count: CF is `a` (0/1), OF is `b` (0/1), AF clear, SF/ZF/PF from res. */
+  Shift = 3,
 }
 
 /**
@@ -100,6 +102,11 @@ export class LazyFlags {
     if (this.op === FlagOp.Logic) return out;
     const a = this.a;
     const b = this.b;
+    if (this.op === FlagOp.Shift) {
+      if ((bits & CF) !== 0 && a !== 0) out |= CF;
+      if ((bits & OF) !== 0 && b !== 0) out |= OF;
+      return out;
+    }
     if ((bits & CF) !== 0) {
       const max = this.size === 4 ? 0xffffffff : (1 << (shift + 1)) - 1;
       if (res < 0 || res > max) out |= CF;

@@ -35,7 +35,7 @@ function program(seed: number, count: number): number[] {
     const imm = [pick(256), pick(256), pick(256), pick(256)];
     const address = 0x60000 + pick(64) * 4;
     const disp32 = [address & 0xff, (address >>> 8) & 0xff, address >>> 16, 0];
-    switch (pick(34)) {
+    switch (pick(37)) {
       case 0: code.push(0x01 + op * 8, modrm); break; // op r/m32, r32
       case 1: code.push(0x03 + op * 8, modrm); break; // op r32, r/m32
       case 2: code.push(0x00 + op * 8, 0xc0 | (src << 3) | (dst & 3) | (pick(2) << 2)); break; // op r/m8, r8 (AH..BH too)
@@ -69,6 +69,9 @@ function program(seed: number, count: number): number[] {
       case 30: code.push(0x66, 0x83, 0xc0 | (op << 3) | dst, imm[0]); break; // op r/m16, imm8
       case 31: code.push(0xd3, 0xc0 | (op << 3) | dst); break; // shift r/m32, cl
       case 32: code.push(0x9c); break; // pushfd (now and then)
+      case 33: code.push(0xd0 + pick(2), 0xc0 | (op << 3) | dst); break; // shift r/m8 or r/m32 by 1
+      case 34: code.push(0x66, 0xc1, 0xc0 | (op << 3) | dst, imm[0] & 0x1f); break; // shift r/m16, imm8
+      case 35: code.push(0xc0, 0xc0 | (op << 3) | (dst & 3), imm[0] & 0x1f); break; // shift r/m8, imm8
       default: code.push(0xb8 + dst, ...imm); break; // mov r32, imm32
     }
   }

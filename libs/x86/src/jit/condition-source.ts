@@ -27,9 +27,15 @@ export function directCondition(cc: number, src: FlagSource): string | undefined
   const pf = `(PAR[${res} & 0xff] !== 0)`;
   const logic = src.op === FlagOp.Logic;
   const overflowBits = src.op === FlagOp.Add ? `((${a} ^ ${res}) & (${b} ^ ${res}))` : `((${a} ^ ${b}) & (${a} ^ ${res}))`;
-  const of = logic ? 'false' : `(((${overflowBits} >>> ${sign}) & 1) !== 0)`;
-  const cf = logic ? 'false' : src.op === FlagOp.Add ? `(${res} > ${max})` : `(${res} < 0)`;
-  const less = logic ? sf : `((((${res} ^ ${overflowBits}) >>> ${sign}) & 1) !== 0)`;
+  let of = logic ? 'false' : `(((${overflowBits} >>> ${sign}) & 1) !== 0)`;
+  let cf = logic ? 'false' : src.op === FlagOp.Add ? `(${res} > ${max})` : `(${res} < 0)`;
+  let less = logic ? sf : `((((${res} ^ ${overflowBits}) >>> ${sign}) & 1) !== 0)`;
+  if (src.op === FlagOp.Shift) {
+    // Shifts carry CF and OF as 0/1 in a and b (LazyFlags.compute).
+    cf = `(${a} !== 0)`;
+    of = `(${b} !== 0)`;
+    less = `(${sf} !== ${of})`;
+  }
   let test: string;
   switch (cc >>> 1) {
     case 0: test = of; break;

@@ -179,7 +179,12 @@ function emitOpcode(x: InstructionEmitter, quirks: CpuQuirks, opcode: number, by
   }
   if (opcode === 0xc0 || opcode === 0xc1 || (opcode >= 0xd0 && opcode <= 0xd3)) {
     const m = modrm();
-    const count = opcode < 0xd0 ? String(bytes.next8() & 31) : opcode >= 0xd2 ? '(r8[4] & 31)' : '1';
+    const constant = opcode < 0xd0 ? bytes.next8() & 31 : opcode < 0xd2 ? 1 : -1;
+    if (constant >= 0 && m.reg >= 4) {
+      shiftByConstant(x, size, m, m.reg, constant);
+      return true;
+    }
+    const count = constant >= 0 ? String(constant) : '(r8[4] & 31)';
     const value = x.readRm(m, size);
     x.emit(`t = ${value};`);
     x.emit(`v = ${count};`);
@@ -243,6 +248,40 @@ function emitOpcode(x: InstructionEmitter, quirks: CpuQuirks, opcode: number, by
   if (opcode === 0xfe || opcode === 0xff) return group5(x, quirks, size, opcode, modrm(), next);
   if (opcode === 0x0f) return emitTwoByte(x, quirks, bytes.next8(), bytes, modrm);
   return false;
+}
+
+/**
+ * SHL/SHR/SAR by a constant count, inline, with the results of ops/shift-rotate.ts:
+ * CF the last bit shifted out, OF as that file defines it, SF/ZF/PF from the result.
+ */
+function shiftByConstant(x: InstructionEmitter, size: OperandSize, m: ModrmSource, op: number, count: number): void {
+  const value = x.readRm(m, size);
+  if (count === 0) {
+    x.emit(`t = ${value};`); // read (it may fault) but change nothing, flags included
+    return;
+  }
+  const bits = size * 8;
+  const msb = bits - 1;
+  const maskValue = mask(size);
+  x.emit(`t = ${value};`);
+  const [A, B, S] = [x.a, x.b, x.s];
+  if (op === 5) {
+    x.emit(`${S} = ${count >= bits ? '0' : `t >>> ${count}`};`);
+    x.emit(`${A} = ${count > bits ? '0' : `(t >>> ${count - 1}) & 1`};`);
+    x.emit(`${B} = (t >>> ${msb}) & 1;`);
+  } else if (op === 7) {
+    const signed = size === 4 ? 't | 0' : `(t << ${32 - bits}) >> ${32 - bits}`;
+    x.emit(`v = ${signed};`);
+    x.emit(`${S} = (v >> ${Math.min(count, 31)}) & ${maskValue};`);
+    x.emit(`${A} = (v >> ${Math.min(count - 1, 31)}) & 1;`);
+    x.emit(`${B} = 0;`);
+  } else {
+    x.emit(`${S} = ${count >= bits ? '0' : `(t << ${count}) & ${maskValue}`};`);
+    x.emit(`${A} = ${count > bits ? '0' : `(t >>> ${bits - count}) & 1`};`);
+    x.emit(`${B} = ${A} ^ ((${S} >>> ${msb}) & 1);`);
+  }
+  x.writeRm(m, size, S);
+  x.flagsFrom(FlagOp.Shift, size);
 }
 
 /** F6/F7: TEST imm, NOT, NEG, MUL, IMUL, DIV, IDIV. */
