@@ -1,4 +1,4 @@
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,7 @@ export class IdeRig {
   async stop(): Promise<void> {
     await this.vm?.stop();
     await this.service?.stop('SIGKILL');
+    rmSync(this.dataDir, { recursive: true, force: true });
   }
 
   file(name: string): string {
@@ -72,8 +73,8 @@ export class IdeRig {
     }
   }
 
-  /** Runs guest `name` on `backend` with the IDE config until `until` shows on serial; returns the log. */
-  async run(backend: 'soft' | 'kvm', name: string, config: Record<string, string>, params: [number, number] | null, until: RegExp, timeoutMs = 60_000): Promise<string> {
+  /** Starts guest `name` (its parameters patched when given) on `backend` with the IDE config. */
+  async launch(backend: 'soft' | 'kvm', name: string, config: Record<string, string>, params: [number, number] | null): Promise<Vm> {
     await this.vm?.stop();
     this.vm = null;
     const image = new Uint8Array(readFileSync(buildGuests({ quiet: true })[name]));
@@ -91,8 +92,14 @@ export class IdeRig {
       devices: [{ device: 'ide', address: this.service.address, config }],
     });
     this.vm.start();
-    const log = await this.vm.waitForSerial(until, timeoutMs);
-    await this.vm.stop();
+    return this.vm;
+  }
+
+  /** Runs guest `name` until `until` shows on its serial port, stops it and returns the log. */
+  async run(backend: 'soft' | 'kvm', name: string, config: Record<string, string>, params: [number, number] | null, until: RegExp, timeoutMs = 60_000): Promise<string> {
+    const vm = await this.launch(backend, name, config, params);
+    const log = await vm.waitForSerial(until, timeoutMs);
+    await vm.stop();
     this.vm = null;
     return log;
   }
