@@ -148,6 +148,8 @@ export class Cpu {
   jitMode = 0;
   /** Index, within the running compiled block, of the instruction that may fault next. */
   jitIndex = 0;
+  /** Iterations a compiled block looping on itself has completed (for a fault's instruction count). */
+  jitIteration = 0;
 
   /** Code segment default size (CS.D); 16-bit in real mode. */
   codeSize: OperandSize = 2;
@@ -338,6 +340,7 @@ export class Cpu {
     if (seg === SS) mode = (attributes & DEFAULT_BIG) !== 0 ? mode | MODE_STACK32 : mode & ~MODE_STACK32;
     this.jitMode = mode;
     if (seg === CS) {
+      this.memory.codeEpoch++; // EIP now names other code: block links are void
       this.codeSize = (attributes & DEFAULT_BIG) !== 0 ? 4 : 2;
       this.ipMask = this.codeSize === 4 ? 0xffffffff : 0xffff;
     } else if (seg === SS) {
@@ -562,6 +565,7 @@ export class Cpu {
     this.stopRequested = false;
     let executed = 0;
     this.interruptPoll = true;
+    let previous: DecodedBlock | undefined;
     while (executed < maxInstructions) {
       this.memory.syncMapping();
       if (this.interruptShadow) {
@@ -574,14 +578,24 @@ export class Cpu {
         else this.interruptPoll = false;
       }
       if (this.halted) return StopReason.Halted;
-      const block = this.decodedCache && (this.flags.stored & TF) === 0 ? this.lookupBlock() : undefined;
+      let block: DecodedBlock | undefined;
+      if (this.decodedCache && (this.flags.stored & TF) === 0) {
+        // The block that ran last usually knows where its successor is (see DecodedBlock.links).
+        const memory = this.memory;
+        block = previous?.linkedTo(this.eip, memory.codeEpoch, memory.codeCache.generation);
+        if (block === undefined) {
+          block = this.lookupBlock();
+          if (block !== undefined) previous?.link(this.eip, block, memory.codeEpoch, memory.codeCache.generation);
+        }
+      }
+      previous = block;
       if (block !== undefined) {
         const budget = maxInstructions - executed;
         let compiled = block.compiled;
         if (compiled === undefined && ++block.hits >= this.jitThreshold) {
           compiled = block.compiled = compileBlock(this, this.bus.ram, block.physical);
         }
-        const ran = compiled !== null && compiled !== undefined && compiled.count <= budget ? this.runCompiled(compiled) : -1;
+        const ran = compiled !== null && compiled !== undefined && compiled.count <= budget ? this.runCompiled(compiled, budget) : -1;
         executed += ran >= 0 ? ran : this.runBlock(block, budget);
       } else {
         this.executeInstruction();
@@ -693,10 +707,11 @@ export class Cpu {
    * A fault is delivered as the interpreter would: EIP and instructionStart of the
    * faulting instruction, the instructions before it retired.
    */
-  private runCompiled(block: CompiledBlock): number {
+  private runCompiled(block: CompiledBlock, budget: number): number {
     const entry = this.eip;
+    this.jitIteration = 0;
     try {
-      const n = block.run(this);
+      const n = block.run(this, Math.floor(budget / block.count));
       if (n > 0) this.instructionCount += n;
       return n;
     } catch (e) {
@@ -705,8 +720,9 @@ export class Cpu {
       this.instructionStart = entry + block.offsets[j];
       this.eip = entry + block.offsets[j + 1];
       this.deliverFault(e);
-      this.instructionCount += j + 1;
-      return j + 1;
+      const retired = this.jitIteration * block.count + j + 1;
+      this.instructionCount += retired;
+      return retired;
     }
   }
 

@@ -33,6 +33,12 @@ export class LinearMemory implements PhysicalMemory {
   private codePage = -1;
   private codeBase = 0;
   private codeA20 = 0;
+  /**
+   * Bumped whenever the linear->physical mapping of code may have changed (paging,
+   * INVLPG, A20, windows, privilege level; the CPU adds CS loads): links between
+   * decoded blocks made under an older epoch are not followed.
+   */
+  codeEpoch = 0;
   /** Decoded instructions by physical page; RAM writes to a page holding some drop them. */
   readonly codeCache: CodeCache;
   private readonly codeMarks: Uint8Array;
@@ -81,6 +87,7 @@ export class LinearMemory implements PhysicalMemory {
       this.fastMapping = bus.mappingVersion ?? 0;
       this.flushFast();
       this.codePage = -1;
+      this.codeEpoch++;
     }
   }
 
@@ -93,6 +100,7 @@ export class LinearMemory implements PhysicalMemory {
     this.tlb.flush(flushAll);
     this.flushFast();
     this.codePage = -1;
+    this.codeEpoch++;
   }
 
   /** INVLPG. */
@@ -101,11 +109,15 @@ export class LinearMemory implements PhysicalMemory {
     this.supervisorPages.invalidate(linear >>> 12);
     this.userPages.invalidate(linear >>> 12);
     this.codePage = -1;
+    this.codeEpoch++;
   }
 
   /** CPL 3 (true) or not: user-mode page checks; the cached code page may no longer be reachable. */
   setUserMode(user: boolean): void {
-    if (user !== this.userMode) this.codePage = -1;
+    if (user !== this.userMode) {
+      this.codePage = -1;
+      this.codeEpoch++;
+    }
     this.userMode = user;
     const pages = user ? this.userPages : this.supervisorPages;
     this.fastRead = pages.read;

@@ -17,6 +17,38 @@ export class DecodedBlock {
   hits = 0;
   /** The compiled form: undefined until compiled, null when it cannot be. */
   compiled: CompiledBlock | null | undefined = undefined;
+  /**
+   * Links to the blocks that ran next (a branch's two ways), valid for one code epoch
+   * and code-cache generation: following one skips translating EIP and the cache lookup.
+   */
+  private linkEip0 = -1;
+  private link0: DecodedBlock | undefined = undefined;
+  private linkEip1 = -1;
+  private link1: DecodedBlock | undefined = undefined;
+  private linkEpoch = -1;
+  private linkGeneration = -1;
+
+  /** The block linked for `eip`, if the link is still valid. */
+  linkedTo(eip: number, epoch: number, generation: number): DecodedBlock | undefined {
+    if (this.linkEpoch !== epoch || this.linkGeneration !== generation) return undefined;
+    if (this.linkEip0 === eip) return this.link0;
+    if (this.linkEip1 === eip) return this.link1;
+    return undefined;
+  }
+
+  link(eip: number, next: DecodedBlock, epoch: number, generation: number): void {
+    if (this.linkEpoch !== epoch || this.linkGeneration !== generation) {
+      this.linkEpoch = epoch;
+      this.linkGeneration = generation;
+      this.linkEip1 = -1;
+      this.link1 = undefined;
+    } else {
+      this.linkEip1 = this.linkEip0;
+      this.link1 = this.link0;
+    }
+    this.linkEip0 = eip;
+    this.link0 = next;
+  }
 
   constructor(
     /** RAM offset of the first instruction. */

@@ -43,4 +43,19 @@ export interface InstructionSource {
   stores: boolean;
   /** Sets cpu.eip itself: the block ends after it. */
   transfers: boolean;
+  /**
+   * A relative branch (Jcc, JMP, LOOP): the block compiler writes the final EIP
+   * assignment itself, so a block that branches back to its own entry can loop
+   * inside the generated function.
+   */
+  branch?: RelativeBranch;
+}
+
+export interface RelativeBranch {
+  /** When the branch is taken (may use $COND); 'true' for JMP. */
+  taken: string;
+  /** Target relative to the instruction's end. */
+  displacement: number;
+  /** Operand size: the target wraps at 64 KiB with 16-bit operands. */
+  opSize: 2 | 4;
 }

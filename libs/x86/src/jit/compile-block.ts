@@ -15,8 +15,11 @@ const MAX_INSTRUCTIONS = 48;
 
 /** A block of guest code compiled to one JavaScript function. */
 export interface CompiledBlock {
-  /** Runs the block from cpu.eip; returns instructions retired, or -1 (nothing run) when the segment mode differs. */
-  readonly run: (cpu: Cpu) => number;
+  /**
+   * Runs the block from cpu.eip, at most `limit` times when it loops on itself;
+   * returns instructions retired, or -1 (nothing run) when the segment mode differs.
+   */
+  readonly run: (cpu: Cpu, limit: number) => number;
   /** Instructions in the block. */
   readonly count: number;
   /** Offset of each instruction from the entry, and the block's end (count + 1 entries). */
@@ -70,8 +73,8 @@ export function compileBlock(cpu: Cpu, ram: Uint8Array, physical: number): Compi
   const conditions = resolveConditions(instructions);
   const keepRecord = liveRecords(instructions, conditions);
   const source = blockSource(ctx, instructions, offsets, conditions, keepRecord);
-  const factory = new Function('k', 'tc', 'SR', 'MS', 'MA', 'DA', 'PAR', `return function jitBlock(cpu) {\n${source}\n};`);
-  const run = factory(closures, testCondition, shiftRotate, multiplySigned, multiplyAccumulator, divideAccumulator, PARITY) as (cpu: Cpu) => number;
+  const factory = new Function('k', 'tc', 'SR', 'MS', 'MA', 'DA', 'PAR', `return function jitBlock(cpu, limit) {\n${source}\n};`);
+  const run = factory(closures, testCondition, shiftRotate, multiplySigned, multiplyAccumulator, divideAccumulator, PARITY) as (cpu: Cpu, limit: number) => number;
   return { run, count: instructions.length, offsets: Int32Array.from(offsets), source };
 }
 
@@ -110,26 +113,56 @@ function liveRecords(instructions: InstructionSource[], conditions: (Condition |
   return keep;
 }
 
+/** EIP after a relative branch at the block's end, as an expression. */
+function branchTarget(end: number, displacement: number, opSize: 2 | 4): string {
+  return opSize === 2 ? `((e + ${end + displacement}) & 0xffff)` : `((e + ${end + displacement}) >>> 0)`;
+}
+
+/**
+ * The function body. A block whose last instruction branches back to its entry
+ * loops inside the function, up to `limit` iterations (the caller's budget), so a
+ * hot loop never returns to the dispatcher; `cpu.jitIteration` tells a fault
+ * handler how many iterations completed.
+ */
 function blockSource(ctx: BlockContext, instructions: InstructionSource[], offsets: number[], conditions: (Condition | undefined)[], keepRecord: boolean[]): string {
+  const count = instructions.length;
+  const last = instructions[count - 1];
+  const end = offsets[count];
+  const selfLoop = last.branch !== undefined && end + last.branch.displacement === 0;
   const lines: string[] = [];
   lines.push(`if (cpu.jitMode !== ${ctx.mode}) return -1;`);
   lines.push('const r = cpu.reg32, r16 = cpu.reg16, r8 = cpu.reg8, f = cpu.flags, M = cpu.memory, cc = M.codeCache;');
   lines.push('const e = cpu.eip, g = cc.generation;');
-  const locals = ['o = 0', 't = 0', 'v = 0'];
+  const locals = ['o = 0', 't = 0', 'v = 0', 'it = 0'];
   instructions.forEach((ins, j) => {
     if (ins.flags.source) locals.push(`a${j} = 0`, `b${j} = 0`, `s${j} = 0`);
   });
   lines.push(`let ${locals.join(', ')};`);
   for (const seg of ctx.usedSegments) lines.push(`const sb${seg} = cpu.segBase[${seg}], sl${seg} = cpu.segLimit[${seg}], sk${seg} = cpu.segCheck[${seg}];`);
-  const count = instructions.length;
+  const retired = (n: number): string => (selfLoop ? `it * ${count} + ${n}` : String(n));
+  if (selfLoop) {
+    lines.push('for (;;) {');
+    lines.push('cpu.jitIteration = it;');
+  }
   instructions.forEach((ins, j) => {
     if (ins.mayFault) lines.push(`cpu.jitIndex = ${j};`);
     const condition = conditions[j];
-    lines.push(condition ? ins.body.replaceAll('$COND', condition.expression) : ins.body);
+    const expand = (text: string): string => (condition ? text.replaceAll('$COND', condition.expression) : text);
+    lines.push(expand(ins.body));
     if (keepRecord[j] && ins.flags.record) lines.push(ins.flags.record);
-    if (ins.stores && j < count - 1) lines.push(`if (cc.generation !== g) { cpu.eip = e + ${offsets[j + 1]}; return ${j + 1}; }`);
+    if (ins.stores && j < count - 1) lines.push(`if (cc.generation !== g) { cpu.eip = e + ${offsets[j + 1]}; return ${retired(j + 1)}; }`);
+    if (ins.branch && j === count - 1) {
+      const taken = expand(ins.branch.taken);
+      if (selfLoop) {
+        lines.push(`if (${taken}) { if (++it < limit) continue; cpu.eip = e; return it * ${count}; }`);
+        lines.push(`cpu.eip = e + ${end};`);
+      } else {
+        lines.push(`cpu.eip = ${taken} ? ${branchTarget(end, ins.branch.displacement, ins.branch.opSize)} : (e + ${end});`);
+      }
+    }
   });
-  if (!instructions[count - 1].transfers) lines.push(`cpu.eip = e + ${offsets[count]};`);
-  lines.push(`return ${count};`);
+  if (!last.transfers) lines.push(`cpu.eip = e + ${end};`);
+  lines.push(`return ${retired(count)};`);
+  if (selfLoop) lines.push('}');
   return lines.join('\n');
 }

@@ -99,10 +99,8 @@ function emitOpcode(x: InstructionEmitter, quirks: CpuQuirks, opcode: number, by
     return true;
   }
   if (opcode >= 0x70 && opcode <= 0x7f) {
-    const target = relative(bytes.displacement8());
     x.condition = opcode & 0xf;
-    x.emit(`cpu.eip = $COND ? ${target} : ${next};`);
-    x.transfers = true;
+    x.branch('$COND', bytes.displacement8());
     return true;
   }
   if (opcode >= 0x80 && opcode <= 0x83) {
@@ -216,19 +214,18 @@ function emitOpcode(x: InstructionEmitter, quirks: CpuQuirks, opcode: number, by
     return true;
   }
   if (opcode >= 0xe0 && opcode <= 0xe3) {
-    const target = relative(bytes.displacement8());
+    const displacement = bytes.displacement8();
     const counter = x.reg(x.addrSize, ECX);
     if (opcode === 0xe3) {
-      x.emit(`cpu.eip = ${counter} === 0 ? ${target} : ${next};`);
+      x.branch(`${counter} === 0`, displacement);
     } else {
       x.emit(`${counter} = ${counter} - 1;`);
-      if (opcode === 0xe2) x.emit(`cpu.eip = ${counter} !== 0 ? ${target} : ${next};`);
+      if (opcode === 0xe2) x.branch(`${counter} !== 0`, displacement);
       else {
         x.condition = opcode === 0xe1 ? 4 : 5; // LOOPE: ZF set, LOOPNE: ZF clear
-        x.emit(`cpu.eip = ${counter} !== 0 && $COND ? ${target} : ${next};`);
+        x.branch(`(${counter} !== 0 && $COND)`, displacement);
       }
     }
-    x.transfers = true;
     return true;
   }
   if (opcode === 0xe8) {
@@ -240,8 +237,7 @@ function emitOpcode(x: InstructionEmitter, quirks: CpuQuirks, opcode: number, by
   }
   if (opcode === 0xe9 || opcode === 0xeb) {
     const displacement = opcode === 0xeb ? bytes.displacement8() : x.opSize === 2 ? (bytes.next16() << 16) >> 16 : bytes.next32() | 0;
-    x.emit(`cpu.eip = ${relative(displacement)};`);
-    x.transfers = true;
+    x.branch('true', displacement);
     return true;
   }
   if (opcode === 0xf6 || opcode === 0xf7) return group3(x, size, modrm(), bytes);

@@ -7,10 +7,8 @@ import type { CodeBytes, ModrmSource } from './operand-source.js';
 export function emitTwoByte(x: InstructionEmitter, quirks: CpuQuirks, opcode: number, bytes: CodeBytes, modrm: () => ModrmSource): boolean {
   if (opcode >= 0x80 && opcode <= 0x8f) {
     const displacement = x.opSize === 2 ? (bytes.next16() << 16) >> 16 : bytes.next32() | 0;
-    const target = x.opSize === 2 ? `((e + $END + ${displacement}) & 0xffff)` : `((e + $END + ${displacement}) >>> 0)`;
     x.condition = opcode & 0xf;
-    x.emit(`cpu.eip = $COND ? ${target} : (e + $END);`);
-    x.transfers = true;
+    x.branch('$COND', displacement);
     return true;
   }
   if (opcode >= 0x90 && opcode <= 0x9f) {

@@ -1,7 +1,7 @@
 import { ARITH_FLAGS } from '../flag-bits.js';
 import { FlagOp } from '../lazy-flags.js';
 import { ESP, SS, type OperandSize } from '../registers.js';
-import type { FlagSource, InstructionSource } from './block-source.js';
+import type { FlagSource, InstructionSource, RelativeBranch } from './block-source.js';
 import { registerSource, type MemorySource, type ModrmSource } from './operand-source.js';
 
 /**
@@ -38,6 +38,7 @@ export class InstructionEmitter {
   mayFault = false;
   stores = false;
   transfers = false;
+  branchTo: RelativeBranch | undefined;
 
   constructor(
     readonly ctx: BlockContext,
@@ -171,6 +172,12 @@ export class InstructionEmitter {
     this.writes = 0;
   }
 
+  /** A relative branch taken when `taken` holds; ends the block (the compiler writes the EIP update). */
+  branch(taken: string, displacement: number): void {
+    this.branchTo = { taken, displacement, opSize: this.opSize === 2 ? 2 : 4 };
+    this.transfers = true;
+  }
+
   /** Jump to a target expression: sets cpu.eip and ends the block. */
   jump(target: string): void {
     this.emit(`cpu.eip = ${target};`);
@@ -193,6 +200,7 @@ export class InstructionEmitter {
       mayFault: this.mayFault,
       stores: this.stores,
       transfers: this.transfers,
+      branch: this.branchTo,
     };
   }
 }
