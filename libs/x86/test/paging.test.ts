@@ -25,8 +25,8 @@ const G = 0x100;
  * Page tables: the first MiB identity-mapped user read/write (except two
  * supervisor pages), 0x400000 -> FRAME_A user read/write, the rest not present.
  */
-function pagedMachine(code: number[], userCode?: number[]): ProtectedMachine {
-  const m = protectedMachine(code, { userCode });
+function pagedMachine(code: number[], userCode?: number[], jitThreshold?: number): ProtectedMachine {
+  const m = protectedMachine(code, { userCode, jitThreshold });
   const { ram, cpu } = m;
   put32(ram, PAGE_DIRECTORY, LOW_TABLE | P | RW | US);
   put32(ram, PAGE_DIRECTORY + 4, HIGH_TABLE | P | RW | US);
@@ -103,6 +103,19 @@ describe('paging: the two-level walk', () => {
     m.cpu.run(10);
     expect(m.cpu.reg32[0]).toBe(0xbbbb0002);
     expect(m.cpu.eip).toBe(CODE + 6);
+  });
+
+  test('compiled code: flags set before an instruction that page-faults are the ones the restarted code tests', () => {
+    // or eax, 1 (ZF=0); mov ebx, eax; cmp eax, ebx (ZF=1); mov ecx, [401010h] (#PF, then
+    // restarted); setz dl; add esi, 1; hlt. Compiled at once, setz would test cmp's operands
+    // directly and add would make cmp's flags dead; the restarted code only has the flags
+    // the fault saw, so they must have been recorded.
+    const code = [0x83, 0xc8, 0x01, 0x89, 0xc3, 0x39, 0xd8, 0x8b, 0x0d, 0x10, 0x10, 0x40, 0x00, 0x0f, 0x94, 0xc2, 0x83, 0xc6, 0x01, 0xf4];
+    const m = pagedMachine(code, undefined, 1);
+    m.ram.set([0xc7, 0x05, 0x04, 0x20, 0x08, 0x00, ...[0x07, 0x00, 0x30, 0x00], 0x83, 0xc4, 0x04, 0xcf], HANDLERS + 14 * 16);
+    m.cpu.run(100);
+    expect(m.cpu.reg32[1]).toBe(0xbbbb0002);
+    expect(m.cpu.reg32[2] & 0xff).toBe(1);
   });
 
   test('CR4.PSE: a directory entry with PS maps a 4 MiB page', () => {

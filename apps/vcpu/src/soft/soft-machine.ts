@@ -87,7 +87,8 @@ export class SoftMachine {
       this.mapWindows(slot.index, slot.memoryWindows);
     }
     for (const m of this.mapped.values()) m.refresh(0);
-    this.cpu = new Cpu({ bus: this.bus, model: 'i686' });
+    // QUASIVM_JIT=0 runs without compiling blocks (to tell a JIT bug from another one).
+    this.cpu = new Cpu({ bus: this.bus, model: 'i686', jitThreshold: process.env.QUASIVM_JIT === '0' ? Infinity : undefined });
     this.cpu.interruptSource = this.pic;
     // RDTSC follows guest time (it must keep counting while the CPU idles in HLT).
     this.cpu.timeStampSource = () => this.now() / config.nsPerInstruction;

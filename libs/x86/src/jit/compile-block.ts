@@ -98,17 +98,25 @@ function resolveConditions(instructions: InstructionSource[]): (Condition | unde
   });
 }
 
-/** Backwards liveness of the arithmetic flags: a record is kept when something may read what it writes. */
+/**
+ * Backwards liveness of the arithmetic flags: a record is kept when something may read
+ * what it writes. An instruction that may fault is such a reader of every flag: the
+ * fault's handler, and the code that restarts at it (a block of its own, without the
+ * operands this block tests directly), see the flags as they were before it. So does
+ * the code after a store, where the block leaves when decoded code was overwritten.
+ */
 function liveRecords(instructions: InstructionSource[], conditions: (Condition | undefined)[]): boolean[] {
   const keep = new Array<boolean>(instructions.length).fill(false);
   let live = ARITH_FLAGS; // whatever runs after the block may read them
   for (let j = instructions.length - 1; j >= 0; j--) {
     const ins = instructions[j];
+    // After a store the block may leave (decoded code changed) and go on elsewhere.
+    if (ins.stores) live = ARITH_FLAGS;
     keep[j] = (ins.flags.writes & live) !== 0;
     let reads = ins.flags.reads;
     const condition = conditions[j];
     if (condition !== undefined && !condition.direct) reads |= flagsReadBy(ins.condition!);
-    live = (live & ~ins.flags.writes) | reads;
+    live = ins.mayFault ? ARITH_FLAGS : (live & ~ins.flags.writes) | reads;
   }
   return keep;
 }
