@@ -69,6 +69,8 @@ const WRITE_CHECKS = SEG_UNUSABLE | SEG_NO_WRITE | SEG_EXPAND_DOWN;
 
 /** Runs of a decoded block before it is compiled to JavaScript (compiling costs ~ a few hundred runs). */
 const DEFAULT_JIT_THRESHOLD = 16;
+/** Instructions between halvings of the code cache's per-page invalidation counts. */
+const DECAY_INTERVAL = 50_000_000;
 
 /** CR0 bits (Intel SDM vol. 3, section 2.5). */
 export const CR0_PE = 1 << 0;
@@ -169,6 +171,8 @@ export class Cpu {
   /** Vectors raised with raiseInterrupt and not yet taken, oldest first. */
   readonly queuedInterrupts: number[] = [];
   private stopRequested = false;
+  /** instructionCount when the code cache's invalidation counts were last halved. */
+  private lastDecay = 0;
   /** Whether the PIC must be asked for an interrupt before the next instruction (see run). */
   private interruptPoll = true;
   /** Set by interrupt(); tells the single-step trap logic that the instruction already vectored. */
@@ -563,6 +567,10 @@ export class Cpu {
   /** Executes up to `maxInstructions` instructions and says why it stopped. */
   run(maxInstructions: number): StopReason {
     this.stopRequested = false;
+    if (this.instructionCount - this.lastDecay > DECAY_INTERVAL) {
+      this.lastDecay = this.instructionCount;
+      this.memory.codeCache.decayInvalidations();
+    }
     let executed = 0;
     this.interruptPoll = true;
     let previous: DecodedBlock | undefined;
@@ -595,9 +603,12 @@ export class Cpu {
         if (compiled === undefined && ++block.hits >= this.jitThreshold) {
           compiled = block.compiled = compileBlock(this, this.bus.ram, block.physical);
         }
-        const ran = compiled !== null && compiled !== undefined && compiled.count <= budget ? this.runCompiled(compiled, budget) : -1;
-        executed += ran >= 0 ? ran : this.runBlock(block, budget);
-      } else {
+        const ran = compiled !== null && compiled !== undefined && compiled.count <= budget && this.eip + compiled.byteLength <= this.ipMask ? this.runCompiled(compiled, budget) : -1;
+        if (ran >= 0) executed += ran;
+        else if (block.instructions.length > 0) executed += this.runBlock(block, budget);
+        else block = undefined; // only the JIT knows its first instruction, and it has not compiled it (yet)
+      }
+      if (block === undefined) {
         this.executeInstruction();
         this.interruptPoll = true;
         executed++;

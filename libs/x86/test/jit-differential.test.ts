@@ -35,7 +35,7 @@ function program(seed: number, count: number): number[] {
     const imm = [pick(256), pick(256), pick(256), pick(256)];
     const address = 0x60000 + pick(64) * 4;
     const disp32 = [address & 0xff, (address >>> 8) & 0xff, address >>> 16, 0];
-    switch (pick(37)) {
+    switch (pick(43)) {
       case 0: code.push(0x01 + op * 8, modrm); break; // op r/m32, r32
       case 1: code.push(0x03 + op * 8, modrm); break; // op r32, r/m32
       case 2: code.push(0x00 + op * 8, 0xc0 | (src << 3) | (dst & 3) | (pick(2) << 2)); break; // op r/m8, r8 (AH..BH too)
@@ -72,6 +72,13 @@ function program(seed: number, count: number): number[] {
       case 33: code.push(0xd0 + pick(2), 0xc0 | (op << 3) | dst); break; // shift r/m8 or r/m32 by 1
       case 34: code.push(0x66, 0xc1, 0xc0 | (op << 3) | dst, imm[0] & 0x1f); break; // shift r/m16, imm8
       case 35: code.push(0xc0, 0xc0 | (op << 3) | (dst & 3), imm[0] & 0x1f); break; // shift r/m8, imm8
+      case 36: code.push(0x0f, 0xb1, 0x05 | (src << 3), ...disp32); break; // cmpxchg [disp32], r32
+      case 37: code.push(0xf0, 0x0f, 0xc1, 0x05 | (src << 3), ...disp32); break; // lock xadd [disp32], r32
+      case 38: code.push(0x0f, 0xc8 + dst); break; // bswap r32
+      case 39: code.push(0xbe, ...disp32, 0xbf, ...disp32.map((b, i) => (i === 0 ? b ^ 0x40 : b)), [0xa4, 0xa5, 0xa6, 0xa7, 0xac, 0xad, 0xae, 0xaf, 0xaa, 0xab][pick(10)]); break; // mov esi/edi, string op
+      case 40: code.push(pick(2) === 0 ? 0xfc : 0xfd); break; // cld / std
+      case 41: code.push(0x0f, 0xb0, 0xc0 | (src << 3) | (dst & 3)); break; // cmpxchg r8, r8
+      case 42: code.push(0xf3, 0x90); break; // pause
       default: code.push(0xb8 + dst, ...imm); break; // mov r32, imm32
     }
   }

@@ -68,6 +68,17 @@ export class CodeCache {
     for (let page = first; page <= last; page++) this.invalidatePage(page);
   }
 
+  /**
+   * Halves every page's invalidation count. Called now and then (Cpu.run), so a page
+   * that was patched many times once (Linux rewrites its own text while booting:
+   * alternatives, jump labels) is decoded again, while a page that keeps mixing code
+   * and data writes keeps going back to the interpreter.
+   */
+  decayInvalidations(): void {
+    const counts = this.invalidations;
+    for (let page = 0; page < counts.length; page++) if (counts[page] !== 0) counts[page] >>>= 1;
+  }
+
   /** Drops everything (and forgets which pages were written often). */
   clear(): void {
     this.generation++;

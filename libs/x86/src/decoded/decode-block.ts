@@ -61,8 +61,11 @@ export class DecodedBlock {
   ) {}
 }
 
-/** Decodes the block at RAM offset `physical`, or INTERPRET when its first instruction is not decodable. */
-export function decodeBlock(cpu: Cpu, ram: Uint8Array, physical: number): DecodedBlock | typeof INTERPRET {
+/**
+ * Decodes the block at RAM offset `physical`. A block whose first instruction has no
+ * closure is empty: the interpreter runs it until the JIT compiles it, if it can.
+ */
+export function decodeBlock(cpu: Cpu, ram: Uint8Array, physical: number): DecodedBlock {
   const instructions: DecodedInstruction[] = [];
   const lengths: number[] = [];
   let at = physical;
@@ -74,5 +77,6 @@ export function decodeBlock(cpu: Cpu, ram: Uint8Array, physical: number): Decode
     at += decoded.length;
     if (decoded.transfersControl || (at & 0xfff) === 0) break;
   }
-  return instructions.length === 0 ? INTERPRET : new DecodedBlock(physical, instructions, lengths, at - physical);
+  // An empty block still counts its runs: the JIT may know the instruction the closures do not.
+  return new DecodedBlock(physical, instructions, lengths, at - physical);
 }

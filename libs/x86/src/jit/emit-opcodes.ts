@@ -21,14 +21,18 @@ export function emitInstruction(ctx: BlockContext, quirks: CpuQuirks, j: number,
   let opSize: OperandSize = ctx.codeSize;
   let addrSize: OperandSize = ctx.codeSize;
   let seg = NO_SEGMENT;
+  let rep = 0;
   let opcode = bytes.next8();
   for (;;) {
     if (opcode === 0x66) opSize = ctx.codeSize === 2 ? 4 : 2;
     else if (opcode === 0x67) addrSize = ctx.codeSize === 2 ? 4 : 2;
     else if (SEGMENT_PREFIXES[opcode] !== undefined) seg = SEGMENT_PREFIXES[opcode];
-    else break;
+    else if (opcode === 0xf2 || opcode === 0xf3) rep = opcode;
+    else if (opcode !== 0xf0) break; // LOCK changes nothing with one CPU
     opcode = bytes.next8();
   }
+  // REP forms stay with the interpreter (it runs the whole loop); F3 90 is PAUSE, a NOP here.
+  if (rep !== 0 && opcode !== 0x90) return undefined;
   if (!quirks.has32Bit || quirks.opcodeAliases8086) return undefined; // the JIT serves 386+ models
   // The final length is only known after decoding; `end` is fixed up below.
   const x = new InstructionEmitter(ctx, j, 0, opSize, addrSize);
@@ -95,7 +99,7 @@ function emitOpcode(x: InstructionEmitter, quirks: CpuQuirks, opcode: number, by
     const src = x.readRm(m, x.opSize);
     const imm = opcode === 0x6b ? bytes.displacement8() & mask(x.opSize) : bytes.immediate(x.opSize);
     x.emit(`${x.reg(x.opSize, m.reg)} = MS(cpu, ${src}, ${imm >>> 0}, ${x.opSize});`);
-    x.opaqueFlags();
+    x.helperSetsFlags();
     return true;
   }
   if (opcode >= 0x70 && opcode <= 0x7f) {
@@ -164,6 +168,10 @@ function emitOpcode(x: InstructionEmitter, quirks: CpuQuirks, opcode: number, by
     x.emit(`o = ${address};`);
     if (opcode <= 0xa1) x.emit(`${x.reg(size, EAX)} = ${x.read(s, size)};`);
     else x.write(s, size, x.reg(size, EAX));
+    return true;
+  }
+  if (opcode >= 0xa4 && opcode <= 0xaf && opcode !== 0xa8 && opcode !== 0xa9) {
+    emitStringElement(x, opcode, size, seg);
     return true;
   }
   if (opcode === 0xa8 || opcode === 0xa9) {
@@ -280,6 +288,56 @@ function shiftByConstant(x: InstructionEmitter, size: OperandSize, m: ModrmSourc
   x.flagsFrom(FlagOp.Shift, size);
 }
 
+/**
+ * One element of MOVS/CMPS/STOS/LODS/SCAS (no REP): the index registers step by the
+ * operand size, backwards when DF is set (DF is never lazy: it lives in flags.stored).
+ */
+function emitStringElement(x: InstructionEmitter, opcode: number, size: OperandSize, seg: number): void {
+  const source = seg === NO_SEGMENT ? 3 : seg; // DS unless overridden; ES:EDI never is
+  const si = x.reg(x.addrSize, 6);
+  const di = x.reg(x.addrSize, 7);
+  const step = `((f.stored & 0x400) !== 0 ? ${-size} : ${size})`;
+  switch (opcode & 0xfe) {
+    case 0xa4: // MOVS
+      x.emit(`o = ${si};`);
+      x.emit(`v = ${x.read(source, size)};`);
+      x.emit(`o = ${di};`);
+      x.write(0, size, 'v');
+      x.emit(`t = ${step};`);
+      x.emit(`${si} = ${si} + t;`);
+      x.emit(`${di} = ${di} + t;`);
+      return;
+    case 0xa6: // CMPS
+      x.emit(`o = ${si};`);
+      x.emit(`${x.a} = ${x.read(source, size)};`);
+      x.emit(`o = ${di};`);
+      x.emit(`${x.b} = ${x.read(0, size)};`);
+      x.emit(`${x.s} = ${x.a} - ${x.b};`);
+      x.flagsFrom(FlagOp.Sub, size);
+      x.emit(`t = ${step};`);
+      x.emit(`${si} = ${si} + t;`);
+      x.emit(`${di} = ${di} + t;`);
+      return;
+    case 0xaa: // STOS
+      x.emit(`o = ${di};`);
+      x.write(0, size, x.reg(size, EAX));
+      x.emit(`${di} = ${di} + ${step};`);
+      return;
+    case 0xac: // LODS
+      x.emit(`o = ${si};`);
+      x.emit(`${x.reg(size, EAX)} = ${x.read(source, size)};`);
+      x.emit(`${si} = ${si} + ${step};`);
+      return;
+    default: // SCAS
+      x.emit(`o = ${di};`);
+      x.emit(`${x.a} = ${x.reg(size, EAX)};`);
+      x.emit(`${x.b} = ${x.read(0, size)};`);
+      x.emit(`${x.s} = ${x.a} - ${x.b};`);
+      x.flagsFrom(FlagOp.Sub, size);
+      x.emit(`${di} = ${di} + ${step};`);
+  }
+}
+
 /** F6/F7: TEST imm, NOT, NEG, MUL, IMUL, DIV, IDIV. */
 function group3(x: InstructionEmitter, size: OperandSize, m: ModrmSource, bytes: CodeBytes): boolean {
   switch (m.reg) {
@@ -303,13 +361,13 @@ function group3(x: InstructionEmitter, size: OperandSize, m: ModrmSource, bytes:
     case 4:
     case 5:
       x.emit(`MA(cpu, ${x.readRm(m, size)}, ${size}, ${m.reg === 5});`);
-      x.opaqueFlags();
+      x.helperSetsFlags();
       return true;
     case 6:
     case 7:
+      // DIV/IDIV leave the flags as they were (they are undefined on real CPUs).
       x.emit(`DA(cpu, ${x.readRm(m, size)}, ${size}, ${m.reg === 7});`);
       x.mayFault = true;
-      x.opaqueFlags();
       return true;
     default:
       return false;

@@ -1,4 +1,5 @@
 import type { CpuQuirks } from '../cpu-model.js';
+import { FlagOp } from '../lazy-flags.js';
 import type { OperandSize } from '../registers.js';
 import type { InstructionEmitter } from './instruction-emitter.js';
 import type { CodeBytes, ModrmSource } from './operand-source.js';
@@ -36,7 +37,42 @@ export function emitTwoByte(x: InstructionEmitter, quirks: CpuQuirks, opcode: nu
   if (opcode === 0xaf) {
     const m = modrm();
     x.emit(`${x.reg(x.opSize, m.reg)} = MS(cpu, ${x.reg(x.opSize, m.reg)}, ${x.readRm(m, x.opSize)}, ${x.opSize});`);
-    x.opaqueFlags();
+    x.helperSetsFlags();
+    return true;
+  }
+  if (opcode === 0xb0 || opcode === 0xb1) {
+    // CMPXCHG r/m, reg: flags as CMP accumulator, r/m; the destination is written either way.
+    const size: OperandSize = opcode === 0xb0 ? 1 : x.opSize;
+    const m = modrm();
+    const accumulator = x.reg(size, 0);
+    x.emit(`${x.b} = ${x.readRm(m, size)};`);
+    x.emit(`${x.a} = ${accumulator};`);
+    x.emit(`${x.s} = ${x.a} - ${x.b};`);
+    x.emit(`if (${x.a} === ${x.b}) {`);
+    x.writeRm(m, size, x.reg(size, m.reg));
+    x.emit('} else {');
+    if (m.mem !== undefined) x.write(m.mem.seg, size, x.b);
+    x.emit(`${accumulator} = ${x.b};`);
+    x.emit('}');
+    x.flagsFrom(FlagOp.Sub, size);
+    return true;
+  }
+  if (opcode === 0xc0 || opcode === 0xc1) {
+    // XADD r/m, reg: reg = old r/m, r/m = sum (in that order, for XADD r, r with one register).
+    const size: OperandSize = opcode === 0xc0 ? 1 : x.opSize;
+    const m = modrm();
+    x.emit(`${x.a} = ${x.readRm(m, size)};`);
+    x.emit(`${x.b} = ${x.reg(size, m.reg)};`);
+    x.emit(`${x.s} = ${x.a} + ${x.b};`);
+    x.emit(`${x.reg(size, m.reg)} = ${x.a};`);
+    x.writeRm(m, size, x.s);
+    x.flagsFrom(FlagOp.Add, size);
+    return true;
+  }
+  if (opcode >= 0xc8 && opcode <= 0xcf && x.opSize === 4) {
+    const r = `r[${opcode & 7}]`;
+    x.emit(`t = ${r};`);
+    x.emit(`${r} = (t << 24) | ((t & 0xff00) << 8) | ((t >>> 8) & 0xff00) | (t >>> 24);`);
     return true;
   }
   if (opcode === 0x1f) {

@@ -166,6 +166,12 @@ export class InstructionEmitter {
     this.source = { op, a: this.a, b: this.b, res: this.s, size, definesCarry: false };
   }
 
+  /** A helper that defines all six arithmetic flags without reading them (MUL, IMUL). */
+  helperSetsFlags(): void {
+    this.reads = 0;
+    this.writes = ARITH_FLAGS;
+  }
+
   /** A helper that reads and sets flags in ways the liveness pass does not model. */
   opaqueFlags(): void {
     this.reads = ARITH_FLAGS;

@@ -1,9 +1,8 @@
 import { REP_NONE, type Cpu } from '../cpu.js';
 import { CpuFault, Vector } from '../cpu-fault.js';
-import { CF, OF } from '../flag-bits.js';
+import { FlagOp } from '../lazy-flags.js';
 import { EAX, EDX, type OperandSize } from '../registers.js';
 import { signExtend } from '../decode/operands.js';
-import { setLogicFlags } from './alu.js';
 
 /**
  * MUL/IMUL with one operand: AL/AX/EAX times src into AX, DX:AX or EDX:EAX.
@@ -15,7 +14,10 @@ export function multiplyAccumulator(cpu: Cpu, src: number, size: OperandSize, si
   let low: number;
   let high: number;
   if (size === 4) {
-    [low, high] = signed ? multiply32Signed(a | 0, src | 0) : multiply32Unsigned(a, src);
+    if (signed) multiply32Signed(a | 0, src | 0);
+    else multiply32Unsigned(a, src);
+    low = product64.low;
+    high = product64.high;
   } else {
     const product = signed ? signExtend(a, size) * signExtend(src, size) : a * src;
     const bits = size * 8;
@@ -30,8 +32,9 @@ export function multiplyAccumulator(cpu: Cpu, src: number, size: OperandSize, si
   }
   const highMask = size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
   const upperSignificant = signed ? high !== (signExtend(low, size) < 0 ? highMask : 0) : high !== 0;
-  setLogicFlags(cpu.flags, low, size);
-  cpu.flags.assign(CF | OF, upperSignificant ? CF | OF : 0);
+  // SF/ZF/PF from the low half, AF clear, CF = OF = upper half significant (a lazy Shift-style record).
+  const carry = upperSignificant ? 1 : 0;
+  cpu.flags.set(FlagOp.Shift, carry, carry, low, size);
 }
 
 /** Two- and three-operand IMUL: returns the truncated product and sets CF/OF on overflow. */
@@ -49,8 +52,8 @@ export function multiplySigned(cpu: Cpu, a: number, b: number, size: OperandSize
     low = product & 0xffff;
     overflow = product !== signExtend(low, 2);
   }
-  setLogicFlags(cpu.flags, low, size);
-  cpu.flags.assign(CF | OF, overflow ? CF | OF : 0);
+  const carry = overflow ? 1 : 0;
+  cpu.flags.set(FlagOp.Shift, carry, carry, low, size);
   return low >>> 0;
 }
 
@@ -133,8 +136,11 @@ function divide64Big(cpu: Cpu, src: number, signed: boolean): void {
   cpu.reg32[EDX] = Number(BigInt.asUintN(32, remainder));
 }
 
-/** The 64-bit product of two unsigned 32-bit numbers as [low, high] words, in exact double arithmetic (16-bit halves). */
-function multiply32Unsigned(a: number, b: number): [number, number] {
+/** Where the 64-bit multiplications leave their result (no array per MUL). */
+const product64 = { low: 0, high: 0 };
+
+/** The 64-bit product of two unsigned 32-bit numbers into product64, in exact double arithmetic (16-bit halves). */
+function multiply32Unsigned(a: number, b: number): void {
   a >>>= 0;
   b >>>= 0;
   const aLow = a & 0xffff;
@@ -143,17 +149,16 @@ function multiply32Unsigned(a: number, b: number): [number, number] {
   const bHigh = b >>> 16;
   const middle = aHigh * bLow + aLow * bHigh; // < 2^33
   const lowSum = aLow * bLow + (middle % 0x10000) * 0x10000; // < 2^33
-  const low = lowSum % 0x1_0000_0000;
-  const high = aHigh * bHigh + Math.floor(middle / 0x10000) + Math.floor(lowSum / 0x1_0000_0000);
-  return [low, high >>> 0];
+  product64.low = lowSum % 0x1_0000_0000;
+  product64.high = (aHigh * bHigh + Math.floor(middle / 0x10000) + Math.floor(lowSum / 0x1_0000_0000)) >>> 0;
 }
 
-/** The 64-bit two's-complement product of two signed 32-bit numbers as unsigned [low, high] words. */
-function multiply32Signed(a: number, b: number): [number, number] {
-  const [low, high] = multiply32Unsigned(Math.abs(a), Math.abs(b));
-  if ((a < 0) === (b < 0) || (low === 0 && high === 0)) return [low, high];
+/** The 64-bit two's-complement product of two signed 32-bit numbers into product64 (unsigned words). */
+function multiply32Signed(a: number, b: number): void {
+  multiply32Unsigned(Math.abs(a), Math.abs(b));
+  const { low, high } = product64;
+  if ((a < 0) === (b < 0) || (low === 0 && high === 0)) return;
   // Negate the 64-bit value: invert both words and add one.
-  const negLow = (~low + 1) >>> 0;
-  const negHigh = (~high + (low === 0 ? 1 : 0)) >>> 0;
-  return [negLow, negHigh];
+  product64.low = (~low + 1) >>> 0;
+  product64.high = (~high + (low === 0 ? 1 : 0)) >>> 0;
 }
