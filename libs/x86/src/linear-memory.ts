@@ -282,6 +282,29 @@ export class LinearMemory implements PhysicalMemory {
     else this.write32Slow(linear, value);
   }
 
+  /**
+   * The RAM offset of the byte at `linear` for a read (translated and checked like
+   * one, so it may fault), or -1 when it is not RAM. For bulk copies: the rest of the
+   * page behind it is RAM as well.
+   */
+  ramForRead(linear: number): number {
+    const p = this.toPhysical(linear);
+    const page = p >>> MMIO_PAGE_SHIFT;
+    if (page >= this.ramPages || this.mmioPages[page] !== 0) return -1;
+    this.noteRead(linear, p);
+    return p;
+  }
+
+  /** As ramForRead, for a write: decoded code in the page is dropped first. */
+  ramForWrite(linear: number): number {
+    const p = this.toPhysical(linear, true);
+    const page = p >>> MMIO_PAGE_SHIFT;
+    if (page >= this.ramPages || this.mmioPages[page] !== 0) return -1;
+    if (this.codeMarks[page] !== 0) this.codeCache.invalidatePage(page);
+    this.noteWrite(linear, p);
+    return p;
+  }
+
   /** A RAM page the current privilege level may read: remembered for the fast path. */
   private noteRead(linear: number, p: number): void {
     this.fastPages().fillRead(linear >>> 12, p & ~0xfff);

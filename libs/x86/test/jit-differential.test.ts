@@ -102,7 +102,7 @@ test('random straight-line code gives the same registers, flags, memory and coun
     expect(compiled.ram.subarray(0x60000, 0x60100), `seed ${seed}: memory operands`).toEqual(interpreted.ram.subarray(0x60000, 0x60100));
     expect(compiled.ram.subarray(0x1e000, 0x20000), `seed ${seed}: stack`).toEqual(interpreted.ram.subarray(0x1e000, 0x20000));
   }
-});
+}, 120_000);
 
 test('a loop compiled after its threshold keeps counting and computing as the interpreter does', () => {
   // mov ecx, 1000; xor eax, eax; top: add eax, ecx; adc edx, 0; dec ecx; jnz top; hlt

@@ -5,6 +5,7 @@ import { DF, ZF } from '../flag-bits.js';
 import { aluOperation, CMP } from '../ops/alu.js';
 import { DS, EAX, ECX, EDI, EDX, ES, ESI, type OperandSize } from '../registers.js';
 import { setRange, type OpcodeTable } from './opcode-table.js';
+import { repBulk } from './rep-bulk.js';
 
 /*
  * String instructions. Each performs one element; with a REP prefix the
@@ -49,6 +50,7 @@ function stringInstruction(cpu: Cpu, opcode: number): void {
   }
   if (kind === StringKind.Ins && step > 0 && cpu.bus.ioReadString) return repInsBlocks(cpu, size, addrMask);
   if (kind === StringKind.Outs && step > 0 && cpu.bus.ioWriteString) return repOutsBlocks(cpu, size, srcSeg, addrMask);
+  if ((kind === StringKind.Movs || kind === StringKind.Stos) && step > 0) repBulk(cpu, kind === StringKind.Movs, size, srcSeg);
   const stopWhenZero = cpu.repPrefix === REPNE;
   while (cpu.getReg(addrSize, ECX) !== 0) {
     stringElement(cpu, kind, size, srcSeg, step, addrMask);
