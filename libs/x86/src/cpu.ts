@@ -448,7 +448,7 @@ export class Cpu {
 
   fetch8(): number {
     const value = this.memory.fetch8((this.segBase[CS] + this.eip) >>> 0);
-    this.eip = (this.eip + 1) & this.ipMask;
+    this.eip = ((this.eip + 1) & this.ipMask) >>> 0; // unsigned: EIP values are compared (block links), not only masked
     return value;
   }
 

@@ -143,7 +143,7 @@ function blockSource(ctx: BlockContext, instructions: InstructionSource[], offse
   lines.push(`if (cpu.jitMode !== ${ctx.mode}) return -1;`);
   lines.push('const r = cpu.reg32, r16 = cpu.reg16, r8 = cpu.reg8, f = cpu.flags, M = cpu.memory, cc = M.codeCache;');
   lines.push('const e = cpu.eip, g = cc.generation;');
-  const locals = ['o = 0', 't = 0', 'v = 0', 'it = 0'];
+  const locals = ['o = 0', 't = 0', 'v = 0', 'it = 0', 'm0 = 0', 'm1 = 0', 'm2 = 0', 'm3 = 0'];
   instructions.forEach((ins, j) => {
     if (ins.flags.source) locals.push(`a${j} = 0`, `b${j} = 0`, `s${j} = 0`);
   });

@@ -20,12 +20,15 @@ export function aluSource(x: InstructionEmitter, op: number, size: OperandSize, 
       x.flagsFrom(FlagOp.Logic, size);
       break;
     case ADC:
-      x.emit(`${S} = ${A} + ${B} + f.carry();`);
-      x.flagsFrom(FlagOp.Add, size, CF);
+      // The carry in is condition B (CF set): tested straight from the instruction that set it when it is in the block.
+      x.condition = 2;
+      x.emit(`${S} = ${A} + ${B} + ($COND ? 1 : 0);`);
+      x.flagsFrom(FlagOp.Add, size);
       break;
     case SBB:
-      x.emit(`${S} = ${A} - ${B} - f.carry();`);
-      x.flagsFrom(FlagOp.Sub, size, CF);
+      x.condition = 2;
+      x.emit(`${S} = ${A} - ${B} - ($COND ? 1 : 0);`);
+      x.flagsFrom(FlagOp.Sub, size);
       break;
     case AND:
       x.emit(`${S} = ${A} & ${B};`);

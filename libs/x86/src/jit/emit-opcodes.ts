@@ -338,6 +338,26 @@ function emitStringElement(x: InstructionEmitter, opcode: number, size: OperandS
   }
 }
 
+/**
+ * MUL r/m32: EDX:EAX = EAX * src from four 16x16-bit partial products, all exact in
+ * integer arithmetic. Flags as ops/multiply-divide.ts: CF = OF = (EDX != 0), SF/ZF/PF
+ * from EAX, AF clear (a lazy Shift-style record).
+ */
+function multiply32(x: InstructionEmitter, src: string): void {
+  x.emit(`t = ${src};`);
+  x.emit('v = r[0];');
+  x.emit('m0 = (v & 0xffff) * (t & 0xffff);');
+  x.emit('m1 = (v & 0xffff) * (t >>> 16);');
+  x.emit('m2 = (v >>> 16) * (t & 0xffff);');
+  x.emit('m3 = (m0 >>> 16) + (m1 & 0xffff) + (m2 & 0xffff);');
+  x.emit(`r[${EDX}] = (v >>> 16) * (t >>> 16) + (m1 >>> 16) + (m2 >>> 16) + (m3 >>> 16);`);
+  x.emit('r[0] = (m3 << 16) | (m0 & 0xffff);');
+  x.emit(`${x.s} = r[0];`);
+  x.emit(`${x.a} = r[${EDX}] !== 0 ? 1 : 0;`);
+  x.emit(`${x.b} = ${x.a};`);
+  x.flagsFrom(FlagOp.Shift, 4);
+}
+
 /** F6/F7: TEST imm, NOT, NEG, MUL, IMUL, DIV, IDIV. */
 function group3(x: InstructionEmitter, size: OperandSize, m: ModrmSource, bytes: CodeBytes): boolean {
   switch (m.reg) {
@@ -359,8 +379,15 @@ function group3(x: InstructionEmitter, size: OperandSize, m: ModrmSource, bytes:
       return true;
     }
     case 4:
+      if (size === 4) {
+        multiply32(x, x.readRm(m, 4));
+        return true;
+      }
+      x.emit(`MA(cpu, ${x.readRm(m, size)}, ${size}, false);`);
+      x.helperSetsFlags();
+      return true;
     case 5:
-      x.emit(`MA(cpu, ${x.readRm(m, size)}, ${size}, ${m.reg === 5});`);
+      x.emit(`MA(cpu, ${x.readRm(m, size)}, ${size}, true);`);
       x.helperSetsFlags();
       return true;
     case 6:
