@@ -152,6 +152,10 @@ export class Cpu {
   jitIndex = 0;
   /** Iterations a compiled block looping on itself has completed (for a fault's instruction count). */
   jitIteration = 0;
+  /** Set when a compiled block delivered a fault (ends a chain of blocks). */
+  private jitFaulted = false;
+  /** The last block runChain ran. */
+  private chainTail: DecodedBlock | undefined = undefined;
 
   /** Code segment default size (CS.D); 16-bit in real mode. */
   codeSize: OperandSize = 2;
@@ -603,8 +607,11 @@ export class Cpu {
         if (compiled === undefined && ++block.hits >= this.jitThreshold) {
           compiled = block.compiled = compileBlock(this, this.bus.ram, block.physical);
         }
-        const ran = compiled !== null && compiled !== undefined && compiled.count <= budget && this.eip + compiled.byteLength <= this.ipMask ? this.runCompiled(compiled, budget) : -1;
-        if (ran >= 0) executed += ran;
+        const ran = compiled !== null && compiled !== undefined && compiled.count <= budget && this.eip + compiled.byteLength <= this.ipMask ? this.runChain(block, compiled, budget) : -1;
+        if (ran >= 0) {
+          executed += ran;
+          previous = this.chainTail;
+        }
         else if (block.instructions.length > 0) executed += this.runBlock(block, budget);
         else block = undefined; // only the JIT knows its first instruction, and it has not compiled it (yet)
       }
@@ -714,6 +721,33 @@ export class Cpu {
   }
 
   /**
+   * Runs compiled blocks one after another as long as each knows its successor (a valid
+   * link) and that one is compiled too, without the dispatcher's checks in between:
+   * compiled code never changes what they look at (A20, IF, IRQs, TF, CS, halting); a
+   * fault or overwritten code ends the chain. Returns instructions retired (-1: the first
+   * block was compiled for another segment mode); chainTail is the last block that ran.
+   */
+  private runChain(block: DecodedBlock, compiled: CompiledBlock, budget: number): number {
+    const memory = this.memory;
+    const cache = memory.codeCache;
+    const generation = cache.generation;
+    let executed = 0;
+    this.jitFaulted = false;
+    for (;;) {
+      const ran = this.runCompiled(compiled, budget - executed);
+      if (ran < 0) return executed === 0 ? -1 : executed;
+      executed += ran;
+      this.chainTail = block;
+      if (this.jitFaulted || cache.generation !== generation || executed >= budget) return executed;
+      const next = block.linkedTo(this.eip, memory.codeEpoch, generation);
+      const nextCompiled = next?.compiled;
+      if (nextCompiled === undefined || nextCompiled === null || nextCompiled.count > budget - executed || this.eip + nextCompiled.byteLength > this.ipMask) return executed;
+      block = next!;
+      compiled = nextCompiled;
+    }
+  }
+
+  /**
    * Runs a compiled block; -1 when it was compiled for another segment mode (nothing ran).
    * A fault is delivered as the interpreter would: EIP and instructionStart of the
    * faulting instruction, the instructions before it retired.
@@ -727,6 +761,7 @@ export class Cpu {
       return n;
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;
+      this.jitFaulted = true;
       const j = this.jitIndex;
       this.instructionStart = entry + block.offsets[j];
       this.eip = entry + block.offsets[j + 1];
