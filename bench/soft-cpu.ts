@@ -10,7 +10,7 @@ import { buildGuests } from '../guests/build.mjs';
 import { Vm } from '../apps/vcpu/src/vm.js';
 
 // Iterations per engine, so each runs long enough to time (PVM's KVM is ~1-2 MIPS here).
-const ITERATIONS = { soft: Number(process.argv[2] ?? 2_000_000), kvm: Number(process.argv[3] ?? 200_000), tcg: Number(process.argv[4] ?? 500_000_000) };
+const ITERATIONS = { soft: Number(process.argv[2] ?? 30_000_000), kvm: Number(process.argv[3] ?? 200_000), tcg: Number(process.argv[4] ?? 500_000_000) };
 const INSTRUCTIONS_PER_ITERATION = 12;
 const PARAMS_OFFSET = 0xffe0;
 
