@@ -15,6 +15,22 @@ const STATE_NAMES: Record<string, string> = {
   crashed: 'VM_STATE_CRASHED',
 };
 
+/**
+ * The IDE session's configuration from a CreateVm request's disks: slot "primary-master" is
+ * the IDE service's key "primary.master" (the image, relative to the service's data
+ * directory), a CD-ROM is ".type" cdrom, a disk's ".mode" is overlay, ro or rw.
+ */
+export function ideConfigFromDisks(disks: Array<{ slot: string; image: string; readOnly?: boolean; cdrom?: boolean; overlay?: boolean }>): Record<string, string> {
+  const config: Record<string, string> = {};
+  for (const d of disks) {
+    const slot = d.slot.replace('-', '.');
+    config[slot] = d.image;
+    if (d.cdrom) config[`${slot}.type`] = 'cdrom';
+    else config[`${slot}.mode`] = d.overlay ? 'overlay' : d.readOnly ? 'ro' : 'rw';
+  }
+  return config;
+}
+
 export function vmMessage(vm: Vm, host = ''): Vm__Input {
   return {
     id: vm.id,
@@ -50,12 +66,13 @@ export function vmControlHandlers(manager: VmManager, log: Logger, host: string,
     CreateVm: async (call, cb) => {
       const r = call.request;
       try {
+        if (r.disks?.length && !r.devices.some((d) => d.device === 'ide')) throw new Error('disks need an ide device among the devices');
         const vm = await manager.create({
           name: r.name,
           ramMiB: r.ramMib || undefined,
           backend: r.backend === 'CPU_BACKEND_KVM' ? 'kvm' : 'soft',
           firmware: r.firmware || undefined,
-          devices: r.devices.map((d) => ({ device: d.device, address: d.address })),
+          devices: r.devices.map((d) => ({ device: d.device, address: d.address, ...(d.device === 'ide' && r.disks?.length ? { config: ideConfigFromDisks(r.disks) } : {}) })),
           kernel: r.kernel || undefined,
           initrd: r.initrd || undefined,
           cmdline: r.cmdline || undefined,
