@@ -5,6 +5,9 @@ import type { IoBus } from '../io-bus.js';
 
 type OperandSize = 1 | 2 | 4;
 
+/** Guest time one port access (one element of a string I/O) takes: about an ISA bus cycle. */
+export const IO_ACCESS_NS = 1000;
+
 /** A device memory window (VGA 0xA0000, a linear framebuffer) served by a handler. */
 export interface MemoryWindowHandler {
   /** Which device serves it (windows are replaced per device when its BARs move). */
@@ -83,19 +86,31 @@ export class SoftCpuBus implements CpuBus {
     // Writes to the firmware alias and to unbacked addresses are ignored, as on a ROM.
   }
 
+  /**
+   * Guest time port accesses have taken. A port access on a PC's I/O bus takes about a
+   * microsecond, and software counts on it: Linux's quick PIT calibration reads the
+   * counter back once as "a delay of a microsecond" before the count is loaded on the
+   * next 1.19 MHz edge. At one instruction's 10 ns it would read the old count and give up.
+   */
+  ioTimeNs = 0;
+
   ioRead(port: number, size: OperandSize): number {
+    this.ioTimeNs += IO_ACCESS_NS;
     return this.io.read(port, size, this.now()) as number;
   }
 
   ioWrite(port: number, size: OperandSize, value: number): void {
+    this.ioTimeNs += IO_ACCESS_NS;
     this.io.write(port, size, value, this.now());
   }
 
   ioReadString(port: number, size: OperandSize, count: number): Uint8Array {
+    this.ioTimeNs += IO_ACCESS_NS * count;
     return this.io.readString(port, size, count, this.now()) as Uint8Array;
   }
 
   ioWriteString(port: number, size: OperandSize, data: Uint8Array): void {
+    this.ioTimeNs += IO_ACCESS_NS * (data.byteLength / size);
     this.io.writeString(port, size, data, this.now());
   }
 }

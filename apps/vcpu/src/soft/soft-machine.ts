@@ -101,9 +101,9 @@ export class SoftMachine {
     enterLinuxSoft(this.cpu, loadLinux(this.ram, { ...this.config.linuxBoot, ramBytes: this.config.ramBytes }));
   }
 
-  /** Guest virtual time in ns: instruction count x nsPerInstruction, plus time skipped while idle. */
+  /** Guest virtual time in ns: instruction count x nsPerInstruction, plus time skipped while idle and time port accesses took. */
   now(): number {
-    return this.cpu.instructionCount * this.config.nsPerInstruction + this.idleNs;
+    return this.cpu.instructionCount * this.config.nsPerInstruction + this.idleNs + this.bus.ioTimeNs;
   }
 
   private host(device: string): DeviceHost {
