@@ -150,8 +150,8 @@ export class Cpu {
   jitMode = 0;
   /** Index, within the running compiled block, of the instruction that may fault next. */
   jitIndex = 0;
-  /** Iterations a compiled block looping on itself has completed (for a fault's instruction count). */
-  jitIteration = 0;
+  /** Instructions the completed passes of a compiled block looping on itself retired (for a fault's count). */
+  jitRetired = 0;
   /** Set when a compiled block delivered a fault (ends a chain of blocks). */
   private jitFaulted = false;
   /** The last block runChain ran. */
@@ -754,9 +754,9 @@ export class Cpu {
    */
   private runCompiled(block: CompiledBlock, budget: number): number {
     const entry = this.eip;
-    this.jitIteration = 0;
+    this.jitRetired = 0;
     try {
-      const n = block.run(this, Math.floor(budget / block.count));
+      const n = block.run(this, budget);
       if (n > 0) this.instructionCount += n;
       return n;
     } catch (e) {
@@ -766,7 +766,7 @@ export class Cpu {
       this.instructionStart = entry + block.offsets[j];
       this.eip = entry + block.offsets[j + 1];
       this.deliverFault(e);
-      const retired = this.jitIteration * block.count + j + 1;
+      const retired = this.jitRetired + j + 1;
       this.instructionCount += retired;
       return retired;
     }
