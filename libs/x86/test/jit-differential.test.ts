@@ -35,7 +35,7 @@ function program(seed: number, count: number): number[] {
     const imm = [pick(256), pick(256), pick(256), pick(256)];
     const address = 0x60000 + pick(64) * 4;
     const disp32 = [address & 0xff, (address >>> 8) & 0xff, address >>> 16, 0];
-    switch (pick(43)) {
+    switch (pick(46)) {
       case 0: code.push(0x01 + op * 8, modrm); break; // op r/m32, r32
       case 1: code.push(0x03 + op * 8, modrm); break; // op r32, r/m32
       case 2: code.push(0x00 + op * 8, 0xc0 | (src << 3) | (dst & 3) | (pick(2) << 2)); break; // op r/m8, r8 (AH..BH too)
@@ -79,6 +79,9 @@ function program(seed: number, count: number): number[] {
       case 40: code.push(pick(2) === 0 ? 0xfc : 0xfd); break; // cld / std
       case 41: code.push(0x0f, 0xb0, 0xc0 | (src << 3) | (dst & 3)); break; // cmpxchg r8, r8
       case 42: code.push(0xf3, 0x90); break; // pause
+      case 43: code.push(0x6b, modrm, imm[0]); break; // imul r32, r/m32, imm8
+      case 44: code.push(0x69, modrm, ...imm); break; // imul r32, r/m32, imm32
+      case 45: code.push(0x0f, 0xaf, 0x05 | (dst << 3), ...disp32); break; // imul r32, [disp32]
       default: code.push(0xb8 + dst, ...imm); break; // mov r32, imm32
     }
   }

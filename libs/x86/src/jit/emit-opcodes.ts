@@ -98,6 +98,10 @@ function emitOpcode(x: InstructionEmitter, quirks: CpuQuirks, opcode: number, by
     const m = modrm();
     const src = x.readRm(m, x.opSize);
     const imm = opcode === 0x6b ? bytes.displacement8() & mask(x.opSize) : bytes.immediate(x.opSize);
+    if (x.opSize === 4) {
+      x.multiplySigned32(m.reg, src, String(imm >>> 0));
+      return true;
+    }
     x.emit(`${x.reg(x.opSize, m.reg)} = MS(cpu, ${src}, ${imm >>> 0}, ${x.opSize});`);
     x.helperSetsFlags();
     return true;

@@ -34,6 +34,11 @@ export function emitTwoByte(x: InstructionEmitter, quirks: CpuQuirks, opcode: nu
     x.emit(`${x.reg(x.opSize, m.reg)} = ${extended};`);
     return true;
   }
+  if (opcode === 0xaf && x.opSize === 4) {
+    const m = modrm();
+    x.multiplySigned32(m.reg, x.readRm(m, 4), `r[${m.reg}]`);
+    return true;
+  }
   if (opcode === 0xaf) {
     const m = modrm();
     x.emit(`${x.reg(x.opSize, m.reg)} = MS(cpu, ${x.reg(x.opSize, m.reg)}, ${x.readRm(m, x.opSize)}, ${x.opSize});`);

@@ -166,6 +166,21 @@ export class InstructionEmitter {
     this.source = { op, a: this.a, b: this.b, res: this.s, size, definesCarry: false };
   }
 
+  /**
+   * Two- and three-operand IMUL r32: the low word by Math.imul; CF = OF when the double
+   * product leaves the int32 range (exact whenever it fits). Flags as ops/multiply-divide.ts.
+   */
+  multiplySigned32(dest: number, a: string, b: string): void {
+    this.emit(`t = ${a};`);
+    this.emit(`v = ${b};`);
+    this.emit('m0 = (t | 0) * (v | 0);');
+    this.emit(`${this.s} = Math.imul(t, v);`);
+    this.emit(`${this.a} = m0 > 2147483647 || m0 < -2147483648 ? 1 : 0;`);
+    this.emit(`${this.b} = ${this.a};`);
+    this.emit(`r[${dest}] = ${this.s};`);
+    this.flagsFrom(FlagOp.Shift, 4);
+  }
+
   /** A helper that defines all six arithmetic flags without reading them (MUL, IMUL). */
   helperSetsFlags(): void {
     this.reads = 0;
