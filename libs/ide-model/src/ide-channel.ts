@@ -256,7 +256,12 @@ export class IdeChannel {
     let total = 0;
     let addr = address;
     while (list.length < MAX_PRD_ENTRIES) {
-      const raw = await this.host.readMemory(addr, PRD_ENTRY_SIZE * 16);
+      // At most 16 whole entries, never past the 4 KiB page the table is in (a table near
+      // the top of guest RAM must not make us ask for memory beyond it); only an entry the
+      // guest placed across a page boundary is read across it.
+      const inPage = 0x1000 - (addr & 0xfff);
+      const chunk = inPage < PRD_ENTRY_SIZE ? PRD_ENTRY_SIZE : Math.min(PRD_ENTRY_SIZE * 16, inPage - (inPage % PRD_ENTRY_SIZE));
+      const raw = await this.host.readMemory(addr, chunk);
       if (raw.length < PRD_ENTRY_SIZE) throw new Error('PRD table unreadable');
       const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
       for (let i = 0; i + PRD_ENTRY_SIZE <= raw.length && list.length < MAX_PRD_ENTRIES; i += PRD_ENTRY_SIZE) {
@@ -272,7 +277,7 @@ export class IdeChannel {
         }
         if (total > needed) return list;
       }
-      addr += raw.length - (raw.length % PRD_ENTRY_SIZE);
+      addr = (addr + raw.length - (raw.length % PRD_ENTRY_SIZE)) >>> 0; // a 32-bit bus master wraps
     }
     return list;
   }
