@@ -65,13 +65,13 @@ describe('Cpu run loop', () => {
     expect(cpu.eip).toBe(0);
   });
 
-  test('REP STOSB completes in one step', () => {
+  test('REP STOSB completes in one step and counts each element as an instruction retired (guest time moves on)', () => {
     const { cpu, bus } = machineWith([0xf3, 0xaa]); // rep stosb
     cpu.setReg(1, AX, 0x5a);
     cpu.setReg(2, CX, 300);
     cpu.setReg(2, DI, 0x10);
     cpu.step();
-    expect(cpu.instructionCount).toBe(1);
+    expect(cpu.instructionCount).toBe(300);
     expect(cpu.getReg(2, CX)).toBe(0);
     expect(cpu.getReg(2, DI)).toBe(0x10 + 300);
     const base = DATA_SEGMENT * 16 + 0x10;

@@ -48,6 +48,19 @@ function stringInstruction(cpu: Cpu, opcode: number): void {
     stringElement(cpu, kind, size, srcSeg, step, addrMask);
     return;
   }
+  // Each element counts as an instruction retired (the CPU spends about a cycle or more
+  // on each), so guest time moves on during a long REP and the slice ends on time.
+  const countBefore = cpu.getReg(addrSize, ECX);
+  try {
+    repeat(cpu, kind, size, srcSeg, step, addrMask, compares);
+  } finally {
+    const elements = (countBefore - cpu.getReg(addrSize, ECX)) & addrMask;
+    if (elements > 1) cpu.instructionCount += elements - 1;
+  }
+}
+
+function repeat(cpu: Cpu, kind: StringKind, size: OperandSize, srcSeg: number, step: number, addrMask: number, compares: boolean): void {
+  const addrSize = cpu.addrSize;
   if (kind === StringKind.Ins && step > 0 && cpu.bus.ioReadString) return repInsBlocks(cpu, size, addrMask);
   if (kind === StringKind.Outs && step > 0 && cpu.bus.ioWriteString) return repOutsBlocks(cpu, size, srcSeg, addrMask);
   if ((kind === StringKind.Movs || kind === StringKind.Stos) && step > 0) repBulk(cpu, kind === StringKind.Movs, size, srcSeg);
