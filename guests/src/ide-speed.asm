@@ -1,13 +1,16 @@
-; ide-speed: sequential reads from the primary master for throughput measurement. Reads
-; param1 chunks of 64 KiB (128 sectors) from LBA 0 on, into 0x10000-0x1FFFF, with the
-; method param0 selects:
+; ide-speed: sequential reads or writes on the primary master for throughput measurement.
+; Moves param1 chunks of 64 KiB (128 sectors) from LBA 0 on, through 0x10000-0x1FFFF, with
+; the method param0 selects:
 ;   0  READ SECTORS: PIO, one 512-byte DRQ block (one rep insw) per sector
 ;   1  READ MULTIPLE after SET MULTIPLE MODE 16: PIO, one rep insw per 8 KiB block
-;   2  READ DMA through the PIIX3 bus master (BAR4 as the firmware or service assigned
-;      it; one PRD entry of 64 KiB)
-; It prints a line when it starts (then spins briefly, see below) and when it is done, with the sum of the first dword of
-; every chunk it read (so runs with different methods can be compared), and the number of
-; chunks that ended with ERR:
+;   2  READ DMA through the PIIX3 bus master (one PRD entry of 64 KiB; BAR4 as the
+;      firmware or service assigned it, or 0xC000 when nobody did, as under QEMU -bios)
+;   3, 4, 5  the same with WRITE SECTORS (rep outsw per sector), WRITE MULTIPLE 16 and
+;      WRITE DMA; every chunk's first dword is 0x3C000000 + its LBA, the rest is whatever
+;      the buffer holds; FLUSH CACHE after the last chunk (counted in the time)
+; It prints a line when it starts (then spins briefly, see below) and when it is done, with
+; the sum of the first dword of every chunk it moved (so runs with different methods can be
+; compared), and the number of chunks (and the flush) that ended with ERR:
 ;   "ide-speed: start method=0x........ chunks=0x........"
 ;   "ide-speed: done sum=0x........ errors=0x........"
 %include "firmware.inc"
@@ -29,6 +32,9 @@
 %define SUM       VARS + 4              ; dword
 %define ERRORS    VARS + 8              ; dword
 %define LBA       VARS + 12             ; dword: next chunk
+%define BM_DIR    VARS + 16             ; byte: BM_TO_MEMORY for reads, 0 for writes
+%define WRITE_MARK 0x3C000000
+%define DEFAULT_BAR4 0xC000
 
 start:
     guest_init
@@ -37,8 +43,16 @@ start:
     mov dword [LBA], 0
     mov ax, BUFFER_SEG
     mov es, ax
+    mov byte [BM_DIR], BM_TO_MEMORY
+    cmp dword [cs:param0], 3
+    jb .dir_set
+    mov byte [BM_DIR], 0
+.dir_set:
     cmp dword [cs:param0], 1
+    je .multiple_mode
+    cmp dword [cs:param0], 4
     jne .no_multiple
+.multiple_mode:
     call ata_wait_not_busy
     ata_out ATA_DEVICE, DEV_MASTER
     ata_out ATA_COUNT, BLOCK
@@ -46,7 +60,10 @@ start:
     call ata_wait_not_busy
 .no_multiple:
     cmp dword [cs:param0], 2
+    je .dma_setup
+    cmp dword [cs:param0], 5
     jne .no_dma
+.dma_setup:
     call find_bus_master
     mov dword [PRD], 0x10000
     mov dword [PRD + 4], 0x80000000     ; byte count 0 = 64 KiB, end of table
@@ -70,9 +87,29 @@ start:
     test ebp, ebp
     jz .done
     mov eax, [cs:param0]
+    cmp eax, 3
+    jb .method
+    mov ebx, [LBA]                      ; a write: mark the chunk with its LBA
+    add ebx, WRITE_MARK
+    mov [es:0], ebx
+.method:
+    mov bl, CMD_READ_SECTORS
+    cmp eax, 0
+    je .sectors
+    mov bl, CMD_READ_MULTIPLE
     cmp eax, 1
     je .multiple
-    ja .dma
+    mov bl, CMD_READ_DMA
+    cmp eax, 2
+    je .dma
+    mov bl, CMD_WRITE_MULTIPLE
+    cmp eax, 4
+    je .multiple
+    mov bl, CMD_WRITE_DMA
+    cmp eax, 5
+    je .dma
+    mov bl, CMD_WRITE_SECTORS
+.sectors:
     call chunk_sectors
     jmp .next
 .multiple:
@@ -91,6 +128,15 @@ start:
     dec ebp
     jmp .chunk
 .done:
+    cmp dword [cs:param0], 3
+    jb .report
+    call ata_wait_not_busy
+    ata_out ATA_COMMAND, CMD_FLUSH_CACHE
+    call ata_wait_not_busy
+    test al, ST_ERR
+    jz .report
+    inc dword [ERRORS]
+.report:
     print "ide-speed: done sum="
     mov eax, [SUM]
     call serial_hex32
@@ -100,54 +146,73 @@ start:
     call serial_crlf
     halt_forever
 
-; READ SECTORS of one chunk: a rep insw per sector. AL = final status.
+; Moves one DRQ block of CX words between ES:DI (reads; DI advances) or ES:SI (writes; SI
+; advances) and the data port, the direction from the command in BL. Clobbers CX, DX.
+pio_block:
+    mov dx, ATA_DATA
+    cmp bl, CMD_WRITE_SECTORS
+    je .write
+    cmp bl, CMD_WRITE_MULTIPLE
+    je .write
+    rep insw
+    ret
+.write:
+    es rep outsw
+    ret
+
+; READ/WRITE SECTORS (command in BL) of one chunk: a rep insw/outsw per sector.
+; AL = final status.
 chunk_sectors:
+    push ebp
     mov eax, [LBA]
     mov cl, CHUNK_SECTORS
-    mov bl, CMD_READ_SECTORS
     mov bh, DEV_MASTER
     call ata_lba28
     xor di, di
-    mov bx, CHUNK_SECTORS
+    xor si, si
+    mov bp, CHUNK_SECTORS
 .sector:
     call ata_wait_drq
     test al, ST_ERR
     jnz .out
-    mov dx, ATA_DATA
     mov cx, 256
-    rep insw
-    dec bx
+    call pio_block
+    dec bp
     jnz .sector
     call ata_wait_not_busy
 .out:
+    pop ebp
     ret
 
-; READ MULTIPLE of one chunk: a rep insw per 16-sector block. AL = final status.
+; READ/WRITE MULTIPLE (command in BL) of one chunk: a rep insw/outsw per 16-sector
+; block. AL = final status.
 chunk_multiple:
+    push ebp
     mov eax, [LBA]
     mov cl, CHUNK_SECTORS
-    mov bl, CMD_READ_MULTIPLE
     mov bh, DEV_MASTER
     call ata_lba28
     xor di, di
-    mov bx, CHUNK_SECTORS / BLOCK
+    xor si, si
+    mov bp, CHUNK_SECTORS / BLOCK
 .block:
     call ata_wait_drq
     test al, ST_ERR
     jnz .out
-    mov dx, ATA_DATA
     mov cx, 256 * BLOCK
-    rep insw
-    dec bx
+    call pio_block
+    dec bp
     jnz .block
     call ata_wait_not_busy
 .out:
+    pop ebp
     ret
 
-; READ DMA of one chunk into 0x10000. AL = ATA status after the transfer.
+; READ/WRITE DMA (command in BL) of one chunk through 0x10000. AL = ATA status after
+; the transfer.
 chunk_dma:
     mov dx, [BM_BASE]
-    mov al, BM_TO_MEMORY
+    mov al, [BM_DIR]
     out dx, al
     add dx, 4
     mov eax, PRD
@@ -157,11 +222,11 @@ chunk_dma:
     out dx, al
     mov eax, [LBA]
     mov cl, CHUNK_SECTORS
-    mov bl, CMD_READ_DMA
     mov bh, DEV_MASTER
     call ata_lba28
     mov dx, [BM_BASE]
-    mov al, BM_TO_MEMORY | BM_START
+    mov al, [BM_DIR]
+    or al, BM_START
     out dx, al
     add dx, 2
 .poll:
@@ -169,7 +234,7 @@ chunk_dma:
     test al, BM_INTERRUPT
     jz .poll
     sub dx, 2
-    mov al, BM_TO_MEMORY
+    mov al, [BM_DIR]
     out dx, al
     call ata_wait_not_busy
     ret
@@ -198,6 +263,11 @@ find_bus_master:
     mov dx, PCI_DATA
     in eax, dx
     and ax, 0xFFF0
+    jnz .assigned
+    mov eax, DEFAULT_BAR4 | 1           ; nobody assigned BAR4: take 0xC000 (I/O)
+    out dx, eax
+    mov ax, DEFAULT_BAR4
+.assigned:
     mov [BM_BASE], ax
     lea eax, [ebx + 0x04]
     mov dx, PCI_ADDRESS

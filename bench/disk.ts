@@ -1,0 +1,185 @@
+// bench/disk: a guest's sequential READ and WRITE MB/s through the remote IDE service, PIO
+// and DMA, beside the same guest under QEMU in the same run.
+//
+// The ide-speed guest moves 64 KiB chunks on the primary master from LBA 0 on with
+//   - PIO READ/WRITE SECTORS: one rep insw/outsw (one 512-byte message) per sector
+//   - PIO READ/WRITE MULTIPLE (16 sectors per block): one rep insw/outsw (8 KiB) per block
+//   - READ/WRITE DMA through the PIIX3 bus master: one 64 KiB PRD entry, moved with the
+//     protocol's memory requests
+// and the writes end with FLUSH CACHE (fsync), inside the time. Timed between the guest's two
+// serial lines (wall clock), one run each. The guest sums the first dword of every chunk;
+// reads are checked against the image's pattern, writes by reading the image file back.
+//
+// quasivm: the vcpu in this process (backend BACKEND, default soft), the IDE service apps/ide
+// a real child process (fast lane on). QEMU: qemu-system-i386 with the same guest binary as
+// -bios and a raw image as -drive file=...,format=raw,if=ide; `-accel kvm` first, `-accel tcg`
+// when KVM does not start. Skipped when qemu-system-i386 is not installed.
+//
+// Run: npx tsx bench/disk.ts   (MIB=n: MiB per method, default 16; BACKEND=soft|kvm;
+//                               QEMU=0 skips QEMU; QEMU_LIMIT=s per QEMU run, default 120,
+//                               past it the row says "not done" with the bound it implies)
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServiceProcess, unixAddress } from '@quasivm/testing';
+import { buildGuests } from '../guests/build.mjs';
+import { Vm } from '../apps/vcpu/src/vm.js';
+
+const MIB = Number(process.env.MIB ?? 16);
+const BACKEND = (process.env.BACKEND ?? 'soft') as 'soft' | 'kvm';
+/** Seconds one QEMU run may take (PIO under KVM on a slow /dev/kvm can take minutes). */
+const QEMU_LIMIT = Number(process.env.QEMU_LIMIT ?? 120);
+const CHUNKS = MIB * 16; // 64 KiB each
+const DISK_SECTORS = CHUNKS * 128;
+const PARAMS = 0xffe0;
+const READ_MARK = 0x5ec00000;
+const WRITE_MARK = 0x3c000000; // ide-speed's mark on written chunks
+const METHODS = [
+  { id: 0, write: false, name: 'read  PIO READ SECTORS (rep insw per sector)   ' },
+  { id: 1, write: false, name: 'read  PIO READ MULTIPLE 16 (rep insw per 8 KiB)' },
+  { id: 2, write: false, name: 'read  DMA READ DMA (64 KiB PRD)                ' },
+  { id: 3, write: true, name: 'write PIO WRITE SECTORS (rep outsw per sector) ' },
+  { id: 4, write: true, name: 'write PIO WRITE MULTIPLE 16 (outsw per 8 KiB)  ' },
+  { id: 5, write: true, name: 'write DMA WRITE DMA (64 KiB PRD)               ' },
+];
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'qvm-bench-disk-'));
+const readImage = Buffer.alloc(DISK_SECTORS * 512);
+for (let s = 0; s < DISK_SECTORS; s++) readImage.writeUInt32LE((READ_MARK + s) >>> 0, s * 512);
+writeFileSync(path.join(dataDir, 'read.img'), readImage);
+
+function expectedSum(write: boolean): number {
+  let sum = 0;
+  for (let c = 0; c < CHUNKS; c++) sum = (sum + (write ? WRITE_MARK : READ_MARK) + c * 128) >>> 0;
+  return sum;
+}
+
+/** What is wrong with a run's result, or '' when the guest moved the right data. */
+function check(write: boolean, sum: string, errors: string, imageFile: string | null): string {
+  const problems: string[] = [];
+  if (Number(sum) !== expectedSum(write)) problems.push(`sum ${sum}, expected 0x${expectedSum(write).toString(16)}`);
+  if (Number(errors) !== 0) problems.push(`errors ${errors}`);
+  if (write && imageFile) {
+    const img = readFileSync(imageFile);
+    let bad = 0;
+    for (let c = 0; c < CHUNKS; c++) if (img.readUInt32LE(c * 128 * 512) !== ((WRITE_MARK + c * 128) >>> 0)) bad++;
+    if (bad) problems.push(`${bad} chunks not in the image file`);
+  }
+  return problems.length ? `; WRONG: ${problems.join(', ')}` : '';
+}
+
+function patchedGuest(guest: Uint8Array, method: number): Uint8Array {
+  const image = guest.slice();
+  const view = new DataView(image.buffer);
+  view.setUint32(PARAMS + 4, method, true);
+  view.setUint32(PARAMS + 8, CHUNKS, true);
+  return image;
+}
+
+const line = (mbs: number, seconds: number, wrong: string) => `${mbs.toFixed(1).padStart(7)} MB/s  (${MIB} MiB in ${seconds.toFixed(2)} s${wrong})`;
+
+// ---- quasivm through the remote IDE service ----
+
+const ide = await startServiceProcess(fileURLToPath(new URL('../apps/ide/src/main.ts', import.meta.url)), unixAddress('ide'), ['--data-dir', dataDir]);
+const guest = new Uint8Array(readFileSync(buildGuests({ quiet: true })['ide-speed']));
+
+const ours = new Map<number, string>();
+for (const m of METHODS) {
+  process.stderr.write(`quasivm: ${m.name.trim()}...\n`);
+  const imageName = m.write ? `write-${m.id}.img` : 'read.img';
+  if (m.write) writeFileSync(path.join(dataDir, imageName), Buffer.alloc(DISK_SECTORS * 512));
+  const vm = await Vm.create({
+    id: `bench-disk-${m.id}`,
+    backend: BACKEND,
+    ramMiB: 2,
+    realtime: false,
+    firmware: patchedGuest(guest, m.id),
+    devices: [{ device: 'ide', address: ide.address, config: { 'primary.master': imageName, 'primary.master.mode': m.write ? 'rw' : 'ro' } }],
+  });
+  try {
+    vm.start();
+    await vm.waitForSerial(/ide-speed: start .*\r\n/, 60_000);
+    const t0 = performance.now();
+    const log = await vm.waitForSerial(/ide-speed: done sum=0x\w{8} errors=0x\w{8}/, 1_800_000);
+    const seconds = (performance.now() - t0) / 1000;
+    const [, sum, errors] = log.match(/done sum=(0x\w{8}) errors=(0x\w{8})/)!;
+    await vm.stop();
+    ours.set(m.id, line(MIB / seconds, seconds, check(m.write, sum, errors, m.write ? path.join(dataDir, imageName) : null)));
+  } catch (e) {
+    await vm.stop().catch(() => {});
+    ours.set(m.id, `failed: ${(e as Error).message}`);
+  }
+}
+await ide.stop('SIGKILL');
+
+// ---- the same guest under QEMU ----
+
+/** One QEMU run: the time between the guest's start and done lines, or why there is none. */
+type QemuResult = { seconds: number; sum: string; errors: string } | { error: string; started: boolean };
+function runQemu(accel: 'kvm' | 'tcg', bios: string, disk: string): Promise<QemuResult> {
+  const args = ['-accel', accel, '-machine', 'pc', '-m', '16', '-nodefaults', '-display', 'none', '-monitor', 'none', '-serial', 'stdio',
+    '-bios', bios, '-drive', `file=${disk},format=raw,if=ide,index=0`];
+  const qemu = spawn('qemu-system-i386', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve) => {
+    let out = '';
+    let err = '';
+    let t0 = 0;
+    const timer = setTimeout(
+      () => finish({ error: t0 ? `not done within ${QEMU_LIMIT} s: < ${(MIB / QEMU_LIMIT).toFixed(2)} MB/s` : `no start line within ${QEMU_LIMIT} s`, started: t0 > 0 }),
+      QEMU_LIMIT * 1000,
+    );
+    const finish = (r: QemuResult) => {
+      clearTimeout(timer);
+      qemu.kill('SIGKILL');
+      resolve(r);
+    };
+    qemu.stdout.on('data', (d: Buffer) => {
+      out += d.toString('latin1');
+      if (!t0 && /ide-speed: start .*\n/.test(out)) t0 = performance.now();
+      const m = out.match(/ide-speed: done sum=(0x\w{8}) errors=(0x\w{8})/);
+      if (m && t0) finish({ seconds: (performance.now() - t0) / 1000, sum: m[1], errors: m[2] });
+    });
+    qemu.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    qemu.on('exit', (code) => finish({ error: `qemu exited (${code}): ${err.trim().split('\n').filter((l) => !/warning/.test(l))[0] ?? ''}`, started: t0 > 0 }));
+  });
+}
+
+const qemuRows = new Map<number, string>();
+let qemuNote = '';
+if (process.env.QEMU === '0') qemuNote = 'QEMU: skipped (QEMU=0)';
+else if (spawnSync('qemu-system-i386', ['--version']).status !== 0) qemuNote = 'QEMU: not measured, qemu-system-i386 is not installed (apt-get install qemu-system-x86)';
+else {
+  let accel: 'kvm' | 'tcg' = existsSync('/dev/kvm') ? 'kvm' : 'tcg';
+  const kvmNote = existsSync('/sys/module/kvm_pvm')
+    ? '; /dev/kvm here is kvm_pvm (KVM on PVM, nested in a VM): its exits are slow, so QEMU+KVM port I/O is far below bare-metal KVM'
+    : '';
+  let fellBack = '';
+  for (const m of METHODS) {
+    process.stderr.write(`qemu: ${m.name.trim()}...\n`);
+    const bios = path.join(dataDir, `qemu-bios-${m.id}.bin`);
+    writeFileSync(bios, patchedGuest(guest, m.id));
+    const disk = path.join(dataDir, m.write ? `qemu-write-${m.id}.img` : 'read.img');
+    if (m.write) writeFileSync(disk, Buffer.alloc(DISK_SECTORS * 512));
+    let r = await runQemu(accel, bios, disk);
+    if ('error' in r && !r.started && accel === 'kvm') {
+      fellBack = ` (-accel kvm failed: ${r.error}; fell back to tcg)`;
+      accel = 'tcg';
+      r = await runQemu(accel, bios, disk);
+    }
+    qemuRows.set(m.id, 'error' in r ? `failed: ${r.error}` : line(MIB / r.seconds, r.seconds, check(m.write, r.sum, r.errors, m.write ? disk : null)));
+  }
+  qemuNote = `QEMU: qemu-system-i386 -accel ${accel}${fellBack}${accel === 'kvm' ? kvmNote : ''}`;
+}
+rmSync(dataDir, { recursive: true, force: true });
+
+console.log(
+  `disk bench: the ide-speed guest's sequential reads and writes (writes end with FLUSH CACHE), ${MIB} MiB each, one run each ` +
+    `(load average ${loadavg()[0].toFixed(1)} on 2 cores; MB = MiB; targets: PIO >= 60 MB/s, DMA >= 300 MB/s)`,
+);
+console.log(`quasivm, ${BACKEND} backend, remote IDE service (fast lane):`);
+for (const m of METHODS) console.log(`  ${m.name}  ${ours.get(m.id)}`);
+console.log(qemuNote);
+for (const m of METHODS) if (qemuRows.has(m.id)) console.log(`  ${m.name}  ${qemuRows.get(m.id)}`);
+process.stdout.write('', () => process.exit(0));
