@@ -137,7 +137,7 @@ function runQemu(accel: 'kvm' | 'tcg', bios: string, disk: string): Promise<Qemu
     };
     qemu.stdout.on('data', (d: Buffer) => {
       out += d.toString('latin1');
-      if (!t0 && /ide-speed: start .*\n/.test(out)) t0 = performance.now();
+      if (!t0 && /ide-speed: start [^\n]*\n/.test(out)) t0 = performance.now();
       const m = out.match(/ide-speed: done sum=(0x\w{8}) errors=(0x\w{8})/);
       if (m && t0) finish({ seconds: (performance.now() - t0) / 1000, sum: m[1], errors: m[2] });
     });
