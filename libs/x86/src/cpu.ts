@@ -152,8 +152,6 @@ export class Cpu {
   jitIndex = 0;
   /** Instructions the completed passes of a compiled block looping on itself retired (for a fault's count). */
   jitRetired = 0;
-  /** Set when a compiled block delivered a fault (ends a chain of blocks). */
-  private jitFaulted = false;
   /** The last block runChain ran. */
   private chainTail: DecodedBlock | undefined = undefined;
 
@@ -731,44 +729,37 @@ export class Cpu {
     const memory = this.memory;
     const cache = memory.codeCache;
     const generation = cache.generation;
+    const epoch = memory.codeEpoch; // only a fault changes it, and a fault ends the chain
     let executed = 0;
-    this.jitFaulted = false;
-    for (;;) {
-      const ran = this.runCompiled(compiled, budget - executed);
-      if (ran < 0) return executed === 0 ? -1 : executed;
-      executed += ran;
-      this.chainTail = block;
-      if (this.jitFaulted || cache.generation !== generation || executed >= budget) return executed;
-      const next = block.linkedTo(this.eip, memory.codeEpoch, generation);
-      const nextCompiled = next?.compiled;
-      if (nextCompiled === undefined || nextCompiled === null || nextCompiled.count > budget - executed || this.eip + nextCompiled.byteLength > this.ipMask) return executed;
-      block = next!;
-      compiled = nextCompiled;
-    }
-  }
-
-  /**
-   * Runs a compiled block; -1 when it was compiled for another segment mode (nothing ran).
-   * A fault is delivered as the interpreter would: EIP and instructionStart of the
-   * faulting instruction, the instructions before it retired.
-   */
-  private runCompiled(block: CompiledBlock, budget: number): number {
-    const entry = this.eip;
-    this.jitRetired = 0;
+    let entry = this.eip;
     try {
-      const n = block.run(this, budget);
-      if (n > 0) this.instructionCount += n;
-      return n;
+      for (;;) {
+        this.jitRetired = 0;
+        const ran = compiled.run(this, budget - executed);
+        if (ran < 0) return executed === 0 ? -1 : executed;
+        this.instructionCount += ran;
+        executed += ran;
+        this.chainTail = block;
+        if (cache.generation !== generation || executed >= budget) return executed;
+        entry = this.eip;
+        const next = block.linkedTo(entry, epoch, generation);
+        const nextCompiled = next?.compiled;
+        if (nextCompiled === undefined || nextCompiled === null || nextCompiled.count > budget - executed || entry + nextCompiled.byteLength > this.ipMask) return executed;
+        block = next!;
+        compiled = nextCompiled;
+      }
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;
-      this.jitFaulted = true;
+      // Delivered as the interpreter would: EIP and instructionStart of the faulting
+      // instruction, the instructions before it retired.
       const j = this.jitIndex;
-      this.instructionStart = entry + block.offsets[j];
-      this.eip = entry + block.offsets[j + 1];
+      this.instructionStart = entry + compiled.offsets[j];
+      this.eip = entry + compiled.offsets[j + 1];
       this.deliverFault(e);
       const retired = this.jitRetired + j + 1;
       this.instructionCount += retired;
-      return retired;
+      this.chainTail = block;
+      return executed + retired;
     }
   }
 
