@@ -9,7 +9,6 @@ import { LazyFlags } from './lazy-flags.js';
 import { LinearMemory } from './linear-memory.js';
 import { ModelSpecificRegisters } from './model-specific-registers.js';
 import { buildOpcodeTable, type OpcodeHandler } from './instructions/opcode-table.js';
-import { INTERPRET } from './decoded/code-cache.js';
 import { decodeBlock, type DecodedBlock } from './decoded/decode-block.js';
 import { compileBlock, type CompiledBlock } from './jit/compile-block.js';
 import { MODE_BASE_ZERO, MODE_FLAT, MODE_STACK32 } from './jit/instruction-emitter.js';
@@ -680,7 +679,7 @@ export class Cpu {
       slot = decodeBlock(this, this.bus.ram, physical);
       table[physical & 0xfff] = slot;
     }
-    if (slot === INTERPRET || eip + slot.byteLength > this.ipMask) return undefined;
+    if (eip + slot.byteLength > this.ipMask) return undefined;
     return slot;
   }
 

@@ -4,11 +4,11 @@ import type { DecodedBlock } from './decode-block.js';
 /** A pre-decoded instruction: runs it with its operands bound (EIP already points past it when it starts). */
 export type DecodedInstruction = (cpu: Cpu) => void;
 
-/** Marks an address whose instruction the decoder does not handle: the interpreter runs it. */
+/** What decodeInstruction returns for an instruction it does not handle: the interpreter (or the JIT) runs it. */
 export const INTERPRET = 0 as const;
 
-/** What the cache holds for one address: a decoded block, INTERPRET, or undefined (not decoded yet). */
-export type CacheSlot = DecodedBlock | typeof INTERPRET | undefined;
+/** What the cache holds for one address: a decoded block (maybe empty), or undefined (not decoded yet). */
+export type CacheSlot = DecodedBlock | undefined;
 
 /** After this many invalidations a page is left to the interpreter (code and data sharing a page). */
 const MAX_PAGE_INVALIDATIONS = 64;

@@ -5,45 +5,11 @@ import { multiplySigned } from '../ops/multiply-divide.js';
 import { signExtend } from '../decode/operands.js';
 import { testCondition } from '../instructions/conditions.js';
 import { ZF } from '../flag-bits.js';
-import { CS, DS, EBP, ECX, ES, ESP, FS, GS, NO_SEGMENT, SS, sizeMask, type OperandSize } from '../registers.js';
+import { EBP, ECX, ESP, NO_SEGMENT, sizeMask, type OperandSize } from '../registers.js';
 import { INTERPRET, type DecodedInstruction } from './code-cache.js';
 import { aluRegisterImmediate32, aluRegisterRegister32, incDecRegister32 } from './alu-register32.js';
-import { decodeAddress16, decodeAddress32, type ByteReader, type DecodedAddress } from './effective-address.js';
-
-/** Segment override prefixes by byte; FS/GS only exist on the 386 and later. */
-const SEGMENT_PREFIX: Record<number, number> = { 0x26: ES, 0x2e: CS, 0x36: SS, 0x3e: DS, 0x64: FS, 0x65: GS };
-
-/** Reads instruction bytes from RAM within one page; reading past `end` marks an overrun (then the interpreter runs it). */
-class PageReader implements ByteReader {
-  overrun = false;
-  constructor(
-    private readonly ram: Uint8Array,
-    public position: number,
-    private readonly end: number,
-  ) {}
-
-  next8(): number {
-    if (this.position >= this.end) {
-      this.overrun = true;
-      return 0;
-    }
-    return this.ram[this.position++];
-  }
-
-  next16(): number {
-    const low = this.next8();
-    return low | (this.next8() << 8);
-  }
-
-  next32(): number {
-    const low = this.next16();
-    return (low | (this.next16() << 16)) >>> 0;
-  }
-
-  immediate(size: OperandSize): number {
-    return size === 1 ? this.next8() : size === 2 ? this.next16() : this.next32();
-  }
-}
+import { decodeAddress16, decodeAddress32, type DecodedAddress } from './effective-address.js';
+import { CodeBytes, SEGMENT_PREFIXES } from './code-bytes.js';
 
 /** The operands of a ModRM instruction: reg field, and either a register (rm) or a memory address. */
 interface ModrmOperands {
@@ -59,7 +25,7 @@ interface Prefixes {
   seg: number;
 }
 
-function decodeModrm(bytes: PageReader, p: Prefixes): ModrmOperands {
+function decodeModrm(bytes: CodeBytes, p: Prefixes): ModrmOperands {
   const modrm = bytes.next8();
   const mod = modrm >>> 6;
   const rm = modrm & 7;
@@ -89,14 +55,14 @@ function rmReader(m: ModrmOperands, size: OperandSize): (cpu: Cpu) => number {
  * handler does; the caller moves EIP past the instruction (by `length`) first.
  */
 export function decodeInstruction(cpu: Cpu, ram: Uint8Array, physical: number): DecodedResult | typeof INTERPRET {
-  const bytes = new PageReader(ram, physical, (physical | 0xfff) + 1);
+  const bytes = new CodeBytes(ram, physical, (physical | 0xfff) + 1);
   const has32 = cpu.quirks.has32Bit;
   const p: Prefixes = { opSize: cpu.codeSize, addrSize: cpu.codeSize, seg: NO_SEGMENT };
   let opcode = bytes.next8();
   for (;;) {
     if (has32 && opcode === 0x66) p.opSize = cpu.codeSize === 2 ? 4 : 2;
     else if (has32 && opcode === 0x67) p.addrSize = cpu.codeSize === 2 ? 4 : 2;
-    else if (SEGMENT_PREFIX[opcode] !== undefined && (has32 || opcode < 0x64)) p.seg = SEGMENT_PREFIX[opcode];
+    else if (SEGMENT_PREFIXES[opcode] !== undefined && (has32 || opcode < 0x64)) p.seg = SEGMENT_PREFIXES[opcode];
     else break;
     opcode = bytes.next8();
   }
@@ -121,7 +87,7 @@ export interface DecodedResult {
   transfersControl: boolean;
 }
 
-function decodeOpcode(cpu: Cpu, opcode: number, bytes: PageReader, p: Prefixes): DecodedInstruction | typeof INTERPRET {
+function decodeOpcode(cpu: Cpu, opcode: number, bytes: CodeBytes, p: Prefixes): DecodedInstruction | typeof INTERPRET {
   const quirks = cpu.quirks;
   if (opcode < 0x40 && (opcode & 7) <= 5) return aluForm(opcode, bytes, p);
   if (opcode >= 0x40 && opcode <= 0x4f) return incDec(opcode, p.opSize);
@@ -202,7 +168,7 @@ function decodeOpcode(cpu: Cpu, opcode: number, bytes: PageReader, p: Prefixes):
 }
 
 /** NOP, PUSH imm, LEAVE, TEST r/m, imm. */
-function decodeMore(cpu: Cpu, opcode: number, bytes: PageReader, p: Prefixes): DecodedInstruction | typeof INTERPRET {
+function decodeMore(cpu: Cpu, opcode: number, bytes: CodeBytes, p: Prefixes): DecodedInstruction | typeof INTERPRET {
   const aliases8086 = cpu.quirks.opcodeAliases8086;
   if (opcode === 0x90) return () => {};
   if ((opcode === 0x68 || opcode === 0x6a) && !aliases8086) {
@@ -230,7 +196,7 @@ function decodeMore(cpu: Cpu, opcode: number, bytes: PageReader, p: Prefixes): D
 }
 
 /** FF /0 INC, /1 DEC, /2 CALL near, /4 JMP near, /6 PUSH on r/m (the far forms go to the interpreter). */
-function group5(cpu: Cpu, bytes: PageReader, p: Prefixes): DecodedInstruction | typeof INTERPRET {
+function group5(cpu: Cpu, bytes: CodeBytes, p: Prefixes): DecodedInstruction | typeof INTERPRET {
   const size = p.opSize;
   const m = decodeModrm(bytes, p);
   const read = rmReader(m, size);
@@ -270,7 +236,7 @@ function group5(cpu: Cpu, bytes: PageReader, p: Prefixes): DecodedInstruction | 
   }
 }
 
-function twoByte(cpu: Cpu, opcode: number, bytes: PageReader, p: Prefixes): DecodedInstruction | typeof INTERPRET {
+function twoByte(cpu: Cpu, opcode: number, bytes: CodeBytes, p: Prefixes): DecodedInstruction | typeof INTERPRET {
   if (opcode === 0xaf) {
     const size = p.opSize;
     const m = decodeModrm(bytes, p);
@@ -330,7 +296,7 @@ function rmWriter(m: ModrmOperands, size: OperandSize, value: (cpu: Cpu) => numb
 }
 
 /** 00-3F: ALU op between r/m and reg (either direction) or accumulator and immediate. */
-function aluForm(opcode: number, bytes: PageReader, p: Prefixes): DecodedInstruction {
+function aluForm(opcode: number, bytes: CodeBytes, p: Prefixes): DecodedInstruction {
   const op = (opcode >>> 3) & 7;
   const size: OperandSize = (opcode & 1) !== 0 ? p.opSize : 1;
   const store = op !== CMP;
@@ -379,7 +345,7 @@ function aluForm(opcode: number, bytes: PageReader, p: Prefixes): DecodedInstruc
 }
 
 /** 80-83: ALU op between r/m and an immediate (83: sign-extended byte). */
-function aluImmediate(opcode: number, bytes: PageReader, p: Prefixes): DecodedInstruction {
+function aluImmediate(opcode: number, bytes: CodeBytes, p: Prefixes): DecodedInstruction {
   const size: OperandSize = (opcode & 1) !== 0 ? p.opSize : 1;
   const m = decodeModrm(bytes, p);
   const b = (opcode === 0x83 ? signExtend(bytes.next8(), 1) & sizeMask(size) : bytes.immediate(size)) >>> 0;
@@ -419,7 +385,7 @@ function incDec(opcode: number, size: OperandSize): DecodedInstruction {
 }
 
 /** 88-8B: MOV between r/m and reg. */
-function move(opcode: number, bytes: PageReader, p: Prefixes): DecodedInstruction {
+function move(opcode: number, bytes: CodeBytes, p: Prefixes): DecodedInstruction {
   const size: OperandSize = (opcode & 1) !== 0 ? p.opSize : 1;
   const m = decodeModrm(bytes, p);
   const reg = m.reg;
@@ -433,7 +399,7 @@ function move(opcode: number, bytes: PageReader, p: Prefixes): DecodedInstructio
 }
 
 /** D0-D3, C0/C1: group 2 shifts and rotates. */
-function shift(cpu: Cpu, opcode: number, bytes: PageReader, p: Prefixes): DecodedInstruction {
+function shift(cpu: Cpu, opcode: number, bytes: CodeBytes, p: Prefixes): DecodedInstruction {
   const size: OperandSize = (opcode & 1) !== 0 ? p.opSize : 1;
   const m = decodeModrm(bytes, p);
   const immediate = opcode < 0xd0 ? bytes.next8() : 1;

@@ -26,8 +26,6 @@ export interface CompiledBlock {
   readonly offsets: Int32Array;
   /** Bytes from the entry to the end of the last instruction. */
   readonly byteLength: number;
-  /** The generated source, for tests and debugging. */
-  readonly source: string;
 }
 
 /** A pre-decoded closure standing in for an instruction the emitters do not know. */
@@ -79,7 +77,7 @@ export function compileBlock(cpu: Cpu, ram: Uint8Array, physical: number): Compi
   const source = blockSource(ctx, instructions, offsets, conditions, keepRecord);
   const factory = new Function('k', 'tc', 'SR', 'MS', 'MA', 'DA', 'PAR', `return function jitBlock(cpu, budget) {\n${source}\n};`);
   const run = factory(closures, testCondition, shiftRotate, multiplySigned, multiplyAccumulator, divideAccumulator, PARITY) as (cpu: Cpu, budget: number) => number;
-  return { run, count: instructions.length, offsets: Int32Array.from(offsets), byteLength: at - physical, source };
+  return { run, count: instructions.length, offsets: Int32Array.from(offsets), byteLength: at - physical };
 }
 
 /** Per instruction: the expression of its condition, and whether it reads the lazy flags (generic) or locals (direct). */

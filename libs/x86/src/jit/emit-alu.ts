@@ -1,6 +1,6 @@
 import { ARITH_FLAGS, CF } from '../flag-bits.js';
 import { FlagOp } from '../lazy-flags.js';
-import { ADC, ADD, AND, CMP, OR, SBB, SUB, XOR } from '../ops/alu.js';
+import { ADC, ADD, AND, CMP, OR, SBB, XOR } from '../ops/alu.js';
 import type { OperandSize } from '../registers.js';
 import type { InstructionEmitter } from './instruction-emitter.js';
 import type { ModrmSource } from './operand-source.js';
@@ -62,4 +62,3 @@ export function incDecSource(x: InstructionEmitter, size: OperandSize, m: ModrmS
   x.writeRm(m, size, x.s);
 }
 
-export { ADD, SUB, CMP };

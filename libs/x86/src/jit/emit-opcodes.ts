@@ -1,4 +1,3 @@
-import { ARITH_FLAGS } from '../flag-bits.js';
 import { FlagOp } from '../lazy-flags.js';
 import type { CpuQuirks } from '../cpu-model.js';
 import { EAX, EBP, ECX, EDX, ESP, NO_SEGMENT, type OperandSize } from '../registers.js';
@@ -6,7 +5,8 @@ import type { InstructionSource } from './block-source.js';
 import { aluSource, aluToRm, incDecSource } from './emit-alu.js';
 import { emitTwoByte } from './emit-two-byte.js';
 import { InstructionEmitter, type BlockContext } from './instruction-emitter.js';
-import { CodeBytes, decodeModrmSource, SEGMENT_PREFIXES, type ModrmSource } from './operand-source.js';
+import { CodeBytes, SEGMENT_PREFIXES } from '../decoded/code-bytes.js';
+import { decodeModrmSource, type ModrmSource } from './operand-source.js';
 
 const mask = (size: OperandSize): number => (size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff);
 const signExtendSource = (value: string, from: OperandSize): string => (from === 1 ? `((${value} << 24) >> 24)` : `((${value} << 16) >> 16)`);
@@ -35,7 +35,7 @@ export function emitInstruction(ctx: BlockContext, quirks: CpuQuirks, j: number,
   if (rep !== 0 && opcode !== 0x90) return undefined;
   if (!quirks.has32Bit || quirks.opcodeAliases8086) return undefined; // the JIT serves 386+ models
   // The final length is only known after decoding; `end` is fixed up below.
-  const x = new InstructionEmitter(ctx, j, 0, opSize, addrSize);
+  const x = new InstructionEmitter(ctx, j, opSize, addrSize);
   const ok = emitOpcode(x, quirks, opcode, bytes, seg, physical, offset);
   if (!ok || bytes.overrun) return undefined;
   const length = bytes.position - physical;
@@ -50,7 +50,6 @@ function finishWithEnd(x: InstructionEmitter, end: number, length: number): Inst
 
 function emitOpcode(x: InstructionEmitter, quirks: CpuQuirks, opcode: number, bytes: CodeBytes, seg: number, physical: number, offset: number): boolean {
   // Until the length is known, EIP-relative expressions use the $END placeholder.
-  x.end = Number.NaN;
   const next = '(e + $END)';
   const size: OperandSize = (opcode & 1) !== 0 ? x.opSize : 1;
   const modrm = (): ModrmSource => decodeModrmSource(bytes, x.addrSize, seg);
@@ -433,4 +432,3 @@ function group5(x: InstructionEmitter, quirks: CpuQuirks, size: OperandSize, opc
   }
 }
 
-export { ARITH_FLAGS };

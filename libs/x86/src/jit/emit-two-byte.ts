@@ -2,7 +2,8 @@ import type { CpuQuirks } from '../cpu-model.js';
 import { FlagOp } from '../lazy-flags.js';
 import type { OperandSize } from '../registers.js';
 import type { InstructionEmitter } from './instruction-emitter.js';
-import type { CodeBytes, ModrmSource } from './operand-source.js';
+import type { CodeBytes } from '../decoded/code-bytes.js';
+import type { ModrmSource } from './operand-source.js';
 
 /** 0F xx: Jcc near, SETcc, CMOVcc, MOVZX/MOVSX, IMUL r, r/m, multi-byte NOP. */
 export function emitTwoByte(x: InstructionEmitter, quirks: CpuQuirks, opcode: number, bytes: CodeBytes, modrm: () => ModrmSource): boolean {

@@ -44,8 +44,6 @@ export class InstructionEmitter {
     readonly ctx: BlockContext,
     /** Index of the instruction in its block (names its locals). */
     readonly j: number,
-    /** Offset of the end of the instruction from the block entry (its EIP after). */
-    public end: number,
     readonly opSize: OperandSize,
     readonly addrSize: OperandSize,
   ) {}
@@ -62,11 +60,6 @@ export class InstructionEmitter {
   }
   get s(): string {
     return `s${this.j}`;
-  }
-
-  /** EIP after this instruction, as an expression. */
-  next(): string {
-    return `(e + ${this.end})`;
   }
 
   reg(size: OperandSize, n: number): string {
@@ -197,18 +190,6 @@ export class InstructionEmitter {
   branch(taken: string, displacement: number): void {
     this.branchTo = { taken, displacement, opSize: this.opSize === 2 ? 2 : 4 };
     this.transfers = true;
-  }
-
-  /** Jump to a target expression: sets cpu.eip and ends the block. */
-  jump(target: string): void {
-    this.emit(`cpu.eip = ${target};`);
-    this.transfers = true;
-  }
-
-  /** A relative target from this instruction's end, wrapped to the operand size. */
-  relative(displacement: number): string {
-    const sum = `e + ${this.end + displacement}`;
-    return this.opSize === 2 ? `((${sum}) & 0xffff)` : `((${sum}) >>> 0)`;
   }
 
   /** The finished instruction. */

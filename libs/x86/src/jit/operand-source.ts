@@ -1,41 +1,6 @@
-import { CS, DS, EBP, ESP, NO_SEGMENT, SS, type OperandSize } from '../registers.js';
-
-/** Reads instruction bytes inside one page; reading past its end marks an overrun. */
-export class CodeBytes {
-  overrun = false;
-  constructor(
-    private readonly ram: Uint8Array,
-    public position: number,
-    private readonly end: number,
-  ) {}
-
-  next8(): number {
-    if (this.position >= this.end) {
-      this.overrun = true;
-      return 0;
-    }
-    return this.ram[this.position++];
-  }
-
-  next16(): number {
-    const low = this.next8();
-    return low | (this.next8() << 8);
-  }
-
-  next32(): number {
-    const low = this.next16();
-    return (low | (this.next16() << 16)) >>> 0;
-  }
-
-  immediate(size: OperandSize): number {
-    return size === 1 ? this.next8() : size === 2 ? this.next16() : this.next32();
-  }
-
-  /** A sign-extended byte. */
-  displacement8(): number {
-    return (this.next8() << 24) >> 24;
-  }
-}
+import { NO_SEGMENT, type OperandSize } from '../registers.js';
+import { addressFields16, addressFields32 } from '../decoded/address-fields.js';
+import type { CodeBytes } from '../decoded/code-bytes.js';
 
 /** A memory operand: its segment (prefix applied) and its offset as a JS expression (already wrapped to the address size). */
 export interface MemorySource {
@@ -70,33 +35,7 @@ export function decodeModrmSource(bytes: CodeBytes, addrSize: OperandSize, segOv
 }
 
 function address32(bytes: CodeBytes, mod: number, rm: number): MemorySource {
-  let seg = DS;
-  let base = -1;
-  let index = -1;
-  let scale = 0;
-  let disp = 0;
-  if (rm === 4) {
-    const sib = bytes.next8();
-    const b = sib & 7;
-    const i = (sib >>> 3) & 7;
-    if (b === EBP && mod === 0) {
-      disp = bytes.next32() | 0;
-    } else {
-      base = b;
-      if (b === ESP || b === EBP) seg = SS;
-    }
-    if (i !== ESP) {
-      index = i;
-      scale = sib >>> 6;
-    }
-  } else if (rm === EBP && mod === 0) {
-    disp = bytes.next32() | 0;
-  } else {
-    base = rm;
-    if (rm === EBP) seg = SS;
-  }
-  if (mod === 1) disp = (disp + bytes.displacement8()) | 0;
-  else if (mod === 2) disp = (disp + bytes.next32()) | 0;
+  const { seg, base, index, scale, disp } = addressFields32(bytes, mod, rm);
   const terms: string[] = [];
   if (base >= 0) terms.push(`r[${base}]`);
   if (index >= 0) terms.push(scale === 0 ? `r[${index}]` : `(r[${index}] << ${scale})`);
@@ -105,18 +44,11 @@ function address32(bytes: CodeBytes, mod: number, rm: number): MemorySource {
   return { seg, offset };
 }
 
-const BASE16 = [3, 3, 5, 5, 6, 7, 5, 3];
-const INDEX16 = [6, 7, 6, 7, -1, -1, -1, -1];
-
 function address16(bytes: CodeBytes, mod: number, rm: number): MemorySource {
-  const seg = rm === 2 || rm === 3 || (rm === 6 && mod !== 0) ? SS : DS;
-  if (rm === 6 && mod === 0) return { seg, offset: String(bytes.next16()) };
-  const disp = mod === 1 ? bytes.displacement8() : mod === 2 ? bytes.next16() : 0;
-  const terms = [`r16[${BASE16[rm] << 1}]`];
-  if (INDEX16[rm] >= 0) terms.push(`r16[${INDEX16[rm] << 1}]`);
+  const { seg, base, index, disp } = addressFields16(bytes, mod, rm);
+  if (base < 0) return { seg, offset: String(disp) };
+  const terms = [`r16[${base << 1}]`];
+  if (index >= 0) terms.push(`r16[${index << 1}]`);
   if (disp !== 0) terms.push(String(disp));
   return { seg, offset: `((${terms.join(' + ')}) & 0xffff)` };
 }
-
-/** Segment prefixes by byte (FS/GS exist from the 386 on). */
-export const SEGMENT_PREFIXES: Record<number, number> = { 0x26: 0, 0x2e: CS, 0x36: SS, 0x3e: DS, 0x64: 4, 0x65: 5 };
