@@ -103,7 +103,7 @@ describe('KVM backend: the test guests through Vm', () => {
       const v = await boot({ firmware: guestImage('two-lines', { param0: spin }) }, 'two-lines');
       await v.waitForSerial('two-lines: first\r\n', STARTUP_MS);
       v.pause();
-      // kvm_pvm sees the kick only at the guest's next exit (after the spin); hardware KVM at once.
+      // The kick (immediate_exit + a signal to the CPU thread) ends KVM_RUN mid-spin.
       await v.waitForState(['paused'], spinBudget);
       const pausedLog = v.serialLog;
       await new Promise((r) => setTimeout(r, 300));

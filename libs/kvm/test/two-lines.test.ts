@@ -1,19 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ExitReason, Kvm, kickThread } from '../src/index.js';
+import { ExitReason, kickThread } from '../src/index.js';
 import { budgetMs, calibration } from './support/calibration.js';
 import { kvmAvailable, SKIP_NAME } from './support/kvm-available.js';
-import { waitForThreadInKvmRun } from './support/kvm-run-thread.js';
+import { busyVcpuThread } from './support/kvm-run-thread.js';
 import { TestMachine } from './support/test-machine.js';
 
 /** Spin iterations (2 instructions each) that take about two seconds on this host. */
 const SPIN = Math.min(0xffff_ffff, Math.round(calibration ? calibration.instructionsPerSecond : 1e6));
 const SPIN_INSTRUCTIONS = 2 * SPIN;
-/**
- * kvm_pvm runs real mode in KVM's instruction emulator, which does not look at pending
- * signals while the guest makes no exits: a kick lands at the guest's next exit.
- */
-const kickWaitsForNextExit = Kvm.backendModules().includes('kvm_pvm');
-
 describe('two-lines: pause and resume between the lines', () => {
   if (!kvmAvailable) {
     it.skip(SKIP_NAME, () => {});
@@ -36,43 +30,23 @@ describe('two-lines: pause and resume between the lines', () => {
     expect(m.lines).toEqual(['two-lines: first', 'two-lines: second']);
   }, budget + 5_000);
 
-  if (!kickWaitsForNextExit) {
-    it('a vCPU kicked mid-spin returns INTR, stays paused, then resumes where it was', async () => {
-      machine = new TestMachine({ guest: 'two-lines', params: { param0: SPIN } });
-      const m = machine;
-      expect(await m.runAsync(budget, () => m.lines.length === 1)).toBe('until');
+  it('a vCPU kicked mid-spin returns INTR, stays paused, then resumes where it was', async () => {
+    machine = new TestMachine({ guest: 'two-lines', params: { param0: SPIN } });
+    const m = machine;
+    expect(await m.runAsync(budget, () => m.lines.length === 1)).toBe('until');
 
-      const spinning = m.vcpu.runAsync(); // no exits until the spin ends
-      const tid = await waitForThreadInKvmRun(m.vcpu.fd, 5_000);
-      await new Promise((r) => setTimeout(r, 50));
-      kickThread(tid);
-      expect(await spinning).toBe(ExitReason.INTR);
+    const spinning = m.vcpu.runAsync(); // no exits until the spin ends
+    kickThread(await busyVcpuThread());
+    expect(await spinning).toBe(ExitReason.INTR);
 
-      const pausedAt = m.vcpu.getRegs().rcx;
-      expect(pausedAt).toBeGreaterThan(0);
-      expect(pausedAt).toBeLessThan(SPIN);
-      await new Promise((r) => setTimeout(r, 100));
-      expect(m.vcpu.getRegs().rcx).toBe(pausedAt);
-      expect(m.lines).toEqual(['two-lines: first']);
+    const pausedAt = m.vcpu.getRegs().rcx;
+    expect(pausedAt).toBeGreaterThan(0);
+    expect(pausedAt).toBeLessThan(SPIN);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(m.vcpu.getRegs().rcx).toBe(pausedAt);
+    expect(m.lines).toEqual(['two-lines: first']);
 
-      expect(await m.runAsync(budget)).toBe('hlt');
-      expect(m.lines).toEqual(['two-lines: first', 'two-lines: second']);
-    }, 2 * budget + 10_000);
-  } else {
-    it('kvm_pvm: a kick mid-spin takes effect only at the next exit (the emulator ignores signals)', async () => {
-      machine = new TestMachine({ guest: 'two-lines', params: { param0: SPIN } });
-      const m = machine;
-      expect(await m.runAsync(budget, () => m.lines.length === 1)).toBe('until');
-
-      const spinning = m.vcpu.runAsync();
-      const tid = await waitForThreadInKvmRun(m.vcpu.fd, 5_000);
-      await new Promise((r) => setTimeout(r, 50));
-      kickThread(tid);
-      expect(await spinning).toBe(ExitReason.IO); // the spin ran to its end: first byte of line 2
-      expect(m.vcpu.getRegs().rcx).toBe(0);
-
-      expect(await m.runAsync(budget)).toBe('hlt');
-      expect(m.lines).toEqual(['two-lines: first', 'two-lines: second']);
-    }, 2 * budget + 10_000);
-  }
+    expect(await m.runAsync(budget)).toBe('hlt');
+    expect(m.lines).toEqual(['two-lines: first', 'two-lines: second']);
+  }, 2 * budget + 10_000);
 });
