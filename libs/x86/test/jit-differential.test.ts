@@ -105,3 +105,58 @@ test('a loop compiled after its threshold keeps counting and computing as the in
   expect([...compiled.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
   expect(compiled.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
 });
+
+/**
+ * A random register-only loop body (ECX is the counter; flags flow between the body's
+ * instructions and into Jcc/SETcc/CMOVcc/ADC/SBB), so the compiled block keeps the
+ * registers in locals and records the flags only on its way out.
+ */
+function loopProgram(seed: number): number[] {
+  const pick = random(seed);
+  const notEcx = (): number => [0, 2, 3, 5, 6, 7][pick(6)];
+  const body: number[] = [];
+  const length = 3 + pick(12);
+  for (let i = 0; i < length; i++) {
+    const op = pick(8);
+    const modrm = 0xc0 | (register(pick) << 3) | notEcx();
+    switch (pick(10)) {
+      case 0: body.push(0x01 + op * 8, modrm); break; // op r/m32, r32 (CMP/ADC/SBB too)
+      case 1: body.push(0x83, 0xc0 | (op << 3) | notEcx(), pick(256)); break; // op r/m32, imm8
+      case 2: body.push(0xc1, 0xc0 | ([4, 5, 7][pick(3)] << 3) | notEcx(), 1 + pick(31)); break; // shl/shr/sar
+      case 3: body.push((pick(2) === 0 ? 0x40 : 0x48) + notEcx()); break; // inc/dec (CF kept)
+      case 4: body.push(0x0f, 0x90 + pick(16), 0xc0 | [0, 2, 3][pick(3)]); break; // setcc al/dl/bl
+      case 5: body.push(0x0f, 0x40 + pick(16), 0xc0 | (notEcx() << 3) | register(pick)); break; // cmovcc
+      case 6: body.push(0x00 + op * 8, 0xc0 | (register(pick) << 3) | [0, 2, 3, 4, 6, 7][pick(6)]); break; // op r/m8, r8 (AH, DH, BH too)
+      case 7: body.push(0x66, 0x01 + op * 8, modrm); break; // op r/m16, r16
+      case 8: body.push(0x8d, 0x44 | (notEcx() << 3), (pick(4) << 6) | (register(pick) << 3) | register(pick), pick(256)); break; // lea
+      default: body.push(0x89, modrm); break; // mov
+    }
+  }
+  const iterations = 50 + pick(200);
+  // mov ecx, n; top: body; dec ecx; jnz top; pushfd; hlt
+  const jump = -(body.length + 3);
+  return [0xb9, iterations, 0, 0, 0, ...body, 0x49, 0x75, jump & 0xff, 0x9c, 0xf4];
+}
+
+test('random loops compiled with registers in locals match the interpreter at every slice boundary (flags recorded on the way out)', () => {
+  for (let seed = 1; seed <= 60; seed++) {
+    const code = loopProgram(seed);
+    const [compiled, interpreted] = [true, false].map((decodedCache) => {
+      const m = protectedMachine(code, { decodedCache, jitThreshold: 1 });
+      m.cpu.reg32.set([0x80000001, 0x7fffffff, 0xffffffff, 0x12345678, 0, 0x0000ff80, 0x8000, 1]);
+      m.cpu.reg32[4] = 0x20000;
+      return m;
+    });
+    const slices = random(seed * 7919);
+    let stop: StopReason = StopReason.InstructionLimit;
+    while (stop !== StopReason.Halted) {
+      stop = compiled.cpu.run(1 + slices(400));
+      const behind = compiled.cpu.instructionCount - interpreted.cpu.instructionCount;
+      if (behind > 0) interpreted.cpu.run(behind);
+      expect(interpreted.cpu.instructionCount, `seed ${seed}`).toBe(compiled.cpu.instructionCount);
+      expect([...compiled.cpu.reg32], `seed ${seed} at ${compiled.cpu.instructionCount}`).toEqual([...interpreted.cpu.reg32]);
+      expect(compiled.cpu.getFlags(), `seed ${seed} at ${compiled.cpu.instructionCount}`).toBe(interpreted.cpu.getFlags());
+    }
+    expect(compiled.ram.subarray(0x1e000, 0x20000), `seed ${seed}: stack`).toEqual(interpreted.ram.subarray(0x1e000, 0x20000));
+  }
+}, 120_000);

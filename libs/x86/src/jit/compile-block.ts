@@ -8,7 +8,13 @@ import { decodeInstruction } from '../decoded/decode-instruction.js';
 import type { InstructionSource } from './block-source.js';
 import { directCondition, flagsReadBy, genericCondition } from './condition-source.js';
 import { emitInstruction } from './emit-opcodes.js';
-import type { BlockContext } from './instruction-emitter.js';
+import { FLUSH_REGISTERS, RELOAD_REGISTERS, type BlockContext } from './instruction-emitter.js';
+
+/** Placeholder for a return: the register locals are written back first. */
+const EXIT = '$EXIT';
+
+/** QUASIVM_JIT_DUMP=1 prints every compiled block's JavaScript to stderr (for reading what the JIT made). */
+const DUMP = typeof process !== 'undefined' && process.env.QUASIVM_JIT_DUMP === '1';
 
 /** Longest compiled block. */
 const MAX_INSTRUCTIONS = 48;
@@ -32,7 +38,7 @@ export interface CompiledBlock {
 function closureSource(index: number, start: number, length: number, transfers: boolean): InstructionSource {
   return {
     length,
-    body: `cpu.instructionStart = e + ${start};\ncpu.eip = e + ${start + length};\nk[${index}](cpu);`,
+    body: `cpu.instructionStart = e + ${start};\ncpu.eip = e + ${start + length};\n${FLUSH_REGISTERS}\nk[${index}](cpu);\n${RELOAD_REGISTERS}`,
     flags: { reads: ARITH_FLAGS, writes: 0 },
     mayFault: true,
     stores: true,
@@ -75,6 +81,7 @@ export function compileBlock(cpu: Cpu, ram: Uint8Array, physical: number): Compi
   const conditions = resolveConditions(instructions);
   const keepRecord = liveRecords(instructions, conditions);
   const source = blockSource(ctx, instructions, offsets, conditions, keepRecord);
+  if (DUMP) console.error(`jit block at 0x${physical.toString(16)}:\n${source}\n`);
   const factory = new Function('k', 'tc', 'SR', 'MS', 'MA', 'DA', 'PAR', `return function jitBlock(cpu, budget) {\n${source}\n};`);
   const run = factory(closures, testCondition, shiftRotate, multiplySigned, multiplyAccumulator, divideAccumulator, PARITY) as (cpu: Cpu, budget: number) => number;
   return { run, count: instructions.length, offsets: Int32Array.from(offsets), byteLength: at - physical };
@@ -129,10 +136,36 @@ function branchTarget(end: number, displacement: number, opSize: 2 | 4): string 
 }
 
 /**
- * The function body. A block whose last instruction branches back to its entry loops
- * inside the function while another pass fits in `budget` instructions, so
- * a hot loop never returns to the dispatcher; `cpu.jitRetired` tells a fault handler
- * how many instructions the completed passes retired.
+ * Whether an instruction can see the lazy flags other than through the locals of a
+ * direct condition: a fault (the handler, and the code restarting there), a store (the
+ * block may leave), a generic condition, or a helper that reads or sets them itself.
+ */
+function observesFlags(ins: InstructionSource, condition: Condition | undefined): boolean {
+  if (ins.mayFault || ins.stores || ins.flags.reads !== 0) return true;
+  if (condition !== undefined && !condition.direct) return true;
+  return ins.flags.writes !== 0 && ins.flags.record === undefined;
+}
+
+/** Registers a block's source reads (any R<n>) and writes (R<n> = ...). */
+function registersIn(source: string): { used: number[]; written: number[] } {
+  const used = new Set<number>();
+  const written = new Set<number>();
+  for (const match of source.matchAll(/\bR([0-7])\b( = )?/g)) {
+    used.add(Number(match[1]));
+    if (match[2] !== undefined) written.add(Number(match[1]));
+  }
+  return { used: [...used].sort(), written: [...written].sort() };
+}
+
+/**
+ * The function body. The general registers live in locals R0..R7 for the whole block:
+ * loaded on entry, written back before every return, around helpers that use
+ * cpu.reg32 themselves (pre-decoded closures, MUL/DIV helpers; `c` says whether the
+ * locals are the current values), and when a fault propagates out. A block whose last
+ * instruction branches back to its entry loops inside the function while another pass
+ * fits in `budget` instructions, so a hot loop never returns to the dispatcher; on a
+ * fault, cpu.jitRetired tells the handler how many instructions the completed passes
+ * retired, and cpu.jitIndex which instruction faulted.
  */
 function blockSource(ctx: BlockContext, instructions: InstructionSource[], offsets: number[], conditions: (Condition | undefined)[], keepRecord: boolean[]): string {
   const count = instructions.length;
@@ -143,40 +176,58 @@ function blockSource(ctx: BlockContext, instructions: InstructionSource[], offse
     return branch !== undefined && offsets[j + 1] + branch.displacement === 0;
   };
   const loops = instructions.some((_, j) => toEntry(j));
+  const retired = (k: number): string => (loops ? `n + ${k}` : String(k));
+  // A loop in which nothing can see the lazy flags (no fault, store, helper or generic
+  // condition) records them once, on the way out, instead of on every pass.
+  const sinkRecords = loops && !instructions.some((ins, j) => observesFlags(ins, conditions[j]));
+  const sunk: string[] = [];
+  const exit = (value: string): string => `${sunk.join(' ')} ${EXIT} ${value};`;
+  const body: string[] = [];
+  if (loops) body.push('for (;;) {');
+  instructions.forEach((ins, j) => {
+    if (ins.mayFault) body.push(`ji = ${j};`);
+    const condition = conditions[j];
+    const expand = (text: string): string => (condition ? text.replaceAll('$COND', condition.expression) : text);
+    body.push(expand(ins.body));
+    if (keepRecord[j] && ins.flags.record) (sinkRecords ? sunk : body).push(ins.flags.record);
+    if (ins.stores && j < count - 1) body.push(`if (cc.generation !== g) { cpu.eip = e + ${offsets[j + 1]}; ${exit(retired(j + 1))} }`);
+    const branch = ins.branch;
+    if (branch === undefined) return;
+    const taken = expand(branch.taken);
+    if (toEntry(j)) {
+      body.push(`if (${taken}) { n += ${count}; if (n + ${count} <= budget) continue; cpu.eip = e; ${exit('n')} }`);
+      body.push(`cpu.eip = e + ${end};`);
+    } else {
+      body.push(`cpu.eip = ${taken} ? ${branchTarget(end, branch.displacement, branch.opSize)} : (e + ${end});`);
+    }
+  });
+  if (!last.transfers) body.push(`cpu.eip = e + ${end};`);
+  body.push(exit(retired(count)));
+  if (loops) body.push('}');
+
+  let text = body.join('\n');
+  const { used, written } = registersIn(text);
+  const flush = written.map((n) => `r[${n}] = R${n};`).join(' ');
+  const reload = used.map((n) => `R${n} = r[${n}];`).join(' ');
+  text = text.replaceAll(EXIT, `${flush} return`).replaceAll(FLUSH_REGISTERS, `${flush} c = 0;`).replaceAll(RELOAD_REGISTERS, `${reload} c = 1;`);
+
   const lines: string[] = [];
   lines.push(`if (cpu.jitMode !== ${ctx.mode}) return -1;`);
-  lines.push('const r = cpu.reg32, r16 = cpu.reg16, r8 = cpu.reg8, f = cpu.flags, M = cpu.memory, cc = M.codeCache;');
+  lines.push('const r = cpu.reg32, f = cpu.flags, M = cpu.memory, cc = M.codeCache;');
   lines.push('const e = cpu.eip, g = cc.generation;');
-  const locals = ['o = 0', 't = 0', 'v = 0', 'n = 0', 'm0 = 0', 'm1 = 0', 'm2 = 0', 'm3 = 0'];
+  const locals = ['o = 0', 't = 0', 'v = 0', 'n = 0', 'ji = 0', 'c = 1', 'm0 = 0', 'm1 = 0', 'm2 = 0', 'm3 = 0'];
+  for (const n of used) locals.push(`R${n} = r[${n}]`);
   instructions.forEach((ins, j) => {
     if (ins.flags.source) locals.push(`a${j} = 0`, `b${j} = 0`, `s${j} = 0`);
   });
   lines.push(`let ${locals.join(', ')};`);
   for (const seg of ctx.usedSegments) lines.push(`const sb${seg} = cpu.segBase[${seg}], sl${seg} = cpu.segLimit[${seg}], sk${seg} = cpu.segCheck[${seg}];`);
-  const retired = (k: number): string => (loops ? `n + ${k}` : String(k));
-  if (loops) {
-    lines.push('for (;;) {');
-    lines.push('cpu.jitRetired = n;');
-  }
-  instructions.forEach((ins, j) => {
-    if (ins.mayFault) lines.push(`cpu.jitIndex = ${j};`);
-    const condition = conditions[j];
-    const expand = (text: string): string => (condition ? text.replaceAll('$COND', condition.expression) : text);
-    lines.push(expand(ins.body));
-    if (keepRecord[j] && ins.flags.record) lines.push(ins.flags.record);
-    if (ins.stores && j < count - 1) lines.push(`if (cc.generation !== g) { cpu.eip = e + ${offsets[j + 1]}; return ${retired(j + 1)}; }`);
-    const branch = ins.branch;
-    if (branch === undefined) return;
-    const taken = expand(branch.taken);
-    if (toEntry(j)) {
-      lines.push(`if (${taken}) { n += ${count}; if (n + ${count} <= budget) continue; cpu.eip = e; return n; }`);
-      lines.push(`cpu.eip = e + ${end};`);
-    } else {
-      lines.push(`cpu.eip = ${taken} ? ${branchTarget(end, branch.displacement, branch.opSize)} : (e + ${end});`);
-    }
-  });
-  if (!last.transfers) lines.push(`cpu.eip = e + ${end};`);
-  lines.push(`return ${retired(count)};`);
-  if (loops) lines.push('}');
+  lines.push('try {');
+  lines.push(text);
+  lines.push('} catch (err) {');
+  if (flush !== '') lines.push(`if (c !== 0) { ${flush} }`);
+  lines.push('cpu.jitIndex = ji; cpu.jitRetired = n;');
+  lines.push('throw err;');
+  lines.push('}');
   return lines.join('\n');
 }

@@ -60,7 +60,7 @@ function emitOpcode(x: InstructionEmitter, quirks: CpuQuirks, opcode: number, by
     if ((opcode & 7) >= 4) {
       const imm = bytes.immediate(size);
       aluSource(x, op, size, x.reg(size, EAX), String(imm));
-      if (op !== 7) x.emit(`${x.reg(size, EAX)} = ${x.s};`);
+      if (op !== 7) x.setReg(size, EAX, x.s);
       return true;
     }
     const m = modrm();
@@ -68,7 +68,7 @@ function emitOpcode(x: InstructionEmitter, quirks: CpuQuirks, opcode: number, by
     else {
       const src = x.readRm(m, size);
       aluSource(x, op, size, x.reg(size, m.reg), src);
-      if (op !== 7) x.emit(`${x.reg(size, m.reg)} = ${x.s};`);
+      if (op !== 7) x.setReg(size, m.reg, x.s);
     }
     return true;
   }
@@ -85,7 +85,7 @@ function emitOpcode(x: InstructionEmitter, quirks: CpuQuirks, opcode: number, by
   }
   if (opcode >= 0x58 && opcode <= 0x5f) {
     x.pop(x.opSize);
-    x.emit(`${x.reg(x.opSize, opcode & 7)} = v;`);
+    x.setReg(x.opSize, opcode & 7, 'v');
     return true;
   }
   if (opcode === 0x68 || opcode === 0x6a) {
@@ -101,7 +101,7 @@ function emitOpcode(x: InstructionEmitter, quirks: CpuQuirks, opcode: number, by
       x.multiplySigned32(m.reg, src, String(imm >>> 0));
       return true;
     }
-    x.emit(`${x.reg(x.opSize, m.reg)} = MS(cpu, ${src}, ${imm >>> 0}, ${x.opSize});`);
+    x.setReg(x.opSize, m.reg, `MS(cpu, ${src}, ${imm >>> 0}, ${x.opSize})`);
     x.helperSetsFlags();
     return true;
   }
@@ -128,7 +128,7 @@ function emitOpcode(x: InstructionEmitter, quirks: CpuQuirks, opcode: number, by
     const value = x.readRm(m, size);
     x.emit(`t = ${value};`);
     x.writeRm(m, size, x.reg(size, m.reg));
-    x.emit(`${x.reg(size, m.reg)} = t;`);
+    x.setReg(size, m.reg, 't');
     return true;
   }
   if (opcode >= 0x88 && opcode <= 0x8b) {
@@ -137,39 +137,39 @@ function emitOpcode(x: InstructionEmitter, quirks: CpuQuirks, opcode: number, by
       if (m.mem !== undefined) x.at(m.mem);
       x.writeRm(m, size, x.reg(size, m.reg));
     } else {
-      x.emit(`${x.reg(size, m.reg)} = ${x.readRm(m, size)};`);
+      x.setReg(size, m.reg, x.readRm(m, size));
     }
     return true;
   }
   if (opcode === 0x8d) {
     const m = modrm();
     if (m.mem === undefined) return false;
-    x.emit(`${x.reg(x.opSize, m.reg)} = ${m.mem.offset};`);
+    x.setReg(x.opSize, m.reg, m.mem.offset);
     return true;
   }
   if (opcode === 0x90) return true;
   if (opcode >= 0x91 && opcode <= 0x97) {
     const r = opcode & 7;
     x.emit(`t = ${x.reg(x.opSize, r)};`);
-    x.emit(`${x.reg(x.opSize, r)} = ${x.reg(x.opSize, EAX)};`);
-    x.emit(`${x.reg(x.opSize, EAX)} = t;`);
+    x.setReg(x.opSize, r, x.reg(x.opSize, EAX));
+    x.setReg(x.opSize, EAX, 't');
     return true;
   }
   if (opcode === 0x98) {
-    if (x.opSize === 4) x.emit(`r[0] = ${signExtendSource('r16[0]', 2)};`);
-    else x.emit(`r16[0] = ${signExtendSource('r8[0]', 1)};`);
+    if (x.opSize === 4) x.setReg(4, EAX, signExtendSource(x.reg(2, EAX), 2));
+    else x.setReg(2, EAX, signExtendSource(x.reg(1, EAX), 1));
     return true;
   }
   if (opcode === 0x99) {
-    if (x.opSize === 4) x.emit(`r[${EDX}] = r[0] >> 31;`);
-    else x.emit(`r16[${EDX << 1}] = (r16[0] << 16) >> 31;`);
+    if (x.opSize === 4) x.setReg(4, EDX, `${x.reg(4, EAX)} >> 31`);
+    else x.setReg(2, EDX, `(${x.reg(2, EAX)} << 16) >> 31`);
     return true;
   }
   if (opcode >= 0xa0 && opcode <= 0xa3) {
     const address = bytes.immediate(x.addrSize);
     const s = seg === NO_SEGMENT ? 3 : seg;
     x.emit(`o = ${address};`);
-    if (opcode <= 0xa1) x.emit(`${x.reg(size, EAX)} = ${x.read(s, size)};`);
+    if (opcode <= 0xa1) x.setReg(size, EAX, x.read(s, size));
     else x.write(s, size, x.reg(size, EAX));
     return true;
   }
@@ -183,7 +183,7 @@ function emitOpcode(x: InstructionEmitter, quirks: CpuQuirks, opcode: number, by
   }
   if (opcode >= 0xb0 && opcode <= 0xbf) {
     const s: OperandSize = opcode < 0xb8 ? 1 : x.opSize;
-    x.emit(`${x.reg(s, opcode & 7)} = ${bytes.immediate(s)};`);
+    x.setReg(s, opcode & 7, String(bytes.immediate(s)));
     return true;
   }
   if (opcode === 0xc0 || opcode === 0xc1 || (opcode >= 0xd0 && opcode <= 0xd3)) {
@@ -193,7 +193,7 @@ function emitOpcode(x: InstructionEmitter, quirks: CpuQuirks, opcode: number, by
       shiftByConstant(x, size, m, m.reg, constant);
       return true;
     }
-    const count = constant >= 0 ? String(constant) : '(r8[4] & 31)';
+    const count = constant >= 0 ? String(constant) : `(${x.reg(1, ECX)} & 31)`;
     const value = x.readRm(m, size);
     x.emit(`t = ${value};`);
     x.emit(`v = ${count};`);
@@ -219,9 +219,9 @@ function emitOpcode(x: InstructionEmitter, quirks: CpuQuirks, opcode: number, by
   }
   if (opcode === 0xc9) {
     const stack = (x.ctx.mode & (1 << 16)) !== 0 ? 4 : 2;
-    x.emit(`${x.reg(stack, ESP)} = ${x.reg(stack, EBP)};`);
+    x.setReg(stack, ESP, x.reg(stack, EBP));
     x.pop(x.opSize);
-    x.emit(`${x.reg(x.opSize, EBP)} = v;`);
+    x.setReg(x.opSize, EBP, 'v');
     return true;
   }
   if (opcode >= 0xe0 && opcode <= 0xe3) {
@@ -230,7 +230,7 @@ function emitOpcode(x: InstructionEmitter, quirks: CpuQuirks, opcode: number, by
     if (opcode === 0xe3) {
       x.branch(`${counter} === 0`, displacement);
     } else {
-      x.emit(`${counter} = ${counter} - 1;`);
+      x.setReg(x.addrSize, ECX, `${counter} - 1`);
       if (opcode === 0xe2) x.branch(`${counter} !== 0`, displacement);
       else {
         x.condition = opcode === 0xe1 ? 4 : 5; // LOOPE: ZF set, LOOPNE: ZF clear
@@ -307,8 +307,8 @@ function emitStringElement(x: InstructionEmitter, opcode: number, size: OperandS
       x.emit(`o = ${di};`);
       x.write(0, size, 'v');
       x.emit(`t = ${step};`);
-      x.emit(`${si} = ${si} + t;`);
-      x.emit(`${di} = ${di} + t;`);
+      x.setReg(x.addrSize, 6, `${si} + t`);
+      x.setReg(x.addrSize, 7, `${di} + t`);
       return;
     case 0xa6: // CMPS
       x.emit(`o = ${si};`);
@@ -318,18 +318,18 @@ function emitStringElement(x: InstructionEmitter, opcode: number, size: OperandS
       x.emit(`${x.s} = ${x.a} - ${x.b};`);
       x.flagsFrom(FlagOp.Sub, size);
       x.emit(`t = ${step};`);
-      x.emit(`${si} = ${si} + t;`);
-      x.emit(`${di} = ${di} + t;`);
+      x.setReg(x.addrSize, 6, `${si} + t`);
+      x.setReg(x.addrSize, 7, `${di} + t`);
       return;
     case 0xaa: // STOS
       x.emit(`o = ${di};`);
       x.write(0, size, x.reg(size, EAX));
-      x.emit(`${di} = ${di} + ${step};`);
+      x.setReg(x.addrSize, 7, `${di} + ${step}`);
       return;
     case 0xac: // LODS
       x.emit(`o = ${si};`);
-      x.emit(`${x.reg(size, EAX)} = ${x.read(source, size)};`);
-      x.emit(`${si} = ${si} + ${step};`);
+      x.setReg(size, EAX, x.read(source, size));
+      x.setReg(x.addrSize, 6, `${si} + ${step}`);
       return;
     default: // SCAS
       x.emit(`o = ${di};`);
@@ -337,7 +337,7 @@ function emitStringElement(x: InstructionEmitter, opcode: number, size: OperandS
       x.emit(`${x.b} = ${x.read(0, size)};`);
       x.emit(`${x.s} = ${x.a} - ${x.b};`);
       x.flagsFrom(FlagOp.Sub, size);
-      x.emit(`${di} = ${di} + ${step};`);
+      x.setReg(x.addrSize, 7, `${di} + ${step}`);
   }
 }
 
@@ -348,15 +348,15 @@ function emitStringElement(x: InstructionEmitter, opcode: number, size: OperandS
  */
 function multiply32(x: InstructionEmitter, src: string): void {
   x.emit(`t = ${src};`);
-  x.emit('v = r[0];');
+  x.emit(`v = ${x.reg(4, EAX)};`);
   x.emit('m0 = (v & 0xffff) * (t & 0xffff);');
   x.emit('m1 = (v & 0xffff) * (t >>> 16);');
   x.emit('m2 = (v >>> 16) * (t & 0xffff);');
   x.emit('m3 = (m0 >>> 16) + (m1 & 0xffff) + (m2 & 0xffff);');
-  x.emit(`r[${EDX}] = (v >>> 16) * (t >>> 16) + (m1 >>> 16) + (m2 >>> 16) + (m3 >>> 16);`);
-  x.emit('r[0] = (m3 << 16) | (m0 & 0xffff);');
-  x.emit(`${x.s} = r[0];`);
-  x.emit(`${x.a} = r[${EDX}] !== 0 ? 1 : 0;`);
+  x.setReg(4, EDX, '(v >>> 16) * (t >>> 16) + (m1 >>> 16) + (m2 >>> 16) + (m3 >>> 16)');
+  x.setReg(4, EAX, '(m3 << 16) | (m0 & 0xffff)');
+  x.emit(`${x.s} = ${x.reg(4, EAX)};`);
+  x.emit(`${x.a} = ${x.reg(4, EDX)} !== 0 ? 1 : 0;`);
   x.emit(`${x.b} = ${x.a};`);
   x.flagsFrom(FlagOp.Shift, 4);
 }
@@ -386,17 +386,17 @@ function group3(x: InstructionEmitter, size: OperandSize, m: ModrmSource, bytes:
         multiply32(x, x.readRm(m, 4));
         return true;
       }
-      x.emit(`MA(cpu, ${x.readRm(m, size)}, ${size}, false);`);
+      x.callWithRegisters(`MA(cpu, ${x.readRm(m, size)}, ${size}, false);`);
       x.helperSetsFlags();
       return true;
     case 5:
-      x.emit(`MA(cpu, ${x.readRm(m, size)}, ${size}, true);`);
+      x.callWithRegisters(`MA(cpu, ${x.readRm(m, size)}, ${size}, true);`);
       x.helperSetsFlags();
       return true;
     case 6:
     case 7:
       // DIV/IDIV leave the flags as they were (they are undefined on real CPUs).
-      x.emit(`DA(cpu, ${x.readRm(m, size)}, ${size}, ${m.reg === 7});`);
+      x.callWithRegisters(`DA(cpu, ${x.readRm(m, size)}, ${size}, ${m.reg === 7});`);
       x.mayFault = true;
       return true;
     default:

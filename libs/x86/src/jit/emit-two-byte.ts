@@ -24,7 +24,9 @@ export function emitTwoByte(x: InstructionEmitter, quirks: CpuQuirks, opcode: nu
     const m = modrm();
     x.condition = opcode & 0xf;
     x.emit(`v = ${x.readRm(m, x.opSize)};`); // the source is read even when the condition fails
-    x.emit(`if ($COND) ${x.reg(x.opSize, m.reg)} = v;`);
+    x.emit('if ($COND) {');
+    x.setReg(x.opSize, m.reg, 'v');
+    x.emit('}');
     return true;
   }
   if (opcode === 0xb6 || opcode === 0xb7 || opcode === 0xbe || opcode === 0xbf) {
@@ -32,17 +34,17 @@ export function emitTwoByte(x: InstructionEmitter, quirks: CpuQuirks, opcode: nu
     const m = modrm();
     const value = x.readRm(m, from);
     const extended = opcode < 0xbe ? value : from === 1 ? `((${value} << 24) >> 24)` : `((${value} << 16) >> 16)`;
-    x.emit(`${x.reg(x.opSize, m.reg)} = ${extended};`);
+    x.setReg(x.opSize, m.reg, extended);
     return true;
   }
   if (opcode === 0xaf && x.opSize === 4) {
     const m = modrm();
-    x.multiplySigned32(m.reg, x.readRm(m, 4), `r[${m.reg}]`);
+    x.multiplySigned32(m.reg, x.readRm(m, 4), x.reg(4, m.reg));
     return true;
   }
   if (opcode === 0xaf) {
     const m = modrm();
-    x.emit(`${x.reg(x.opSize, m.reg)} = MS(cpu, ${x.reg(x.opSize, m.reg)}, ${x.readRm(m, x.opSize)}, ${x.opSize});`);
+    x.setReg(x.opSize, m.reg, `MS(cpu, ${x.reg(x.opSize, m.reg)}, ${x.readRm(m, x.opSize)}, ${x.opSize})`);
     x.helperSetsFlags();
     return true;
   }
@@ -58,7 +60,7 @@ export function emitTwoByte(x: InstructionEmitter, quirks: CpuQuirks, opcode: nu
     x.writeRm(m, size, x.reg(size, m.reg));
     x.emit('} else {');
     if (m.mem !== undefined) x.write(m.mem.seg, size, x.b);
-    x.emit(`${accumulator} = ${x.b};`);
+    x.setReg(size, 0, x.b);
     x.emit('}');
     x.flagsFrom(FlagOp.Sub, size);
     return true;
@@ -70,15 +72,14 @@ export function emitTwoByte(x: InstructionEmitter, quirks: CpuQuirks, opcode: nu
     x.emit(`${x.a} = ${x.readRm(m, size)};`);
     x.emit(`${x.b} = ${x.reg(size, m.reg)};`);
     x.emit(`${x.s} = ${x.a} + ${x.b};`);
-    x.emit(`${x.reg(size, m.reg)} = ${x.a};`);
+    x.setReg(size, m.reg, x.a);
     x.writeRm(m, size, x.s);
     x.flagsFrom(FlagOp.Add, size);
     return true;
   }
   if (opcode >= 0xc8 && opcode <= 0xcf && x.opSize === 4) {
-    const r = `r[${opcode & 7}]`;
-    x.emit(`t = ${r};`);
-    x.emit(`${r} = (t << 24) | ((t & 0xff00) << 8) | ((t >>> 8) & 0xff00) | (t >>> 24);`);
+    x.emit(`t = ${x.reg(4, opcode & 7)};`);
+    x.setReg(4, opcode & 7, '(t << 24) | ((t & 0xff00) << 8) | ((t >>> 8) & 0xff00) | (t >>> 24)');
     return true;
   }
   if (opcode === 0x1f) {

@@ -2,7 +2,11 @@ import { ARITH_FLAGS } from '../flag-bits.js';
 import { FlagOp } from '../lazy-flags.js';
 import { ESP, SS, type OperandSize } from '../registers.js';
 import type { FlagSource, InstructionSource, RelativeBranch } from './block-source.js';
-import { registerSource, type MemorySource, type ModrmSource } from './operand-source.js';
+import { registerSource, registerWrite, type MemorySource, type ModrmSource } from './operand-source.js';
+
+/** Placeholders the block compiler replaces: write the register locals back to the CPU, and load them again. */
+export const FLUSH_REGISTERS = '$FLUSH;';
+export const RELOAD_REGISTERS = '$RELOAD;';
 
 /**
  * Segment facts a block is compiled under (Cpu.jitMode): per segment register
@@ -24,7 +28,7 @@ export interface BlockContext {
 
 /**
  * Builds the JavaScript of one instruction. The block function provides the
- * locals this emits: r/r16/r8 (registers), f (flags), M (linear memory), cpu,
+ * locals this emits: R0..R7 (registers), f (flags), M (linear memory), cpu,
  * e (EIP at block entry), o (current memory offset), t/v (scratch), and per
  * instruction a<j>/b<j>/s<j> (flag operands and result).
  */
@@ -62,8 +66,22 @@ export class InstructionEmitter {
     return `s${this.j}`;
   }
 
+  /** A register operand's value. */
   reg(size: OperandSize, n: number): string {
     return registerSource(size, n);
+  }
+
+  /** Writes a register operand. */
+  setReg(size: OperandSize, n: number, value: string): void {
+    this.emit(registerWrite(size, n, value));
+  }
+
+  /**
+   * A statement of a helper that reads or writes cpu.reg32 itself: the block's register
+   * locals are written back before it and loaded again after it.
+   */
+  callWithRegisters(statement: string): void {
+    this.emit(`${FLUSH_REGISTERS}\n${statement}\n${RELOAD_REGISTERS}`);
   }
 
   private isFlat(seg: number): boolean {
@@ -115,7 +133,7 @@ export class InstructionEmitter {
 
   /** Writes the r/m operand; for memory, `o` must already hold its offset (readRm or at). */
   writeRm(m: ModrmSource, size: OperandSize, value: string): void {
-    if (m.mem === undefined) this.emit(`${this.reg(size, m.rm)} = ${value};`);
+    if (m.mem === undefined) this.setReg(size, m.rm, value);
     else this.write(m.mem.seg, size, value);
   }
 
@@ -125,23 +143,18 @@ export class InstructionEmitter {
 
   /** PUSH of a value that does not depend on `o`. */
   push(size: OperandSize, value: string): void {
-    if (this.stack32) {
-      this.emit(`o = (r[${ESP}] - ${size}) >>> 0;`);
-      this.write(SS, size, value);
-      this.emit(`r[${ESP}] = o;`);
-    } else {
-      this.emit(`o = (r16[${ESP << 1}] - ${size}) & 0xffff;`);
-      this.write(SS, size, value);
-      this.emit(`r16[${ESP << 1}] = o;`);
-    }
+    const width = this.stack32 ? 4 : 2;
+    this.emit(`o = (${this.reg(width, ESP)} - ${size}) ${width === 4 ? '>>> 0' : '& 0xffff'};`);
+    this.write(SS, size, value);
+    this.setReg(width, ESP, 'o');
   }
 
   /** POP into local `v`; `release` extra bytes (RET imm16) are dropped too. */
   pop(size: OperandSize, release = 0): void {
-    const sp = this.stack32 ? `r[${ESP}]` : `r16[${ESP << 1}]`;
-    this.emit(`o = ${sp};`);
+    const width = this.stack32 ? 4 : 2;
+    this.emit(`o = ${this.reg(width, ESP)};`);
     this.emit(`v = ${this.read(SS, size)};`);
-    this.emit(`${sp} = o + ${size + release};`);
+    this.setReg(width, ESP, `o + ${size + release}`);
   }
 
   /** Records a full arithmetic-flag update from op(a, b) = res (the locals a<j>, b<j>, s<j>). */
@@ -170,7 +183,7 @@ export class InstructionEmitter {
     this.emit(`${this.s} = Math.imul(t, v);`);
     this.emit(`${this.a} = m0 > 2147483647 || m0 < -2147483648 ? 1 : 0;`);
     this.emit(`${this.b} = ${this.a};`);
-    this.emit(`r[${dest}] = ${this.s};`);
+    this.setReg(4, dest, this.s);
     this.flagsFrom(FlagOp.Shift, 4);
   }
 

@@ -15,11 +15,23 @@ export interface ModrmSource {
   mem: MemorySource | undefined;
 }
 
-/** Register operand as an expression: r (Uint32Array), r16 (Uint16Array), r8 (Uint8Array) share storage. */
+/**
+ * A compiled block keeps the general registers in locals R0..R7 (each an unsigned
+ * 32-bit value), loaded on entry and written back to cpu.reg32 on every way out
+ * (see compile-block.ts). A register operand read, as an expression.
+ */
 export function registerSource(size: OperandSize, n: number): string {
-  if (size === 4) return `r[${n}]`;
-  if (size === 2) return `r16[${n << 1}]`;
-  return `r8[${n < 4 ? n << 2 : ((n - 4) << 2) + 1}]`;
+  if (size === 4) return `R${n}`;
+  if (size === 2) return `(R${n} & 0xffff)`;
+  return n < 4 ? `(R${n} & 0xff)` : `((R${n - 4} >>> 8) & 0xff)`;
+}
+
+/** A statement writing `value` (wrapped to the operand size) into a register operand; AH..BH are bits 8-15 of EAX..EBX. */
+export function registerWrite(size: OperandSize, n: number, value: string): string {
+  if (size === 4) return `R${n} = (${value}) >>> 0;`;
+  if (size === 2) return `R${n} = ((R${n} & 0xffff0000) | ((${value}) & 0xffff)) >>> 0;`;
+  if (n < 4) return `R${n} = ((R${n} & 0xffffff00) | ((${value}) & 0xff)) >>> 0;`;
+  return `R${n - 4} = ((R${n - 4} & 0xffff00ff) | (((${value}) & 0xff) << 8)) >>> 0;`;
 }
 
 /** ModRM with 16- or 32-bit addressing (Intel SDM vol. 2, tables 2-1 to 2-3). */
@@ -37,8 +49,8 @@ export function decodeModrmSource(bytes: CodeBytes, addrSize: OperandSize, segOv
 function address32(bytes: CodeBytes, mod: number, rm: number): MemorySource {
   const { seg, base, index, scale, disp } = addressFields32(bytes, mod, rm);
   const terms: string[] = [];
-  if (base >= 0) terms.push(`r[${base}]`);
-  if (index >= 0) terms.push(scale === 0 ? `r[${index}]` : `(r[${index}] << ${scale})`);
+  if (base >= 0) terms.push(`R${base}`);
+  if (index >= 0) terms.push(scale === 0 ? `R${index}` : `(R${index} << ${scale})`);
   if (disp !== 0 || terms.length === 0) terms.push(String(disp));
   const offset = terms.length === 1 && base >= 0 ? terms[0] : terms.length === 1 && index < 0 ? String(disp >>> 0) : `((${terms.join(' + ')}) >>> 0)`;
   return { seg, offset };
@@ -47,8 +59,8 @@ function address32(bytes: CodeBytes, mod: number, rm: number): MemorySource {
 function address16(bytes: CodeBytes, mod: number, rm: number): MemorySource {
   const { seg, base, index, disp } = addressFields16(bytes, mod, rm);
   if (base < 0) return { seg, offset: String(disp) };
-  const terms = [`r16[${base << 1}]`];
-  if (index >= 0) terms.push(`r16[${index << 1}]`);
+  const terms = [registerSource(2, base)];
+  if (index >= 0) terms.push(registerSource(2, index));
   if (disp !== 0) terms.push(String(disp));
   return { seg, offset: `((${terms.join(' + ')}) & 0xffff)` };
 }
