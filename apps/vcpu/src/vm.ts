@@ -155,6 +155,8 @@ export class Vm extends EventEmitter {
         this.spec.tap?.event(kind, { device, detail });
       },
       onError: (err: Error) => this.emit('device-error', { device, message: err.message }),
+      // The CPU thread holds the mapped windows and the fast lane their bytes travel on: it answers.
+      onWindowSync: (requestId: number) => this.push([Control.SyncWindows, index, requestId]),
       onClaimsChanged: (ports: Array<{ base: number; length: number }>, windows: Array<{ base: number; length: number }>) => {
         this.push([
           Control.ClaimsChanged,

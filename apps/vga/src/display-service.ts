@@ -25,17 +25,20 @@ function crop(rgba: Uint8Array, width: number, x: number, y: number, w: number, 
 export function addDisplayService(service: DeviceService): void {
   const notFound = (vmId: string) => ({ code: grpc.status.NOT_FOUND, details: `no VGA session for VM ${JSON.stringify(vmId)}` });
   const handlers: DisplayHandlers = {
-    Screenshot: (call, cb) => {
+    Screenshot: async (call, cb) => {
       const found = adapterOf(service, call.request.vmId);
       if (!found) return cb(notFound(call.request.vmId));
+      // The vCPU may hold window bytes not shipped yet (it ships at the display rate): get them first.
+      await found.session.syncWindows();
       const f = found.vga.render(found.session.lastTime);
       const png = new PNG({ width: Math.max(1, f.width), height: Math.max(1, f.height) });
       if (f.width && f.height) png.data = Buffer.from(f.rgba.buffer, f.rgba.byteOffset, f.width * f.height * 4);
       cb(null, { png: PNG.sync.write(png), width: f.width, height: f.height });
     },
-    ScreenText: (call, cb) => {
+    ScreenText: async (call, cb) => {
       const found = adapterOf(service, call.request.vmId);
       if (!found) return cb(notFound(call.request.vmId));
+      await found.session.syncWindows();
       const mode = found.vga.displayMode();
       cb(null, { rows: found.vga.screenText(), mode: mode.kind });
     },

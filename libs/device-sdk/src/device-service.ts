@@ -129,9 +129,11 @@ export class DeviceService {
         this.log.info({ vmId: s.vmId, session: s.id }, 'session detached');
         cb(null, {});
       },
-      SaveState: (call, cb) => {
+      SaveState: async (call, cb) => {
         const s = this.session(call.request.sessionId);
         if (!s) return cb(fail(grpc.status.NOT_FOUND, `unknown session ${JSON.stringify(call.request.sessionId)}`));
+        // Window bytes the vCPU holds are device state: fetch them first.
+        await s.syncWindows();
         const state = s.model.saveState();
         cb(null, { device: state.device, version: state.version, stateJson: Buffer.from(JSON.stringify(state)) });
       },
@@ -228,6 +230,7 @@ export class DeviceService {
           break;
         }
         case 'windowQuery':
+        case 'windowSynced':
           break;
         case 'pciConfigRead':
         case 'pciConfigWrite': {
@@ -280,8 +283,14 @@ export class DeviceService {
         case 'memWrite':
           m.memWrite?.(op.memWrite!.addr, size, op.memWrite!.value, now);
           break;
-        case 'windowQuery':
-          send({ readReply: { seq, windows: m.windowModes?.() ?? [] } });
+        case 'windowQuery': {
+          const windows = m.windowModes?.() ?? [];
+          s.vcpuMapsWindows = windows.some((w) => w.direct);
+          send({ readReply: { seq, windows } });
+          break;
+        }
+        case 'windowSynced':
+          s.windowSynced(op.windowSynced!.requestId);
           break;
         case 'memoryFetch': {
           const f = op.memoryFetch!;

@@ -12,6 +12,12 @@ export interface RemoteDeviceEvents {
   onEvent?(kind: string, detail: unknown): void;
   /** The device decodes other ports / memory now (after a BAR move). `description` is already updated. */
   onClaimsChanged?(ports: Array<{ base: number; length: number }>, memoryWindows: Array<{ base: number; length: number }>): void;
+  /**
+   * The device asks for the bytes the guest wrote to its direct windows (before a
+   * screenshot or SaveState): send them, then WindowSynced with `requestId`, on the channel
+   * MemorySync travels. Without a handler the request is answered at once (nothing mapped).
+   */
+  onWindowSync?(requestId: number): void;
   /** A request the device refused (bad port, oversized string...), or the stream failing. */
   onError?(error: RemoteDeviceError): void;
 }
@@ -228,6 +234,9 @@ export class RemoteDevice {
         this.description.memoryWindows = windows;
       }
       this.events.onClaimsChanged?.(ports, windows);
+    } else if (e.windowSync) {
+      if (this.events.onWindowSync) this.events.onWindowSync(e.windowSync.requestId);
+      else this.post({ timeNs: 0, size: 1, windowSynced: { requestId: e.windowSync.requestId } });
     } else if (e.error) {
       const err = new RemoteDeviceError(e.error.code, e.error.message);
       const p = e.error.seq ? this.pending.get(e.error.seq) : undefined;

@@ -20,6 +20,10 @@ export class DeviceSession {
   private pendingMemory = new Map<number, { resolve: (d: Uint8Array) => void; reject: (e: Error) => void }>();
   /** Guest time of the latest request: stamps device-initiated events. */
   lastTime: GuestTimeNs = 0;
+  /** Whether the vCPU was last told it may map a window as RAM (it may then hold bytes the device has not seen). */
+  vcpuMapsWindows = false;
+  private nextWindowSync = 1;
+  private pendingWindowSyncs = new Map<number, () => void>();
 
   constructor(readonly vmId: string, factory: DeviceFactory, readonly config: Record<string, string>) {
     this.description = factory.describe(config);
@@ -50,6 +54,7 @@ export class DeviceSession {
     this.sink = null;
     for (const p of this.pendingMemory.values()) p.reject(new Error('I/O stream closed'));
     this.pendingMemory.clear();
+    for (const done of [...this.pendingWindowSyncs.values()]) done();
   }
 
   hasStream(): boolean {
@@ -62,6 +67,33 @@ export class DeviceSession {
     this.pendingMemory.delete(requestId);
     if (error) p.reject(new Error(error));
     else p.resolve(data);
+  }
+
+  /**
+   * Asks the vCPU for the bytes the guest wrote to direct windows and resolves once they
+   * are applied (WindowSynced), so what follows (a screenshot, SaveState) sees the guest's
+   * latest writes. Resolves at once when the vCPU maps no window or no stream is open, and
+   * after `timeoutMs` when the vCPU does not answer (a paused worker, an older vCPU): a
+   * screenshot is then as old as the last display-rate sync, never missing.
+   */
+  syncWindows(timeoutMs = 500): Promise<void> {
+    if (!this.vcpuMapsWindows || !this.sink) return Promise.resolve();
+    const requestId = this.nextWindowSync++;
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.pendingWindowSyncs.delete(requestId);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.pendingWindowSyncs.set(requestId, done);
+      this.send({ windowSync: { requestId } });
+    });
+  }
+
+  /** The vCPU's WindowSynced: every MemorySync before it has been applied. */
+  windowSynced(requestId: number): void {
+    this.pendingWindowSyncs.get(requestId)?.();
   }
 
   private send(event: IoEvent__Input): void {

@@ -46,6 +46,8 @@ export const enum Control {
   InvalidateCode = 11,
   /** [char...] the devices to trace, names joined by ',' ('*' = all; empty = none). */
   Trace = 12,
+  /** [deviceIndex, requestId] the device asks for the bytes the guest wrote to its mapped windows (WindowSyncRequest). */
+  SyncWindows = 13,
 }
 
 export const encodeNames = (names: string[]): number[] => Array.from(names.join(','), (c) => c.charCodeAt(0));

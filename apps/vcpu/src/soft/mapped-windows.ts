@@ -1,27 +1,18 @@
 /**
  * The memory window protocol on the soft backend (DESIGN.md "Memory that devices own";
- * device.proto WindowQuery / MemoryFetch / MemorySync): a remote device that names
- * window-mode ports lets the vCPU serve some of its windows from local memory. Such a
- * window is a RAM copy on the CPU thread, filled page by page from the device on first
- * touch, with the byte range the guest wrote in each page remembered; the dirty ranges go
- * to the device (posted) before any later operation of the session, so the device sees
- * memory and port writes in guest order, and at the display rate. After a write to a
- * window-mode port the vCPU asks the modes again before the guest runs on, so accesses
- * after a mode change go the right way. Windows the device does not call direct keep
- * trapping through the proxy.
- *
- * Works over the fast lane only (the CPU thread talks to the device itself); without one
- * every access traps, as before.
+ * the device-facing half is WindowedDevice): a direct window is a RAM copy on the CPU
+ * thread, filled page by page from the device on first touch, with the byte range the
+ * guest wrote in each page remembered; the dirty ranges go to the device (posted) before
+ * any later operation of the session and at the display rate. Windows the device does
+ * not call direct keep trapping through the proxy.
  */
 import type { AccessSize, BlockingFastLane, GuestTimeNs, PortRange, WindowModeInfo } from '@quasivm/device-sdk';
-import type { IoHandler } from '../io-bus.js';
 import type { RemoteIoProxy } from '../remote-io-bridge.js';
+import { fetchWindowBytes, WindowedDevice, windowLane } from '../windowed-device.js';
 import type { MemoryWindowHandler } from './soft-cpu-bus.js';
 
 const PAGE_SHIFT = 12;
 const PAGE = 1 << PAGE_SHIFT;
-/** Dirty ranges go out at least this often while the guest runs (host time, ~60 Hz). */
-export const DISPLAY_PERIOD_MS = 16;
 
 /** One direct window: a lazily filled RAM copy with a dirty byte range per page. */
 class LocalWindow {
@@ -55,10 +46,7 @@ class LocalWindow {
     if (!this.present[p]) {
       const start = p << PAGE_SHIFT;
       const length = Math.min(PAGE, this.length - start);
-      const e = this.lane.request((seq) => ({ timeNs: now, size: 1, memoryFetch: { seq, addr: this.base + start, length } }));
-      const data = e.readReply?.data;
-      if (data && data.byteLength === length) mem.set(data, start);
-      else mem.fill(0xff, start, start + length);
+      mem.set(fetchWindowBytes(this.lane, this.base + start, length, now), start);
       this.present[p] = 1;
     }
     return mem;
@@ -114,37 +102,31 @@ class LocalWindow {
 }
 
 /**
- * A remote device seen through its direct windows: stands in for the proxy on the I/O bus
- * and the PCI bus (each operation first ships what the guest wrote), and hands the soft
- * bus its window handlers, local ones first.
+ * A remote device seen through its direct windows on the soft backend: stands in for the
+ * proxy (WindowedDevice ships before each operation) and hands the soft bus its window
+ * handlers, local ones first.
  */
-export class MappedWindows implements IoHandler {
+export class MappedWindows extends WindowedDevice {
   private windows: LocalWindow[] = [];
   private anyDirty = false;
-  private lastShip = performance.now();
-  /** Bytes shipped and pages fetched, for stats and benches. */
-  shippedBytes = 0;
 
   constructor(
-    private readonly proxy: RemoteIoProxy,
-    private readonly lane: BlockingFastLane,
-    private readonly modePorts: PortRange[],
+    proxy: RemoteIoProxy,
+    lane: BlockingFastLane,
+    modePorts: PortRange[],
     /** Called when the set of direct windows changed: the machine re-registers the device's windows. */
     private readonly remap: () => void,
-  ) {}
+  ) {
+    super(proxy, lane, modePorts);
+  }
 
   /** A mapper when the device takes part in the protocol and the fast lane is there, else null. */
   static for(proxy: RemoteIoProxy, modePorts: PortRange[] | undefined, remap: () => void): MappedWindows | null {
-    const lane = proxy.fastLane;
-    if (!lane || !modePorts || modePorts.length === 0 || process.env.QUASIVM_MAP_WINDOWS === '0') return null;
-    return new MappedWindows(proxy, lane, modePorts, remap);
+    const lane = windowLane(proxy, modePorts);
+    return lane ? new MappedWindows(proxy, lane, modePorts!, remap) : null;
   }
 
-  /** Asks the device for its window modes and remaps when the direct set changed. */
-  refresh(now: GuestTimeNs): void {
-    this.ship(now);
-    const e = this.lane.request((seq) => ({ timeNs: now, size: 1, windowQuery: { seq } }));
-    const modes: WindowModeInfo[] = (e.readReply?.windows ?? []).map((w) => ({ base: Number(w.base), length: Number(w.length), direct: w.direct, generation: Number(w.generation) }));
+  protected applyModes(modes: WindowModeInfo[]): boolean {
     const next: LocalWindow[] = [];
     for (const m of modes) {
       if (!m.direct || m.length <= 0) continue;
@@ -153,7 +135,11 @@ export class MappedWindows implements IoHandler {
     }
     const changed = next.length !== this.windows.length || next.some((w, i) => w !== this.windows[i]);
     this.windows = next;
-    if (changed) this.remap();
+    return changed;
+  }
+
+  protected onRemap(): void {
+    this.remap();
   }
 
   /** Local handlers for the direct windows; the soft bus must try them before the proxy's. */
@@ -168,65 +154,11 @@ export class MappedWindows implements IoHandler {
   }
 
   /** Posts the dirty ranges of every window (no-op when nothing was written). */
-  ship(now: GuestTimeNs): void {
-    if (!this.anyDirty) return;
+  protected shipDirty(now: GuestTimeNs): number {
+    if (!this.anyDirty) return 0;
     this.anyDirty = false;
-    for (const w of this.windows) if (w.dirty) this.shippedBytes += w.ship(now);
-    this.lastShip = performance.now();
-  }
-
-  /** At a slice boundary: ship when a display period has passed (or `force`), then send. */
-  tick(now: GuestTimeNs, force = false): void {
-    if (this.anyDirty && (force || performance.now() - this.lastShip >= DISPLAY_PERIOD_MS)) this.ship(now);
-  }
-
-  private isModePort(port: number, size: number): boolean {
-    return this.modePorts.some((r) => port < r.base + r.length && port + size > r.base);
-  }
-
-  // ---- the device's operations, each after the guest's earlier memory writes
-
-  ioRead(port: number, size: AccessSize, now: GuestTimeNs): number {
-    this.ship(now);
-    return this.proxy.ioRead(port, size, now);
-  }
-
-  ioWrite(port: number, size: AccessSize, value: number, now: GuestTimeNs): void {
-    this.ship(now);
-    this.proxy.ioWrite(port, size, value, now);
-    if (this.isModePort(port, size)) this.refresh(now);
-  }
-
-  ioReadString(port: number, size: AccessSize, count: number, now: GuestTimeNs): Uint8Array {
-    this.ship(now);
-    return this.proxy.ioReadString(port, size, count, now);
-  }
-
-  ioWriteString(port: number, size: AccessSize, data: Uint8Array, now: GuestTimeNs): void {
-    this.ship(now);
-    this.proxy.ioWriteString(port, size, data, now);
-    if (this.isModePort(port, size)) this.refresh(now);
-  }
-
-  memRead(addr: number, size: AccessSize, now: GuestTimeNs): number {
-    this.ship(now);
-    return this.proxy.memRead(addr, size, now);
-  }
-
-  memWrite(addr: number, size: AccessSize, value: number, now: GuestTimeNs): void {
-    this.ship(now);
-    this.proxy.memWrite(addr, size, value, now);
-  }
-
-  pciConfigRead(fn: number, offset: number, size: AccessSize, now: GuestTimeNs): number {
-    this.ship(now);
-    return this.proxy.pciConfigRead(fn, offset, size, now);
-  }
-
-  /** A configuration write may move or (dis)able the LFB BAR: ask the modes again. */
-  pciConfigWrite(fn: number, offset: number, size: AccessSize, value: number, now: GuestTimeNs): void {
-    this.ship(now);
-    this.proxy.pciConfigWrite(fn, offset, size, value, now);
-    this.refresh(now);
+    let bytes = 0;
+    for (const w of this.windows) if (w.dirty) bytes += w.ship(now);
+    return bytes;
   }
 }

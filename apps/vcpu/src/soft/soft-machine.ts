@@ -197,6 +197,9 @@ export class SoftMachine {
         case Control.Trace:
           this.io.setTraced(decodeNames(rec.subarray(1)));
           break;
+        case Control.SyncWindows:
+          this.syncWindows(rec[1], rec[2]);
+          break;
         case Control.InvalidateCode:
           this.cpu.invalidateCode((rec[1] >>> 0) + rec[2] * TWO32, rec[3] >>> 0);
           break;
@@ -211,6 +214,15 @@ export class SoftMachine {
       }
     }
     return true;
+  }
+
+  /** A device's WindowSyncRequest: its mapped windows' bytes, then WindowSynced, on its fast lane. */
+  private syncWindows(index: number, requestId: number): void {
+    const mapper = this.mapped.get(index);
+    if (mapper) return mapper.syncRequested(requestId, this.now());
+    const lane = this.proxies.find((p) => p.deviceIndex === index)?.fastLane;
+    lane?.post({ timeNs: this.now(), size: 1, windowSynced: { requestId } });
+    lane?.flush();
   }
 
   /** Routes a remote device's memory: its direct windows to local memory first, the rest to the device. */
