@@ -35,6 +35,8 @@ export function fetchWindowBytes(lane: BlockingFastLane, addr: number, length: n
 
 export abstract class WindowedDevice implements IoHandler {
   private lastShip = performance.now();
+  /** QUASIVM_DISPLAY_PERIOD_MS changes the display rate (tests set it huge to see that sync requests alone deliver). */
+  private readonly periodMs = Number(process.env.QUASIVM_DISPLAY_PERIOD_MS) || DISPLAY_PERIOD_MS;
   /** Window bytes shipped, for stats and benches. */
   shippedBytes = 0;
 
@@ -61,7 +63,7 @@ export abstract class WindowedDevice implements IoHandler {
   /** Between guest runs: ships when a display period has passed (or `force`). */
   tick(now: GuestTimeNs, force = false): void {
     const t = performance.now();
-    if (!force && t - this.lastShip < DISPLAY_PERIOD_MS) return;
+    if (!force && t - this.lastShip < this.periodMs) return;
     this.lastShip = t;
     this.ship(now);
   }

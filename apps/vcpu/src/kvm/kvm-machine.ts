@@ -112,7 +112,8 @@ export class KvmMachine {
       onA20: () => undefined, // KVM offers no A20 gate: the line stays enabled
       onReset: (why) => (this.resetRequested = why),
     });
-    this.remotes = new KvmRemoteDevices(config, this.io, this.mmio, (all) => this.memory.mapRam(all), send);
+    const mappedWindows = new Int32Array(link.mappedWindows);
+    this.remotes = new KvmRemoteDevices(config, this.io, this.mmio, this.memory, (all) => this.memory.mapRam(all), (n) => Atomics.store(mappedWindows, 0, n), send);
     this.remotes.plug(bridge, this.chipset, () => this.now());
   }
 
@@ -153,8 +154,12 @@ export class KvmMachine {
         case Control.Keys:
           this.chipset.keyboard.pressKeys(rec.subarray(1));
           break;
+        case Control.SyncWindows:
+          this.remotes.syncWindows(rec[1], rec[2], this.now());
+          break;
         case Control.Pause:
           if (this.state === 'running') {
+            this.remotes.tick(this.now(), true);
             this.clock.pause();
             this.setState('paused');
           }
@@ -237,7 +242,10 @@ export class KvmMachine {
       this.exits++;
       if (reason === ExitReason.IO) serveIo(exit, this.io, this.clock.nowNs());
       else if (reason === ExitReason.MMIO) this.mmio.serve(exit, this.clock.nowNs());
-      else if (reason === ExitReason.INTR) this.noticeHaltedForGood();
+      // Mapped windows' bytes at the display rate (the main thread kicks that often while any are mapped).
+      this.remotes.tick(this.clock.nowNs());
+      if (reason === ExitReason.IO || reason === ExitReason.MMIO) continue;
+      if (reason === ExitReason.INTR) this.noticeHaltedForGood();
       else if (reason === ExitReason.HLT) this.halted();
       else if (reason === ExitReason.SYSTEM_EVENT && exit.systemEventType === SystemEventType.RESET) this.resetRequested = 'the guest asked KVM for a reset';
       else if (reason === ExitReason.SYSTEM_EVENT && exit.systemEventType === SystemEventType.SHUTDOWN) break;
@@ -248,6 +256,8 @@ export class KvmMachine {
         return;
       }
     }
+    this.remotes.tick(this.now(), true);
+    this.remotes.flush();
     this.clock.pause();
     this.setState('shut-down', 'stopped');
   }
@@ -259,12 +269,16 @@ export class KvmMachine {
    */
   private noticeHaltedForGood(): void {
     if (this.vcpu.exit.ifFlag || this.mpState.get() !== MpState.HALTED) return;
+    this.remotes.tick(this.now(), true);
+    this.remotes.flush();
     this.setState('halted', 'HLT with interrupts disabled', registerDump(this.vcpu));
   }
 
   /** HLT reached userspace (only without an in-kernel HLT): with IF clear only a reset or stop wakes it. */
   private halted(): void {
     if (this.vcpu.exit.ifFlag) return;
+    this.remotes.tick(this.now(), true);
+    this.remotes.flush();
     this.setState('halted', 'HLT with interrupts disabled', registerDump(this.vcpu));
   }
 
@@ -275,6 +289,7 @@ export class KvmMachine {
     this.runForKicks.free();
     this.vm.close();
     this.kvm.close();
+    this.remotes.freeWindows();
     this.memory.free();
   }
 }

@@ -1,8 +1,9 @@
 /**
  * The guest-physical memory map of a KVM VM, as KVM memory slots: the firmware image at
  * the top of the 4 GiB space (slot 0, read-only when KVM can do that: writes then exit as
- * MMIO and are dropped, as on a ROM), and guest RAM from 0 (one mmap, cut into slots
- * around device memory windows so accesses there exit as MMIO).
+ * MMIO and are dropped, as on a ROM), guest RAM from 0 (one mmap, cut into slots around
+ * device memory windows so accesses there exit as MMIO), and device windows the device
+ * lets the vCPU map as RAM (slots of their own with the dirty-page log, inside those holes).
  */
 import { Cap, type Kvm, type KvmVm, MappedMemory, MemFlag, PAGE_SIZE } from '@quasivm/kvm';
 import { FOUR_GIB } from '../machine/firmware.js';
@@ -14,6 +15,8 @@ export interface Window {
 
 const FIRMWARE_SLOT = 0;
 const FIRST_RAM_SLOT = 1;
+/** Mapped device windows take slots from here up; RAM pieces stay below. */
+const FIRST_WINDOW_SLOT = 64;
 
 /** [start, end) pieces of [0, size) not touched by any window, page aligned (windows widened to pages). */
 export function ramPieces(size: number, windows: readonly Window[]): Array<[number, number]> {
@@ -38,6 +41,7 @@ export class GuestMemory {
   /** Whether the firmware alias is read-only for the guest. */
   readonly firmwareReadOnly: boolean;
   private ramSlots = 0;
+  private readonly windowSlots = new Set<number>();
 
   /** Allocates guest RAM and the firmware alias and registers them with the VM. */
   constructor(kvm: Kvm, private readonly vm: KvmVm, ramBytes: number, firmware: Uint8Array, windows: readonly Window[]) {
@@ -60,8 +64,33 @@ export class GuestMemory {
   mapRam(windows: readonly Window[]): void {
     for (let i = 0; i < this.ramSlots; i++) this.vm.deleteUserMemoryRegion(FIRST_RAM_SLOT + i);
     const pieces = ramPieces(this.ram.size, windows);
+    if (pieces.length > FIRST_WINDOW_SLOT - FIRST_RAM_SLOT) throw new RangeError(`guest RAM cut into ${pieces.length} pieces by device windows: too many memory slots`);
     pieces.forEach(([start, end], i) => this.vm.setUserMemoryRegion({ slot: FIRST_RAM_SLOT + i, guestPhysAddr: start, memory: this.ram, offset: start, size: end - start }));
     this.ramSlots = pieces.length;
+  }
+
+  /**
+   * Maps `memory` at guest-physical `base` as RAM with the dirty-page log on (a device
+   * window the device lets the vCPU map); returns the slot. It must lie in a hole of RAM's
+   * slots (a device window). Call between exits only.
+   */
+  mapWindow(base: number, memory: MappedMemory): number {
+    let slot = FIRST_WINDOW_SLOT;
+    while (this.windowSlots.has(slot)) slot++;
+    this.vm.setUserMemoryRegion({ slot, guestPhysAddr: base, memory, flags: MemFlag.LOG_DIRTY_PAGES });
+    this.windowSlots.add(slot);
+    return slot;
+  }
+
+  /** Removes a window slot: accesses there exit as MMIO again. */
+  unmapWindow(slot: number): void {
+    if (!this.windowSlots.delete(slot)) return;
+    this.vm.deleteUserMemoryRegion(slot);
+  }
+
+  /** Pages (from the slot's start) the guest wrote since the previous call (KVM_GET_DIRTY_LOG). */
+  dirtyPages(slot: number): number[] {
+    return this.vm.getDirtyLog(slot).dirtyPages();
   }
 
   free(): void {
