@@ -47,6 +47,17 @@ export class RemoteIoProxy {
 
   /** The device service's fast lane, when it offers one on this host: then every access goes there. */
   private readonly lane: BlockingFastLane | null;
+  /**
+   * A PIO data phase the device offered with a read's reply (proto ReadAhead/WriteAhead),
+   * served here: data and status reads without a round trip each, reported to the device
+   * as Consumed in order with everything else. Any other access ends it.
+   */
+  private ahead: LocalAhead | null = null;
+  /** Reads answered from an offer, and requests that waited for the device (for the user and benches). */
+  aheadReads = 0;
+  roundTrips = 0;
+  /** The device moved its ports (answer to a PCI config write): the machine routes them at once. */
+  onClaimsChanged: ((ports: Array<{ base: number; length: number }>, windows: Array<{ base: number; length: number }>) => void) | null = null;
 
   constructor(buffers: BridgeBuffers, readonly deviceIndex: number, fastLane?: { path: string; sessionId: string }) {
     this.requests = new SharedRing(buffers.requests);
@@ -70,9 +81,46 @@ export class RemoteIoProxy {
 
   private laneRead(make: (seq: number) => Parameters<BlockingFastLane['post']>[0], ones: number): number {
     const t0 = performance.now();
+    this.roundTrips++;
     const e = this.lane!.request(make);
     this.blockedMs += performance.now() - t0;
     return e.readReply ? e.readReply.value >>> 0 : ones;
+  }
+
+  /** A port read served from the current offer, or null when it must go to the device (the offer then ends). */
+  private aheadRead(port: number, size: AccessSize, now: GuestTimeNs): number | null {
+    const a = this.ahead!;
+    if (port === a.dataPort && a.data && (size === 2 || size === 4) && a.pos + size <= a.data.length) {
+      const d = a.data;
+      const p = a.pos;
+      a.pos += size;
+      this.lane!.postConsumed(port, size, 1, now);
+      this.aheadReads++;
+      return size === 2 ? d[p] | (d[p + 1] << 8) : (d[p] | (d[p + 1] << 8) | (d[p + 2] << 16) | (d[p + 3] << 24)) >>> 0;
+    }
+    if ((port === a.statusPort || port === a.altStatusPort) && size === 1) {
+      const left = a.data ? a.pos < a.data.length : a.written < a.length;
+      if (left || (a.data && a.complete)) {
+        // Status has a side effect (it clears the device's pending interrupt); Alternate Status has none.
+        if (port === a.statusPort) this.lane!.postConsumed(port, 1, 1, now);
+        this.aheadReads++;
+        return left ? a.statusDuring : a.statusAfter;
+      }
+    }
+    this.ahead = null;
+    return null;
+  }
+
+  /** Takes the offer a read's reply carries, if any. */
+  private takeAhead(e: ReturnType<BlockingFastLane['request']>): void {
+    const r = e.readReply;
+    if (r?.readAhead) {
+      const o = r.readAhead;
+      this.ahead = { dataPort: o.dataPort, statusPort: o.statusPort, altStatusPort: o.altStatusPort, data: new Uint8Array(o.data), pos: 0, length: 0, written: 0, statusDuring: o.statusDuring, statusAfter: o.statusAfter, complete: o.complete };
+    } else if (r?.writeAhead) {
+      const o = r.writeAhead;
+      this.ahead = { dataPort: o.dataPort, statusPort: o.statusPort, altStatusPort: o.altStatusPort, data: null, pos: 0, length: o.length, written: 0, statusDuring: o.statusDuring, statusAfter: 0, complete: false };
+    }
   }
 
   private header(op: BridgeOp, port: number, size: number, now: GuestTimeNs): number[] {
@@ -87,19 +135,50 @@ export class RemoteIoProxy {
     return rec;
   }
 
+  /** A write: it continues a data-out offer when it is the data the device expects; anything else ends the offer. */
+  private aheadWrite(port: number, size: AccessSize, bytes: number): void {
+    const a = this.ahead!;
+    if (a.data === null && port === a.dataPort && size !== 1 && a.written + bytes <= a.length) a.written += bytes;
+    else this.ahead = null;
+  }
+
   ioWrite(port: number, size: AccessSize, value: number, now: GuestTimeNs): void {
+    if (this.ahead) this.aheadWrite(port, size, size);
     if (this.lane) return this.lane.post({ timeNs: now, port, size, write: { value: value >>> 0 } });
     this.requests.pushBlocking([...this.header(BridgeOp.Write, port, size, now), value | 0]);
   }
 
   ioRead(port: number, size: AccessSize, now: GuestTimeNs): number {
-    if (this.lane) return this.laneRead((seq) => ({ timeNs: now, port, size, read: { seq } }), allOnes(size));
+    if (this.ahead) {
+      const v = this.aheadRead(port, size, now);
+      if (v !== null) return v;
+    }
+    if (this.lane) {
+      const t0 = performance.now();
+      this.roundTrips++;
+      const e = this.lane.request((seq) => ({ timeNs: now, port, size, read: { seq, aheadMax: AHEAD_MAX_BYTES } }));
+      this.blockedMs += performance.now() - t0;
+      this.takeAhead(e);
+      return e.readReply ? e.readReply.value >>> 0 : allOnes(size);
+    }
     this.requests.pushBlocking(this.header(BridgeOp.Read, port, size, now));
     return this.awaitReply()[0] >>> 0;
   }
 
   ioReadString(port: number, size: AccessSize, count: number, now: GuestTimeNs): Uint8Array {
+    const a = this.ahead;
+    if (a) {
+      if (a.data && port === a.dataPort && size !== 1 && a.pos + count * size <= a.data.length) {
+        const out = a.data.slice(a.pos, a.pos + count * size);
+        a.pos += count * size;
+        this.lane!.postConsumed(port, size, count, now);
+        this.aheadReads += count;
+        return out;
+      }
+      this.ahead = null;
+    }
     if (this.lane) {
+      this.roundTrips++;
       const e = this.lane.request((seq) => ({ timeNs: now, port, size, readString: { seq, count } }));
       const data = e.readReply?.data;
       return data && data.byteLength === count * size ? new Uint8Array(data) : new Uint8Array(count * size).fill(0xff);
@@ -110,6 +189,7 @@ export class RemoteIoProxy {
   }
 
   ioWriteString(port: number, size: AccessSize, data: Uint8Array, now: GuestTimeNs): void {
+    if (this.ahead) this.aheadWrite(port, size, data.byteLength);
     if (this.lane) return this.lane.post({ timeNs: now, port, size, writeString: { data: Buffer.from(data) } });
     const words = bytesToWords(data);
     const rec = new Int32Array(7 + words.length);
@@ -120,27 +200,60 @@ export class RemoteIoProxy {
   }
 
   memRead(addr: number, size: AccessSize, now: GuestTimeNs): number {
+    this.ahead = null;
     if (this.lane) return this.laneRead((seq) => ({ timeNs: now, size, memRead: { seq, addr } }), allOnes(size));
     this.requests.pushBlocking([...this.header(BridgeOp.MemRead, 0, size, now), addr % TWO32 | 0, Math.floor(addr / TWO32)]);
     return this.awaitReply()[0] >>> 0;
   }
 
   memWrite(addr: number, size: AccessSize, value: number, now: GuestTimeNs): void {
+    this.ahead = null;
     if (this.lane) return this.lane.post({ timeNs: now, size, memWrite: { addr, value: value >>> 0 } });
     this.requests.pushBlocking([...this.header(BridgeOp.MemWrite, 0, size, now), addr % TWO32 | 0, Math.floor(addr / TWO32), value | 0]);
   }
 
   /** PCI configuration space of the device's function `fn` (the `port` slot carries fn). */
   pciConfigRead(fn: number, offset: number, size: AccessSize, now: GuestTimeNs): number {
+    this.ahead = null;
     if (this.lane) return this.laneRead((seq) => ({ timeNs: now, size, pciConfigRead: { seq, function: fn, offset } }), allOnes(size));
     this.requests.pushBlocking([...this.header(BridgeOp.PciConfigRead, fn, size, now), offset]);
     return this.awaitReply()[0] >>> 0;
   }
 
+  /**
+   * Waits for the device to apply the write (PCI config writes are rare: firmware and
+   * drivers at start): when it moves a BAR the answer names the new ports, and they are
+   * routed before the guest's next access instead of when the ClaimsChanged event arrives.
+   */
   pciConfigWrite(fn: number, offset: number, size: AccessSize, value: number, now: GuestTimeNs): void {
-    if (this.lane) return this.lane.post({ timeNs: now, size, pciConfigWrite: { function: fn, offset, value: value >>> 0 } });
+    this.ahead = null;
+    if (this.lane) {
+      this.roundTrips++;
+      const e = this.lane.request((seq) => ({ timeNs: now, size, pciConfigWrite: { function: fn, offset, value: value >>> 0, seq } }));
+      const c = e.readReply?.claims;
+      if (c) this.onClaimsChanged?.(c.ports.map((p) => ({ base: p.base, length: p.length })), c.memoryWindows.map((w) => ({ base: Number(w.base), length: Number(w.length) })));
+      return;
+    }
     this.requests.pushBlocking([...this.header(BridgeOp.PciConfigWrite, fn, size, now), offset, value | 0]);
   }
+}
+
+/** Largest PIO data phase a read's reply may offer (a 128-sector READ SECTORS is 64 KiB). */
+const AHEAD_MAX_BYTES = 256 * 1024;
+
+interface LocalAhead {
+  dataPort: number;
+  statusPort: number;
+  altStatusPort: number;
+  /** Data-in: the bytes to come, and how far the guest has read; null for data-out. */
+  data: Uint8Array | null;
+  pos: number;
+  /** Data-out: bytes the device takes, and how many the guest has written. */
+  length: number;
+  written: number;
+  statusDuring: number;
+  statusAfter: number;
+  complete: boolean;
 }
 
 /** What the main thread forwards bridge requests to (a RemoteDevice). */

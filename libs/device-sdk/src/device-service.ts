@@ -178,7 +178,10 @@ export class DeviceService {
         return;
       }
       if (req.batch) {
-        for (const op of req.batch.ops) this.apply(session, op, sink);
+        const s = session;
+        s.applyBatch(() => {
+          for (const op of req.batch!.ops) this.apply(s, op, sink);
+        });
       } else if (req.memoryReply) {
         const r = req.memoryReply;
         session.memoryReply(r.requestId, r.data, r.error);
@@ -196,11 +199,15 @@ export class DeviceService {
   }
 
   /** Applies one operation in stream order. Never throws: refusals become IoError events. */
-  private apply(s: DeviceSession, op: IoOp, send: (e: IoEvent__Input) => void): void {
+  private apply(s: DeviceSession, op: IoOp, reply: (e: IoEvent__Input) => void): void {
+    const send = (e: IoEvent__Input) => {
+      s.sendHeldIrqs();
+      reply(e);
+    };
     const now = op.timeNs;
     s.lastTime = now;
     const size = op.size;
-    const seq = op.read?.seq ?? op.readString?.seq ?? op.memRead?.seq ?? op.pciConfigRead?.seq ?? op.windowQuery?.seq ?? op.memoryFetch?.seq ?? 0;
+    const seq = op.read?.seq ?? op.readString?.seq ?? op.memRead?.seq ?? op.pciConfigRead?.seq ?? op.pciConfigWrite?.seq ?? op.windowQuery?.seq ?? op.memoryFetch?.seq ?? 0;
     const refuse = (code: grpc.status, message: string) => send({ error: { seq, code, message } });
     if (!validSize(size)) return refuse(grpc.status.INVALID_ARGUMENT, `access size ${size} is not 1, 2 or 4`);
     const m = s.model;
@@ -210,6 +217,7 @@ export class DeviceService {
         case 'write':
         case 'readString':
         case 'writeString':
+        case 'consumed':
           if (!s.claimsPort(op.port, size))
             return refuse(grpc.status.OUT_OF_RANGE, `port 0x${op.port.toString(16)} (size ${size}) is outside the ports ${this.name} claims`);
           break;
@@ -251,12 +259,37 @@ export class DeviceService {
         }
         case 'pciConfigWrite': {
           const w = op.pciConfigWrite!;
+          const before = JSON.stringify(s.description.ports);
           m.pciConfigWrite?.(w.function, w.offset, size, w.value);
+          // Asked for an answer: say which ports the device decodes now if the write moved them.
+          if (w.seq) {
+            const moved = JSON.stringify(s.description.ports) !== before;
+            send({ readReply: { seq, claims: moved ? { ports: s.description.ports, memoryWindows: s.description.memoryWindows } : null } });
+          }
           break;
         }
-        case 'read':
-          send({ readReply: { seq, value: m.ioRead(op.port, size, now) >>> 0 } });
+        case 'read': {
+          const value = m.ioRead(op.port, size, now) >>> 0;
+          const ahead = op.read!.aheadMax > 0 && m.accessAhead ? m.accessAhead(op.port, Math.min(op.read!.aheadMax, this.maxStringBytes)) : null;
+          if (!ahead) send({ readReply: { seq, value } });
+          else if (ahead.kind === 'read') {
+            const { data, kind: _k, ...rest } = ahead;
+            send({ readReply: { seq, value, readAhead: { ...rest, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) } } });
+          } else {
+            const { kind: _k, ...rest } = ahead;
+            send({ readReply: { seq, value, writeAhead: rest } });
+          }
           break;
+        }
+        case 'consumed': {
+          // Reads the vCPU answered from a ReadAhead/WriteAhead: apply them, their values are known.
+          const count = op.consumed!.count;
+          if (count * size > this.maxStringBytes) return refuse(grpc.status.RESOURCE_EXHAUSTED, `consumed reads of ${count * size} bytes exceed the limit of ${this.maxStringBytes}`);
+          if (count === 1) m.ioRead(op.port, size, now);
+          else if (m.ioReadString) m.ioReadString(op.port, size, count, now);
+          else readStringBySingles(m, op.port, size, count, now);
+          break;
+        }
         case 'write':
           m.ioWrite(op.port, size, op.write!.value, now);
           break;

@@ -92,10 +92,22 @@ export interface DeviceModel {
   memoryFetch?(addr: number, length: number): Uint8Array;
   /** Bytes the guest wrote into a direct window, shipped by the vCPU (its dirty ranges). */
   memorySync?(addr: number, data: Uint8Array): void;
+  /**
+   * What the next accesses will see, offered with the reply of a read of `port` so a vCPU
+   * can answer them locally (a PIO data phase: proto ReadAhead / WriteAhead). Must not
+   * change the model: the vCPU reports the reads it answered as Consumed, in order, and
+   * they are then applied with ioRead / ioReadString as usual. At most `maxBytes` of data.
+   */
+  accessAhead?(port: number, maxBytes: number): AccessAhead | null;
   saveState(): DeviceState;
   /** Throws DeviceStateError on a malformed blob and then leaves the model unchanged. */
   loadState(state: DeviceState): void;
 }
+
+/** A data phase the vCPU may serve locally (see DeviceModel.accessAhead and proto ReadAhead/WriteAhead). */
+export type AccessAhead =
+  | { kind: 'read'; dataPort: number; statusPort: number; altStatusPort: number; data: Uint8Array; statusDuring: number; statusAfter: number; complete: boolean }
+  | { kind: 'write'; dataPort: number; statusPort: number; altStatusPort: number; length: number; statusDuring: number };
 
 /** How the vCPU treats [base, base + length): map it as RAM (direct) or trap each access. */
 export interface WindowModeInfo {

@@ -20,6 +20,8 @@ export class DeviceSession {
   private pendingMemory = new Map<number, { resolve: (d: Uint8Array) => void; reject: (e: Error) => void }>();
   /** Guest time of the latest request: stamps device-initiated events. */
   lastTime: GuestTimeNs = 0;
+  /** While a batch of operations is applied: the IRQ levels each line went through, sent once it is done. */
+  private heldIrqs: Map<number, boolean[]> | null = null;
   /** Whether the vCPU was last told it may map a window as RAM (it may then hold bytes the device has not seen). */
   vcpuMapsWindows = false;
   private nextWindowSync = 1;
@@ -96,6 +98,33 @@ export class DeviceSession {
     this.pendingWindowSyncs.get(requestId)?.();
   }
 
+  /**
+   * Applies a batch of operations (everything one message from the vCPU carried) with the
+   * IRQ line changes it causes collapsed to at most two per line: the last two, so the final
+   * level and the last edge stay as they were. A PIO command answered from a ReadAhead
+   * comes back as one batch that pulses INTRQ once per sector; the vCPU would see them all
+   * at once anyway, and an 8259 latches one edge as well as 128. Held changes are sent
+   * before any reply, so they keep their order with the answers to reads.
+   */
+  applyBatch(fn: () => void): void {
+    if (this.heldIrqs) return fn();
+    this.heldIrqs = new Map();
+    try {
+      fn();
+    } finally {
+      this.sendHeldIrqs();
+      this.heldIrqs = null;
+    }
+  }
+
+  /** Sends the IRQ changes held so far (before a reply, so what happened before a read still arrives before its answer). */
+  sendHeldIrqs(): void {
+    const held = this.heldIrqs;
+    if (!held?.size) return;
+    for (const [line, levels] of held) for (const level of levels.slice(-2)) this.send({ irq: { line, level, timeNs: this.lastTime } });
+    held.clear();
+  }
+
   private send(event: IoEvent__Input): void {
     if (this.sink) this.sink(event);
     else this.queued.push(event);
@@ -120,7 +149,12 @@ export class DeviceSession {
 
   private host(): DeviceHost {
     return {
-      setIrq: (line, level) => this.send({ irq: { line, level, timeNs: this.lastTime } }),
+      setIrq: (line, level) => {
+        if (!this.heldIrqs) return this.send({ irq: { line, level, timeNs: this.lastTime } });
+        const levels = this.heldIrqs.get(line);
+        if (levels) levels.push(level);
+        else this.heldIrqs.set(line, [level]);
+      },
       setIrqDeadline: (line, at, periodNs) =>
         this.send({ deadline: at === null ? { line, cancel: true } : { line, atNs: Math.round(at), periodNs: periodNs ?? 0 } }),
       readMemory: (addr, length) => this.requestMemory(addr, length),

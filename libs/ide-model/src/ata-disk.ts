@@ -254,6 +254,29 @@ export class AtaDisk extends IdeDevice {
     this.finish(x.write);
   }
 
+  protected override dataAfterBlock(maxBytes: number): { data: Uint8Array; complete: boolean; statusAfter: number } | null {
+    const x = this.xfer;
+    // IDENTIFY and other single blocks: reading it out ends the command (blockDone -> finish).
+    if (!x) return { data: new Uint8Array(0), complete: true, statusAfter: Status.DRDY | Status.DSC };
+    if (x.write) return null;
+    const after = x.remaining - Math.min(x.block, x.remaining);
+    // Whole DRQ blocks only, so the offer ends where a block (and its interrupt) does.
+    const blockBytes = x.block * SECTOR_SIZE;
+    const sectors = Math.min(after, Math.floor(maxBytes / blockBytes) * x.block);
+    let data: Uint8Array;
+    try {
+      data = sectors > 0 ? this.disk.read(x.lba + Math.min(x.block, x.remaining), sectors) : new Uint8Array(0);
+    } catch {
+      return null; // a media error: the device reports it when the guest gets there
+    }
+    return { data, complete: sectors === after, statusAfter: Status.DRDY | Status.DSC };
+  }
+
+  protected override bytesAfterBlock(): number {
+    const x = this.xfer;
+    return x?.write ? (x.remaining - Math.min(x.block, x.remaining)) * SECTOR_SIZE : 0;
+  }
+
   dmaRead(): Uint8Array {
     const x = this.xfer!;
     return this.disk.read(x.lba, x.remaining);

@@ -5,7 +5,7 @@ import {
 } from './ata-registers.js';
 import { BusMasterChannel, type BusMasterState } from './bus-master.js';
 import type { IdeCounters } from './counters.js';
-import type { IdeDevice } from './ide-device.js';
+import type { IdeDevice, PioAhead } from './ide-device.js';
 import { num, obj, type Json } from './state-check.js';
 
 /** Most PRD entries a table may hold: it must not cross a 64 KiB boundary (SFF-8038i 1.2). */
@@ -119,6 +119,12 @@ export class IdeChannel {
       this.resetDevices(false);
     }
     this.afterAccess();
+  }
+
+  /** The selected device's PIO data phase, when INTRQ handling cannot differ (see IdeDevice.pioAhead). */
+  pioAhead(maxBytes: number): PioAhead | null {
+    if (this.deviceControl & DeviceControl.SRST) return null;
+    return this.selected?.pioAhead(maxBytes) ?? null;
   }
 
   /** `rep insw/insd` on the data register. */

@@ -1,6 +1,7 @@
-import type { AccessSize, DeviceHost, DeviceModel, DeviceState, GuestTimeNs, PortRange } from '@quasivm/device-sdk';
+import type { AccessAhead, AccessSize, DeviceHost, DeviceModel, DeviceState, GuestTimeNs, PortRange } from '@quasivm/device-sdk';
 import { allOnes, DeviceStateError } from '@quasivm/device-sdk';
 import { AtaDisk, type AtaDiskOptions } from './ata-disk.js';
+import { AtaReg } from './ata-registers.js';
 import { AtapiCdrom, type AtapiCdromOptions } from './atapi-cdrom.js';
 import { IdeCounters } from './counters.js';
 import { IdeChannel, type ChannelChecked } from './ide-channel.js';
@@ -174,6 +175,22 @@ export class AtaController implements DeviceModel {
       const v = size === 1 ? view.getUint8(i) : size === 2 ? view.getUint16(i, true) : view.getUint32(i, true);
       this.ioWrite(port, size, v, now);
     }
+  }
+
+  /**
+   * A PIO data phase the vCPU may serve locally after a read of `port` (a channel's
+   * Status, Alternate Status or Data register): its data (data-in) or how much it takes
+   * (data-out), and the Status meanwhile. Nothing changes here until the reads come back
+   * as ordinary accesses.
+   */
+  accessAhead(port: number, maxBytes: number): AccessAhead | null {
+    const t = this.decode(port);
+    if (!t || t.block === 'bm') return null;
+    const i = this.channels.indexOf(t.ch);
+    const a = t.ch.pioAhead(maxBytes);
+    if (!a) return null;
+    const ports = { dataPort: this.ports[i].command + AtaReg.Data, statusPort: this.ports[i].command + AtaReg.StatusCommand, altStatusPort: this.ports[i].control };
+    return { ...a, ...ports };
   }
 
   /** Resolves once no DMA transfer is in flight (tests; the service before Save). */

@@ -125,6 +125,39 @@ export abstract class IdeDevice {
   }
 
   /**
+   * The PIO data phase in progress, as a vCPU may serve it locally (DeviceModel.accessAhead):
+   * data-in: the rest of the current DRQ block, and what follows it when the device can
+   * tell; data-out: how many bytes it still takes before the command's end. Changes nothing.
+   */
+  pioAhead(maxBytes: number): PioAhead | null {
+    if (!this.drq || this.dmaRequest || this.bufPos >= this.buffer.length) return null;
+    if (!this.dataIn) {
+      const length = Math.min(maxBytes, this.buffer.length - this.bufPos + this.bytesAfterBlock());
+      return length > 0 ? { kind: 'write', length, statusDuring: this.status } : null;
+    }
+    const rest = this.buffer.subarray(this.bufPos, Math.min(this.buffer.length, this.bufPos + maxBytes));
+    const more = rest.length < this.buffer.length - this.bufPos ? null : this.dataAfterBlock(maxBytes - rest.length);
+    const data = new Uint8Array(rest.length + (more?.data.length ?? 0));
+    data.set(rest);
+    if (more) data.set(more.data, rest.length);
+    return { kind: 'read', data, statusDuring: this.status, statusAfter: more?.statusAfter ?? 0, complete: more !== null && more.complete };
+  }
+
+  /**
+   * Data-in: the bytes of the DRQ blocks after the current one (at most `maxBytes`, whole
+   * blocks) and the Status once all are read; complete = the command ends there. The
+   * default knows nothing beyond the current block.
+   */
+  protected dataAfterBlock(_maxBytes: number): { data: Uint8Array; complete: boolean; statusAfter: number } | null {
+    return null;
+  }
+
+  /** Data-out: bytes the command takes after the current DRQ block. */
+  protected bytesAfterBlock(): number {
+    return 0;
+  }
+
+  /**
    * `rep insw/insd`: up to `length` bytes, crossing DRQ blocks while the device keeps
    * offering data. Bytes past the end of the data read as 0xFF (and are counted).
    */
@@ -204,6 +237,11 @@ export abstract class IdeDevice {
   abstract checkState(v: Json, where: string): unknown;
   abstract restoreState(checked: unknown): void;
 }
+
+/** See IdeDevice.pioAhead; the channel adds the ports. */
+export type PioAhead =
+  | { kind: 'read'; data: Uint8Array; statusDuring: number; statusAfter: number; complete: boolean }
+  | { kind: 'write'; length: number; statusDuring: number };
 
 export interface IdeDeviceCommonState {
   taskFile: TaskFileState;

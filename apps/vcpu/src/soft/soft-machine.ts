@@ -74,6 +74,8 @@ export class SoftMachine {
     for (const slot of config.remoteDevices) {
       const proxy = new RemoteIoProxy(bridge, slot.index, slot.fastLane);
       this.proxies.push(proxy);
+      // A BAR move answered on the fast lane: route the new ports before the guest's next access.
+      proxy.onClaimsChanged = (ports, windows) => this.rerouteDevice(slot.index, Int32Array.from(ports.flatMap((p) => [p.base, p.length])), windows);
       const mapper = MappedWindows.for(proxy, slot.windowModePorts, () => this.remapWindows(slot.index));
       if (mapper) this.mapped.set(slot.index, mapper);
       const device = mapper ?? proxy;

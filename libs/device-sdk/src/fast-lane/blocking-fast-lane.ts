@@ -40,6 +40,19 @@ export class BlockingFastLane {
     if (this.batch.length >= 256) this.flush();
   }
 
+  /**
+   * Reports reads answered from a ReadAhead/WriteAhead (proto Consumed), posted like a write;
+   * runs of the same port and size in a row travel as one operation.
+   */
+  postConsumed(port: number, size: AccessSize, count: number, now: GuestTimeNs): void {
+    const last = this.batch[this.batch.length - 1];
+    if (last?.consumed && last.port === port && last.size === size) {
+      last.consumed.count = (last.consumed.count ?? 0) + count;
+      return;
+    }
+    this.post({ timeNs: now, port, size, consumed: { count } });
+  }
+
   flush(): void {
     if (this.batch.length === 0) return;
     const ops = this.batch;

@@ -68,7 +68,10 @@ export class FastLaneServer {
           socket.end();
           return;
         }
-        for (const op of req.batch?.ops ?? []) this.apply(session, op, send);
+        const s = session;
+        s.applyBatch(() => {
+          for (const op of req.batch?.ops ?? []) this.apply(s, op, send);
+        });
       }
     });
     socket.on('error', () => socket.destroy());

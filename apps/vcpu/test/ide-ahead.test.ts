@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { RemoteDevice } from '@quasivm/device-sdk';
+import { createBridgeBuffers, RemoteIoProxy } from '../src/remote-io-bridge.js';
+import { IdeRig, sectorHead, SECTOR } from './support/ide-guest-harness.js';
+
+/**
+ * The vCPU's side of a PIO data phase against the real IDE service over the fast lane: the
+ * reply to the status read that starts a phase carries the whole command's data (ReadAhead)
+ * or says how much it takes (WriteAhead), the proxy answers the data and status reads
+ * itself and reports them as Consumed, and the device ends up exactly where it would have.
+ * Also: a PCI config write that moves BAR4 routes the new ports before it returns.
+ */
+const rig = new IdeRig();
+let remote: RemoteDevice;
+let proxy: RemoteIoProxy;
+const SECTORS = 1024;
+
+beforeAll(async () => {
+  await rig.start();
+  rig.makeImage('ahead.img', SECTORS, Array.from({ length: 64 }, (_, i) => i));
+  remote = await RemoteDevice.connect(rig.service.address, 'ahead-vm', { 'primary.master': 'ahead.img', 'primary.master.mode': 'rw' });
+  expect(remote.fastLanePath).not.toBe('');
+  // The proxy blocks in read(2) on this thread: fine, the service is another process.
+  proxy = new RemoteIoProxy(createBridgeBuffers(64, 64), 0, { path: remote.fastLanePath, sessionId: remote.sessionId });
+});
+afterAll(async () => {
+  proxy?.close();
+  await remote?.detach().catch(() => undefined);
+  remote?.close();
+  await rig.stop();
+});
+
+function lba28(lba: number, count: number, cmd: number): void {
+  proxy.ioWrite(0x1f6, 1, 0xe0 | ((lba >>> 24) & 0x0f), 0);
+  proxy.ioWrite(0x1f2, 1, count & 0xff, 0);
+  proxy.ioWrite(0x1f3, 1, lba & 0xff, 0);
+  proxy.ioWrite(0x1f4, 1, (lba >>> 8) & 0xff, 0);
+  proxy.ioWrite(0x1f5, 1, (lba >>> 16) & 0xff, 0);
+  proxy.ioWrite(0x1f7, 1, cmd, 0);
+}
+
+function waitDrq(): number {
+  for (;;) {
+    const s = proxy.ioRead(0x1f7, 1, 0);
+    if (!(s & 0x80) && s & 0x09) return s;
+  }
+}
+
+describe('PIO data phases served by the vCPU', () => {
+  test('READ SECTORS of 32 sectors costs one round trip; the data is the image and the device state is as if every read had crossed', () => {
+    const trips = proxy.roundTrips;
+    lba28(8, 32, 0x20);
+    const heads: number[] = [];
+    for (let s = 0; s < 32; s++) {
+      expect(waitDrq()).toBe(0x58);
+      const data = proxy.ioReadString(0x1f0, 2, 256, 0);
+      heads.push(Buffer.from(data).readUInt32LE(0));
+    }
+    expect(proxy.ioRead(0x3f6, 1, 0)).toBe(0x50); // alternate status, answered locally
+    expect(proxy.ioRead(0x1f7, 1, 0)).toBe(0x50);
+    expect(heads).toEqual(Array.from({ length: 32 }, (_, i) => sectorHead(8 + i)));
+    expect(proxy.roundTrips - trips).toBe(1);
+    // Registers the offer does not cover go to the device, which has applied all the reads:
+    // LBA low holds the last sector read (ATA-6 8.27 outputs), no error.
+    expect(proxy.ioRead(0x1f3, 1, 0)).toBe(8 + 31);
+    expect(proxy.ioRead(0x1f1, 1, 0)).toBe(0);
+    expect(proxy.ioRead(0x1f7, 1, 0)).toBe(0x50);
+  });
+
+  test('single-word reads of the data register are served from the offer too', () => {
+    const trips = proxy.roundTrips;
+    lba28(40, 2, 0x20);
+    const words: number[] = [];
+    for (let s = 0; s < 2; s++) {
+      waitDrq();
+      for (let i = 0; i < 256; i++) words.push(proxy.ioRead(0x1f0, 2, 0));
+    }
+    expect(words[0] | (words[1] << 16)).toBe(sectorHead(40));
+    expect((words[256] | (words[257] << 16)) >>> 0).toBe(sectorHead(41));
+    expect(proxy.roundTrips - trips).toBe(1);
+  });
+
+  test('WRITE SECTORS: status polls between sectors are local, the status after the last sector comes from the device, and FLUSH CACHE lands the data', () => {
+    const trips = proxy.roundTrips;
+    lba28(100, 16, 0x30);
+    for (let s = 0; s < 16; s++) {
+      expect(waitDrq()).toBe(0x58);
+      const data = Buffer.alloc(SECTOR, 0x40 + s);
+      data.writeUInt32LE(0xabc00000 + s, 0);
+      proxy.ioWriteString(0x1f0, 2, data, 0);
+    }
+    expect(proxy.ioRead(0x1f7, 1, 0)).toBe(0x50); // the device's answer: written without error
+    expect(proxy.roundTrips - trips).toBe(2);
+    proxy.ioWrite(0x1f7, 1, 0xe7, 0); // FLUSH CACHE
+    expect(proxy.ioRead(0x1f7, 1, 0)).toBe(0x50);
+    const written = rig.sectors('ahead.img', 100, 16);
+    for (let s = 0; s < 16; s++) {
+      expect(written.readUInt32LE(s * SECTOR)).toBe(0xabc00000 + s);
+      expect(written[s * SECTOR + 511]).toBe(0x40 + s);
+    }
+  });
+
+  test('an access the offer does not cover in the middle of a phase ends it, and the device carries on from there', () => {
+    lba28(0, 4, 0x20);
+    waitDrq();
+    const first = Buffer.from(proxy.ioReadString(0x1f0, 2, 128, 0)); // half a sector from the offer
+    expect(first.readUInt32LE(0)).toBe(sectorHead(0));
+    expect(proxy.ioRead(0x1f2, 1, 0)).toBeGreaterThanOrEqual(0); // sector count: crosses, ends the offer
+    const rest = Buffer.from(proxy.ioReadString(0x1f0, 2, 128, 0)); // second half, from the device
+    expect(rest.length).toBe(256);
+    waitDrq();
+    expect(Buffer.from(proxy.ioReadString(0x1f0, 2, 256, 0)).readUInt32LE(0)).toBe(sectorHead(1));
+    for (let s = 2; s < 4; s++) {
+      waitDrq();
+      proxy.ioReadString(0x1f0, 2, 256, 0);
+    }
+    expect(proxy.ioRead(0x1f7, 1, 0)).toBe(0x50);
+    expect(proxy.ioRead(0x1f3, 1, 0)).toBe(3);
+  });
+
+  test('moving BAR4 routes the new bus-master ports before the config write returns', () => {
+    const seen: Array<Array<{ base: number; length: number }>> = [];
+    proxy.onClaimsChanged = (ports) => seen.push(ports);
+    proxy.pciConfigWrite(0, 0x20, 4, 0xd001, 0);
+    expect(seen.length).toBe(1);
+    expect(seen[0]).toContainEqual({ base: 0xd000, length: 16 });
+    expect(proxy.pciConfigRead(0, 0x20, 4, 0)).toBe(0xd001);
+    expect(proxy.ioRead(0xd002, 1, 0)).not.toBe(0xff); // bus-master status at the new base
+    proxy.pciConfigWrite(0, 0x20, 4, 0xd001, 0); // no move: no claims in the answer
+    expect(seen.length).toBe(1);
+  });
+});
