@@ -80,50 +80,7 @@ start:
     print_line "vga-mode13: done"
     halt_forever
 
-; Mode 13h register values (IBM VGA Technical Reference, BIOS parameter table for mode 13h).
-set_mode13:
-    mov al, 0x63
-    mov dx, VGA_MISC_W
-    out dx, al
-    mov dx, VGA_SEQ
-    mov si, seq13
-    mov cx, 5
-    call write_indexed
-    mov dx, VGA_CRTC
-    mov ax, 0x0E11              ; CR11 without the protect bit, so CR0-CR7 take writes
-    out dx, ax
-    mov si, crtc13
-    mov cx, 25
-    call write_indexed
-    mov dx, VGA_GC
-    mov si, gc13
-    mov cx, 9
-    call write_indexed
-    mov dx, VGA_ISR1
-    in al, dx
-    mov dx, VGA_AC
-    xor bl, bl
-    mov si, ac13
-.ac:
-    mov al, bl
-    out dx, al
-    cs lodsb
-    out dx, al
-    inc bl
-    cmp bl, 21
-    jb .ac
-    mov al, 0x20
-    out dx, al
-    ret
-
-seq13:  db 0x03, 0x01, 0x0F, 0x00, 0x0E
-crtc13: db 0x5F, 0x4F, 0x50, 0x82, 0x54, 0x80, 0xBF, 0x1F, 0x00, 0x41, 0x00, 0x00, 0x00
-        db 0x00, 0x00, 0x00, 0x9C, 0x8E, 0x8F, 0x28, 0x40, 0x96, 0xB9, 0xA3, 0xFF
-gc13:   db 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x05, 0x0F, 0xFF
-ac13:   db 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07
-        db 0x08, 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F
-        db 0x41, 0x00, 0x0F, 0x00, 0x00
-
+%include "vga-mode13.inc"
 %include "vga-mode3.inc"
 %include "serial-routines.inc"
     firmware_end 0, 0

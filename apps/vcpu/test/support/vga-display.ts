@@ -40,6 +40,27 @@ export class Display {
     };
   }
 
+  /**
+   * Watches the display stream for `ms` and counts the frames that changed pixels in rows
+   * [y0, y1) (the stream renders what the service has, without asking the vCPU to sync).
+   */
+  framesChanging(vmId: string, y0: number, y1: number, ms: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const stream = this.client.Watch({ vmId, maxFps: 60 });
+      let n = 0;
+      let first = true;
+      stream.on('data', (f: { rects: Array<{ y: number; height: number }> }) => {
+        if (!first && f.rects.some((r) => r.y < y1 && r.y + r.height > y0)) n++;
+        first = false; // the full frame on subscribe
+      });
+      stream.on('error', (e: grpc.ServiceError) => e.code !== grpc.status.CANCELLED && reject(e));
+      setTimeout(() => {
+        stream.cancel();
+        resolve(n);
+      }, ms);
+    });
+  }
+
   /** Polls the screen text until `ok` accepts it (the guest may still be drawing). */
   async waitForText(vmId: string, ok: (rows: string[]) => boolean, timeoutMs: number): Promise<string[]> {
     const end = Date.now() + timeoutMs;
