@@ -1,4 +1,4 @@
-import { allOnes, BlockingFastLane, type AccessSize, type GuestTimeNs } from '@quasivm/device-sdk';
+import { allOnes, BlockingFastLane, type AccessSize, type GuestTimeNs, type LaneGuestMemory } from '@quasivm/device-sdk';
 import { SharedRing } from './shared-ring.js';
 
 /**
@@ -59,10 +59,11 @@ export class RemoteIoProxy {
   /** The device moved its ports (answer to a PCI config write): the machine routes them at once. */
   onClaimsChanged: ((ports: Array<{ base: number; length: number }>, windows: Array<{ base: number; length: number }>) => void) | null = null;
 
-  constructor(buffers: BridgeBuffers, readonly deviceIndex: number, fastLane?: { path: string; sessionId: string }) {
+  /** `memory`: guest RAM this thread serves to the device's DMA on the fast lane (see BlockingFastLane). */
+  constructor(buffers: BridgeBuffers, readonly deviceIndex: number, fastLane?: { path: string; sessionId: string }, memory?: LaneGuestMemory) {
     this.requests = new SharedRing(buffers.requests);
     this.replies = new SharedRing(buffers.replies);
-    this.lane = fastLane ? new BlockingFastLane(fastLane.path, fastLane.sessionId) : null;
+    this.lane = fastLane ? new BlockingFastLane(fastLane.path, fastLane.sessionId, memory) : null;
   }
 
   /** The session's fast lane, or null when accesses go through the main thread. */

@@ -118,6 +118,37 @@ describe('PIO data phases served by the vCPU', () => {
     expect(proxy.ioRead(0x1f3, 1, 0)).toBe(3);
   });
 
+  test('DMA over the fast lane: the vCPU thread serves the PRD table and data while it waits, and the first bus-master status read sees the transfer done', () => {
+    const ram = new Uint8Array(1 << 20);
+    const dma = new RemoteIoProxy(createBridgeBuffers(64, 64), 0, { path: remote.fastLanePath, sessionId: remote.sessionId }, {
+      read: (addr, length) => ram.slice(addr, addr + length),
+      write: (addr, data) => ram.set(data, addr),
+    });
+    try {
+      const bm = 0xc000;
+      const view = new DataView(ram.buffer);
+      view.setUint32(0x1000, 0x20000, true); // one PRD entry: 16 sectors at 0x20000, end of table
+      view.setUint32(0x1004, 0x80000000 | (16 * SECTOR), true);
+      dma.ioWrite(bm + 4, 4, 0x1000, 0);
+      dma.ioWrite(bm + 2, 1, 0x06, 0); // clear INTERRUPT and ERROR
+      dma.ioWrite(0x1f6, 1, 0xe0, 0);
+      dma.ioWrite(0x1f2, 1, 16, 0);
+      dma.ioWrite(0x1f3, 1, 20, 0);
+      dma.ioWrite(0x1f4, 1, 0, 0);
+      dma.ioWrite(0x1f5, 1, 0, 0);
+      dma.ioWrite(0x1f7, 1, 0xc8, 0); // READ DMA
+      dma.ioWrite(bm, 1, 0x09, 0); // start, to memory
+      const trips = dma.roundTrips;
+      expect(dma.ioRead(bm + 2, 1, 0) & 0x07).toBe(0x04); // INTERRUPT, not ACTIVE, no ERROR: done
+      expect(dma.roundTrips - trips).toBe(1);
+      dma.ioWrite(bm, 1, 0x08, 0);
+      expect(dma.ioRead(0x1f7, 1, 0)).toBe(0x50);
+      for (let i = 0; i < 16; i++) expect(view.getUint32(0x20000 + i * SECTOR, true)).toBe(sectorHead(20 + i));
+    } finally {
+      dma.close();
+    }
+  });
+
   test('moving BAR4 routes the new bus-master ports before the config write returns', () => {
     const seen: Array<Array<{ base: number; length: number }>> = [];
     proxy.onClaimsChanged = (ports) => seen.push(ports);

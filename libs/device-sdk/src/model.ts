@@ -99,6 +99,13 @@ export interface DeviceModel {
    * they are then applied with ioRead / ioReadString as usual. At most `maxBytes` of data.
    */
   accessAhead?(port: number, maxBytes: number): AccessAhead | null;
+  /**
+   * Work the model started on its own and has not finished (a DMA transfer waiting for
+   * guest memory), as a promise; null when there is none. A service's fast lane applies the
+   * session's next operation only once it is done, so the guest sees the transfer finished
+   * at its next access instead of polling through many round trips.
+   */
+  busy?(): Promise<void> | null;
   saveState(): DeviceState;
   /** Throws DeviceStateError on a malformed blob and then leaves the model unchanged. */
   loadState(state: DeviceState): void;

@@ -15,6 +15,13 @@ export class DeviceSession {
   readonly model: DeviceModel;
   readonly description: DeviceDescription;
   private sink: EventSink | null = null;
+  /**
+   * Set while a vCPU thread that serves guest memory is blocked on this session's fast lane
+   * waiting for a reply: guest-memory requests go there, and it answers them at once.
+   */
+  memoryLane: EventSink | null = null;
+  /** Memory requests sent on a fast lane, not yet answered. */
+  private readonly laneRequests = new Set<number>();
   private queued: IoEvent__Input[] = [];
   private nextMemoryRequest = 1;
   private pendingMemory = new Map<number, { resolve: (d: Uint8Array) => void; reject: (e: Error) => void }>();
@@ -67,6 +74,7 @@ export class DeviceSession {
     const p = this.pendingMemory.get(requestId);
     if (!p) return;
     this.pendingMemory.delete(requestId);
+    this.laneRequests.delete(requestId);
     if (error) p.reject(new Error(error));
     else p.resolve(data);
   }
@@ -125,17 +133,30 @@ export class DeviceSession {
     held.clear();
   }
 
+  /** A fast lane that carried memory requests closed: those not answered fail. */
+  laneClosed(lane: EventSink): void {
+    if (this.memoryLane === lane) this.memoryLane = null;
+    for (const [id, p] of [...this.pendingMemory]) {
+      if (this.laneRequests.delete(id)) {
+        this.pendingMemory.delete(id);
+        p.reject(new Error('fast lane closed'));
+      }
+    }
+  }
+
   private send(event: IoEvent__Input): void {
     if (this.sink) this.sink(event);
     else this.queued.push(event);
   }
 
   private requestMemory(addr: number, length: number, writeData?: Uint8Array): Promise<Uint8Array> {
-    if (!this.sink) return Promise.reject(new Error('no I/O stream open: guest memory unreachable'));
+    const lane = this.memoryLane;
+    if (!this.sink && !lane) return Promise.reject(new Error('no I/O stream open: guest memory unreachable'));
     const requestId = this.nextMemoryRequest++;
+    if (lane) this.laneRequests.add(requestId);
     return new Promise((resolve, reject) => {
       this.pendingMemory.set(requestId, { resolve, reject });
-      this.send({
+      (lane ?? ((e: IoEvent__Input) => this.send(e)))({
         memoryRequest: {
           requestId,
           addr,

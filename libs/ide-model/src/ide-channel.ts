@@ -179,6 +179,10 @@ export class IdeChannel {
     this.afterAccess();
   }
 
+  get dmaInFlight(): boolean {
+    return this.inFlight !== null;
+  }
+
   /** Resolves when no DMA is in flight on this channel. */
   async whenIdle(): Promise<void> {
     while (this.inFlight) await this.inFlight;

@@ -193,6 +193,11 @@ export class AtaController implements DeviceModel {
     return { ...a, ...ports };
   }
 
+  /** A DMA transfer in flight on either channel, until it ends (DeviceModel.busy). */
+  busy(): Promise<void> | null {
+    return this.channels.some((c) => c.dmaInFlight) ? this.whenIdle() : null;
+  }
+
   /** Resolves once no DMA transfer is in flight (tests; the service before Save). */
   async whenIdle(): Promise<void> {
     await Promise.all(this.channels.map((c) => c.whenIdle()));

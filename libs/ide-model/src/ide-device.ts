@@ -130,6 +130,10 @@ export abstract class IdeDevice {
    * tell; data-out: how many bytes it still takes before the command's end. Changes nothing.
    */
   pioAhead(maxBytes: number): PioAhead | null {
+    // Idle (no command running): Status stays as it is until the next write to the channel.
+    if (!(this.status & (Status.BSY | Status.DRQ)) && !this.dmaRequest) {
+      return { kind: 'read', data: new Uint8Array(0), statusDuring: this.status, statusAfter: this.status, complete: true };
+    }
     if (!this.drq || this.dmaRequest || this.bufPos >= this.buffer.length) return null;
     if (!this.dataIn) {
       const length = Math.min(maxBytes, this.buffer.length - this.bufPos + this.bytesAfterBlock());

@@ -96,9 +96,14 @@ describe('PIO data phases offered ahead', () => {
     expect(disk.bytes[13 * 512 + 511]).toBe(0xcd);
   });
 
-  it('nothing is offered outside a PIO data phase, for DMA commands, or on the bus-master ports', () => {
+  it('an idle drive offers its Status as it stays until the next command; nothing for DMA commands or on the bus-master ports', () => {
     const { ide, p } = rig();
+    const idle = ide.accessAhead(0x1f7, 1 << 20)!;
+    expect(idle).toMatchObject({ kind: 'read', statusDuring: Status.DRDY | Status.DSC, statusAfter: Status.DRDY | Status.DSC, complete: true });
+    if (idle.kind === 'read') expect(idle.data.length).toBe(0);
+    p.devctl(0x04); // SRST: no offer while the channel is in reset
     expect(ide.accessAhead(0x1f7, 1 << 20)).toBeNull();
+    p.devctl(0x00);
     p.lba28(0, 1);
     p.command(AtaCmd.READ_DMA);
     expect(ide.accessAhead(0x1f7, 1 << 20)).toBeNull();

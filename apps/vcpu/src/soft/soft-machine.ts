@@ -72,7 +72,7 @@ export class SoftMachine {
       onReset: (why) => (this.resetRequested = why),
     });
     for (const slot of config.remoteDevices) {
-      const proxy = new RemoteIoProxy(bridge, slot.index, slot.fastLane);
+      const proxy = new RemoteIoProxy(bridge, slot.index, slot.fastLane, this.laneMemory);
       this.proxies.push(proxy);
       // A BAR move answered on the fast lane: route the new ports before the guest's next access.
       proxy.onClaimsChanged = (ports, windows) => this.rerouteDevice(slot.index, Int32Array.from(ports.flatMap((p) => [p.base, p.length])), windows);
@@ -96,6 +96,23 @@ export class SoftMachine {
     this.cpu.timeStampSource = () => this.now() / config.nsPerInstruction;
     this.enterKernelIfDirectBoot();
   }
+
+  /**
+   * Guest RAM as this thread serves it to a device's DMA on its fast lane (while it waits
+   * there for a reply): the data is in place, and stale decoded code dropped, before the
+   * device answers the read that waited for the transfer.
+   */
+  private readonly laneMemory = {
+    read: (addr: number, length: number): Uint8Array => {
+      if (addr < 0 || addr + length > this.ram.length) throw new Error(`guest memory 0x${addr.toString(16)}+${length} is outside RAM`);
+      return this.ram.slice(addr, addr + length);
+    },
+    write: (addr: number, data: Uint8Array): void => {
+      if (addr < 0 || addr + data.byteLength > this.ram.length) throw new Error(`guest memory 0x${addr.toString(16)}+${data.byteLength} is outside RAM`);
+      this.ram.set(data, addr);
+      this.cpu.invalidateCode(addr, data.byteLength);
+    },
+  };
 
   /** Direct kernel boot: lay out the kernel and start the CPU at its 32-bit entry. */
   private enterKernelIfDirectBoot(): void {
@@ -309,7 +326,7 @@ export class SoftMachine {
       const budget = next === Infinity ? SLICE : Math.max(1, Math.min(SLICE, Math.ceil((next - now) / this.config.nsPerInstruction)));
       let stop: StopReason;
       try {
-        stop = this.cpu.run(budget);
+        const ic0 = this.cpu.instructionCount; stop = this.cpu.run(budget); const g = globalThis as any; g.__slices = (g.__slices ?? 0) + 1; g.__instr = (g.__instr ?? 0) + (this.cpu.instructionCount - ic0); g.__budget = (g.__budget ?? 0) + budget; g.__hist ??= new Map(); const kk = stop + ':' + Math.round(Math.log10(budget)); g.__hist.set(kk, (g.__hist.get(kk) ?? 0) + 1); if (g.__slices % 200000 === 0) console.error('slices', g.__slices, 'instr', g.__instr, 'avg ran', (g.__instr / g.__slices).toFixed(0), 'avg budget', (g.__budget / g.__slices).toFixed(0), JSON.stringify([...g.__hist]));
       } catch (e) {
         this.flushOutput();
         this.setState('crashed', `CPU error at ${this.registers().cs}:${this.registers().eip}: ${(e as Error).message}`, this.registers());

@@ -9,6 +9,12 @@ import type { AccessSize, GuestTimeNs } from '../model.js';
  * writes are posted into a batch, a read sends the batch and waits in read(2) for its reply.
  * Same ordering rule as the gRPC stream: everything posted before a read is applied first.
  */
+/** Guest memory as a blocking vCPU thread serves it to a device (DMA); throws outside RAM. */
+export interface LaneGuestMemory {
+  read(addr: number, length: number): Uint8Array;
+  write(addr: number, data: Uint8Array): void;
+}
+
 export class BlockingFastLane {
   private readonly fd: number;
   private readonly splitter = new FrameSplitter();
@@ -19,9 +25,13 @@ export class BlockingFastLane {
   /** Refusals the device sent for posted operations (bad port...), most recent last. */
   readonly refusals: string[] = [];
 
-  constructor(path: string, sessionId: string) {
+  /**
+   * `memory`: guest memory this thread may touch; the device's DMA requests then come here
+   * while this thread waits for a reply, and are answered at once (proto OpenStream.serves_memory).
+   */
+  constructor(path: string, sessionId: string, private readonly memory?: LaneGuestMemory) {
     this.fd = connectUnixBlocking(path);
-    writeSync(this.fd, encodeRequest({ open: { sessionId } }));
+    writeSync(this.fd, encodeRequest({ open: { sessionId, servesMemory: !!memory } }));
     const first = this.next();
     if (!first.opened) throw new Error(`fast lane refused session ${sessionId}: ${first.error?.message ?? 'no reply'}`);
   }
@@ -68,12 +78,30 @@ export class BlockingFastLane {
     for (;;) {
       const e = this.next();
       if (e.readReply?.seq === seq) return e;
+      if (e.memoryRequest) {
+        this.serveMemory(e.memoryRequest);
+        continue;
+      }
       if (e.error) {
         if (e.error.seq === seq) return e;
         this.refusals.push(e.error.message);
         if (this.refusals.length > 100) this.refusals.shift();
       }
     }
+  }
+
+  private serveMemory(r: NonNullable<IoEvent['memoryRequest']>): void {
+    let reply: { requestId: number; data?: Uint8Array; error?: string };
+    try {
+      if (!this.memory) throw new Error('this lane does not serve guest memory');
+      if (r.isWrite) {
+        this.memory.write(r.addr, new Uint8Array(r.writeData.buffer, r.writeData.byteOffset, r.writeData.byteLength));
+        reply = { requestId: r.requestId };
+      } else reply = { requestId: r.requestId, data: this.memory.read(r.addr, r.length) };
+    } catch (e) {
+      reply = { requestId: r.requestId, error: (e as Error).message };
+    }
+    writeSync(this.fd, encodeRequest({ memoryReply: reply }));
   }
 
   read(port: number, size: AccessSize, now: GuestTimeNs): number | null {

@@ -12,6 +12,14 @@ import type { IoOp } from '@quasivm/proto';
  * syscall instead of waking two event loops through HTTP/2. Device -> vCPU events (IRQs,
  * deadlines, DMA) stay on the gRPC stream.
  */
+/** Longest a lane waits for a model's own work (DMA) before applying the next operation anyway. */
+const HOLD_MS = 1000;
+
+/** Operations the vCPU waits for an answer to. */
+function needsReply(op: IoOp): boolean {
+  return !!(op.read || op.readString || op.memRead || op.pciConfigRead || op.windowQuery || op.memoryFetch || op.pciConfigWrite?.seq);
+}
+
 export class FastLaneServer {
   private readonly server: net.Server;
 
@@ -42,6 +50,37 @@ export class FastLaneServer {
     const splitter = new FrameSplitter();
     let session: DeviceSession | undefined;
     const send = (e: IoEvent__Input) => socket.write(encodeEvent(e));
+    // Operations not applied yet because the model is finishing work of its own (DMA), in order.
+    const queue: IoOp[] = [];
+    let holding = false;
+    let servesMemory = false;
+    const drain = () => {
+      const s = session!;
+      while (queue.length && !holding) {
+        let busy: Promise<void> | null = null;
+        s.applyBatch(() => {
+          while (queue.length && !busy) {
+            // A read at the end of what arrived means the vCPU thread is blocked waiting for
+            // its answer: memory requests made meanwhile (DMA) can go to it on this lane.
+            s.memoryLane = servesMemory && needsReply(queue[queue.length - 1]) ? send : null;
+            this.apply(s, queue.shift()!, send);
+            busy = s.model.busy?.() ?? null;
+          }
+        });
+        if (busy) {
+          // The guest's next access sees the transfer finished (it takes no guest time);
+          // a transfer that hangs (guest memory unreachable) holds the lane at most HOLD_MS.
+          holding = true;
+          let timer: NodeJS.Timeout | undefined;
+          void Promise.race([busy, new Promise<void>((r) => (timer = setTimeout(r, HOLD_MS)))]).then(() => {
+            clearTimeout(timer);
+            holding = false;
+            drain();
+          });
+        }
+      }
+      if (!holding) s.memoryLane = null;
+    };
     socket.on('data', (chunk: Buffer) => {
       let bodies: Buffer[];
       try {
@@ -53,7 +92,13 @@ export class FastLaneServer {
       }
       for (const body of bodies) {
         const req = decodeRequest(body);
+        if (session && req.memoryReply) {
+          const r = req.memoryReply;
+          session.memoryReply(r.requestId, r.data, r.error);
+          continue;
+        }
         if (!session) {
+          servesMemory = req.open?.servesMemory === true;
           session = req.open?.sessionId ? this.sessions(req.open.sessionId) : undefined;
           if (!session) {
             send({ error: { seq: 0, code: 5, message: `unknown session ${JSON.stringify(req.open?.sessionId ?? '')}` } });
@@ -68,12 +113,14 @@ export class FastLaneServer {
           socket.end();
           return;
         }
-        const s = session;
-        s.applyBatch(() => {
-          for (const op of req.batch?.ops ?? []) this.apply(s, op, send);
-        });
+        for (const op of req.batch?.ops ?? []) queue.push(op);
+        drain();
       }
     });
     socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      // Memory requests this lane carried will not be answered: fail them (the DMA ends with ERROR).
+      if (session && servesMemory) session.laneClosed(send);
+    });
   }
 }
