@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseBzImage } from './machine/linux-boot.js';
 import type { Worker } from 'node:worker_threads';
-import { RemoteDevice } from '@quasivm/device-sdk';
+import { RemoteDevice, type DeviceState } from '@quasivm/device-sdk';
 import type { TrafficTap } from '@quasivm/nats-tap';
 import { encodeDeadline } from './machine/deadlines.js';
 import { loadFirmware, optionRomsFor, primaryHardDisks } from './machine/firmware.js';
@@ -270,6 +270,16 @@ export class Vm extends EventEmitter {
       });
       this.push([Control.Stats]);
     });
+  }
+
+  /**
+   * A remote device's whole state, from its service's SaveState (which first asks the CPU
+   * thread for the bytes the guest wrote to mapped windows): what a snapshot is made of.
+   */
+  saveDeviceState(device: string): Promise<DeviceState> {
+    const remote = this.remotes[(this.spec.devices ?? []).findIndex((d) => d.device === device)];
+    if (!remote) return Promise.reject(new Error(`VM ${this.id} has no remote device ${JSON.stringify(device)}`));
+    return remote.saveState();
   }
 
   /** Stops the guest and ends its device sessions. */

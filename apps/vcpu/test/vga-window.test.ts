@@ -18,6 +18,17 @@ import { kvmUnavailableReason } from '../src/kvm/kvm-device-path.js';
 import { textToSet2 } from '../src/machine/keymap.js';
 import { Vm } from '../src/vm.js';
 import { dac8, Display, guestFont } from './support/vga-display.js';
+import { vgaDeviceFactory, type VgaAdapter } from '@quasivm/vga-model';
+import type { DeviceHost } from '@quasivm/device-sdk';
+
+/** A host for a VGA model that only holds a loaded state (nothing raises IRQs or reads memory). */
+const nullHost: DeviceHost = {
+  setIrq: () => undefined,
+  setIrqDeadline: () => undefined,
+  readMemory: async (_a, length) => new Uint8Array(length),
+  writeMemory: async () => undefined,
+  emitEvent: () => undefined,
+};
 
 const VGA_MAIN = fileURLToPath(new URL('../../vga/src/main.ts', import.meta.url));
 let vga: ServiceProcess;
@@ -134,7 +145,7 @@ for (const { backend, skip, budget } of backends) {
       expect(frames).toBeGreaterThanOrEqual(3);
     }, budget({ exits: 2000 }) + 30_000);
 
-    t('screen text and screenshot taken right after the guest wrote show the write, with the display rate off (a sync request delivers it)', async () => {
+    t('screen text, screenshot and SaveState taken right after the guest wrote show the write, with the display rate off (sync requests deliver it)', async () => {
       process.env.QUASIVM_DISPLAY_PERIOD_MS = String(3_600_000); // read when the CPU thread starts
       vm = await Vm.create({ id: `vga-sync-${backend}`, backend, firmware: guestImage('vga-echo'), ramMiB: 2, realtime: false, devices: [{ device: 'vga', address: vga.address }] });
       vm.start();
@@ -156,7 +167,13 @@ for (const { backend, skip, budget } of backends) {
           }
       }
       expect(wrong).toBe(0);
-    }, budget({ exits: 2200 }) + 30_000);
+      // A snapshot is as fresh: the service's SaveState syncs too. Loaded into a fresh VGA, it shows what was typed.
+      vm.sendKeys(textToSet2('!'));
+      await vm.waitForSerial(/(key=\S+\s+){8}/, budget({ exits: 200 }));
+      const restored = vgaDeviceFactory.create(nullHost, {}) as VgaAdapter;
+      restored.loadState(await vm.saveDeviceState('vga'));
+      expect(restored.screenText()[2].trimEnd()).toBe('> hi!');
+    }, budget({ exits: 2400 }) + 30_000);
 
     t('a mode in which the window must trap gets the mapped bytes first, then its accesses go through the VGA; mapped again, the window starts from the VGA memory', async () => {
       vm = await Vm.create({ id: `vga-window-modes-${backend}`, backend, firmware: guestImage('vga-window-modes'), ramMiB: 2, realtime: false, devices: [{ device: 'vga', address: vga.address }] });
