@@ -117,10 +117,10 @@ export class RemoteIoProxy {
     const r = e.readReply;
     if (r?.readAhead) {
       const o = r.readAhead;
-      this.ahead = { dataPort: o.dataPort, statusPort: o.statusPort, altStatusPort: o.altStatusPort, data: new Uint8Array(o.data), pos: 0, length: 0, written: 0, statusDuring: o.statusDuring, statusAfter: o.statusAfter, complete: o.complete };
+      this.ahead = { dataPort: o.dataPort, statusPort: o.statusPort, altStatusPort: o.altStatusPort, data: new Uint8Array(o.data), pos: 0, length: 0, written: 0, statusDuring: o.statusDuring, statusAfter: o.statusAfter, complete: o.complete, registers: o.registers ?? null };
     } else if (r?.writeAhead) {
       const o = r.writeAhead;
-      this.ahead = { dataPort: o.dataPort, statusPort: o.statusPort, altStatusPort: o.altStatusPort, data: null, pos: 0, length: o.length, written: 0, statusDuring: o.statusDuring, statusAfter: 0, complete: false };
+      this.ahead = { dataPort: o.dataPort, statusPort: o.statusPort, altStatusPort: o.altStatusPort, data: null, pos: 0, length: o.length, written: 0, statusDuring: o.statusDuring, statusAfter: 0, complete: false, registers: o.registers ?? null };
     }
   }
 
@@ -140,7 +140,7 @@ export class RemoteIoProxy {
   private aheadWrite(port: number, size: AccessSize, bytes: number): void {
     const a = this.ahead!;
     if (a.data === null && port === a.dataPort && size !== 1 && a.written + bytes <= a.length) a.written += bytes;
-    else this.ahead = null;
+    else if (!a.registers || port === a.altStatusPort || (port >= a.registers.base && port < a.registers.base + a.registers.length)) this.ahead = null;
   }
 
   ioWrite(port: number, size: AccessSize, value: number, now: GuestTimeNs): void {
@@ -255,6 +255,8 @@ interface LocalAhead {
   statusDuring: number;
   statusAfter: number;
   complete: boolean;
+  /** Writes outside these ports (other than the alternate status port) leave the offer; null: every write ends it. */
+  registers: { base: number; length: number } | null;
 }
 
 /** What the main thread forwards bridge requests to (a RemoteDevice). */

@@ -142,7 +142,17 @@ describe('PIO data phases served by the vCPU', () => {
       expect(dma.ioRead(bm + 2, 1, 0) & 0x07).toBe(0x04); // INTERRUPT, not ACTIVE, no ERROR: done
       expect(dma.roundTrips - trips).toBe(1);
       dma.ioWrite(bm, 1, 0x08, 0);
+      expect(dma.ioRead(0x1f7, 1, 0)).toBe(0x50); // from the device, with an idle-Status offer
+      // Bus-master writes leave that offer standing (they cannot change an idle drive's
+      // Status); a command-block write ends it.
+      const before = dma.roundTrips;
+      dma.ioWrite(bm + 2, 1, 0x06, 0);
+      dma.ioWrite(bm + 4, 4, 0x1000, 0);
       expect(dma.ioRead(0x1f7, 1, 0)).toBe(0x50);
+      expect(dma.roundTrips).toBe(before);
+      dma.ioWrite(0x1f2, 1, 1, 0);
+      expect(dma.ioRead(0x1f7, 1, 0)).toBe(0x50);
+      expect(dma.roundTrips).toBe(before + 1);
       for (let i = 0; i < 16; i++) expect(view.getUint32(0x20000 + i * SECTOR, true)).toBe(sectorHead(20 + i));
     } finally {
       dma.close();

@@ -113,8 +113,16 @@ export interface DeviceModel {
 
 /** A data phase the vCPU may serve locally (see DeviceModel.accessAhead and proto ReadAhead/WriteAhead). */
 export type AccessAhead =
-  | { kind: 'read'; dataPort: number; statusPort: number; altStatusPort: number; data: Uint8Array; statusDuring: number; statusAfter: number; complete: boolean }
-  | { kind: 'write'; dataPort: number; statusPort: number; altStatusPort: number; length: number; statusDuring: number };
+  | ({ kind: 'read'; data: Uint8Array; statusDuring: number; statusAfter: number; complete: boolean } & AheadPorts)
+  | ({ kind: 'write'; length: number; statusDuring: number } & AheadPorts);
+
+export interface AheadPorts {
+  dataPort: number;
+  statusPort: number;
+  altStatusPort: number;
+  /** Only writes to these ports (and altStatusPort) can change what the offer predicts; absent: any write. */
+  registers?: PortRange;
+}
 
 /** How the vCPU treats [base, base + length): map it as RAM (direct) or trap each access. */
 export interface WindowModeInfo {

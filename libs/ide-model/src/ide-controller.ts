@@ -189,7 +189,9 @@ export class AtaController implements DeviceModel {
     const i = this.channels.indexOf(t.ch);
     const a = t.ch.pioAhead(maxBytes);
     if (!a) return null;
-    const ports = { dataPort: this.ports[i].command + AtaReg.Data, statusPort: this.ports[i].command + AtaReg.StatusCommand, altStatusPort: this.ports[i].control };
+    const base = this.ports[i].command;
+    // Bus-master writes cannot change a PIO phase or an idle drive's Status (no DMA is pending).
+    const ports = { dataPort: base + AtaReg.Data, statusPort: base + AtaReg.StatusCommand, altStatusPort: this.ports[i].control, registers: { base, length: COMMAND_BLOCK_LENGTH } };
     return { ...a, ...ports };
   }
 
