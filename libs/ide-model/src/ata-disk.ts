@@ -60,6 +60,12 @@ export class AtaDisk extends IdeDevice {
   /** Transfer mode last set by SET FEATURES 03h (the Sector Count value), 0 = PIO default. */
   transferMode = 0;
   private xfer: SectorTransfer | null = null;
+  /**
+   * Sectors read from the image for a data-in offer (accessAhead), kept for the current read
+   * command so its DRQ blocks are not read twice. Not state: a copy of image contents,
+   * dropped when a command starts, on any write and on restore.
+   */
+  private readCache: { lba: number; data: Uint8Array } | null = null;
 
   constructor(readonly disk: BlockDevice, counters: IdeCounters, options: AtaDiskOptions = {}) {
     super(counters);
@@ -205,6 +211,7 @@ export class AtaDisk extends IdeDevice {
     if (write && this.disk.readOnly) return this.fail(ErrorBit.ABRT);
     this.power = 'active';
     this.xfer = { write, lba: t.lba, remaining: t.count, block, addr: t.addr };
+    this.readCache = null;
     if (dma) {
       this.dmaRequest = { toMemory: !write, byteLength: t.count * SECTOR_SIZE };
       this.status = Status.DRDY | Status.DSC | Status.DRQ;
@@ -220,7 +227,7 @@ export class AtaDisk extends IdeDevice {
     if (x.write) return this.startBlock(new Uint8Array(n * SECTOR_SIZE), false, interrupt);
     let data: Uint8Array;
     try {
-      data = this.disk.read(x.lba, n);
+      data = this.cachedRead(x.lba, n) ?? this.disk.read(x.lba, n);
     } catch {
       this.counters.mediaErrors++;
       this.setAddress(x.lba, x.addr);
@@ -236,6 +243,7 @@ export class AtaDisk extends IdeDevice {
     const n = Math.min(x.block, x.remaining);
     if (x.write) {
       try {
+        this.readCache = null;
         this.disk.write(x.lba, this.buffer.subarray(0, n * SECTOR_SIZE));
         if (!this.writeCache) this.disk.flush(); // no volatile cache: durable on completion
       } catch {
@@ -265,11 +273,21 @@ export class AtaDisk extends IdeDevice {
     const sectors = Math.min(after, Math.floor(maxBytes / blockBytes) * x.block);
     let data: Uint8Array;
     try {
-      data = sectors > 0 ? this.disk.read(x.lba + Math.min(x.block, x.remaining), sectors) : new Uint8Array(0);
+      const first = x.lba + Math.min(x.block, x.remaining);
+      data = sectors > 0 ? (this.cachedRead(first, sectors) ?? this.disk.read(first, sectors)) : new Uint8Array(0);
+      if (sectors > 0) this.readCache = { lba: first, data };
     } catch {
       return null; // a media error: the device reports it when the guest gets there
     }
     return { data, complete: sectors === after, statusAfter: Status.DRDY | Status.DSC };
+  }
+
+  /** `count` sectors from the read-ahead cache when it holds them all, as a copy. */
+  private cachedRead(lba: number, count: number): Uint8Array | null {
+    const c = this.readCache;
+    if (!c || lba < c.lba || (lba + count - c.lba) * SECTOR_SIZE > c.data.length) return null;
+    const from = (lba - c.lba) * SECTOR_SIZE;
+    return c.data.slice(from, from + count * SECTOR_SIZE);
   }
 
   protected override bytesAfterBlock(): number {
@@ -284,6 +302,7 @@ export class AtaDisk extends IdeDevice {
 
   dmaWrite(data: Uint8Array): void {
     const x = this.xfer!;
+    this.readCache = null;
     this.disk.write(x.lba, data.subarray(0, x.remaining * SECTOR_SIZE));
     if (!this.writeCache) this.disk.flush();
   }
@@ -443,6 +462,7 @@ export class AtaDisk extends IdeDevice {
     const c = checked as AtaDiskChecked;
     this.restoreCommon(c.common);
     this.xfer = c.transfer ? { ...c.transfer } : null;
+    this.readCache = null;
     this.heads = c.heads;
     this.sectorsPerTrack = c.sectorsPerTrack;
     this.multiple = c.multiple;
