@@ -326,7 +326,7 @@ export class SoftMachine {
       const budget = next === Infinity ? SLICE : Math.max(1, Math.min(SLICE, Math.ceil((next - now) / this.config.nsPerInstruction)));
       let stop: StopReason;
       try {
-        const ic0 = this.cpu.instructionCount; stop = this.cpu.run(budget); const g = globalThis as any; g.__slices = (g.__slices ?? 0) + 1; g.__instr = (g.__instr ?? 0) + (this.cpu.instructionCount - ic0); g.__budget = (g.__budget ?? 0) + budget; g.__hist ??= new Map(); const kk = stop + ':' + Math.round(Math.log10(budget)); g.__hist.set(kk, (g.__hist.get(kk) ?? 0) + 1); if (g.__slices % 200000 === 0) console.error('slices', g.__slices, 'instr', g.__instr, 'avg ran', (g.__instr / g.__slices).toFixed(0), 'avg budget', (g.__budget / g.__slices).toFixed(0), JSON.stringify([...g.__hist]));
+        stop = this.cpu.run(budget);
       } catch (e) {
         this.flushOutput();
         this.setState('crashed', `CPU error at ${this.registers().cs}:${this.registers().eip}: ${(e as Error).message}`, this.registers());
