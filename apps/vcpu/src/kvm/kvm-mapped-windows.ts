@@ -36,15 +36,22 @@ class SlotWindow {
   ) {
     this.host = MappedMemory.allocate(length);
     try {
-      for (let off = 0; off < length; off += FETCH_CHUNK) this.host.bytes.set(fetchWindowBytes(lane, base + off, Math.min(FETCH_CHUNK, length - off), now), off);
-      this.shadow = this.host.bytes.slice();
-      this.hostWords = new Int32Array(this.host.bytes.buffer, this.host.bytes.byteOffset, this.host.size / 4);
-      this.shadowWords = new Int32Array(this.shadow.buffer);
+      // The slot first: KVM refuses one over another (a BAR being sized lands on the firmware) before 16 MiB are fetched for nothing.
       this.slot = memory.mapWindow(base, this.host);
     } catch (e) {
       this.host.free();
       throw e;
     }
+    // The guest does not run meanwhile (this is its thread): filling after mapping is the same as before.
+    try {
+      for (let off = 0; off < length; off += FETCH_CHUNK) this.host.bytes.set(fetchWindowBytes(lane, base + off, Math.min(FETCH_CHUNK, length - off), now), off);
+    } catch (e) {
+      this.unmap();
+      throw e;
+    }
+    this.shadow = this.host.bytes.slice();
+    this.hostWords = new Int32Array(this.host.bytes.buffer, this.host.bytes.byteOffset, this.host.size / 4);
+    this.shadowWords = new Int32Array(this.shadow.buffer);
   }
 
   /** Posts the changed bytes of every page the guest wrote since the last ship. */
