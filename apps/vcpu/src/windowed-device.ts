@@ -79,7 +79,7 @@ export abstract class WindowedDevice implements IoHandler {
   refresh(now: GuestTimeNs): void {
     this.ship(now);
     const e = this.lane.request((seq) => ({ timeNs: now, size: 1, windowQuery: { seq } }));
-    const modes: WindowModeInfo[] = (e.readReply?.windows ?? []).map((w) => ({ base: Number(w.base), length: Number(w.length), direct: w.direct, generation: Number(w.generation) }));
+    const modes: WindowModeInfo[] = (e.readReply?.windows ?? []).map((w) => ({ base: Number(w.base), length: Number(w.length), direct: w.direct, generation: Number(w.generation), zero: w.zero }));
     if (this.applyModes(modes, now)) this.onRemap();
   }
 

@@ -131,6 +131,8 @@ export interface WindowModeInfo {
   direct: boolean;
   /** Changes whenever what backs the window changes: pages fetched before are stale. */
   generation: number;
+  /** Every byte reads 0 now (never written): the vCPU may start from zeros instead of fetching. */
+  zero?: boolean;
 }
 
 /** Static description of a device kind, as answered by Describe. */

@@ -471,7 +471,7 @@ export class VgaAdapter implements DeviceModel, VgaUnits {
     const lfb = this.lfb;
     return [
       { base: w.base, length: w.length, direct: legacyDirect, generation: w.generation },
-      { base: lfb.base, length: lfb.length, direct: lfb.enabled && lfb.base !== 0, generation: this.lfbGeneration },
+      { base: lfb.base, length: lfb.length, direct: lfb.enabled && lfb.base !== 0, generation: this.lfbGeneration, zero: this.vbe.peekMemory() === null },
     ];
   }
 

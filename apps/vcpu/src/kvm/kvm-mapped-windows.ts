@@ -33,6 +33,8 @@ class SlotWindow {
     private readonly memory: GuestMemory,
     private readonly lane: BlockingFastLane,
     now: GuestTimeNs,
+    /** The device says the window reads all zeros: fresh host memory already does. */
+    zero = false,
   ) {
     this.host = MappedMemory.allocate(length);
     try {
@@ -44,7 +46,7 @@ class SlotWindow {
     }
     // The guest does not run meanwhile (this is its thread): filling after mapping is the same as before.
     try {
-      for (let off = 0; off < length; off += FETCH_CHUNK) this.host.bytes.set(fetchWindowBytes(lane, base + off, Math.min(FETCH_CHUNK, length - off), now), off);
+      for (let off = 0; off < length && !zero; off += FETCH_CHUNK) this.host.bytes.set(fetchWindowBytes(lane, base + off, Math.min(FETCH_CHUNK, length - off), now), off);
     } catch (e) {
       this.unmap();
       throw e;
@@ -131,7 +133,7 @@ export class KvmMappedWindows extends WindowedDevice {
     for (const m of wanted) {
       if (kept.some((w) => same(w, m))) continue;
       try {
-        next.push(new SlotWindow(m.base, m.length, m.generation, this.memory, this.lane, now));
+        next.push(new SlotWindow(m.base, m.length, m.generation, this.memory, this.lane, now, m.zero));
       } catch (e) {
         this.refused(`window 0x${m.base.toString(16)}+0x${m.length.toString(16)} stays trapped: ${(e as Error).message}`);
       }

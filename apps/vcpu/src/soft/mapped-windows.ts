@@ -29,9 +29,11 @@ class LocalWindow {
     readonly generation: number,
     private readonly lane: BlockingFastLane,
     private readonly onDirty: () => void,
+    /** The device says the window reads all zeros: no page needs fetching. */
+    zero = false,
   ) {
     const pages = Math.ceil(length / PAGE);
-    this.present = new Uint8Array(pages);
+    this.present = new Uint8Array(pages).fill(zero ? 1 : 0);
     this.dirtyLo = new Int32Array(pages).fill(PAGE);
     this.dirtyHi = new Int32Array(pages);
   }
@@ -131,7 +133,7 @@ export class MappedWindows extends WindowedDevice {
     for (const m of modes) {
       if (!m.direct || m.length <= 0) continue;
       const same = this.windows.find((w) => w.base === m.base && w.length === m.length && w.generation === m.generation);
-      next.push(same ?? new LocalWindow(m.base, m.length, m.generation, this.lane, () => (this.anyDirty = true)));
+      next.push(same ?? new LocalWindow(m.base, m.length, m.generation, this.lane, () => (this.anyDirty = true), m.zero));
     }
     const changed = next.length !== this.windows.length || next.some((w, i) => w !== this.windows[i]);
     this.windows = next;
