@@ -121,6 +121,7 @@ describe('PIO data phases served by the vCPU', () => {
   test('DMA over the fast lane: the vCPU thread serves the PRD table and data while it waits, and the first bus-master status read sees the transfer done', () => {
     const ram = new Uint8Array(1 << 20);
     const dma = new RemoteIoProxy(createBridgeBuffers(64, 64), 0, { path: remote.fastLanePath, sessionId: remote.sessionId }, {
+      bytes: ram.length,
       read: (addr, length) => ram.slice(addr, addr + length),
       write: (addr, data) => ram.set(data, addr),
     });
@@ -142,7 +143,10 @@ describe('PIO data phases served by the vCPU', () => {
       expect(dma.ioRead(bm + 2, 1, 0) & 0x07).toBe(0x04); // INTERRUPT, not ACTIVE, no ERROR: done
       expect(dma.roundTrips - trips).toBe(1);
       dma.ioWrite(bm, 1, 0x08, 0);
-      expect(dma.ioRead(0x1f7, 1, 0)).toBe(0x50); // from the device, with an idle-Status offer
+      // The bus-master poll's answer carried the idle drive's Status, and stopping the bus
+      // master does not end that offer: no round trip.
+      expect(dma.ioRead(0x1f7, 1, 0)).toBe(0x50);
+      expect(dma.roundTrips - trips).toBe(1);
       // Bus-master writes leave that offer standing (they cannot change an idle drive's
       // Status); a command-block write ends it.
       const before = dma.roundTrips;

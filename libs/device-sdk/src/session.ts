@@ -20,6 +20,8 @@ export class DeviceSession {
    * waiting for a reply: guest-memory requests go there, and it answers them at once.
    */
   memoryLane: EventSink | null = null;
+  /** Guest memory [0, n) the memory lane serves: writes inside it are posted there. */
+  memoryLaneBytes = 0;
   /** Memory requests sent on a fast lane, not yet answered. */
   private readonly laneRequests = new Set<number>();
   private queued: IoEvent__Input[] = [];
@@ -152,6 +154,11 @@ export class DeviceSession {
   private requestMemory(addr: number, length: number, writeData?: Uint8Array): Promise<Uint8Array> {
     const lane = this.memoryLane;
     if (!this.sink && !lane) return Promise.reject(new Error('no I/O stream open: guest memory unreachable'));
+    if (lane && writeData && addr + writeData.byteLength <= this.memoryLaneBytes) {
+      // In order on the lane, before the answer the vCPU waits for: nothing to wait for here.
+      lane({ memoryRequest: { requestId: 0, addr, length: writeData.byteLength, isWrite: true, posted: true, writeData: Buffer.from(writeData.buffer, writeData.byteOffset, writeData.byteLength) } });
+      return Promise.resolve(new Uint8Array(0));
+    }
     const requestId = this.nextMemoryRequest++;
     if (lane) this.laneRequests.add(requestId);
     return new Promise((resolve, reject) => {

@@ -184,8 +184,9 @@ export class AtaController implements DeviceModel {
    * as ordinary accesses.
    */
   accessAhead(port: number, maxBytes: number): AccessAhead | null {
+    // A bus-master port too: the poll that sees a DMA finished gets the idle drive's Status.
     const t = this.decode(port);
-    if (!t || t.block === 'bm') return null;
+    if (!t) return null;
     const i = this.channels.indexOf(t.ch);
     const a = t.ch.pioAhead(maxBytes);
     if (!a) return null;

@@ -102,17 +102,20 @@ export class SoftMachine {
    * there for a reply): the data is in place, and stale decoded code dropped, before the
    * device answers the read that waited for the transfer.
    */
-  private readonly laneMemory = {
+  private readonly laneMemory = ((m: SoftMachine) => ({
+    get bytes(): number {
+      return m.ram.length;
+    },
     read: (addr: number, length: number): Uint8Array => {
-      if (addr < 0 || addr + length > this.ram.length) throw new Error(`guest memory 0x${addr.toString(16)}+${length} is outside RAM`);
-      return this.ram.slice(addr, addr + length);
+      if (addr < 0 || addr + length > m.ram.length) throw new Error(`guest memory 0x${addr.toString(16)}+${length} is outside RAM`);
+      return m.ram.slice(addr, addr + length);
     },
     write: (addr: number, data: Uint8Array): void => {
-      if (addr < 0 || addr + data.byteLength > this.ram.length) throw new Error(`guest memory 0x${addr.toString(16)}+${data.byteLength} is outside RAM`);
-      this.ram.set(data, addr);
-      this.cpu.invalidateCode(addr, data.byteLength);
+      if (addr < 0 || addr + data.byteLength > m.ram.length) throw new Error(`guest memory 0x${addr.toString(16)}+${data.byteLength} is outside RAM`);
+      m.ram.set(data, addr);
+      m.cpu.invalidateCode(addr, data.byteLength);
     },
-  };
+  }))(this);
 
   /** Direct kernel boot: lay out the kernel and start the CPU at its 32-bit entry. */
   private enterKernelIfDirectBoot(): void {

@@ -11,6 +11,8 @@ import type { AccessSize, GuestTimeNs } from '../model.js';
  */
 /** Guest memory as a blocking vCPU thread serves it to a device (DMA); throws outside RAM. */
 export interface LaneGuestMemory {
+  /** Guest memory [0, bytes) is served (writes inside it may then be posted by the device). */
+  readonly bytes: number;
   read(addr: number, length: number): Uint8Array;
   write(addr: number, data: Uint8Array): void;
 }
@@ -31,7 +33,7 @@ export class BlockingFastLane {
    */
   constructor(path: string, sessionId: string, private readonly memory?: LaneGuestMemory) {
     this.fd = connectUnixBlocking(path);
-    writeSync(this.fd, encodeRequest({ open: { sessionId, servesMemory: !!memory } }));
+    writeSync(this.fd, encodeRequest({ open: { sessionId, servesMemory: !!memory, memoryBytes: memory?.bytes ?? 0 } }));
     const first = this.next();
     if (!first.opened) throw new Error(`fast lane refused session ${sessionId}: ${first.error?.message ?? 'no reply'}`);
   }
@@ -91,6 +93,15 @@ export class BlockingFastLane {
   }
 
   private serveMemory(r: NonNullable<IoEvent['memoryRequest']>): void {
+    if (r.posted) {
+      // Inside the memory this lane said it serves (the device checked): nothing to answer.
+      try {
+        this.memory?.write(r.addr, new Uint8Array(r.writeData.buffer, r.writeData.byteOffset, r.writeData.byteLength));
+      } catch {
+        /* the device checked the range; nothing else can fail */
+      }
+      return;
+    }
     let reply: { requestId: number; data?: Uint8Array; error?: string };
     try {
       if (!this.memory) throw new Error('this lane does not serve guest memory');

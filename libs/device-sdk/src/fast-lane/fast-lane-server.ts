@@ -54,6 +54,7 @@ export class FastLaneServer {
     const queue: IoOp[] = [];
     let holding = false;
     let servesMemory = false;
+    let memoryBytes = 0;
     const drain = () => {
       const s = session!;
       while (queue.length && !holding) {
@@ -63,6 +64,7 @@ export class FastLaneServer {
             // A read at the end of what arrived means the vCPU thread is blocked waiting for
             // its answer: memory requests made meanwhile (DMA) can go to it on this lane.
             s.memoryLane = servesMemory && needsReply(queue[queue.length - 1]) ? send : null;
+            s.memoryLaneBytes = memoryBytes;
             this.apply(s, queue.shift()!, send);
             busy = s.model.busy?.() ?? null;
           }
@@ -99,6 +101,7 @@ export class FastLaneServer {
         }
         if (!session) {
           servesMemory = req.open?.servesMemory === true;
+          memoryBytes = servesMemory ? Number(req.open?.memoryBytes ?? 0) : 0;
           session = req.open?.sessionId ? this.sessions(req.open.sessionId) : undefined;
           if (!session) {
             send({ error: { seq: 0, code: 5, message: `unknown session ${JSON.stringify(req.open?.sessionId ?? '')}` } });
