@@ -2,10 +2,15 @@
 // and DMA, beside the same guest under QEMU in the same run.
 //
 // The ide-speed guest moves 64 KiB chunks on the primary master from LBA 0 on with
-//   - PIO READ/WRITE SECTORS: one rep insw/outsw (one 512-byte message) per sector
+//   - PIO READ/WRITE SECTORS: one rep insw/outsw and a status poll per sector
 //   - PIO READ/WRITE MULTIPLE (16 sectors per block): one rep insw/outsw (8 KiB) per block
 //   - READ/WRITE DMA through the PIIX3 bus master: one 64 KiB PRD entry, moved with the
 //     protocol's memory requests
+// Over the fast lane the status read that starts a PIO data phase brings the whole command's
+// data (ReadAhead; WriteAhead for writes), and the vCPU answers the sector's reads itself;
+// a DMA finishes inside the vCPU's bus-master poll, guest memory served on the lane. Each row
+// says how many requests the CPU thread waited for (round trips), the figure that does not
+// move with the host's load.
 // and the writes end with FLUSH CACHE (fsync), inside the time. Timed between the guest's two
 // serial lines (wall clock), one run each. The guest sums the first dword of every chunk;
 // reads are checked against the image's pattern, writes by reading the image file back.
@@ -105,8 +110,10 @@ for (const m of METHODS) {
     const log = await vm.waitForSerial(/ide-speed: done sum=0x\w{8} errors=0x\w{8}/, 1_800_000);
     const seconds = (performance.now() - t0) / 1000;
     const [, sum, errors] = log.match(/done sum=(0x\w{8}) errors=(0x\w{8})/)!;
+    const stats = await vm.stats();
     await vm.stop();
-    ours.set(m.id, line(MIB / seconds, seconds, check(m.write, sum, errors, m.write ? path.join(dataDir, imageName) : null)));
+    const trips = stats?.remoteRoundTrips !== undefined ? `; ${stats.remoteRoundTrips} round trips, ${Math.round(stats.remoteBlockedMs)} ms waiting` : '';
+    ours.set(m.id, line(MIB / seconds, seconds, check(m.write, sum, errors, m.write ? path.join(dataDir, imageName) : null) + trips));
   } catch (e) {
     await vm.stop().catch(() => {});
     ours.set(m.id, `failed: ${(e as Error).message}`);

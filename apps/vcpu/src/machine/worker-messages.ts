@@ -22,6 +22,9 @@ export interface CpuStats {
   unclaimedWrites: Record<string, number>;
   ioCounts: Record<string, { reads: number; writes: number }>;
   remoteBlockedMs: number;
+  /** Requests the CPU thread waited for a device's answer to, and reads it answered from a device's offer (fast lane). */
+  remoteRoundTrips?: number;
+  remoteAheadReads?: number;
 }
 
 /** Control record codes (first word of a record in the control ring). */

@@ -297,6 +297,8 @@ export class SoftMachine {
         unclaimedWrites: Object.fromEntries([...this.io.unclaimedWrites].map(([p, n]) => [`0x${p.toString(16)}`, n])),
         ioCounts: Object.fromEntries(this.io.accessCounts),
         remoteBlockedMs: this.proxies.reduce((s, p) => s + p.blockedMs, 0),
+        remoteRoundTrips: this.proxies.reduce((s, p) => s + p.roundTrips, 0),
+        remoteAheadReads: this.proxies.reduce((s, p) => s + p.aheadReads, 0),
       },
     });
   }
