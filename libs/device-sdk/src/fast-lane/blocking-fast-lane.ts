@@ -62,7 +62,11 @@ export class BlockingFastLane {
       last.consumed.count = (last.consumed.count ?? 0) + count;
       return;
     }
-    this.post({ timeNs: now, port, size, consumed: { count } });
+    // Not counted towards the 256-op flush: a few bytes each, and nothing on the device
+    // waits for them (they ride with the next read or the slice's flush). A 128-sector
+    // READ SECTORS reports 256 of them; flushing at 256 woke the service once more per command.
+    this.batch.push({ timeNs: now, port, size, consumed: { count } });
+    if (this.batch.length >= 16384) this.flush();
   }
 
   flush(): void {
