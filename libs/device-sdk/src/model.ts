@@ -103,7 +103,8 @@ export interface DeviceModel {
    * Work the model started on its own and has not finished (a DMA transfer waiting for
    * guest memory), as a promise; null when there is none. A service's fast lane applies the
    * session's next operation only once it is done, so the guest sees the transfer finished
-   * at its next access instead of polling through many round trips.
+   * at its next access instead of polling through many round trips. The same promise for
+   * as long as the same work runs (a lane that gave up waiting for it does not wait again).
    */
   busy?(): Promise<void> | null;
   saveState(): DeviceState;

@@ -179,8 +179,9 @@ export class IdeChannel {
     this.afterAccess();
   }
 
-  get dmaInFlight(): boolean {
-    return this.inFlight !== null;
+  /** The DMA transfer in flight (settles when it ends), or null. */
+  get dmaTransfer(): Promise<void> | null {
+    return this.inFlight;
   }
 
   /** Resolves when no DMA is in flight on this channel. */

@@ -198,7 +198,8 @@ export class AtaController implements DeviceModel {
 
   /** A DMA transfer in flight on either channel, until it ends (DeviceModel.busy). */
   busy(): Promise<void> | null {
-    return this.channels.some((c) => c.dmaInFlight) ? this.whenIdle() : null;
+    // The transfer's own promise: the same object for as long as that transfer runs.
+    return this.channels[0].dmaTransfer ?? this.channels[1].dmaTransfer;
   }
 
   /** Resolves once no DMA transfer is in flight (tests; the service before Save). */

@@ -13,7 +13,7 @@ import type { IoOp } from '@quasivm/proto';
  * deadlines, DMA) stay on the gRPC stream.
  */
 /** Longest a lane waits for a model's own work (DMA) before applying the next operation anyway. */
-const HOLD_MS = 1000;
+const HOLD_MS = 5000;
 
 /** Operations the vCPU waits for an answer to. */
 function needsReply(op: IoOp): boolean {
@@ -28,6 +28,8 @@ export class FastLaneServer {
     private readonly sessions: (id: string) => DeviceSession | undefined,
     private readonly apply: (s: DeviceSession, op: IoOp, send: (e: IoEvent__Input) => void) => void,
     private readonly log: { warn(o: object, m: string): void },
+    /** Longest the lane waits for a model's own work before applying the next operation anyway. */
+    private readonly holdMs = HOLD_MS,
   ) {
     this.server = net.createServer((socket) => this.serve(socket));
   }
@@ -55,6 +57,8 @@ export class FastLaneServer {
     let holding = false;
     let servesMemory = false;
     let memoryBytes = 0;
+    // Work the lane stopped waiting for (HOLD_MS passed): later operations do not wait for it again.
+    const gaveUp = new WeakSet<Promise<void>>();
     const drain = () => {
       const s = session!;
       while (queue.length && !holding) {
@@ -67,14 +71,17 @@ export class FastLaneServer {
             s.memoryLaneBytes = memoryBytes;
             this.apply(s, queue.shift()!, send);
             busy = s.model.busy?.() ?? null;
+            if (busy && gaveUp.has(busy)) busy = null;
           }
         });
         if (busy) {
           // The guest's next access sees the transfer finished (it takes no guest time);
-          // a transfer that hangs (guest memory unreachable) holds the lane at most HOLD_MS.
+          // a transfer that hangs (guest memory unreachable) holds the lane once, holdMs at most.
           holding = true;
+          const work: Promise<void> = busy;
           let timer: NodeJS.Timeout | undefined;
-          void Promise.race([busy, new Promise<void>((r) => (timer = setTimeout(r, HOLD_MS)))]).then(() => {
+          const timedOut = new Promise<void>((r) => (timer = setTimeout(() => (gaveUp.add(work), r()), this.holdMs)));
+          void Promise.race([work.catch(() => undefined), timedOut]).then(() => {
             clearTimeout(timer);
             holding = false;
             drain();
