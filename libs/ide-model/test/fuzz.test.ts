@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AccessSize, DeviceHost } from '@quasivm/device-sdk';
+import type { AccessAhead, AccessSize, DeviceHost } from '@quasivm/device-sdk';
 import { AtaController, DEFAULT_BUS_MASTER_BASE } from '../src/ide-controller.js';
 import { checkRange, MemoryBlockDevice, type BlockDevice } from '../src/storage/block-device.js';
 
@@ -225,6 +225,86 @@ function scenario(ide: AtaController, host: GuardedHost, r: () => number, now: n
   return dma;
 }
 
+/**
+ * What a vCPU answers from the model's offers (accessAhead), checked against what the model
+ * itself answers: after every read the fuzz takes the offer a service would attach, follows
+ * it as the fast-lane proxy does (reads it covers are predicted; writes to its registers, or
+ * anything it does not cover, end it) and records every prediction the real access contradicts.
+ */
+class OfferOracle {
+  offer: AccessAhead | null = null;
+  pos = 0;
+  written = 0;
+  checked = 0;
+  readonly mismatches: string[] = [];
+  constructor(private readonly r: () => number) {}
+
+  private mismatch(what: string): void {
+    if (this.mismatches.length < 10) this.mismatches.push(`${what} (offer ${JSON.stringify({ ...this.offer, data: undefined })}, pos ${this.pos}, written ${this.written})`);
+  }
+
+  /** Before a read: the value the offer predicts, or null (the offer then ends). */
+  predictRead(port: number, size: AccessSize): number | null {
+    const a = this.offer;
+    if (!a) return null;
+    if (a.kind === 'read' && port === a.dataPort && size !== 1 && this.pos + size <= a.data.length) {
+      let v = 0;
+      for (let i = 0; i < size; i++) v |= a.data[this.pos + i] << (8 * i);
+      this.pos += size;
+      return v >>> 0;
+    }
+    if ((port === a.statusPort || port === a.altStatusPort) && size === 1) {
+      const left = a.kind === 'read' ? this.pos < a.data.length : this.written < a.length;
+      if (left) return a.statusDuring;
+      if (a.kind === 'read' && a.complete) return a.statusAfter;
+    }
+    this.offer = null;
+    return null;
+  }
+
+  predictString(port: number, size: AccessSize, count: number): Uint8Array | null {
+    const a = this.offer;
+    if (!a) return null;
+    if (a.kind === 'read' && port === a.dataPort && size !== 1 && this.pos + count * size <= a.data.length) {
+      const out = a.data.slice(this.pos, this.pos + count * size);
+      this.pos += count * size;
+      return out;
+    }
+    this.offer = null;
+    return null;
+  }
+
+  write(port: number, size: AccessSize, bytes: number): void {
+    const a = this.offer;
+    if (!a) return;
+    if (a.kind === 'write' && port === a.dataPort && size !== 1 && this.written + bytes <= a.length) this.written += bytes;
+    else if (!a.registers || port === a.altStatusPort || (port >= a.registers.base && port < a.registers.base + a.registers.length)) this.offer = null;
+  }
+
+  /** After a read the device answered: the offer a service would attach to its reply. */
+  take(ide: AtaController, port: number): void {
+    this.offer = ide.accessAhead(port, 512 + Math.floor(this.r() * 16384));
+    this.pos = 0;
+    this.written = 0;
+  }
+
+  check(predicted: number | null, actual: number, what: string): void {
+    if (predicted === null) return;
+    this.checked++;
+    if (predicted !== actual) this.mismatch(`${what}: offer said 0x${predicted.toString(16)}, the model 0x${actual.toString(16)}`);
+  }
+
+  checkBytes(predicted: Uint8Array | null, actual: Uint8Array, what: string): void {
+    if (predicted === null) return;
+    this.checked++;
+    if (Buffer.compare(Buffer.from(predicted), Buffer.from(actual)) !== 0) this.mismatch(`${what}: bytes differ`);
+  }
+}
+
+function validSize(size: number): size is AccessSize {
+  return size === 1 || size === 2 || size === 4;
+}
+
 const ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 1_000_000);
 const SEED = Number(process.env.FUZZ_SEED ?? 0x1de);
 
@@ -244,34 +324,48 @@ describe('fuzz', () => {
     // random PRD tables at the start of memory too, for the random bus-master writes to find
     for (let t = 0; t < 8; t++) randomPrdTable(host.memory, r);
     const sizes: number[] = [1, 1, 1, 2, 4, 3];
+    // Its own random stream, so the fuzz's accesses are the same with and without it.
+    const oracle = new OfferOracle(rng(SEED ^ 0x5a5a));
     for (let i = 0; i < ITERATIONS; i++) {
       const port = PORTS[Math.floor(r() * PORTS.length)];
       const size = sizes[Math.floor(r() * sizes.length)] as AccessSize;
       const roll = r();
       if (roll < 0.04) {
         // let a transfer it started run before random accesses disturb it, most of the time
+        oracle.offer = null; // the scenario writes registers itself
         if (scenario(ide, host, r, i) ? r() < 0.8 : r() < 0.3) await ide.whenIdle();
         continue;
       }
       if ((port & 7) === 7 && roll < 0.5 && port < 0x200) {
+        oracle.write(port, 1, 1);
         ide.ioWrite(port, 1, r() < 0.8 ? COMMANDS[Math.floor(r() * COMMANDS.length)] : Math.floor(r() * 256), i);
       } else if (roll < 0.45) {
+        oracle.write(port, size, size);
         ide.ioWrite(port, size, Math.floor(r() * 0x1_0000_0000), i);
       } else if (roll < 0.9) {
-        ide.ioRead(port, size, i);
+        const predicted = validSize(size) ? oracle.predictRead(port, size) : ((oracle.offer = null), null);
+        oracle.check(predicted, ide.ioRead(port, size, i), `read 0x${port.toString(16)} size ${size} at ${i}`);
+        if (predicted === null) oracle.take(ide, port);
       } else if (roll < 0.95) {
         // rep ins: whole blocks on a data port (one call in the model), a few elements
         // elsewhere (the model does those one access at a time, so long ones only cost time)
-        ide.ioReadString!(port, size, Math.floor(r() * (DATA_PORTS.has(port) ? 600 : 16)), i);
+        const count = Math.floor(r() * (DATA_PORTS.has(port) ? 600 : 16));
+        const predicted = validSize(size) ? oracle.predictString(port, size, count) : ((oracle.offer = null), null);
+        oracle.checkBytes(predicted, ide.ioReadString!(port, size, count, i), `rep ins 0x${port.toString(16)} x${count} at ${i}`);
       } else {
-        ide.ioWriteString!(port, size, noise(r, Math.floor(r() * (DATA_PORTS.has(port) ? 1200 : 32))), i);
+        const data = noise(r, Math.floor(r() * (DATA_PORTS.has(port) ? 1200 : 32)));
+        oracle.write(port, size, data.length - (data.length % size));
+        ide.ioWriteString!(port, size, data, i);
       }
       if (i % 2000 === 0) await ide.whenIdle();
     }
     await ide.whenIdle();
     const stats = { disks: disks.map((d) => [d.reads, d.writes]), memoryReads: host.memoryReads, memoryWrites: host.memoryWrites, refused: host.refused };
-    if (process.env.FUZZ_STATS) console.log(stats, ide.counters.snapshot());
+    if (process.env.FUZZ_STATS) console.log(stats, ide.counters.snapshot(), { offerChecks: oracle.checked });
     for (const d of disks) expect(d.violations).toEqual([]);
+    // every access a vCPU would have answered from an offer got the model's own answer
+    expect(oracle.mismatches).toEqual([]);
+    expect(oracle.checked).toBeGreaterThan(1000);
     expect(host.violations.slice(0, 10)).toEqual([]);
     // the fuzz did exercise the media, DMA both ways, and refused requests
     for (const n of [disks[0].reads, disks[0].writes, disks[1].reads, disks[1].writes, disks[2].reads]) expect(n).toBeGreaterThan(0);
