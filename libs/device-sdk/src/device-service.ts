@@ -282,12 +282,18 @@ export class DeviceService {
           break;
         }
         case 'consumed': {
-          // Reads the vCPU answered from a ReadAhead/WriteAhead: apply them, their values are known.
-          const count = op.consumed!.count;
-          if (count * size > this.maxStringBytes) return refuse(grpc.status.RESOURCE_EXHAUSTED, `consumed reads of ${count * size} bytes exceed the limit of ${this.maxStringBytes}`);
-          if (count === 1) m.ioRead(op.port, size, now);
-          else if (m.ioReadString) m.ioReadString(op.port, size, count, now);
-          else readStringBySingles(m, op.port, size, count, now);
+          // Reads the vCPU answered from a ReadAhead/WriteAhead: apply them in order, their values are known.
+          const more = op.consumed!.moreRuns ?? [];
+          if (more.length % 3 !== 0) return refuse(grpc.status.INVALID_ARGUMENT, 'consumed runs are not (port, size, count) triples');
+          for (let i = -3; i < more.length; i += 3) {
+            const [port, sz, count] = i < 0 ? [op.port, size as number, op.consumed!.count] : [more[i], more[i + 1], more[i + 2]];
+            if (!validSize(sz)) return refuse(grpc.status.INVALID_ARGUMENT, `access size ${sz} is not 1, 2 or 4`);
+            if (!s.claimsPort(port, sz)) return refuse(grpc.status.OUT_OF_RANGE, `port 0x${port.toString(16)} (size ${sz}) is outside the ports ${this.name} claims`);
+            if (count * sz > this.maxStringBytes) return refuse(grpc.status.RESOURCE_EXHAUSTED, `consumed reads of ${count * sz} bytes exceed the limit of ${this.maxStringBytes}`);
+            if (count === 1) m.ioRead(port, sz, now);
+            else if (m.ioReadString) m.ioReadString(port, sz, count, now);
+            else readStringBySingles(m, port, sz, count, now);
+          }
           break;
         }
         case 'write':

@@ -57,15 +57,26 @@ export class BlockingFastLane {
    * runs of the same port and size in a row travel as one operation.
    */
   postConsumed(port: number, size: AccessSize, count: number, now: GuestTimeNs): void {
+    // Runs in a row go into one Consumed (a PIO sector loop alternates Status and Data):
+    // a 128-sector READ SECTORS reports 256 runs in one op, not 256 ops to encode, decode
+    // and dispatch. Nothing on the device waits for them: they ride with the next request
+    // or the slice's flush, and do not count towards the 256-op flush.
     const last = this.batch[this.batch.length - 1];
-    if (last?.consumed && last.port === port && last.size === size) {
-      last.consumed.count = (last.consumed.count ?? 0) + count;
-      return;
+    const c = last?.consumed;
+    if (c) {
+      const more = (c.moreRuns ??= []) as number[];
+      const n = more.length;
+      if (n === 0 ? last.port === port && last.size === size : more[n - 3] === port && more[n - 2] === size) {
+        if (n === 0) c.count = (c.count ?? 0) + count;
+        else more[n - 1] += count;
+        return;
+      }
+      if (n < 3 * 4096) {
+        more.push(port, size, count);
+        return;
+      }
     }
-    // Not counted towards the 256-op flush: a few bytes each, and nothing on the device
-    // waits for them (they ride with the next read or the slice's flush). A 128-sector
-    // READ SECTORS reports 256 of them; flushing at 256 woke the service once more per command.
-    this.batch.push({ timeNs: now, port, size, consumed: { count } });
+    this.batch.push({ timeNs: now, port, size, consumed: { count, moreRuns: [] } });
     if (this.batch.length >= 16384) this.flush();
   }
 
