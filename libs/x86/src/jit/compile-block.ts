@@ -146,6 +146,29 @@ function observesFlags(ins: InstructionSource, condition: Condition | undefined)
   return ins.flags.writes !== 0 && ins.flags.record === undefined;
 }
 
+/** A flag record not yet made: `full` when it defines every arithmetic flag (no earlier one matters then). */
+interface PendingRecord {
+  record: string;
+  full: boolean;
+}
+
+/** The statements that bring cpu.flags up to date with pending records: the last full one and those after it. */
+function recordsFor(pending: PendingRecord[]): string {
+  let first = pending.length - 1;
+  while (first > 0 && !pending[first].full) first--;
+  return pending.slice(Math.max(first, 0)).map((p) => p.record).join(' ');
+}
+
+/**
+ * Whether an instruction reads or sets the lazy flags through cpu.flags itself (a generic
+ * condition, a helper, a pre-decoded closure): deferred records must be made before it.
+ */
+function syncsFlags(ins: InstructionSource, condition: Condition | undefined): boolean {
+  if (ins.flags.reads !== 0) return true;
+  if (condition !== undefined && !condition.direct) return true;
+  return ins.flags.writes !== 0 && ins.flags.record === undefined;
+}
+
 /** Registers a block's source reads (any R<n>) and writes (R<n> = ...). */
 function registersIn(source: string): { used: number[]; written: number[] } {
   const used = new Set<number>();
@@ -177,25 +200,38 @@ function blockSource(ctx: BlockContext, instructions: InstructionSource[], offse
   };
   const loops = instructions.some((_, j) => toEntry(j));
   const retired = (k: number): string => (loops ? `n + ${k}` : String(k));
-  // A loop in which nothing can see the lazy flags (no fault, store, helper or generic
-  // condition) records them once, on the way out, instead of on every pass.
-  const sinkRecords = loops && !instructions.some((ins, j) => observesFlags(ins, conditions[j]));
-  const sunk: string[] = [];
-  const exit = (value: string): string => `${sunk.join(' ')} ${EXIT} ${value};`;
+  // Kept flag records are deferred to where something can see the flags: before an
+  // instruction that reads or sets them through cpu.flags itself (a sync point), on the
+  // way out, and in the catch for a fault (a switch on the faulting instruction). A loop
+  // with no fault, store or sync point carries them across passes and records them on
+  // its way out; any other loop records them once per pass, at its back edge.
+  const pure = loops && !instructions.some((ins, j) => observesFlags(ins, conditions[j]));
+  let pending: PendingRecord[] = [];
+  const faultRecords = new Map<number, string>();
+  const exit = (value: string): string => `${recordsFor(pending)} ${EXIT} ${value};`;
   const body: string[] = [];
   if (loops) body.push('for (;;) {');
   instructions.forEach((ins, j) => {
-    if (ins.mayFault) body.push(`ji = ${j};`);
     const condition = conditions[j];
+    if (syncsFlags(ins, condition)) {
+      body.push(recordsFor(pending));
+      pending = [];
+    }
+    if (ins.mayFault) {
+      body.push(`ji = ${j};`);
+      const records = recordsFor(pending);
+      if (records !== '') faultRecords.set(j, records);
+    }
     const expand = (text: string): string => (condition ? text.replaceAll('$COND', condition.expression) : text);
     body.push(expand(ins.body));
-    if (keepRecord[j] && ins.flags.record) (sinkRecords ? sunk : body).push(ins.flags.record);
+    if (keepRecord[j] && ins.flags.record) pending.push({ record: ins.flags.record, full: ins.flags.writes === ARITH_FLAGS });
     if (ins.stores && j < count - 1) body.push(`if (cc.generation !== g) { cpu.eip = e + ${offsets[j + 1]}; ${exit(retired(j + 1))} }`);
     const branch = ins.branch;
     if (branch === undefined) return;
     const taken = expand(branch.taken);
     if (toEntry(j)) {
-      body.push(`if (${taken}) { n += ${count}; if (n + ${count} <= budget) continue; cpu.eip = e; ${exit('n')} }`);
+      const backEdge = pure ? '' : recordsFor(pending);
+      body.push(`if (${taken}) { n += ${count}; ${backEdge} if (n + ${count} <= budget) continue; cpu.eip = e; ${pure ? exit('n') : `${EXIT} n;`} }`);
       body.push(`cpu.eip = e + ${end};`);
     } else {
       body.push(`cpu.eip = ${taken} ? ${branchTarget(end, branch.displacement, branch.opSize)} : (e + ${end});`);
@@ -226,6 +262,11 @@ function blockSource(ctx: BlockContext, instructions: InstructionSource[], offse
   lines.push(text);
   lines.push('} catch (err) {');
   if (flush !== '') lines.push(`if (c !== 0) { ${flush} }`);
+  if (faultRecords.size > 0) {
+    lines.push('switch (ji) {');
+    for (const [j, records] of faultRecords) lines.push(`case ${j}: ${records} break;`);
+    lines.push('}');
+  }
   lines.push('cpu.jitIndex = ji; cpu.jitRetired = n;');
   lines.push('throw err;');
   lines.push('}');
