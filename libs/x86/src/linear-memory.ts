@@ -13,7 +13,8 @@ const CR0_PG = 1 << 31;
  * RAM or a device window. Segmentation in Cpu never needs to know about it.
  */
 export class LinearMemory implements PhysicalMemory {
-  private readonly ram: Uint8Array;
+  /** Guest RAM (compiled blocks read and write it directly through the fast tables). */
+  readonly ram: Uint8Array;
   private readonly mmioPages: Uint8Array;
   /** RAM pages that mmioPages describes; accesses beyond go to the bus's MMIO handler. */
   private readonly ramPages: number;
@@ -41,14 +42,20 @@ export class LinearMemory implements PhysicalMemory {
   codeEpoch = 0;
   /** Decoded instructions by physical page; RAM writes to a page holding some drop them. */
   readonly codeCache: CodeCache;
-  private readonly codeMarks: Uint8Array;
-  /** Fast linear->RAM tables for supervisor and user accesses; `fast` is the current one. */
+  /** Per RAM page: non-zero while it holds decoded code (a write there must go the slow way). */
+  readonly codeMarks: Uint8Array;
+  /** Fast linear->RAM tables for supervisor and user accesses. */
   private readonly supervisorPages = new FastPages();
   private readonly userPages = new FastPages();
-  private fastRead: Int32Array;
-  private fastWrite: Int32Array;
+  /**
+   * The current privilege's fast tables: RAM offset of each linear page, or -1 (take the
+   * slow path). Compiled blocks read them directly (jit/instruction-emitter.ts); they are
+   * replaced only when the CPL changes, which ends a block.
+   */
+  fastRead: Int32Array;
+  fastWrite: Int32Array;
   /** RAM as little-endian words at any byte offset. */
-  private readonly view: DataView;
+  readonly view: DataView;
   /** The bus's A20 mask and window layout the fast tables were filled under. */
   private fastA20 = 0;
   private fastMapping = 0;

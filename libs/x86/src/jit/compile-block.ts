@@ -249,9 +249,9 @@ function blockSource(ctx: BlockContext, instructions: InstructionSource[], offse
 
   const lines: string[] = [];
   lines.push(`if (cpu.jitMode !== ${ctx.mode}) return -1;`);
-  lines.push('const r = cpu.reg32, f = cpu.flags, M = cpu.memory, cc = M.codeCache;');
+  lines.push('const r = cpu.reg32, f = cpu.flags, M = cpu.memory, cc = M.codeCache, DV = M.view, RAM = M.ram, CM = M.codeMarks, FR = M.fastRead, FW = M.fastWrite;');
   lines.push('const e = cpu.eip, g = cc.generation;');
-  const locals = ['o = 0', 't = 0', 'v = 0', 'n = 0', 'ji = 0', 'c = 1', 'm0 = 0', 'm1 = 0', 'm2 = 0', 'm3 = 0'];
+  const locals = ['o = 0', 'q = 0', 't = 0', 'v = 0', 'n = 0', 'ji = 0', 'c = 1', 'm0 = 0', 'm1 = 0', 'm2 = 0', 'm3 = 0'];
   for (const n of used) locals.push(`R${n} = r[${n}]`);
   instructions.forEach((ins, j) => {
     if (ins.flags.source) locals.push(`a${j} = 0`, `b${j} = 0`, `s${j} = 0`);

@@ -101,7 +101,13 @@ export class InstructionEmitter {
   read(seg: number, size: OperandSize): string {
     this.mayFault = true;
     const fn = `M.read${size * 8}`;
-    if (this.isFlat(seg)) return this.baseZero(seg) ? `${fn}(o)` : `${fn}((sb${this.useSeg(seg)} + o) >>> 0)`;
+    if (this.isFlat(seg) && this.baseZero(seg)) {
+      // The fast path of LinearMemory.read*, inline: a RAM page the fast table maps, not crossing it.
+      const ram = size === 1 ? 'RAM[q | (o & 0xfff)]' : `DV.getUint${size * 8}(q | (o & 0xfff), true)`;
+      const inPage = size === 1 ? '' : ` && (o & 0xfff) <= ${0x1000 - size}`;
+      return `((q = FR[o >>> 12]) >= 0${inPage} ? ${ram} : ${fn}(o))`;
+    }
+    if (this.isFlat(seg)) return `${fn}((sb${this.useSeg(seg)} + o) >>> 0)`;
     this.useSeg(seg);
     return `(sk${seg} === 0 && o <= sl${seg} - ${size - 1} ? ${fn}((sb${seg} + o) >>> 0) : cpu.readMemory(${seg}, o, ${size}))`;
   }
@@ -111,8 +117,15 @@ export class InstructionEmitter {
     this.mayFault = true;
     this.stores = true;
     const fn = `M.write${size * 8}`;
+    if (this.isFlat(seg) && this.baseZero(seg)) {
+      // LinearMemory.write*'s fast path, inline: a mapped RAM page without decoded code.
+      const ram = size === 1 ? `RAM[q | (o & 0xfff)] = ${value};` : `DV.setUint${size * 8}(q | (o & 0xfff), ${value}, true);`;
+      const inPage = size === 1 ? '' : ` && (o & 0xfff) <= ${0x1000 - size}`;
+      this.emit(`if ((q = FW[o >>> 12]) >= 0${inPage} && CM[q >>> 12] === 0) ${ram} else ${fn}(o, ${value});`);
+      return;
+    }
     if (this.isFlat(seg)) {
-      this.emit(this.baseZero(seg) ? `${fn}(o, ${value});` : `${fn}((sb${this.useSeg(seg)} + o) >>> 0, ${value});`);
+      this.emit(`${fn}((sb${this.useSeg(seg)} + o) >>> 0, ${value});`);
       return;
     }
     this.useSeg(seg);
