@@ -22,6 +22,7 @@ const GUESTS: Record<string, { params: [number, number]; text: string[] }> = {
   'vga-mode13': { params: [0, 0], text: ['vga-mode13: done'] },
   'vga-vbe': { params: [0, 0], text: ['vga-vbe: filling', 'vga-vbe: done'] },
   'vga-vbe-absurd': { params: [0, 0], text: ['vga-vbe-absurd: 65535x65535x32 -> ', 'vga-vbe-absurd: 1920x1080x32 -> '] },
+  'vga-window-modes': { params: [0, 0], text: ['vga-window-modes: done'] },
   'pit-rate': { params: [0, 5], text: ['pit-rate: measuring', 'pit-rate: irqs=', ' seconds='] },
   'pit-ch2-delay': { params: [11932, 0], text: ['pit-ch2-delay: tsc='] },
   'ide-rw': { params: [77, 5], text: ['ide-rw: read lba=', 'ide-rw: wrote lba=', 'ide-rw: beyond', 'ide-rw: unknown'] },
