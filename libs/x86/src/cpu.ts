@@ -572,6 +572,9 @@ export class Cpu {
       this.lastDecay = this.instructionCount;
       this.memory.codeCache.decayInvalidations();
     }
+    // Retired instructions, as instructionCount counts them: a REP string instruction
+    // retires one per element, so a long one ends the slice (and guest time moves on).
+    const start = this.instructionCount;
     let executed = 0;
     this.interruptPoll = true;
     let previous: DecodedBlock | undefined;
@@ -605,18 +608,15 @@ export class Cpu {
           compiled = block.compiled = compileBlock(this, this.bus.ram, block.physical);
         }
         const ran = compiled !== null && compiled !== undefined && compiled.count <= budget && this.eip + compiled.byteLength <= this.ipMask ? this.runChain(block, compiled, budget) : -1;
-        if (ran >= 0) {
-          executed += ran;
-          previous = this.chainTail;
-        }
-        else if (block.instructions.length > 0) executed += this.runBlock(block, budget);
+        if (ran >= 0) previous = this.chainTail;
+        else if (block.instructions.length > 0) this.runBlock(block, budget);
         else block = undefined; // only the JIT knows its first instruction, and it has not compiled it (yet)
       }
       if (block === undefined) {
         this.executeInstruction();
         this.interruptPoll = true;
-        executed++;
       }
+      executed = this.instructionCount - start;
       if (this.halted) return StopReason.Halted;
       if (this.stopRequested) return StopReason.Requested;
     }

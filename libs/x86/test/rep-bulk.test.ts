@@ -28,7 +28,7 @@ for (const c of CASES) {
     const eax = 0x12345678 & (c.size === 2 ? 0x0000ffff : 0xffffffff);
     const expected = reference(m.ram, c.movs, c.size, c.esi, c.edi, c.ecx, c.size === 2 ? 0x4141 : eax);
     m.cpu.reg32.set([c.size === 2 ? 0x4141 : eax, c.ecx, 0, 0, 0x20000, 0, c.esi, c.edi]);
-    expect(m.cpu.run(10)).toBe(StopReason.Halted);
+    expect(m.cpu.run(10_000_000)).toBe(StopReason.Halted);
     expect(m.ram.subarray(0x60000, 0x78000)).toEqual(expected.subarray(0x60000, 0x78000));
     expect(m.cpu.reg32[1]).toBe(0);
     expect(m.cpu.reg32[7]).toBe(c.edi + c.ecx * c.size);
@@ -50,7 +50,7 @@ test('rep stosb over compiled code: the next call runs the rewritten code', () =
   m.ram.set([0x42, 0xc3], 0x10020);
   m.cpu.reg32.fill(0);
   m.cpu.reg32[4] = 0x20000;
-  expect(m.cpu.run(1000)).toBe(StopReason.Halted);
+  expect(m.cpu.run(10_000_000)).toBe(StopReason.Halted);
   expect(m.cpu.reg32[2]).toBe(1);
   expect(m.cpu.reg32[3]).toBe(1);
 });
