@@ -101,12 +101,11 @@ console.log(timeRenders('1024x768x32 (VBE)', vbeMode()));
 // ------------------------------------------------------------------ 2. Watch stream
 
 // vga-vbe's fill is one `rep stosd` of the whole screen (786,432 elements). The soft CPU
-// retires one instruction per element and ends a slice after the REP that crossed its budget,
-// and the mapped LFB window ships its dirty ranges at slice ends and the display rate, so the
-// service sees whole fills (a REP is not yet interrupted midway). The guest is measured as it
-// is, and patched: `mov eax,ebx; mov ecx,N; rep stosd; add ebx,C` -> `mov ecx,N; l: stosd;
-// loop l; nop; add eax,C; nop` (same 15 bytes, same picture but for the colour's start
-// value), so a fill is 1.5 M retired instructions and the window ships every display period.
+// retires one instruction per element and a REP longer than the slice yields between
+// elements (as a real CPU does for an interrupt), so the mapped LFB window ships its dirty
+// ranges mid-fill at the display rate. The guest is measured as it is, and patched:
+// `mov eax,ebx; mov ecx,N; rep stosd; add ebx,C` -> `mov ecx,N; l: stosd; loop l; nop;
+// add eax,C; nop` (same 15 bytes, same picture but for the colour's start value).
 const REP_FILL = Buffer.from('89d8b900000c00f3ab81c303020100', 'hex');
 const LOOP_FILL = Buffer.from('b900000c00abe2fd900503020100' + '90', 'hex');
 

@@ -70,6 +70,8 @@ const WRITE_CHECKS = SEG_UNUSABLE | SEG_NO_WRITE | SEG_EXPAND_DOWN;
 const DEFAULT_JIT_THRESHOLD = 16;
 /** Instructions between halvings of the code cache's per-page invalidation counts. */
 const DECAY_INTERVAL = 50_000_000;
+/** A REP yields after at least this many elements (so step() finishes any 16-bit REP). */
+const MIN_REP_ELEMENTS = 65536;
 
 /** CR0 bits (Intel SDM vol. 3, section 2.5). */
 export const CR0_PE = 1 << 0;
@@ -151,6 +153,12 @@ export class Cpu {
   jitIndex = 0;
   /** Instructions the completed passes of a compiled block looping on itself retired (for a fault's count). */
   jitRetired = 0;
+  /**
+   * Elements a REP string instruction may run before it yields with EIP back at itself
+   * (registers updated, as when a real CPU takes an interrupt between iterations), so a
+   * long REP ends its slice. Cpu.run sets it from the slice's remaining budget.
+   */
+  repElementLimit = Infinity;
   /** The last block runChain ran. */
   private chainTail: DecodedBlock | undefined = undefined;
 
@@ -613,6 +621,7 @@ export class Cpu {
         else block = undefined; // only the JIT knows its first instruction, and it has not compiled it (yet)
       }
       if (block === undefined) {
+        this.repElementLimit = Math.max(maxInstructions - executed, MIN_REP_ELEMENTS);
         this.executeInstruction();
         this.interruptPoll = true;
       }

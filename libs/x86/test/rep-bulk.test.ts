@@ -54,3 +54,25 @@ test('rep stosb over compiled code: the next call runs the rewritten code', () =
   expect(m.cpu.reg32[2]).toBe(1);
   expect(m.cpu.reg32[3]).toBe(1);
 });
+
+test('a REP longer than the slice yields between elements (EIP back at the REP, registers moved on) and resumes to the same memory', () => {
+  // rep stosd of 200,000 dwords (0x60000-0x12D400), then hlt; slices of 1000 instructions.
+  const ecx = 200_000;
+  const m = protectedMachine([0xf3, 0xab, 0xf4]);
+  const expected = reference(m.ram, false, 4, 0, 0x60000, ecx, 0x5a5aa5a5);
+  m.cpu.reg32.set([0x5a5aa5a5, ecx, 0, 0, 0x20000, 0, 0, 0x60000]);
+  const start = m.cpu.eip;
+  expect(m.cpu.run(1000)).toBe(StopReason.InstructionLimit);
+  const left = m.cpu.reg32[1];
+  expect(left).toBeGreaterThan(0);
+  expect(left).toBeLessThan(ecx);
+  expect(m.cpu.eip).toBe(start); // the REP runs again next time, prefix and all
+  expect(m.cpu.reg32[7]).toBe(0x60000 + (ecx - left) * 4);
+  expect(m.cpu.instructionCount).toBe(ecx - left);
+  let slices = 1;
+  while (m.cpu.run(1000) !== StopReason.Halted) slices++;
+  expect(slices).toBeGreaterThan(2);
+  expect(m.cpu.reg32[1]).toBe(0);
+  expect(m.ram.subarray(0x60000, 0x60000 + ecx * 4)).toEqual(expected.subarray(0x60000, 0x60000 + ecx * 4));
+  expect(m.cpu.instructionCount).toBe(ecx + 1);
+});

@@ -12,17 +12,17 @@ const PAGE_SIZE = 4096;
  * which also finishes any element this one leaves (device memory, an element across
  * pages, an overlap that would replicate a pattern).
  */
-export function repBulk(cpu: Cpu, movs: boolean, size: OperandSize, srcSeg: number): boolean {
+export function repBulk(cpu: Cpu, movs: boolean, size: OperandSize, srcSeg: number, yieldAt = 0): boolean {
   const flat = cpu.jitMode >>> MODE_FLAT;
   if (cpu.addrSize !== 4 || (flat & (1 << ES)) === 0 || (movs && (flat & (1 << srcSeg)) === 0)) return false;
   const memory = cpu.memory;
   const ram = cpu.bus.ram;
   const regs = cpu.reg32;
-  while (regs[ECX] !== 0) {
+  while (regs[ECX] > yieldAt) {
     const dstLinear = (cpu.segBase[ES] + regs[EDI]) >>> 0;
     const srcLinear = movs ? (cpu.segBase[srcSeg] + regs[ESI]) >>> 0 : 0;
     const room = Math.min(PAGE_SIZE - (dstLinear & 0xfff), movs ? PAGE_SIZE - (srcLinear & 0xfff) : PAGE_SIZE);
-    const count = Math.min(regs[ECX], Math.floor(room / size));
+    const count = Math.min(regs[ECX] - yieldAt, Math.floor(room / size));
     if (count === 0) return true; // an element across two pages: the element loop does it
     const src = movs ? memory.ramForRead(srcLinear) : 0;
     const dst = memory.ramForWrite(dstLinear);

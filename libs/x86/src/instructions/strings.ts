@@ -8,8 +8,8 @@ import { setRange, type OpcodeTable } from './opcode-table.js';
 import { repBulk } from './rep-bulk.js';
 
 /*
- * String instructions. Each performs one element; with a REP prefix the
- * whole loop runs here, to completion, as a single instruction.
+ * String instructions. Each performs one element; with a REP prefix the loop runs
+ * here, to completion or until it yields after Cpu.repElementLimit elements.
  */
 
 const enum StringKind {
@@ -63,9 +63,15 @@ function repeat(cpu: Cpu, kind: StringKind, size: OperandSize, srcSeg: number, s
   const addrSize = cpu.addrSize;
   if (kind === StringKind.Ins && step > 0 && cpu.bus.ioReadString) return repInsBlocks(cpu, size, addrMask);
   if (kind === StringKind.Outs && step > 0 && cpu.bus.ioWriteString) return repOutsBlocks(cpu, size, srcSeg, addrMask);
-  if ((kind === StringKind.Movs || kind === StringKind.Stos) && step > 0) repBulk(cpu, kind === StringKind.Movs, size, srcSeg);
+  // Down to this count the REP runs now; below it, it yields (see Cpu.repElementLimit).
+  const yieldAt = Math.max(0, cpu.getReg(addrSize, ECX) - cpu.repElementLimit);
+  if ((kind === StringKind.Movs || kind === StringKind.Stos) && step > 0) repBulk(cpu, kind === StringKind.Movs, size, srcSeg, yieldAt);
   const stopWhenZero = cpu.repPrefix === REPNE;
   while (cpu.getReg(addrSize, ECX) !== 0) {
+    if (cpu.getReg(addrSize, ECX) <= yieldAt) {
+      cpu.eip = cpu.instructionStart; // resumed by the next run, prefixes and all
+      return;
+    }
     stringElement(cpu, kind, size, srcSeg, step, addrMask);
     cpu.setReg(addrSize, ECX, cpu.getReg(addrSize, ECX) - 1);
     if (compares && (cpu.flags.get(ZF) !== 0) === stopWhenZero) break;
