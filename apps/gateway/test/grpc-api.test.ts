@@ -54,7 +54,7 @@ test('create, start, console stream, get, list, stop, delete over gRPC', async (
 });
 
 test('pause and resume over gRPC, with the state changes on WatchEvents', async () => {
-  const vm = await unary<{ id: string }>((cb) => c.CreateVm(spec(guestWithParam0('two-lines', 40_000_000)), md, cb));
+  const vm = await unary<{ id: string }>((cb) => c.CreateVm(spec(guestWithParam0('two-lines', 2_000_000_000)), md, cb));
   const events: Array<{ kind: string; detailJson: string }> = [];
   const watch = c.WatchEvents({ id: vm.id }, md);
   watch.on('data', (e) => events.push(e));

@@ -70,8 +70,15 @@ test('a console opened after the guest printed still shows what it printed', asy
   await api('DELETE', `/api/vms/${vm.id}`);
 });
 
+/**
+ * Iterations of two-lines' dec/jnz spin for the pause tests: the compiled loop runs at a few
+ * G instructions/s, so the spin must outlast the pause's round trip by far (2 G iterations:
+ * >= 1 s here), and still end soon after resume.
+ */
+const SPIN_FOR_PAUSE = 2_000_000_000;
+
 test('pause holds the guest between its two lines, resume lets it finish', async () => {
-  const vm = (await api('POST', '/api/vms', { body: { ramMib: 2, backend: 'soft', firmware: guestWithParam0('two-lines', 40_000_000) } })).json;
+  const vm = (await api('POST', '/api/vms', { body: { ramMib: 2, backend: 'soft', firmware: guestWithParam0('two-lines', SPIN_FOR_PAUSE) } })).json;
   const console = await SocketReader.open(wsUrl(gw.url, `/api/vms/${vm.id}/console`), auth());
   await api('POST', `/api/vms/${vm.id}/start`);
   await console.waitForText('two-lines: first');
@@ -83,10 +90,10 @@ test('pause holds the guest between its two lines, resume lets it finish', async
 
   expect((await api('POST', `/api/vms/${vm.id}/resume`)).status).toBe(200);
   await waitFor('the VM to run again', async () => ['VM_STATE_RUNNING', 'VM_STATE_HALTED'].includes(await stateOf(vm.id)));
-  await console.waitForText('two-lines: second', 60_000);
+  await console.waitForText('two-lines: second', 120_000);
   console.close();
   await api('DELETE', `/api/vms/${vm.id}`);
-});
+}, 180_000);
 
 test('the event WebSocket reports the state changes of a VM as VmEvent JSON', async () => {
   const vm = (await api('POST', '/api/vms', { body: { ramMib: 2, backend: 'soft', firmware: guestImages['serial-hello'] } })).json;

@@ -223,16 +223,17 @@ describe('soft backend: the same guests (what covers them where /dev/kvm is miss
   };
 
   test('two-lines: paused after the first line nothing more appears; resumed, the second line comes', async () => {
-    const v = await soft('two-lines', { param0: 5_000_000 });
+    // The compiled spin runs at a few G instructions/s: 2 G iterations outlast the pause's round trip by far.
+    const v = await soft('two-lines', { param0: 2_000_000_000 });
     await v.waitForSerial('two-lines: first\r\n', 20_000);
     v.pause();
     await v.waitForState(['paused'], 10_000);
     await new Promise((r) => setTimeout(r, 300));
     expect(v.serialLog).toBe('two-lines: first\r\n');
     v.resume();
-    await v.waitForSerial('two-lines: second\r\n', 30_000);
+    await v.waitForSerial('two-lines: second\r\n', 120_000);
     expect(v.serialLog).toBe('two-lines: first\r\ntwo-lines: second\r\n');
-  });
+  }, 150_000);
 
   test('triple-fault ends crashed, naming the triple fault', async () => {
     const v = await soft('triple-fault');
