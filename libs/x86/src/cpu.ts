@@ -742,8 +742,7 @@ export class Cpu {
     let entry = this.eip;
     try {
       for (;;) {
-        this.jitRetired = 0;
-        const ran = compiled.run(this, budget - executed);
+        const ran = compiled.run(this, budget - executed); // its catch sets jitIndex and jitRetired
         if (ran < 0) return executed === 0 ? -1 : executed;
         this.instructionCount += ran;
         executed += ran;

@@ -6,8 +6,8 @@ import { shiftRotate } from '../ops/shift-rotate.js';
 import { INTERPRET, type DecodedInstruction } from '../decoded/code-cache.js';
 import { decodeInstruction } from '../decoded/decode-instruction.js';
 import type { InstructionSource } from './block-source.js';
-import { directCondition, flagsReadBy, genericCondition } from './condition-source.js';
 import { emitInstruction } from './emit-opcodes.js';
+import { liveRecords, observesFlags, recordsFor, resolveConditions, syncsFlags, type Condition, type PendingRecord } from './flag-liveness.js';
 import { FLUSH_REGISTERS, RELOAD_REGISTERS, type BlockContext } from './instruction-emitter.js';
 
 /** Placeholder for a return: the register locals are written back first. */
@@ -49,10 +49,10 @@ function closureSource(index: number, start: number, length: number, transfers: 
 /**
  * Compiles the straight-line code at RAM offset `physical` (decoded under the
  * CPU's current code size and segment mode) into a function V8 can optimise:
- * registers stay in the CPU's typed arrays, memory goes through the fast
- * page tables, flags are recorded lazily and only when a later instruction
- * can read them, and Jcc/SETcc/CMOVcc test the operands of the instruction
- * that set the flags directly. Null when not even the first instruction compiles.
+ * registers in JS locals, flat memory through the fast page tables inline,
+ * flags recorded lazily, only when something can read them and only where it
+ * can, and Jcc/SETcc/CMOVcc testing the operands of the instruction that set
+ * the flags directly. Null when not even the first instruction compiles.
  */
 export function compileBlock(cpu: Cpu, ram: Uint8Array, physical: number): CompiledBlock | null {
   const ctx: BlockContext = { mode: cpu.jitMode, codeSize: cpu.codeSize, usedSegments: new Set() };
@@ -73,7 +73,7 @@ export function compileBlock(cpu: Cpu, ram: Uint8Array, physical: number): Compi
     offsets.push(offset);
     at += source.length;
     // Blocks end at every branch: going on past a conditional one (a side exit) measured
-    // 6-8 % slower on Linux's decompressor (more code compiled twice, bigger functions).
+    // ~10 % slower on Linux's decompressor and no faster on its boot.
     if (source.transfers || (at & 0xfff) === 0) break;
   }
   if (instructions.length === 0) return null;
@@ -87,86 +87,9 @@ export function compileBlock(cpu: Cpu, ram: Uint8Array, physical: number): Compi
   return { run, count: instructions.length, offsets: Int32Array.from(offsets), byteLength: at - physical };
 }
 
-/** Per instruction: the expression of its condition, and whether it reads the lazy flags (generic) or locals (direct). */
-interface Condition {
-  expression: string;
-  direct: boolean;
-}
-
-function resolveConditions(instructions: InstructionSource[]): (Condition | undefined)[] {
-  let last: InstructionSource['flags']['source'];
-  return instructions.map((ins) => {
-    let condition: Condition | undefined;
-    if (ins.condition !== undefined) {
-      const direct = last ? directCondition(ins.condition, last) : undefined;
-      condition = direct !== undefined ? { expression: direct, direct: true } : { expression: genericCondition(ins.condition), direct: false };
-    }
-    if (ins.flags.source) last = ins.flags.source;
-    else if (ins.flags.writes !== 0 || ins.flags.reads === ARITH_FLAGS) last = undefined;
-    return condition;
-  });
-}
-
-/**
- * Backwards liveness of the arithmetic flags: a record is kept when something may read
- * what it writes. An instruction that may fault is such a reader of every flag: the
- * fault's handler, and the code that restarts at it (a block of its own, without the
- * operands this block tests directly), see the flags as they were before it. So does
- * the code after a store, where the block leaves when decoded code was overwritten.
- */
-function liveRecords(instructions: InstructionSource[], conditions: (Condition | undefined)[]): boolean[] {
-  const keep = new Array<boolean>(instructions.length).fill(false);
-  let live = ARITH_FLAGS; // whatever runs after the block may read them
-  for (let j = instructions.length - 1; j >= 0; j--) {
-    const ins = instructions[j];
-    // After a store the block may leave (decoded code changed) and go on elsewhere.
-    if (ins.stores) live = ARITH_FLAGS;
-    keep[j] = (ins.flags.writes & live) !== 0;
-    let reads = ins.flags.reads;
-    const condition = conditions[j];
-    if (condition !== undefined && !condition.direct) reads |= flagsReadBy(ins.condition!);
-    live = ins.mayFault ? ARITH_FLAGS : (live & ~ins.flags.writes) | reads;
-  }
-  return keep;
-}
-
 /** EIP after a relative branch at the block's end, as an expression. */
 function branchTarget(end: number, displacement: number, opSize: 2 | 4): string {
   return opSize === 2 ? `((e + ${end + displacement}) & 0xffff)` : `((e + ${end + displacement}) >>> 0)`;
-}
-
-/**
- * Whether an instruction can see the lazy flags other than through the locals of a
- * direct condition: a fault (the handler, and the code restarting there), a store (the
- * block may leave), a generic condition, or a helper that reads or sets them itself.
- */
-function observesFlags(ins: InstructionSource, condition: Condition | undefined): boolean {
-  if (ins.mayFault || ins.stores || ins.flags.reads !== 0) return true;
-  if (condition !== undefined && !condition.direct) return true;
-  return ins.flags.writes !== 0 && ins.flags.record === undefined;
-}
-
-/** A flag record not yet made: `full` when it defines every arithmetic flag (no earlier one matters then). */
-interface PendingRecord {
-  record: string;
-  full: boolean;
-}
-
-/** The statements that bring cpu.flags up to date with pending records: the last full one and those after it. */
-function recordsFor(pending: PendingRecord[]): string {
-  let first = pending.length - 1;
-  while (first > 0 && !pending[first].full) first--;
-  return pending.slice(Math.max(first, 0)).map((p) => p.record).join(' ');
-}
-
-/**
- * Whether an instruction reads or sets the lazy flags through cpu.flags itself (a generic
- * condition, a helper, a pre-decoded closure): deferred records must be made before it.
- */
-function syncsFlags(ins: InstructionSource, condition: Condition | undefined): boolean {
-  if (ins.flags.reads !== 0) return true;
-  if (condition !== undefined && !condition.direct) return true;
-  return ins.flags.writes !== 0 && ins.flags.record === undefined;
 }
 
 /** Registers a block's source reads (any R<n>) and writes (R<n> = ...). */

@@ -300,15 +300,18 @@ function emitStringElement(x: InstructionEmitter, opcode: number, size: OperandS
   const si = x.reg(x.addrSize, 6);
   const di = x.reg(x.addrSize, 7);
   const step = `((f.stored & 0x400) !== 0 ? ${-size} : ${size})`;
+  const stepBoth = (): void => {
+    x.emit(`t = ${step};`);
+    x.setReg(x.addrSize, 6, `${si} + t`);
+    x.setReg(x.addrSize, 7, `${di} + t`);
+  };
   switch (opcode & 0xfe) {
     case 0xa4: // MOVS
       x.emit(`o = ${si};`);
       x.emit(`v = ${x.read(source, size)};`);
       x.emit(`o = ${di};`);
       x.write(0, size, 'v');
-      x.emit(`t = ${step};`);
-      x.setReg(x.addrSize, 6, `${si} + t`);
-      x.setReg(x.addrSize, 7, `${di} + t`);
+      stepBoth();
       return;
     case 0xa6: // CMPS
       x.emit(`o = ${si};`);
@@ -317,9 +320,7 @@ function emitStringElement(x: InstructionEmitter, opcode: number, size: OperandS
       x.emit(`${x.b} = ${x.read(0, size)};`);
       x.emit(`${x.s} = ${x.a} - ${x.b};`);
       x.flagsFrom(FlagOp.Sub, size);
-      x.emit(`t = ${step};`);
-      x.setReg(x.addrSize, 6, `${si} + t`);
-      x.setReg(x.addrSize, 7, `${di} + t`);
+      stepBoth();
       return;
     case 0xaa: // STOS
       x.emit(`o = ${di};`);

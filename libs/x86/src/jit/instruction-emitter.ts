@@ -29,7 +29,9 @@ export interface BlockContext {
 /**
  * Builds the JavaScript of one instruction. The block function provides the
  * locals this emits: R0..R7 (registers), f (flags), M (linear memory), cpu,
- * e (EIP at block entry), o (current memory offset), t/v (scratch), and per
+ * e (EIP at block entry), o (current memory offset), q (the RAM page of an
+ * inline access), t/v (scratch), DV/RAM/FR/FW/CM (LinearMemory's view, RAM, fast
+ * tables and code marks), and per
  * instruction a<j>/b<j>/s<j> (flag operands and result).
  */
 export class InstructionEmitter {
