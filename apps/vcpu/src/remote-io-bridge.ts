@@ -80,11 +80,17 @@ export class RemoteIoProxy {
     this.lane?.close();
   }
 
-  private laneRead(make: (seq: number) => Parameters<BlockingFastLane['post']>[0], ones: number): number {
+  /** A request the thread waits for on the fast lane, counted and timed for the user. */
+  private laneRequest(make: (seq: number) => Parameters<BlockingFastLane['post']>[0]): ReturnType<BlockingFastLane['request']> {
     const t0 = performance.now();
     this.roundTrips++;
     const e = this.lane!.request(make);
     this.blockedMs += performance.now() - t0;
+    return e;
+  }
+
+  private laneRead(make: (seq: number) => Parameters<BlockingFastLane['post']>[0], ones: number): number {
+    const e = this.laneRequest(make);
     return e.readReply ? e.readReply.value >>> 0 : ones;
   }
 
@@ -155,10 +161,7 @@ export class RemoteIoProxy {
       if (v !== null) return v;
     }
     if (this.lane) {
-      const t0 = performance.now();
-      this.roundTrips++;
-      const e = this.lane.request((seq) => ({ timeNs: now, port, size, read: { seq, aheadMax: AHEAD_MAX_BYTES } }));
-      this.blockedMs += performance.now() - t0;
+      const e = this.laneRequest((seq) => ({ timeNs: now, port, size, read: { seq, aheadMax: AHEAD_MAX_BYTES } }));
       this.takeAhead(e);
       return e.readReply ? e.readReply.value >>> 0 : allOnes(size);
     }
@@ -179,8 +182,7 @@ export class RemoteIoProxy {
       this.ahead = null;
     }
     if (this.lane) {
-      this.roundTrips++;
-      const e = this.lane.request((seq) => ({ timeNs: now, port, size, readString: { seq, count } }));
+      const e = this.laneRequest((seq) => ({ timeNs: now, port, size, readString: { seq, count } }));
       const data = e.readReply?.data;
       return data && data.byteLength === count * size ? new Uint8Array(data) : new Uint8Array(count * size).fill(0xff);
     }
@@ -229,8 +231,7 @@ export class RemoteIoProxy {
   pciConfigWrite(fn: number, offset: number, size: AccessSize, value: number, now: GuestTimeNs): void {
     this.ahead = null;
     if (this.lane) {
-      this.roundTrips++;
-      const e = this.lane.request((seq) => ({ timeNs: now, size, pciConfigWrite: { function: fn, offset, value: value >>> 0, seq } }));
+      const e = this.laneRequest((seq) => ({ timeNs: now, size, pciConfigWrite: { function: fn, offset, value: value >>> 0, seq } }));
       const c = e.readReply?.claims;
       if (c) this.onClaimsChanged?.(c.ports.map((p) => ({ base: p.base, length: p.length })), c.memoryWindows.map((w) => ({ base: Number(w.base), length: Number(w.length) })));
       return;

@@ -256,8 +256,7 @@ export class KvmMachine {
         return;
       }
     }
-    this.remotes.tick(this.now(), true);
-    this.remotes.flush();
+    this.settleDevices();
     this.clock.pause();
     this.setState('shut-down', 'stopped');
   }
@@ -269,16 +268,20 @@ export class KvmMachine {
    */
   private noticeHaltedForGood(): void {
     if (this.vcpu.exit.ifFlag || this.mpState.get() !== MpState.HALTED) return;
+    this.settleDevices();
+    this.setState('halted', 'HLT with interrupts disabled', registerDump(this.vcpu));
+  }
+
+  /** Before the guest stops for good: its window bytes and posted writes reach the devices. */
+  private settleDevices(): void {
     this.remotes.tick(this.now(), true);
     this.remotes.flush();
-    this.setState('halted', 'HLT with interrupts disabled', registerDump(this.vcpu));
   }
 
   /** HLT reached userspace (only without an in-kernel HLT): with IF clear only a reset or stop wakes it. */
   private halted(): void {
     if (this.vcpu.exit.ifFlag) return;
-    this.remotes.tick(this.now(), true);
-    this.remotes.flush();
+    this.settleDevices();
     this.setState('halted', 'HLT with interrupts disabled', registerDump(this.vcpu));
   }
 

@@ -4,11 +4,6 @@ import { FrameSplitter, decodeEvent, encodeRequest } from './frame-codec.js';
 import { closeFd, connectUnixBlocking } from './unix-socket.js';
 import type { AccessSize, GuestTimeNs } from '../model.js';
 
-/**
- * A device session's I/O over the fast lane, for a thread that may block (a vCPU thread):
- * writes are posted into a batch, a read sends the batch and waits in read(2) for its reply.
- * Same ordering rule as the gRPC stream: everything posted before a read is applied first.
- */
 /** Guest memory as a blocking vCPU thread serves it to a device (DMA); throws outside RAM. */
 export interface LaneGuestMemory {
   /** Guest memory [0, bytes) is served (writes inside it may then be posted by the device). */
@@ -17,6 +12,11 @@ export interface LaneGuestMemory {
   write(addr: number, data: Uint8Array): void;
 }
 
+/**
+ * A device session's I/O over the fast lane, for a thread that may block (a vCPU thread):
+ * writes are posted into a batch, a read sends the batch and waits in read(2) for its reply.
+ * Same ordering rule as the gRPC stream: everything posted before a read is applied first.
+ */
 export class BlockingFastLane {
   private readonly fd: number;
   private readonly splitter = new FrameSplitter();
@@ -108,10 +108,11 @@ export class BlockingFastLane {
   }
 
   private serveMemory(r: NonNullable<IoEvent['memoryRequest']>): void {
+    const written = () => new Uint8Array(r.writeData.buffer, r.writeData.byteOffset, r.writeData.byteLength);
     if (r.posted) {
       // Inside the memory this lane said it serves (the device checked): nothing to answer.
       try {
-        this.memory?.write(r.addr, new Uint8Array(r.writeData.buffer, r.writeData.byteOffset, r.writeData.byteLength));
+        this.memory?.write(r.addr, written());
       } catch {
         /* the device checked the range; nothing else can fail */
       }
@@ -121,7 +122,7 @@ export class BlockingFastLane {
     try {
       if (!this.memory) throw new Error('this lane does not serve guest memory');
       if (r.isWrite) {
-        this.memory.write(r.addr, new Uint8Array(r.writeData.buffer, r.writeData.byteOffset, r.writeData.byteLength));
+        this.memory.write(r.addr, written());
         reply = { requestId: r.requestId };
       } else reply = { requestId: r.requestId, data: this.memory.read(r.addr, r.length) };
     } catch (e) {

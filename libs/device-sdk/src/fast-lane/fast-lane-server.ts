@@ -5,13 +5,6 @@ import { FrameSplitter, decodeRequest, encodeEvent } from './frame-codec.js';
 import type { DeviceSession } from '../session.js';
 import type { IoOp } from '@quasivm/proto';
 
-/**
- * The fast lane: a plain unix socket beside the gRPC server, for a vCPU on the same host.
- * It carries the same IoRequest/IoEvent messages as the Io stream's I/O half (reads,
- * posted writes, string I/O, PCI config), so a vCPU thread can block on a read with one
- * syscall instead of waking two event loops through HTTP/2. Device -> vCPU events (IRQs,
- * deadlines, DMA) stay on the gRPC stream.
- */
 /** Longest a lane waits for a model's own work (DMA) before applying the next operation anyway. */
 const HOLD_MS = 5000;
 
@@ -20,6 +13,14 @@ function needsReply(op: IoOp): boolean {
   return !!(op.read || op.readString || op.memRead || op.pciConfigRead || op.windowQuery || op.memoryFetch || op.pciConfigWrite?.seq);
 }
 
+/**
+ * The fast lane: a plain unix socket beside the gRPC server, for a vCPU on the same host.
+ * It carries the same IoRequest/IoEvent messages as the Io stream's I/O half (reads,
+ * posted writes, string I/O, PCI config), so a vCPU thread can block on a read with one
+ * syscall instead of waking two event loops through HTTP/2. Device -> vCPU events (IRQs,
+ * deadlines) stay on the gRPC stream; so do DMA memory requests, unless the vCPU thread
+ * said it serves guest memory here (then they come while it waits for a reply).
+ */
 export class FastLaneServer {
   private readonly server: net.Server;
 
