@@ -11,7 +11,7 @@ import type { BridgeBuffers } from '../remote-io-bridge.js';
 import { SharedRing } from '../shared-ring.js';
 import { ConsoleWriter, OutputKind } from './console-output.js';
 import { crashReason, registerDump } from './kvm-crash-report.js';
-import { encodeDeadline } from './deadline-timer.js';
+import { encodeDeadline } from '../machine/deadlines.js';
 import { kvmDevicePath } from './kvm-device-path.js';
 import { KvmHandshake } from './kvm-handshake.js';
 import { MmioRouter, serveIo } from './kvm-io-exits.js';

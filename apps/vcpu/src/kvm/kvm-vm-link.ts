@@ -1,8 +1,8 @@
 /**
  * The main thread's side of a KVM VM. The CPU thread blocks in KVM_RUN, so whatever must
  * reach the guest while it runs or halts is done from here, on the VM's own fds:
- * IRQ lines and IRQ deadlines (KVM_IRQ_LINE), kicks (immediate_exit + a signal to the
- * CPU thread), guest RAM for device DMA (a view of the CPU thread's mmap, which is
+ * IRQ lines (KVM_IRQ_LINE; IRQ deadlines go to a thread of their own, DeadlineThread),
+ * kicks (immediate_exit + a signal to the CPU thread), guest RAM for device DMA (a view of the CPU thread's mmap, which is
  * process-wide), and console output drained from a ring.
  */
 import koffi from 'koffi';
@@ -11,7 +11,8 @@ import type { GuestTimeNs } from '@quasivm/device-sdk';
 import type { FromCpu } from '../machine/worker-messages.js';
 import { SharedRing } from '../shared-ring.js';
 import { CONSOLE_RING_WORDS, ConsoleReader } from './console-output.js';
-import { DeadlineTimer, decodeDeadline } from './deadline-timer.js';
+import { decodeDeadline } from '../machine/deadlines.js';
+import { DeadlineThread } from './deadline-thread.js';
 import { GuestClock } from './guest-clock.js';
 import { IrqLine } from './irq-line.js';
 import { KvmHandshake } from './kvm-handshake.js';
@@ -44,7 +45,7 @@ export class KvmVmLink {
   private readonly console: ConsoleReader;
   private readonly mappedWindows = new Int32Array(new SharedArrayBuffer(4));
   private lastProbe = 0;
-  private readonly timer: DeadlineTimer;
+  private readonly timer: DeadlineThread;
   private irq: IrqLine | null = null;
   private run: KvmRun | null = null;
   private ram: Uint8Array | null = null;
@@ -63,7 +64,7 @@ export class KvmVmLink {
     const consoleBuffer = SharedRing.create(CONSOLE_RING_WORDS).buffer;
     this.console = new ConsoleReader(consoleBuffer, deliver);
     this.buffers = { handshake: this.handshake.buffer, clock: this.clock.buffer, deadlines: this.deadlineRing.buffer, console: consoleBuffer, mappedWindows: this.mappedWindows.buffer as SharedArrayBuffer };
-    this.timer = new DeadlineTimer(this.clock, (line) => this.pulse(line));
+    this.timer = new DeadlineThread(this.clock, (message) => this.reportOnce(message));
   }
 
   /** Starts listening for the CPU thread; call right after starting it. */
@@ -92,6 +93,7 @@ export class KvmVmLink {
     if (!p || this.released) return;
     this.tid = p.tid;
     this.irq = new IrqLine(p.vmFd);
+    this.timer.start(p.vmFd);
     this.run = new KvmRun(new Uint8Array(koffi.view(p.runAddress, p.runSize)));
     this.ram = new Uint8Array(koffi.view(p.ramAddress, p.ramSize));
     for (const [line, level] of this.earlyLevels) this.irqLine(line, level);
@@ -116,11 +118,6 @@ export class KvmVmLink {
     } catch (e) {
       this.reportOnce(`IRQ ${line} could not be delivered: ${(e as Error).message}`);
     }
-  }
-
-  private pulse(line: number): void {
-    this.irqLine(line, true);
-    this.irqLine(line, false);
   }
 
   setDeadline(line: number, at: GuestTimeNs | null, periodNs = 0): void {

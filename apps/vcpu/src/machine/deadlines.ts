@@ -31,11 +31,11 @@ export class IrqDeadlines {
     return min;
   }
 
-  /** Pulses every line whose deadline has come, re-arming periodic ones. */
-  fire(now: GuestTimeNs, pulse: (line: number) => void): void {
+  /** Pulses every line whose deadline has come (`due`: the edge's programmed time), re-arming periodic ones. */
+  fire(now: GuestTimeNs, pulse: (line: number, due: GuestTimeNs) => void): void {
     for (const [line, d] of this.byLine) {
       if (d.at > now) continue;
-      pulse(line);
+      pulse(line, d.at);
       if (d.period === 0) {
         this.byLine.delete(line);
         continue;
