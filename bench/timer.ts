@@ -2,8 +2,10 @@
 //  1. A PIT counter read through the stack: latch command (posted) + LSB + MSB reads from a
 //     blocking vCPU-style thread over the timer service's fast lane, and over its gRPC stream.
 //  2. IRQ 0 delivery jitter at 1000 Hz: actual vs programmed interrupt time.
-//     - KVM backend: deadlines are delivered by a main-thread host timer (DeadlineTimer on the
-//       guest clock); measured here on the real DeadlineTimer and GuestClock.
+//     - KVM backend: deadlines are delivered by the IRQ deadline thread (DeadlineThread on the
+//       guest clock), which raises the line with KVM_IRQ_LINE; lateness is taken right after
+//       the ioctl. Where /dev/kvm does not open, the same thread and loop with a pulse that
+//       raises nothing. Beside it, the main-thread setTimeout it replaced.
 //     - soft backend: edges are delivered when the instruction count reaches them, so the
 //       error is at most one instruction (10 ns of guest time) by construction.
 // Run: npx tsx bench/timer.ts
@@ -12,8 +14,11 @@ import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
 import { RemoteDevice } from '@quasivm/device-sdk';
 import { startServiceProcess, unixAddress } from '@quasivm/testing';
+import { Kvm, type KvmVm } from '@quasivm/kvm';
 import { GuestClock } from '../apps/vcpu/src/kvm/guest-clock.js';
-import { DeadlineTimer } from '../apps/vcpu/src/kvm/deadline-timer.js';
+import { DeadlineThread } from '../apps/vcpu/src/kvm/deadline-thread.js';
+import { kvmDevicePath, kvmUnavailableReason } from '../apps/vcpu/src/kvm/kvm-device-path.js';
+import { IrqDeadlines } from '../apps/vcpu/src/machine/deadlines.js';
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 const READS = 3000;
@@ -58,31 +63,67 @@ const fastLat: number[] = await new Promise((resolve, reject) => {
 dev.close();
 await timer.stop('SIGKILL');
 
-// IRQ 0 at 1000 Hz through the KVM backend's delivery path, for 3 s of guest time.
-const clock = GuestClock.create();
-clock.resume();
+// IRQ 0 at 1000 Hz on the KVM backend's delivery path, 3 s of guest time per row.
 const PERIOD = 1e9 / (1_193_182 / 1193);
-const first = clock.nowNs() + 10e6;
-const lateness: number[] = [];
-let skipped = 0;
-const done = new Promise<void>((resolve) => {
-  const deadlines = new DeadlineTimer(clock, () => {
-    // Lateness behind the latest edge due (edges the host could not keep up with are skipped and counted).
-    lateness.push(((clock.nowNs() - first) % PERIOD) / 1000);
-    if (lateness.length === 3000) {
-      skipped = deadlines.skipped;
-      deadlines.stop();
-      resolve();
-    }
+const EDGES = 3000;
+const kvmModules = Kvm.backendModules().join(', ') || 'none';
+const kvmMissing = kvmUnavailableReason();
+
+/** Now: the IRQ deadline thread (DeadlineThread), raising the line with KVM_IRQ_LINE on a real VM when /dev/kvm opens. */
+async function deadlineThreadLateness(): Promise<{ late: number[]; skipped: number }> {
+  const clock = GuestClock.create();
+  clock.resume();
+  const lateness = new SharedArrayBuffer(8 * (EDGES + 1));
+  const log = new Float64Array(lateness);
+  let vm: KvmVm | null = null;
+  let kvm: Kvm | null = null;
+  if (!kvmMissing) {
+    kvm = Kvm.open(kvmDevicePath());
+    vm = kvm.createVm();
+    vm.createIrqchip();
+  }
+  const thread = new DeadlineThread(clock, (m) => console.error(m), { lateness, entry: vm ? undefined : new URL('../apps/vcpu/test/support/dry-deadline-worker.ts', import.meta.url) });
+  thread.start(vm?.fd ?? -1);
+  const alive = setInterval(() => undefined, 1000);
+  await thread.ready;
+  thread.set(0, clock.nowNs() + 10e6, PERIOD);
+  while (log[0] < EDGES) await new Promise((r) => setTimeout(r, 50));
+  clearInterval(alive);
+  thread.stop();
+  vm?.close();
+  kvm?.close();
+  return { late: Array.from(log.subarray(1, 1 + EDGES), (ns) => ns / 1000), skipped: thread.skipped };
+}
+
+/** Before: a main-thread setTimeout on the same guest clock and deadline rules (the DeadlineTimer this replaced). */
+async function mainThreadTimerLateness(): Promise<{ late: number[]; skipped: number }> {
+  const clock = GuestClock.create();
+  clock.resume();
+  const deadlines = new IrqDeadlines();
+  const late: number[] = [];
+  deadlines.set(0, clock.nowNs() + 10e6, PERIOD);
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      deadlines.fire(clock.nowNs(), (_line, due) => late.push((clock.nowNs() - due) / 1000));
+      if (late.length >= EDGES) return resolve();
+      setTimeout(tick, Math.max(0, (deadlines.next() - clock.nowNs()) / 1e6));
+    };
+    tick();
   });
-  deadlines.set(0, first, PERIOD);
-});
-await done;
+  return { late, skipped: deadlines.skipped };
+}
+
+const now = await deadlineThreadLateness();
+const before = await mainThreadTimerLateness();
 
 const f = (x: number) => x.toFixed(1);
 console.log(`timer bench (load average ${loadavg()[0].toFixed(1)} on 2 cores)`);
 console.log(`  counter read (latch + LSB + MSB), fast lane from a blocking thread: p50 ${f(pct(fastLat, 50))} us  p99 ${f(pct(fastLat, 99))} us`);
 console.log(`  counter read (latch + LSB + MSB), gRPC stream from the event loop:  p50 ${f(pct(grpcLat, 50))} us  p99 ${f(pct(grpcLat, 99))} us`);
-console.log(`  IRQ0 at 1000 Hz, KVM delivery path (host timer on the guest clock), ${lateness.length} edges: late by p50 ${f(pct(lateness, 50))} us  p99 ${f(pct(lateness, 99))} us  max ${f(Math.max(...lateness))} us, ${skipped} edges skipped`);
+const row = (r: { late: number[]; skipped: number }) => `late by p50 ${f(pct(r.late, 50))} us  p99 ${f(pct(r.late, 99))} us  max ${f(Math.max(...r.late))} us, ${r.skipped} edges skipped`;
+const via = kvmMissing ? 'no VM here, its loop with a pulse that raises nothing' : 'KVM_IRQ_LINE on a real VM';
+console.log(`  IRQ0 at 1000 Hz, KVM path, IRQ deadline thread (${via}), ${EDGES} edges: ${row(now)}`);
+console.log(`  IRQ0 at 1000 Hz, KVM path before it, main-thread setTimeout, ${EDGES} edges:  ${row(before)}`);
+console.log(`  KVM modules loaded (/sys/module/kvm_*): ${kvmModules}; ${kvmDevicePath()}: ${kvmMissing ?? 'opens'}`);
 console.log(`  IRQ0 at 1000 Hz, soft backend: delivered when the instruction count reaches the edge: error <= 1 instruction (10 ns of guest time)`);
 process.stdout.write('', () => process.exit(0));
