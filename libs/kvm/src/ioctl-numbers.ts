@@ -58,6 +58,7 @@ export const Ioctl = {
   KVM_INTERRUPT: iow(0x86, StructSize.kvm_interrupt),
   KVM_SET_CPUID2: iow(0x90, StructSize.kvm_cpuid2),
   KVM_NMI: io(0x9a),
+  KVM_GET_TSC_KHZ: io(0xa3),
 } as const;
 
 export type IoctlName = keyof typeof Ioctl;

@@ -99,6 +99,11 @@ export class KvmVcpu {
     check('KVM_INTERRUPT', libc.ioctl(this.fd, Ioctl.KVM_INTERRUPT, this.scratch.address), `vector ${vector}`);
   }
 
+  /** KVM_GET_TSC_KHZ: the rate of the guest's time stamp counter (what its rdtsc counts per ms). */
+  tscKhz(): number {
+    return check('KVM_GET_TSC_KHZ', libc.ioctl(this.fd, Ioctl.KVM_GET_TSC_KHZ, 0));
+  }
+
   /** KVM_NMI: queue a non-maskable interrupt. */
   nmi(): void {
     check('KVM_NMI', libc.ioctl(this.fd, Ioctl.KVM_NMI, 0));

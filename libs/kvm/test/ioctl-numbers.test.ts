@@ -24,6 +24,7 @@ const FROM_KVM_H: Record<string, number> = {
   KVM_INTERRUPT: 0x4004ae86,
   KVM_SET_CPUID2: 0x4008ae90,
   KVM_NMI: 0xae9a,
+  KVM_GET_TSC_KHZ: 0xaea3,
 };
 
 describe('KVM ioctl request numbers', () => {
