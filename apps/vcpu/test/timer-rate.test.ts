@@ -9,7 +9,8 @@ import { DEFAULT_NS_PER_INSTRUCTION } from '../src/machine/vm-config.js';
 /**
  * The timer issue's rate check, through the real stack: the pit-rate guest programs the
  * remote 8254 and counts IRQ 0 (delivered by the vCPU from the timer service's deadlines)
- * against the CMOS clock's seconds. Soft backend, guest time from the instruction count.
+ * against the CMOS clock's seconds. Soft backend, guest time from the instruction count
+ * (kvm-timer-rate.test.ts runs the same guests under KVM).
  */
 const TIMER_MAIN = fileURLToPath(new URL('../../timer/src/main.ts', import.meta.url));
 const PIT_HZ = 1_193_182;
@@ -52,14 +53,16 @@ for (const { name, reload, seconds } of [
   }, 150_000);
 }
 
-test('a guest busy-waiting on channel 2 through port 0x61 measures 10 ms within 2 % (the BIOS/Linux calibration pattern)', async () => {
+test('a guest busy-waiting on channel 2 through port 0x61 measures 10 ms within 2 %, every one of its 3 tries (the BIOS/Linux calibration pattern)', async () => {
   const image = new Uint8Array(readFileSync(buildGuests({ quiet: true })['pit-ch2-delay']));
+  new DataView(image.buffer).setUint32(PARAMS + 8, 3, true);
   vm = await Vm.create({ id: 'pit-ch2', backend: 'soft', ramMiB: 2, realtime: false, firmware: image, devices: [{ device: 'timer', address: timer.address }] });
   vm.start();
-  const log = await vm.waitForSerial(/pit-ch2-delay: tsc=0x([0-9a-f]{8})/, 120_000);
-  const ticks = Number.parseInt(/tsc=0x([0-9a-f]{8})/.exec(log)![1], 16);
-  const ms = (ticks * DEFAULT_NS_PER_INSTRUCTION) / 1e6; // the soft CPU's TSC counts guest ns / ns-per-instruction
+  const log = await vm.waitForSerial(/(pit-ch2-delay: tsc=0x[0-9a-f]{8}\r\n){3}/, 120_000);
+  // The soft CPU's TSC counts guest ns / ns-per-instruction.
+  const ms = [...log.matchAll(/tsc=0x([0-9a-f]{8})/g)].map((m) => (Number.parseInt(m[1], 16) * DEFAULT_NS_PER_INSTRUCTION) / 1e6);
   const expected = (11932 / PIT_HZ) * 1000;
-  console.log(`pit-ch2-delay: measured ${ms.toFixed(4)} ms, programmed ${expected.toFixed(4)} ms`);
-  expect(Math.abs(ms - expected) / expected).toBeLessThan(0.02);
+  console.log(`pit-ch2-delay: measured ${ms.map((x) => x.toFixed(4)).join(', ')} ms, programmed ${expected.toFixed(4)} ms`);
+  expect(ms).toHaveLength(3);
+  for (const x of ms) expect(Math.abs(x - expected) / expected).toBeLessThan(0.02);
 }, 150_000);
