@@ -17,6 +17,7 @@ import { startServiceProcess, unixAddress } from '@quasivm/testing';
 import { Kvm, type KvmVm } from '@quasivm/kvm';
 import { GuestClock } from '../apps/vcpu/src/kvm/guest-clock.js';
 import { DeadlineThread } from '../apps/vcpu/src/kvm/deadline-thread.js';
+import { EdgeLog } from '../apps/vcpu/src/kvm/edge-log.js';
 import { kvmDevicePath, kvmUnavailableReason } from '../apps/vcpu/src/kvm/kvm-device-path.js';
 import { IrqDeadlines } from '../apps/vcpu/src/machine/deadlines.js';
 
@@ -73,8 +74,7 @@ const kvmMissing = kvmUnavailableReason();
 async function deadlineThreadLateness(): Promise<{ late: number[]; skipped: number }> {
   const clock = GuestClock.create();
   clock.resume();
-  const lateness = new SharedArrayBuffer(8 * (EDGES + 1));
-  const log = new Float64Array(lateness);
+  const log = EdgeLog.create(EDGES);
   let vm: KvmVm | null = null;
   let kvm: Kvm | null = null;
   if (!kvmMissing) {
@@ -82,17 +82,17 @@ async function deadlineThreadLateness(): Promise<{ late: number[]; skipped: numb
     vm = kvm.createVm();
     vm.createIrqchip();
   }
-  const thread = new DeadlineThread(clock, (m) => console.error(m), { lateness, entry: vm ? undefined : new URL('../apps/vcpu/test/support/dry-deadline-worker.ts', import.meta.url) });
+  const thread = new DeadlineThread(clock, (m) => console.error(m), { edges: log, entry: vm ? undefined : new URL('../apps/vcpu/test/support/dry-deadline-worker.ts', import.meta.url) });
   thread.start(vm?.fd ?? -1);
   const alive = setInterval(() => undefined, 1000);
   await thread.ready;
   thread.set(0, clock.nowNs() + 10e6, PERIOD);
-  while (log[0] < EDGES) await new Promise((r) => setTimeout(r, 50));
+  while (log.count < EDGES) await new Promise((r) => setTimeout(r, 50));
   clearInterval(alive);
   thread.stop();
   vm?.close();
   kvm?.close();
-  return { late: Array.from(log.subarray(1, 1 + EDGES), (ns) => ns / 1000), skipped: thread.skipped };
+  return { late: log.latenessMicros(), skipped: thread.skipped };
 }
 
 /** Before: a main-thread setTimeout on the same guest clock and deadline rules (the DeadlineTimer this replaced). */

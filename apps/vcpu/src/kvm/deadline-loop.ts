@@ -2,6 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import { IrqDeadlines, decodeDeadline } from '../machine/deadlines.js';
 import { SharedRing } from '../shared-ring.js';
 import { DeadlineControl } from './deadline-control.js';
+import { EdgeLog } from './edge-log.js';
 import { GuestClock } from './guest-clock.js';
 
 /** What the main thread hands the IRQ deadline thread (DeadlineThread). */
@@ -9,8 +10,8 @@ export interface DeadlineWorkerData {
   clock: SharedArrayBuffer;
   ring: SharedArrayBuffer;
   control: SharedArrayBuffer;
-  /** Optional lateness log for benches: Float64 [0] count, then (raised - programmed) in ns per edge. */
-  lateness?: SharedArrayBuffer;
+  /** Optional edge log for benches and tests (EdgeLog). */
+  edges?: SharedArrayBuffer;
   /** The VM fd whose lines the thread raises (KVM entry only). */
   vmFd?: number;
 }
@@ -29,10 +30,9 @@ export function runDeadlineLoop(data: DeadlineWorkerData, pulse: (line: number) 
   const clock = new GuestClock(data.clock);
   const ring = new SharedRing(data.ring);
   const deadlines = new IrqDeadlines();
-  const log = data.lateness ? new Float64Array(data.lateness) : null;
+  const log = data.edges ? new EdgeLog(data.edges) : null;
   const fire = (line: number, due: number): void => {
-    if (!control.whileRunning(() => pulse(line))) return;
-    if (log && log[0] < log.length - 1) log[++log[0]] = clock.nowNs() - due;
+    if (control.whileRunning(() => pulse(line))) log?.add(due, clock.nowNs());
   };
   parentPort?.postMessage({ ready: true });
   while (!control.stopped) {

@@ -5,14 +5,15 @@ import { SharedRing } from '../shared-ring.js';
 import { startTsWorker } from '../ts-worker.js';
 import { DeadlineControl } from './deadline-control.js';
 import type { DeadlineWorkerData } from './deadline-loop.js';
+import type { EdgeLog } from './edge-log.js';
 import type { GuestClock } from './guest-clock.js';
 
 /** The thread's entry: raises lines with KVM_IRQ_LINE. Tests and benches without /dev/kvm pass one that records edges instead. */
 const KVM_ENTRY = new URL('./deadline-worker.ts', import.meta.url);
 
 export interface DeadlineThreadOptions {
-  /** For benches and tests: a Float64Array buffer the thread fills with each edge's lateness (DeadlineWorkerData). */
-  lateness?: SharedArrayBuffer;
+  /** For benches and tests: the thread logs every edge it pulsed there (EdgeLog). */
+  edges?: EdgeLog;
   /** The thread's module; default: the one raising lines with KVM_IRQ_LINE. */
   entry?: URL;
 }
@@ -45,7 +46,7 @@ export class DeadlineThread {
   /** Starts delivering on `vmFd`; deadlines set before are kept and delivered from now on. */
   start(vmFd: number): void {
     if (this.worker || this.stopped) return;
-    const workerData: DeadlineWorkerData = { vmFd, clock: this.clock.buffer, ring: this.ring.buffer, control: this.control.buffer, lateness: this.options.lateness };
+    const workerData: DeadlineWorkerData = { vmFd, clock: this.clock.buffer, ring: this.ring.buffer, control: this.control.buffer, edges: this.options.edges?.buffer };
     const worker = startTsWorker(this.options.entry ?? KVM_ENTRY, { workerData, name: 'irq-deadlines' });
     worker.on('message', (m: { ready?: boolean; error?: string }) => (m.error ? this.onError(`IRQ deadline thread failed: ${m.error}`) : this.onReady()));
     worker.on('error', (e) => this.onError(`IRQ deadline thread failed: ${e.message}`));
