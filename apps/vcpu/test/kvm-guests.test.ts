@@ -1,6 +1,6 @@
 /**
  * The test guests under the KVM backend, through Vm as the vcpu service runs them: a CPU
- * thread in KVM_RUN, the main thread delivering IRQ deadlines, real timer service
+ * thread in KVM_RUN, the IRQ deadline thread raising timer interrupts, real timer service
  * process. Time budgets come from libs/kvm's calibration run (kvm_pvm emulates real mode
  * at ~1.6 M instructions/s; hardware KVM is far faster). Without /dev/kvm every KVM test
  * is skipped under a name saying so, and the soft backend covers the same guests
