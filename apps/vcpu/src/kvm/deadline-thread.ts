@@ -20,8 +20,8 @@ export interface DeadlineThreadOptions {
 
 /**
  * IRQ deadlines of a KVM VM ("pulse IRQ 0 at t, then every p ns"), delivered by a thread
- * of their own: the CPU thread sits in KVM_RUN, and the main thread's timers are late by
- * up to a millisecond behind gRPC and console work. The thread sleeps in Atomics.wait until
+ * of their own: the CPU thread sits in KVM_RUN, and main-thread timers (1 ms granularity,
+ * queued behind gRPC and console work) were 2-3 ms late at 1000 Hz. The thread sleeps in Atomics.wait until
  * the next edge on the guest clock (guest time = host monotonic time while running) and
  * raises the line itself with KVM_IRQ_LINE on the VM fd, which any thread of the process
  * may use. Deadline changes travel on a ring and wake it early; nothing fires while the
