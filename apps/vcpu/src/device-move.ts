@@ -54,14 +54,14 @@ async function attachWithState(address: string, c: MoveContext, state: DeviceSta
 
 export async function moveDeviceSession(c: MoveContext): Promise<MoveOutcome> {
   const t0 = performance.now();
-  if (c.cpu) {
-    const held = c.cpu.whenHeld(HOLD_TIMEOUT_MS);
-    c.cpu.gates.ask(c.index);
-    c.cpu.askHold();
-    await held;
-  }
   let moved: RemoteDevice | null = null;
   try {
+    if (c.cpu) {
+      const held = c.cpu.whenHeld(HOLD_TIMEOUT_MS);
+      c.cpu.gates.ask(c.index);
+      c.cpu.askHold();
+      await held;
+    }
     // Everything the main thread forwarded is applied, then the state is whole.
     await c.current.barrier();
     const state = await c.current.saveState();

@@ -82,7 +82,11 @@ export class RemoteIoProxy {
   holdIfAsked(now: GuestTimeNs): void {
     if (!this.gates || this.gates.state(this.deviceIndex) !== GateState.HoldAsked) return;
     this.ahead = null;
-    if (this.lane) this.laneRequest((seq) => ({ timeNs: now, size: 1, barrier: { seq } }));
+    try {
+      if (this.lane) this.laneRequest((seq) => ({ timeNs: now, size: 1, barrier: { seq } }));
+    } catch {
+      // A lane that failed has nothing in flight: the main thread's SaveState tells whether the session lives.
+    }
     this.gates.held(this.deviceIndex);
     this.requests.pushBlocking(this.header(BridgeOp.Held, 0, 1, now));
   }
