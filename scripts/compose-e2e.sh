@@ -63,7 +63,8 @@ docker/build-images.sh 2>&1 | sed 's/^/  /' || die "image build failed"
 ok "$(docker images --format '{{.Repository}}:{{.Tag}} {{.Size}}' 'quasivm/*' | tr '\n' ' ')"
 
 # Everything below runs against a stack that is always torn down, even on failure.
-free_port() { node -e 's=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+# (written as a string: under Nx, FORCE_COLOR makes console.log colour a number)
+free_port() { node -e 's=require("net").createServer().listen(0,"127.0.0.1",()=>{process.stdout.write(String(s.address().port));s.close()})'; }
 export QUASIVM_HTTP_PUBLISH=127.0.0.1:$(free_port) QUASIVM_GRPC_PUBLISH=127.0.0.1:$(free_port)
 export QUASIVM_TOKEN=${QUASIVM_TOKEN:-e2e-$(node -p 'require("crypto").randomBytes(16).toString("hex")')}
 if [[ -e /dev/kvm ]]; then export QUASIVM_KVM_GID=$(stat -c %g /dev/kvm); kvm_note="/dev/kvm passed in (group $QUASIVM_KVM_GID)"
