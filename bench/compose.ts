@@ -1,5 +1,6 @@
 // bench/compose: what the container stack costs a user, measured in one run.
 //  1. time from `docker-compose up -d` (images already built) to the guest's first serial line
+//     and to its first SCREEN TEXT (vga-text's banner, read through the gateway's ScreenText)
 //  2. a port read round trip (RemoteDevice -> timer service, docker/port-read-probe.ts):
 //     vcpu container -> timer container, host -> timer container, and two local processes.
 // Run: npx tsx bench/compose.ts   (images: `docker-compose build` or scripts/compose-e2e.sh first)
@@ -48,13 +49,24 @@ try {
   const vms = new VmClient(env.QUASIVM_GRPC_PUBLISH, env.QUASIVM_TOKEN);
   await vms.waitReady(180_000);
   const apiReady = performance.now() - t0;
-  const boot = await vms.bootAndWait(
-    { name: 'bench', firmware: '/opt/quasivm/guests/build/two-lines.bin', backend: 'soft', ramMib: 16,
-      devices: [{ device: 'timer', address: 'timer:50051' }, { device: 'ide', address: 'ide:50052' }, { device: 'vga', address: 'vga:50053' }] },
-    ['two-lines: first'],
-    120_000,
-  );
-  const firstLine = apiReady + boot.seenAtMs[0];
+  const boot = await vms.bootWithSerial({
+    name: 'bench', firmware: '/opt/quasivm/guests/build/vga-text.bin', backend: 'soft', ramMib: 16,
+    devices: [{ device: 'timer', address: 'timer:50051' }, { device: 'ide', address: 'ide:50052' }, { device: 'vga', address: 'vga:50053' }],
+  });
+  // Polled every 20 ms: serial from the console stream, the screen through the gateway's ScreenText.
+  let firstLine = 0;
+  let firstScreen = 0;
+  let row0 = '';
+  while (!firstLine || !firstScreen) {
+    if (performance.now() - t0 > 300_000) throw new Error(`no screen text within 300 s (serial: ${JSON.stringify(boot.serial.text)})`);
+    if (!firstLine && boot.serial.text.includes('vga-text: scrolling')) firstLine = performance.now() - t0;
+    if (!firstScreen) {
+      row0 = (await vms.screenText(boot.vmId).catch(() => ['']))[0] ?? '';
+      if (row0.includes('vga-text: Hello, VGA!')) firstScreen = performance.now() - t0;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  boot.serial.close();
   await vms.deleteVm(boot.vmId);
   vms.close();
 
@@ -84,6 +96,7 @@ try {
     `  up -d returned                    ${(upDone / 1000).toFixed(1)} s  (waits for nats/timer/ide/vga/vcpu to be healthy)`,
     `  VmControl answering (gateway)     ${(apiReady / 1000).toFixed(1)} s`,
     `  first serial line of the guest    ${(firstLine / 1000).toFixed(1)} s  after docker-compose up`,
+    `  first screen text of the guest    ${(firstScreen / 1000).toFixed(1)} s  after docker-compose up ("${row0.trimEnd()}")`,
     `port read round trip, RemoteDevice -> timer service, ${READS} reads:`,
     row('vcpu container -> timer container', c2c),
     ...(h2c ? [row('host -> timer container', h2c)] : []),

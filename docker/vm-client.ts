@@ -10,6 +10,7 @@ export interface BootSpec {
   backend: 'soft' | 'kvm' | 'auto';
   ramMib: number;
   devices: Array<{ device: string; address: string }>;
+  disks?: Array<{ slot: string; image: string; readOnly?: boolean }>;
 }
 
 export interface SerialWait {
@@ -82,6 +83,34 @@ export class VmClient {
       console$.cancel();
     }
     return { vmId: vm.id, seenAtMs, output };
+  }
+
+  /** The VM's text screen, row by row (from its VGA service, through the API). */
+  async screenText(id: string): Promise<string[]> {
+    return (await this.unary<{ rows: string[] }>('ScreenText', { id })).rows;
+  }
+
+  /** Moves the running VM's session of `device` to the service at `address`. */
+  moveDevice(id: string, device: string, address: string): Promise<{ fromAddress: string; toAddress: string; heldMs: number; stateBytes: number }> {
+    return this.unary('MoveDevice', { id, device, address });
+  }
+
+  /** Creates and starts a VM and keeps its serial output in `serial.text` until `serial.close()`. */
+  async bootWithSerial(spec: BootSpec): Promise<{ vmId: string; serial: { text: string; close(): void } }> {
+    const vm = await this.unary<{ id: string }>('CreateVm', { ...spec, backend: BACKENDS[spec.backend] });
+    const console$ = this.client.Console(this.metadata);
+    const serial = {
+      text: '',
+      close: () => {
+        console$.end();
+        console$.cancel();
+      },
+    };
+    console$.on('data', (m: { data: Buffer }) => (serial.text += m.data.toString('latin1')));
+    console$.on('error', () => undefined);
+    console$.write({ id: vm.id });
+    await this.unary('StartVm', { id: vm.id });
+    return { vmId: vm.id, serial };
   }
 
   getVm(id: string): Promise<{ id: string; state: string; backend: string; exitReason: string }> {

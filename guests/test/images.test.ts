@@ -31,6 +31,7 @@ const GUESTS: Record<string, { params: [number, number]; text: string[] }> = {
   'ide-lba48': { params: [0x10000010, 0], text: ['ide-lba48: read lba=', 'ide-lba48: wrote lba=', 'ide-lba48: beyond'] },
   'ide-multiple': { params: [40, 9], text: ['ide-multiple: set status=', 'ide-multiple: read lba=', 'ide-multiple: wrote lba=', 'ide-multiple: disabled'] },
   'ide-dma': { params: [200, 0xc041], text: ['ide-dma: found ', ' bar4=', 'ide-dma: read lba=', 'ide-dma: wrote lba=', 'ide-dma: read ext'] },
+  'ide-read-loop': { params: [128, 64], text: ['ide-read-loop: start', 'ide-read-loop: reads=0x', ' errors=0x', 'ide-read-loop: READ ERROR lba='] },
   'ide-speed': { params: [0, 16], text: ['ide-speed: start method=', 'ide-speed: done sum=', ' errors='] },
   'protected-paging': { params: [0, 0], text: ['protected-paging: entering protected mode', 'protected-paging: ring 0 with paging on', 'protected-paging: #PF at '] },
 };

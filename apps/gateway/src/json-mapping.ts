@@ -1,9 +1,9 @@
 // HTTP JSON <-> proto messages. HTTP bodies use the proto3 JSON form of the same messages
 // (lowerCamelCase fields, enum names as strings); gRPC requests are checked against the
 // same schema after their default (unset) fields are dropped.
-import { createVmSchema, sendKeysSchema } from './schema/create-vm-schema.js';
+import { createVmSchema, moveDeviceSchema, sendKeysSchema } from './schema/create-vm-schema.js';
 import { validator, ValidationError } from './schema/validate.js';
-import type { CreateVmRequest, SendKeysRequest } from './proto-types.js';
+import type { CreateVmRequest, MoveDeviceRequest, SendKeysRequest } from './proto-types.js';
 
 interface CreateVmJson {
   name?: string;
@@ -75,4 +75,11 @@ export function checkCreateVmMessage(req: CreateVmRequest): CreateVmRequest {
 export function sendKeysRequestFromJson(id: string, body: unknown): SendKeysRequest {
   const j = checkKeys(body);
   return j.text !== undefined ? { id, text: j.text } : { id, scancodes: Buffer.from(j.scancodes!, 'base64') };
+}
+
+const checkMove = validator<{ address: string }>(moveDeviceSchema, 'invalid move');
+
+/** Validates an HTTP move body ({address}) into a MoveDeviceRequest; the gRPC one gets the same check. */
+export function moveDeviceRequestFromJson(id: string, device: string, body: unknown): MoveDeviceRequest {
+  return { id, device, address: checkMove(body).address };
 }

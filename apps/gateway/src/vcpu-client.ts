@@ -3,7 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { loadVmProto, type VmControlClient } from '@quasivm/proto';
 import { toApiError } from './errors.js';
-import { ACTION_METHOD, type ConsoleStream, type CreateVmRequest, type DisplayStream, type EventStream, type ListVmsReply, type ScreenTextReply, type ScreenshotReply, type SendKeysRequest, type Vm, type VmAction } from './proto-types.js';
+import { ACTION_METHOD, type ConsoleStream, type CreateVmRequest, type DisplayStream, type EventStream, type ListVmsReply, type MoveDeviceReply, type MoveDeviceRequest, type ScreenTextReply, type ScreenshotReply, type SendKeysRequest, type Vm, type VmAction } from './proto-types.js';
 
 const DEFAULT_DEADLINE_MS = 15_000;
 
@@ -53,6 +53,13 @@ export class VcpuClient {
 
   screenText(id: string): Promise<ScreenTextReply> {
     return this.unary((o, cb) => this.client.ScreenText({ id }, o, cb));
+  }
+
+  /** Moving a session waits for the device and two services: a longer deadline than other calls. */
+  moveDevice(req: MoveDeviceRequest): Promise<MoveDeviceReply> {
+    return new Promise((resolve, reject) => {
+      this.client.MoveDevice(req, { deadline: Date.now() + Math.max(this.deadlineMs, 60_000) }, (err, reply) => (err ? reject(toApiError(err, this.address)) : resolve(reply!)));
+    });
   }
 
   async sendKeys(req: SendKeysRequest): Promise<void> {

@@ -1,7 +1,7 @@
 // The VM control operations, independent of transport: HTTP, WebSocket and gRPC all call these.
 import * as grpc from '@grpc/grpc-js';
 import { ApiError, notFound } from './errors.js';
-import type { ConsoleStream, CreateVmRequest, DisplayStream, EventStream, ScreenTextReply, ScreenshotReply, SendKeysRequest, Vm, VmAction } from './proto-types.js';
+import type { ConsoleStream, CreateVmRequest, DisplayStream, EventStream, MoveDeviceReply, MoveDeviceRequest, ScreenTextReply, ScreenshotReply, SendKeysRequest, Vm, VmAction } from './proto-types.js';
 import type { VcpuClient } from './vcpu-client.js';
 import type { VcpuPool } from './vcpu-pool.js';
 
@@ -58,6 +58,14 @@ export class VmService {
 
   screenText(id: string): Promise<ScreenTextReply> {
     return this.onHost(id, (c) => c.screenText(id));
+  }
+
+  /** Moves a running VM's device session to another service (VmControl.MoveDevice). */
+  moveDevice(req: MoveDeviceRequest): Promise<MoveDeviceReply> {
+    return this.onHost(req.id ?? '', async (c) => {
+      const r = await c.moveDevice(req);
+      return { ...r, vm: r.vm ? placed(r.vm, c) : r.vm };
+    });
   }
 
   sendKeys(req: SendKeysRequest): Promise<void> {

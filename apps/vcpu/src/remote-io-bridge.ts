@@ -1,5 +1,6 @@
 import { allOnes, BlockingFastLane, type AccessSize, type GuestTimeNs, type LaneGuestMemory } from '@quasivm/device-sdk';
 import { SharedRing } from './shared-ring.js';
+import { createGateBuffer, DeviceGates, GateState, type LaneTarget } from './device-gates.js';
 
 /**
  * Port I/O from the CPU thread to devices served by other processes. The CPU thread
@@ -17,6 +18,8 @@ export const enum BridgeOp {
   MemWrite = 6,
   PciConfigRead = 7,
   PciConfigWrite = 8,
+  /** The CPU thread holds the device (DeviceGates): everything before this record is the device's. */
+  Held = 9,
 }
 
 const TWO32 = 0x1_0000_0000;
@@ -25,10 +28,12 @@ const TWO32 = 0x1_0000_0000;
 export interface BridgeBuffers {
   requests: SharedArrayBuffer;
   replies: SharedArrayBuffer;
+  /** DeviceGates: where a device being moved to another service holds its I/O. */
+  gates?: SharedArrayBuffer;
 }
 
 export function createBridgeBuffers(requestWords = 1 << 18, replyWords = 1 << 17): BridgeBuffers {
-  return { requests: SharedRing.create(requestWords).buffer, replies: SharedRing.create(replyWords).buffer };
+  return { requests: SharedRing.create(requestWords).buffer, replies: SharedRing.create(replyWords).buffer, gates: createGateBuffer() };
 }
 
 /** Packs bytes into 32-bit words (little-endian), the last one zero-padded. */
@@ -46,7 +51,8 @@ export class RemoteIoProxy {
   blockedMs = 0;
 
   /** The device service's fast lane, when it offers one on this host: then every access goes there. */
-  private readonly lane: BlockingFastLane | null;
+  private lane: BlockingFastLane | null;
+  private readonly gates: DeviceGates | null;
   /**
    * A PIO data phase the device offered with a read's reply (proto ReadAhead/WriteAhead),
    * served here: data and status reads without a round trip each, reported to the device
@@ -60,10 +66,55 @@ export class RemoteIoProxy {
   onClaimsChanged: ((ports: Array<{ base: number; length: number }>, windows: Array<{ base: number; length: number }>) => void) | null = null;
 
   /** `memory`: guest RAM this thread serves to the device's DMA on the fast lane (see BlockingFastLane). */
-  constructor(buffers: BridgeBuffers, readonly deviceIndex: number, fastLane?: { path: string; sessionId: string }, memory?: LaneGuestMemory) {
+  constructor(buffers: BridgeBuffers, readonly deviceIndex: number, fastLane?: { path: string; sessionId: string }, private readonly memory?: LaneGuestMemory) {
     this.requests = new SharedRing(buffers.requests);
     this.replies = new SharedRing(buffers.replies);
     this.lane = fastLane ? new BlockingFastLane(fastLane.path, fastLane.sessionId, memory) : null;
+    this.gates = buffers.gates ? new DeviceGates(buffers.gates) : null;
+  }
+
+  /**
+   * Takes a hold the main thread asked for (DeviceGates): drops any offer, waits until the
+   * device has applied everything sent on the fast lane (Barrier), marks the hold in the
+   * bridge ring behind every earlier request, and from then on accesses wait. Called
+   * between slices (Control.HoldDevice) and at the device's next access, whichever is first.
+   */
+  holdIfAsked(now: GuestTimeNs): void {
+    if (!this.gates || this.gates.state(this.deviceIndex) !== GateState.HoldAsked) return;
+    this.ahead = null;
+    try {
+      if (this.lane) this.laneRequest((seq) => ({ timeNs: now, size: 1, barrier: { seq } }));
+    } catch {
+      // A lane that failed has nothing in flight: the main thread's SaveState tells whether the session lives.
+    }
+    this.gates.held(this.deviceIndex);
+    this.requests.pushBlocking(this.header(BridgeOp.Held, 0, 1, now));
+  }
+
+  /** Every access passes here: it waits while the device is held, and follows it when it moved. */
+  private pass(now: GuestTimeNs): void {
+    const g = this.gates;
+    if (!g) return;
+    const s = g.state(this.deviceIndex);
+    if (s === GateState.Open) return;
+    if (s === GateState.HoldAsked) this.holdIfAsked(now);
+    const t0 = performance.now();
+    const r = g.waitWhileHeld(this.deviceIndex);
+    this.blockedMs += performance.now() - t0;
+    if (r.moved) this.follow(r.lane);
+  }
+
+  /** The session lives elsewhere now: its fast lane, or the bridge (the main thread's new client). */
+  private follow(target: LaneTarget): void {
+    this.lane?.close();
+    this.lane = null;
+    this.ahead = null;
+    if (!target) return;
+    try {
+      this.lane = new BlockingFastLane(target.path, target.sessionId, this.memory);
+    } catch {
+      this.lane = null; // the gRPC stream through the main thread still reaches the session
+    }
   }
 
   /** The session's fast lane, or null when accesses go through the main thread. */
@@ -150,12 +201,14 @@ export class RemoteIoProxy {
   }
 
   ioWrite(port: number, size: AccessSize, value: number, now: GuestTimeNs): void {
+    this.pass(now);
     if (this.ahead) this.aheadWrite(port, size, size);
     if (this.lane) return this.lane.post({ timeNs: now, port, size, write: { value: value >>> 0 } });
     this.requests.pushBlocking([...this.header(BridgeOp.Write, port, size, now), value | 0]);
   }
 
   ioRead(port: number, size: AccessSize, now: GuestTimeNs): number {
+    this.pass(now);
     if (this.ahead) {
       const v = this.aheadRead(port, size, now);
       if (v !== null) return v;
@@ -170,6 +223,7 @@ export class RemoteIoProxy {
   }
 
   ioReadString(port: number, size: AccessSize, count: number, now: GuestTimeNs): Uint8Array {
+    this.pass(now);
     const a = this.ahead;
     if (a) {
       if (a.data && port === a.dataPort && size !== 1 && a.pos + count * size <= a.data.length) {
@@ -192,6 +246,7 @@ export class RemoteIoProxy {
   }
 
   ioWriteString(port: number, size: AccessSize, data: Uint8Array, now: GuestTimeNs): void {
+    this.pass(now);
     if (this.ahead) this.aheadWrite(port, size, data.byteLength);
     if (this.lane) return this.lane.post({ timeNs: now, port, size, writeString: { data: Buffer.from(data) } });
     const words = bytesToWords(data);
@@ -203,6 +258,7 @@ export class RemoteIoProxy {
   }
 
   memRead(addr: number, size: AccessSize, now: GuestTimeNs): number {
+    this.pass(now);
     this.ahead = null;
     if (this.lane) return this.laneRead((seq) => ({ timeNs: now, size, memRead: { seq, addr } }), allOnes(size));
     this.requests.pushBlocking([...this.header(BridgeOp.MemRead, 0, size, now), addr % TWO32 | 0, Math.floor(addr / TWO32)]);
@@ -210,6 +266,7 @@ export class RemoteIoProxy {
   }
 
   memWrite(addr: number, size: AccessSize, value: number, now: GuestTimeNs): void {
+    this.pass(now);
     this.ahead = null;
     if (this.lane) return this.lane.post({ timeNs: now, size, memWrite: { addr, value: value >>> 0 } });
     this.requests.pushBlocking([...this.header(BridgeOp.MemWrite, 0, size, now), addr % TWO32 | 0, Math.floor(addr / TWO32), value | 0]);
@@ -217,6 +274,7 @@ export class RemoteIoProxy {
 
   /** PCI configuration space of the device's function `fn` (the `port` slot carries fn). */
   pciConfigRead(fn: number, offset: number, size: AccessSize, now: GuestTimeNs): number {
+    this.pass(now);
     this.ahead = null;
     if (this.lane) return this.laneRead((seq) => ({ timeNs: now, size, pciConfigRead: { seq, function: fn, offset } }), allOnes(size));
     this.requests.pushBlocking([...this.header(BridgeOp.PciConfigRead, fn, size, now), offset]);
@@ -229,6 +287,7 @@ export class RemoteIoProxy {
    * routed before the guest's next access instead of when the ClaimsChanged event arrives.
    */
   pciConfigWrite(fn: number, offset: number, size: AccessSize, value: number, now: GuestTimeNs): void {
+    this.pass(now);
     this.ahead = null;
     if (this.lane) {
       const e = this.laneRequest((seq) => ({ timeNs: now, size, pciConfigWrite: { function: fn, offset, value: value >>> 0, seq } }));
@@ -282,6 +341,7 @@ export class RemoteIoPump {
   private readonly replies: SharedRing;
   private running = false;
   private readonly failedDevices = new Set<number>();
+  private readonly heldWaiters = new Map<number, () => void>();
 
   constructor(
     buffers: BridgeBuffers,
@@ -301,6 +361,21 @@ export class RemoteIoPump {
   stop(): void {
     this.running = false;
     Atomics.notify(this.requests.words, 0);
+  }
+
+  /** Resolves when the CPU thread's Held record for device `index` comes through (every earlier request forwarded). */
+  whenHeld(index: number, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.heldWaiters.delete(index);
+        reject(new Error(`the CPU thread did not hold device ${index} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.heldWaiters.set(index, () => {
+        clearTimeout(timer);
+        this.heldWaiters.delete(index);
+        resolve();
+      });
+    });
   }
 
   private reply(words: ArrayLike<number>): void {
@@ -373,6 +448,9 @@ export class RemoteIoPump {
           break;
         case BridgeOp.PciConfigWrite:
           dev?.pciConfigWrite?.(port, rec[6], sz, rec[7] >>> 0, now);
+          break;
+        case BridgeOp.Held:
+          this.heldWaiters.get(index)?.();
           break;
       }
     }

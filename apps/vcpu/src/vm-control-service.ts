@@ -179,6 +179,23 @@ export function vmControlHandlers(manager: VmManager, log: Logger, host: string,
       upstream.on('end', () => call.end());
       call.on('cancelled', () => upstream.cancel());
     },
+    MoveDevice: async (call, cb) => {
+      const { id, device, address } = call.request;
+      let vm: Vm;
+      try {
+        vm = manager.get(id);
+      } catch (e) {
+        return cb(toStatus(e));
+      }
+      try {
+        const o = await vm.moveDevice(device, address);
+        log.info({ vmId: id, ...o }, 'device moved');
+        cb(null, { vm: vmMessage(vm, host), device: o.device, fromAddress: o.fromAddress, toAddress: o.toAddress, heldMs: o.heldMs, stateBytes: o.stateBytes });
+      } catch (e) {
+        log.warn({ vmId: id, device, address, err: (e as Error).message }, 'device move failed');
+        cb({ code: grpc.status.FAILED_PRECONDITION, details: (e as Error).message });
+      }
+    },
     // Traffic comes from NATS; the gateway serves it.
     WatchTraffic: (call) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'device traffic is served by the gateway from NATS' }),
   };

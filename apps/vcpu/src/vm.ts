@@ -13,6 +13,8 @@ import { SharedRing } from './shared-ring.js';
 import { startTsWorker } from './ts-worker.js';
 import { chooseBackend } from './kvm/kvm-device-path.js';
 import { KvmVmLink } from './kvm/kvm-vm-link.js';
+import { DeviceGates } from './device-gates.js';
+import { moveDeviceSession, type MoveOutcome } from './device-move.js';
 
 export type BackendKind = 'soft' | 'kvm' | 'auto';
 
@@ -74,6 +76,8 @@ export class Vm extends EventEmitter {
   private resolvedBackend: 'soft' | 'kvm' = 'soft';
   /** KVM backend: the main thread's side of the CPU thread (IRQs, deadlines, kicks, guest RAM). */
   private kvm: KvmVmLink | null = null;
+  /** Device indexes being moved to another service now. */
+  private readonly moving = new Set<number>();
 
   private constructor(readonly spec: VmSpec) {
     super();
@@ -280,6 +284,49 @@ export class Vm extends EventEmitter {
     const remote = this.remotes[(this.spec.devices ?? []).findIndex((d) => d.device === device)];
     if (!remote) return Promise.reject(new Error(`VM ${this.id} has no remote device ${JSON.stringify(device)}`));
     return remote.saveState();
+  }
+
+  /**
+   * Moves the session of remote device `device` to the service at `address` while the VM
+   * runs (see device-move.ts): the guest's next access to it waits, nothing else does.
+   */
+  async moveDevice(device: string, address: string): Promise<MoveOutcome> {
+    const devices = this.spec.devices ?? [];
+    const index = devices.findIndex((d) => d.device === device);
+    if (index < 0) throw new Error(`VM ${this.id} has no remote device ${JSON.stringify(device)}`);
+    if (!address) throw new Error('a device service address (host:port or unix:/path) is required');
+    if (this.state === 'shut-down' || this.state === 'crashed') throw new Error(`VM ${this.id} is ${this.state}`);
+    if (this.moving.has(index)) throw new Error(`${device} of VM ${this.id} is already being moved`);
+    const slot = this.config.remoteDevices[index];
+    if (this.worker && slot.fastLane && slot.windowModePorts?.length && process.env.QUASIVM_MAP_WINDOWS !== '0')
+      throw new Error(`${device} maps its memory windows into the guest over its fast lane; moving it while the VM runs is not supported`);
+    this.moving.add(index);
+    const laneFor = (r: RemoteDevice) => (r.fastLanePath && process.env.QUASIVM_FAST_LANE !== '0' ? { path: r.fastLanePath, sessionId: r.sessionId } : null);
+    const pump = this.pump;
+    try {
+      const outcome = await moveDeviceSession({
+        vmId: this.id,
+        device,
+        index,
+        fromAddress: devices[index].address,
+        toAddress: address,
+        config: devices[index].config ?? {},
+        current: this.remotes[index],
+        events: this.remoteEvents(device, index),
+        cpu: this.worker && pump ? { gates: new DeviceGates(this.bridge.gates!), askHold: () => this.push([Control.HoldDevice, index]), whenHeld: (ms) => pump.whenHeld(index, ms) } : null,
+        laneFor,
+        install: (remote, at) => {
+          this.remotes[index] = remote;
+          devices[index] = { ...devices[index], address: at };
+          slot.fastLane = laneFor(remote) ?? undefined;
+        },
+      });
+      this.emit('event', { kind: 'device-moved', device, detail: outcome });
+      this.spec.tap?.event('device-moved', { ...outcome });
+      return outcome;
+    } finally {
+      this.moving.delete(index);
+    }
   }
 
   /** Stops the guest and ends its device sessions. */

@@ -132,8 +132,10 @@ export class DeviceService {
       SaveState: async (call, cb) => {
         const s = this.session(call.request.sessionId);
         if (!s) return cb(fail(grpc.status.NOT_FOUND, `unknown session ${JSON.stringify(call.request.sessionId)}`));
-        // Window bytes the vCPU holds are device state: fetch them first.
+        // Window bytes the vCPU holds are device state: fetch them first. Work the model
+        // started on its own (a DMA transfer) finishes first too, so the state is whole.
         await s.syncWindows();
+        await settle(s.model.busy?.() ?? null, BUSY_SETTLE_MS);
         const state = s.model.saveState();
         cb(null, { device: state.device, version: state.version, stateJson: Buffer.from(JSON.stringify(state)) });
       },
@@ -207,7 +209,7 @@ export class DeviceService {
     const now = op.timeNs;
     s.lastTime = now;
     const size = op.size;
-    const seq = op.read?.seq ?? op.readString?.seq ?? op.memRead?.seq ?? op.pciConfigRead?.seq ?? op.pciConfigWrite?.seq ?? op.windowQuery?.seq ?? op.memoryFetch?.seq ?? 0;
+    const seq = op.read?.seq ?? op.readString?.seq ?? op.memRead?.seq ?? op.pciConfigRead?.seq ?? op.pciConfigWrite?.seq ?? op.windowQuery?.seq ?? op.memoryFetch?.seq ?? op.barrier?.seq ?? 0;
     const refuse = (code: grpc.status, message: string) => send({ error: { seq, code, message } });
     if (!validSize(size)) return refuse(grpc.status.INVALID_ARGUMENT, `access size ${size} is not 1, 2 or 4`);
     const m = s.model;
@@ -239,6 +241,7 @@ export class DeviceService {
         }
         case 'windowQuery':
         case 'windowSynced':
+        case 'barrier':
           break;
         case 'pciConfigRead':
         case 'pciConfigWrite': {
@@ -331,6 +334,9 @@ export class DeviceService {
         case 'windowSynced':
           s.windowSynced(op.windowSynced!.requestId);
           break;
+        case 'barrier':
+          send({ readReply: { seq } });
+          break;
         case 'memoryFetch': {
           const f = op.memoryFetch!;
           const data = m.memoryFetch?.(f.addr, f.length) ?? new Uint8Array(f.length).fill(0xff);
@@ -347,6 +353,15 @@ export class DeviceService {
       refuse(grpc.status.INTERNAL, `device model failed: ${(e as Error).message}`);
     }
   }
+}
+
+/** Longest SaveState waits for a model's own work (DMA) to finish. */
+const BUSY_SETTLE_MS = 5000;
+
+function settle(work: Promise<void> | null, ms: number): Promise<void> {
+  if (!work) return Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([work.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
 }
 
 /**

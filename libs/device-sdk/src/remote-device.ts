@@ -149,6 +149,12 @@ export class RemoteDevice {
     this.post({ timeNs: now, size, pciConfigWrite: { function: fn, offset, value: value >>> 0 } });
   }
 
+  /** Resolves once the service has applied everything sent on the stream before it (proto Barrier). */
+  async barrier(): Promise<void> {
+    const seq = this.nextSeq++;
+    await this.request(seq, { timeNs: 0, size: 1, barrier: { seq } });
+  }
+
   async saveState(): Promise<DeviceState> {
     this.flush();
     const blob = await unary(this.client.SaveState.bind(this.client), { sessionId: this.sessionId });

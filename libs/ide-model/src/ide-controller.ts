@@ -244,9 +244,14 @@ export class AtaController implements DeviceModel {
     const counterValues: Record<string, number> = {};
     for (const k of Object.keys(this.counters)) counterValues[k] = num(counters[k], `state.counters.${k}`, 0, Number.MAX_SAFE_INTEGER);
     // Everything validated: apply.
+    const before = JSON.stringify(this.claimedPorts());
     this.pci.restore(pci);
     Object.assign(this.counters, counterValues);
     this.channels.forEach((c, i) => c.restore(checked[i]));
+    // A state whose BAR4 was assigned decodes the bus-master block: say so, as a config write
+    // would (a session moved to another service must accept the ports the vCPU routes to it).
+    const after = this.claimedPorts();
+    if (JSON.stringify(after) !== before) this.host.claimsChanged?.(after, []);
   }
 }
 

@@ -59,6 +59,8 @@ export type { DeviceStateBlob, DeviceStateBlob__Input } from './generated/quasiv
 export type { VmControlHandlers, VmControlClient } from './generated/quasivm/vm/v1/VmControl.js';
 export type { Vm, Vm__Input } from './generated/quasivm/vm/v1/Vm.js';
 export type { CreateVmRequest } from './generated/quasivm/vm/v1/CreateVmRequest.js';
+export type { MoveDeviceRequest } from './generated/quasivm/vm/v1/MoveDeviceRequest.js';
+export type { MoveDeviceResponse, MoveDeviceResponse__Input } from './generated/quasivm/vm/v1/MoveDeviceResponse.js';
 export type { DisplayHandlers, DisplayClient } from './generated/quasivm/display/v1/Display.js';
 export type { DisplayFrame, DisplayFrame__Input } from './generated/quasivm/display/v1/DisplayFrame.js';
 export type { TrafficRecord, TrafficRecord__Input } from './generated/quasivm/vm/v1/TrafficRecord.js';

@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { loadVmProto, type VmControlHandlers } from '@quasivm/proto';
 import { bearerFromAuthorization } from '../auth.js';
 import { ApiError, toApiError } from '../errors.js';
-import { checkCreateVmMessage } from '../json-mapping.js';
+import { checkCreateVmMessage, moveDeviceRequestFromJson } from '../json-mapping.js';
 import type { Logger } from '../logger.js';
 import type { ConsoleOutput, VmAction } from '../proto-types.js';
 import type { StreamLimiter } from '../stream-limits.js';
@@ -105,6 +105,7 @@ export function gatewayHandlers(deps: GrpcDeps): VmControlHandlers {
     ListVms: unary(async () => ({ vms: await vms.list() })),
     Screenshot: unary((req) => vms.screenshot(req.id)),
     ScreenText: unary((req) => vms.screenText(req.id)),
+    MoveDevice: unary((req) => vms.moveDevice(moveDeviceRequestFromJson(req.id, req.device, { address: req.address }))),
     SendKeys: unary(async (req) => {
       await vms.sendKeys(req);
       return {};

@@ -1,6 +1,6 @@
 // The HTTP JSON face of VmControl: each route maps onto one VmControl call.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createVmRequestFromJson, sendKeysRequestFromJson } from '../json-mapping.js';
+import { createVmRequestFromJson, moveDeviceRequestFromJson, sendKeysRequestFromJson } from '../json-mapping.js';
 import { VM_ACTIONS } from '../proto-types.js';
 import type { VcpuPool } from '../vcpu-pool.js';
 import type { VmService } from '../vm-service.js';
@@ -33,6 +33,9 @@ export function apiRouter(): Router<ApiContext> {
       sendBytes(res, 200, 'image/png', shot.png, { 'x-screen-width': String(shot.width), 'x-screen-height': String(shot.height) });
     })
     .add('GET', '/api/vms/:id/screen-text', async ({ res, vms }, p) => sendJson(res, 200, await vms.screenText(p.id)))
+    .add('POST', '/api/vms/:id/devices/:device/move', async ({ req, res, vms }, p) =>
+      sendJson(res, 200, await vms.moveDevice(moveDeviceRequestFromJson(p.id, p.device, await readJsonBody(req)))),
+    )
     .add('POST', '/api/vms/:id/keys', async ({ req, res, vms }, p) => {
       await vms.sendKeys(sendKeysRequestFromJson(p.id, await readJsonBody(req)));
       sendJson(res, 200, {});

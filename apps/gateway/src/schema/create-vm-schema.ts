@@ -53,6 +53,16 @@ export const createVmSchema = {
 } as const;
 
 /** SendKeys: either text or scancodes (base64), not both. */
+/** POST /api/vms/:id/devices/:device/move: where the device's session goes. */
+export const moveDeviceSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['address'],
+  properties: {
+    address: { type: 'string', maxLength: 1024, pattern: ADDRESS_PATTERN, description: 'host:port, [ipv6]:port or unix:/path of a device service' },
+  },
+} as const;
+
 export const sendKeysSchema = {
   type: 'object',
   additionalProperties: false,

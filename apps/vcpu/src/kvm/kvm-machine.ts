@@ -157,6 +157,9 @@ export class KvmMachine {
         case Control.SyncWindows:
           this.remotes.syncWindows(rec[1], rec[2], this.now());
           break;
+        case Control.HoldDevice:
+          this.remotes.proxies.find((p) => p.deviceIndex === rec![1])?.holdIfAsked(this.now());
+          break;
         case Control.Pause:
           if (this.state === 'running') {
             this.remotes.tick(this.now(), true);

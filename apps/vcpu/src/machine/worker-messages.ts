@@ -51,6 +51,8 @@ export const enum Control {
   Trace = 12,
   /** [deviceIndex, requestId] the device asks for the bytes the guest wrote to its mapped windows (WindowSyncRequest). */
   SyncWindows = 13,
+  /** [deviceIndex] the main thread asked to hold the device's I/O (DeviceGates): take the hold now if not yet taken. */
+  HoldDevice = 14,
 }
 
 export const encodeNames = (names: string[]): number[] => Array.from(names.join(','), (c) => c.charCodeAt(0));

@@ -222,6 +222,9 @@ export class SoftMachine {
         case Control.SyncWindows:
           this.syncWindows(rec[1], rec[2]);
           break;
+        case Control.HoldDevice:
+          this.proxies.find((p) => p.deviceIndex === rec![1])?.holdIfAsked(this.now());
+          break;
         case Control.InvalidateCode:
           this.cpu.invalidateCode((rec[1] >>> 0) + rec[2] * TWO32, rec[3] >>> 0);
           break;

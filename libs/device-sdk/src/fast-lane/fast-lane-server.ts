@@ -10,7 +10,7 @@ const HOLD_MS = 5000;
 
 /** Operations the vCPU waits for an answer to. */
 function needsReply(op: IoOp): boolean {
-  return !!(op.read || op.readString || op.memRead || op.pciConfigRead || op.windowQuery || op.memoryFetch || op.pciConfigWrite?.seq);
+  return !!(op.read || op.readString || op.memRead || op.pciConfigRead || op.windowQuery || op.memoryFetch || op.barrier || op.pciConfigWrite?.seq);
 }
 
 /**
