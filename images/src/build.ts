@@ -3,8 +3,8 @@
 import { copyFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BOOT_INITRAMFS_NAME, BOOT_KERNEL_NAME, KERNEL_CMDLINE, syslinuxConfig } from './boot-config.js';
-import { aptListsFingerprint, downloadPackage, extractFromDeb, resolvePackages, type DebianPackage } from './debian.js';
+import { BOOT_INITRAMFS_NAME, BOOT_KERNEL_NAME, BOOT_MEMTEST_NAME, KERNEL_CMDLINE, memtestSyslinuxConfig, syslinuxConfig } from './boot-config.js';
+import { aptListsFingerprint, downloadPackage, extractFromDeb, resolvePackages, type DebianPackage, type GuestPackages } from './debian.js';
 import { makeDiskImage } from './disk-image.js';
 import { packInitramfs, stageRoot } from './initramfs.js';
 import { makeIso } from './iso-image.js';
@@ -35,10 +35,11 @@ export async function buildImages(options: BuildOptions = {}): Promise<ImagePath
     await ensureImageTools();
     const previous = readManifest(manifestPath(cache));
     const aptLists = aptListsFingerprint();
-    const packages = previous?.aptLists === aptLists ? packagesOf(previous) : await resolvePackages();
+    const packages = (previous?.aptLists === aptLists ? packagesOf(previous) : undefined) ?? (await resolvePackages());
     const inputs: BuildInputs = {
       kernelPackage: `${packages.kernel.name}=${packages.kernel.version}`,
       busyboxPackage: `${packages.busybox.name}=${packages.busybox.version}`,
+      memtestPackage: `${packages.memtest.name}=${packages.memtest.version}`,
       tools: await toolVersions(),
       cmdline: KERNEL_CMDLINE,
       init: fileSha256(INIT_SCRIPT),
@@ -64,14 +65,15 @@ export async function buildImages(options: BuildOptions = {}): Promise<ImagePath
         log(`  ${what} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
         return result;
       };
-      const [kernelDeb, busyboxDeb] = await step(`fetch ${inputs.kernelPackage}, ${inputs.busyboxPackage}`, () =>
-        Promise.all([downloadPackage(packages.kernel, debDir(cache)), downloadPackage(packages.busybox, debDir(cache))]),
+      const [kernelDeb, busyboxDeb, memtestDeb] = await step(`fetch ${inputs.kernelPackage}, ${inputs.busyboxPackage}, ${inputs.memtestPackage}`, () =>
+        Promise.all([packages.kernel, packages.busybox, packages.memtest].map((pkg) => downloadPackage(pkg, debDir(cache)))),
       );
       const built: ImagePaths = {
         kernel: join(out, 'vmlinuz'),
         initramfs: join(out, 'initramfs.cpio.gz'),
         disk: join(out, 'disk.img'),
         iso: join(out, 'guest.iso'),
+        memtest: join(out, 'memtest.img'),
       };
       await step('extract the kernel and busybox', async () => {
         const [kernelFile] = await extractFromDeb(kernelDeb, './boot/vmlinuz-*', join(work, 'kernel-deb'));
@@ -103,6 +105,15 @@ export async function buildImages(options: BuildOptions = {}): Promise<ImagePath
           mtime: FILE_TIME,
         }),
       );
+      await step('memtest86+ disk image', async () => {
+        const [image] = await extractFromDeb(memtestDeb, './boot/memtest86+ia32.bin', join(work, 'memtest-deb'));
+        const configFile = join(work, 'memtest-syslinux.cfg');
+        writeFileSync(configFile, memtestSyslinuxConfig());
+        await makeDiskImage(built.memtest, [
+          { source: join(work, 'memtest-deb', image), name: BOOT_MEMTEST_NAME },
+          { source: configFile, name: 'syslinux.cfg' },
+        ], FILE_TIME);
+      });
       for (const key of Object.keys(paths) as (keyof ImagePaths)[]) renameSync(built[key], paths[key]);
       writeManifest(manifestPath(cache), {
         inputs,
@@ -112,6 +123,7 @@ export async function buildImages(options: BuildOptions = {}): Promise<ImagePath
           initramfs: recordOutput(paths.initramfs),
           disk: recordOutput(paths.disk),
           iso: recordOutput(paths.iso),
+          memtest: recordOutput(paths.memtest),
         },
         builtAt: new Date().toISOString(),
         buildSeconds: (Date.now() - started) / 1000,
@@ -124,13 +136,14 @@ export async function buildImages(options: BuildOptions = {}): Promise<ImagePath
   });
 }
 
-/** The packages a previous build recorded as "name=version". */
-function packagesOf(manifest: Manifest): { kernel: DebianPackage; busybox: DebianPackage } {
+/** The packages a previous build recorded as "name=version" (undefined when it lacks one: resolve them again). */
+function packagesOf(manifest: Manifest): GuestPackages | undefined {
+  if (!manifest.inputs.memtestPackage) return undefined;
   const parse = (spec: string): DebianPackage => {
     const at = spec.indexOf('=');
     return { name: spec.slice(0, at), version: spec.slice(at + 1) };
   };
-  return { kernel: parse(manifest.inputs.kernelPackage), busybox: parse(manifest.inputs.busyboxPackage) };
+  return { kernel: parse(manifest.inputs.kernelPackage), busybox: parse(manifest.inputs.busyboxPackage), memtest: parse(manifest.inputs.memtestPackage) };
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -139,6 +152,7 @@ async function main(argv: string[]): Promise<void> {
   console.log(`initramfs: ${paths.initramfs}`);
   console.log(`disk:      ${paths.disk}`);
   console.log(`iso:       ${paths.iso}`);
+  console.log(`memtest:   ${paths.memtest}`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

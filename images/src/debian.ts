@@ -9,6 +9,8 @@ export const ARCH = 'i386';
 /** Debian's metapackage for the current non-PAE 32-bit kernel. */
 export const KERNEL_METAPACKAGE = 'linux-image-686';
 export const BUSYBOX_PACKAGE = 'busybox-static';
+/** Memory tester; its ia32 image boots through the Linux 16-bit boot protocol (syslinux LINUX). */
+export const MEMTEST_PACKAGE = 'memtest86+';
 
 export interface DebianPackage {
   name: string;
@@ -31,13 +33,21 @@ export async function candidateVersion(name: string): Promise<string> {
   return match[1];
 }
 
-/** The kernel and busybox packages the images are built from. */
-export async function resolvePackages(): Promise<{ kernel: DebianPackage; busybox: DebianPackage }> {
+/** The Debian packages the images are made of. */
+export interface GuestPackages {
+  kernel: DebianPackage;
+  busybox: DebianPackage;
+  memtest: DebianPackage;
+}
+
+/** The kernel, busybox and memtest86+ packages the images are built from. */
+export async function resolvePackages(): Promise<GuestPackages> {
   const kernelName = await kernelPackageName();
-  const [kernelVersion, busyboxVersion] = await Promise.all([candidateVersion(kernelName), candidateVersion(BUSYBOX_PACKAGE)]);
+  const [kernelVersion, busyboxVersion, memtestVersion] = await Promise.all([candidateVersion(kernelName), candidateVersion(BUSYBOX_PACKAGE), candidateVersion(MEMTEST_PACKAGE)]);
   return {
     kernel: { name: kernelName, version: kernelVersion },
     busybox: { name: BUSYBOX_PACKAGE, version: busyboxVersion },
+    memtest: { name: MEMTEST_PACKAGE, version: memtestVersion },
   };
 }
 

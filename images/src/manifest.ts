@@ -9,6 +9,7 @@ import type { ImagePaths } from './paths.js';
 export interface BuildInputs {
   kernelPackage: string;
   busyboxPackage: string;
+  memtestPackage: string;
   tools: string[];
   cmdline: string;
   /** sha256 of guest/init. */

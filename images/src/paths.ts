@@ -26,6 +26,8 @@ export const initramfsPath = (cache = cacheDir()): string => join(cache, 'initra
 export const diskImagePath = (cache = cacheDir()): string => join(cache, 'disk.img');
 /** An El Torito (no-emulation, isolinux) bootable ISO 9660 image. */
 export const isoPath = (cache = cacheDir()): string => join(cache, 'guest.iso');
+/** A raw disk image like disk.img whose syslinux boots Debian's memtest86+ (the 32-bit build). */
+export const memtestDiskPath = (cache = cacheDir()): string => join(cache, 'memtest.img');
 /** What the outputs were built from (hashes of inputs and outputs). */
 export const manifestPath = (cache = cacheDir()): string => join(cache, 'manifest.json');
 
@@ -34,9 +36,10 @@ export interface ImagePaths {
   initramfs: string;
   disk: string;
   iso: string;
+  memtest: string;
 }
 
 /** Every output's path in one object. */
 export function imagePaths(cache = cacheDir()): ImagePaths {
-  return { kernel: kernelPath(cache), initramfs: initramfsPath(cache), disk: diskImagePath(cache), iso: isoPath(cache) };
+  return { kernel: kernelPath(cache), initramfs: initramfsPath(cache), disk: diskImagePath(cache), iso: isoPath(cache), memtest: memtestDiskPath(cache) };
 }
