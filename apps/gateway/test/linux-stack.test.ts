@@ -1,7 +1,9 @@
 // Debian's 686 Linux through the whole stack on the soft backend, used the way a person uses
 // it: the timer, IDE and VGA services, a vcpu service and the gateway in front, each its own
 // process. SeaBIOS + SeaVGABIOS boot the guest image from the remote IDE service (the disk
-// through syslinux, the ISO through isolinux over ATAPI); the kernel's console is the VGA text
+// through syslinux, the ISO through isolinux over ATAPI), or the vCPU loads kernel and initramfs
+// itself (direct kernel boot, no BIOS: the loader sets VGA text mode first, as the VGA BIOS
+// would have); the kernel's console is the VGA text
 // screen and COM1 (console=ttyS0 console=tty0). The test reads the screen through the
 // gateway's screen-text API and the serial console through its console WebSocket, types
 // `uname -r; cat /proc/interrupts` with the keys API (the shell on tty1) and on the serial
@@ -10,7 +12,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { diskImagePath, isoPath } from '@quasivm/guest-images';
+import { diskImagePath, initramfsPath, isoPath, kernelPath, KERNEL_CMDLINE } from '@quasivm/guest-images';
 import { startServiceProcess, unixAddress, type ServiceProcess } from '@quasivm/testing';
 import { client, SocketReader, wsUrl } from './support/http.js';
 import { REPO, startGatewayProcess, startVcpu, startVga, type GatewayProcess } from './support/processes.js';
@@ -103,11 +105,16 @@ async function serialAnswer(serial: SocketReader, from: number, timeoutMs: numbe
 
 const timerCount = (lines: string[]) => Number(TIMER_LINE.exec(lines.find((l) => TIMER_LINE.test(l))!)![1]);
 
+/** How a VM boots: SeaBIOS from disks (and the loader banner it prints on COM1), or a kernel handed to the vCPU. */
+type Boot =
+  | { disks: Array<Record<string, unknown>>; loader: RegExp; cmdline: string }
+  | { kernel: string; initrd: string; cmdline: string };
+
 /**
- * Creates and starts a VM booting from `disks` through SeaBIOS, waits for the marker on the
- * screen and on serial, runs the command on both shells twice and checks what came back.
+ * Creates and starts a VM booting as `boot` says, waits for the marker on the screen and on
+ * serial, runs the command on both shells twice and checks what came back.
  */
-async function bootAndUse(name: string, disks: Array<Record<string, unknown>>, loader: RegExp): Promise<void> {
+async function bootAndUse(name: string, boot: Boot): Promise<void> {
   const t0 = Date.now();
   const created = await api('POST', '/api/vms', {
     body: {
@@ -119,7 +126,7 @@ async function bootAndUse(name: string, disks: Array<Record<string, unknown>>, l
         { device: 'ide', address: ide.address },
         { device: 'vga', address: vga.address },
       ],
-      disks,
+      ...('disks' in boot ? { disks: boot.disks } : { kernel: boot.kernel, initrd: boot.initrd, cmdline: boot.cmdline }),
     },
   });
   expect(created.status, JSON.stringify(created.json)).toBe(201);
@@ -135,8 +142,8 @@ async function bootAndUse(name: string, disks: Array<Record<string, unknown>>, l
     await serial.waitForText(MARKER, 10_000);
     const version = /Linux version (6\.1\.\S+-686) /.exec(serial.text)?.[1];
     expect(version, 'the kernel banner on serial').toBeTruthy();
-    expect(serial.text).toMatch(loader); // the boot loader's banner on COM1
-    expect(serial.text).toContain('Kernel command line: BOOT_IMAGE=/vmlinuz console=ttyS0 console=tty0');
+    if ('loader' in boot) expect(serial.text).toMatch(boot.loader); // the boot loader's banner on COM1
+    expect(serial.text).toContain(`Kernel command line: ${boot.cmdline}`);
     expect(serial.text).not.toMatch(/Kernel panic|Oops|BUG:/);
 
     // The screen's shell: type through the keys API once it prompts. /proc/interrupts is
@@ -191,12 +198,18 @@ test.skipIf(missing)(`gateway: a VM spec with disks but no ide device is refused
 
 test.skipIf(missing)(
   `soft backend through the gateway: SeaBIOS boots disk.img from the remote IDE service; Linux shows the marker on the VGA screen and serial, and answers uname -r and /proc/interrupts (a growing timer count) typed with the keys API and on the serial console${skipNote}`,
-  () => bootAndUse('linux-disk', [{ slot: 'primary-master', image: path.basename(disk), readOnly: true }], /SYSLINUX 6\.\d+ /),
+  () => bootAndUse('linux-disk', { disks: [{ slot: 'primary-master', image: path.basename(disk), readOnly: true }], loader: /SYSLINUX 6\.\d+ /, cmdline: `BOOT_IMAGE=/vmlinuz ${KERNEL_CMDLINE}` }),
   BOOT_MS + 180_000,
 );
 
 test.skipIf(missing)(
   `soft backend through the gateway: the same from guest.iso on the remote IDE service's ATAPI CD-ROM (isolinux), screen and serial${skipNote}`,
-  () => bootAndUse('linux-iso', [{ slot: 'secondary-master', image: path.basename(iso), cdrom: true }], /ISOLINUX 6\.\d+ /),
+  () => bootAndUse('linux-iso', { disks: [{ slot: 'secondary-master', image: path.basename(iso), cdrom: true }], loader: /ISOLINUX 6\.\d+ /, cmdline: `BOOT_IMAGE=/vmlinuz ${KERNEL_CMDLINE}` }),
+  BOOT_MS + 180_000,
+);
+
+test.skipIf(missing)(
+  `soft backend through the gateway: the same by direct kernel boot (kernel, initrd and command line handed to the vCPU, no BIOS), screen and serial${skipNote}`,
+  () => bootAndUse('linux-direct', { kernel: kernelPath(), initrd: initramfsPath(), cmdline: KERNEL_CMDLINE }),
   BOOT_MS + 180_000,
 );

@@ -5,7 +5,8 @@ import type { Worker } from 'node:worker_threads';
 import { RemoteDevice, type DeviceState } from '@quasivm/device-sdk';
 import type { TrafficTap } from '@quasivm/nats-tap';
 import { encodeDeadline } from './machine/deadlines.js';
-import { loadFirmware, optionRomsFor, primaryHardDisks } from './machine/firmware.js';
+import { loadFirmware, optionRomsFor, primaryHardDisks, vgaBiosImage } from './machine/firmware.js';
+import { fontFromVgaBios } from './machine/vga-text-setup.js';
 import { DEFAULT_NS_PER_INSTRUCTION, DEFAULT_RAM_MIB, type MachineConfig, type RemoteDeviceSlot } from './machine/vm-config.js';
 import { Control, encodeNames, type CpuStats, type FromCpu, type VmRunState } from './machine/worker-messages.js';
 import { createBridgeBuffers, RemoteIoPump, type BridgeBuffers } from './remote-io-bridge.js';
@@ -126,7 +127,15 @@ export class Vm extends EventEmitter {
       optionRoms: spec.firmware instanceof Uint8Array ? [] : optionRomsFor((spec.devices ?? []).map((d) => d.device)),
       hardDisks: primaryHardDisks(spec.devices?.find((d) => d.device === 'ide')?.config),
       remoteDevices: slots,
-      linuxBoot: spec.kernel ? { kernel: readInput(spec.kernel, 'kernel'), initrd: spec.initrd ? readInput(spec.initrd, 'initrd') : undefined, cmdline: spec.cmdline ?? '' } : undefined,
+      linuxBoot: spec.kernel
+        ? {
+            kernel: readInput(spec.kernel, 'kernel'),
+            initrd: spec.initrd ? readInput(spec.initrd, 'initrd') : undefined,
+            cmdline: spec.cmdline ?? '',
+            // No VGA BIOS runs before the kernel: the loader sets text mode with its font (vga-text-setup.ts).
+            textFont: spec.devices?.some((d) => d.device === 'vga') ? fontFromVgaBios(vgaBiosImage()) : undefined,
+          }
+        : undefined,
     };
     if (vm.config.linuxBoot) parseBzImage(vm.config.linuxBoot.kernel); // a bad kernel is refused at create, not at start
     return vm;

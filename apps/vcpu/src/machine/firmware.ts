@@ -33,8 +33,13 @@ export const SEAVGABIOS_PATH = '/usr/share/seabios/vgabios-stdvga.bin';
 /** The option ROMs a machine with these devices needs: SeaVGABIOS when a VGA device is attached. */
 export function optionRomsFor(devices: string[]): Array<{ name: string; data: Uint8Array }> {
   if (!devices.includes('vga')) return [];
+  return [{ name: 'vgaroms/vgabios-stdvga.bin', data: vgaBiosImage() }];
+}
+
+/** Debian's SeaVGABIOS for the stdvga, or a clear error. */
+export function vgaBiosImage(): Uint8Array {
   if (!existsSync(SEAVGABIOS_PATH)) throw new Error(`SeaVGABIOS not found at ${SEAVGABIOS_PATH}: install Debian's seabios package`);
-  return [{ name: 'vgaroms/vgabios-stdvga.bin', data: new Uint8Array(readFileSync(SEAVGABIOS_PATH)) }];
+  return new Uint8Array(readFileSync(SEAVGABIOS_PATH));
 }
 
 /** Hard disks on the primary IDE channel, from an IDE device configuration. */

@@ -5,12 +5,15 @@
  * copies the protected-mode kernel to 1 MiB and the initrd below initrd_addr_max, and the
  * CPU starts in flat 32-bit protected mode at code32_start with ESI = the zero page.
  */
+import { describeTextMode, textModeSetup } from './vga-text-setup.js';
 
 /** Where the loader puts things in guest RAM (all below 1 MiB, away from the kernel at 1 MiB). */
 export const BOOT_PARAMS_ADDR = 0x7000;
 export const CMDLINE_ADDR = 0x20000;
 export const BOOT_GDT_ADDR = 0x500;
 export const KERNEL_LOAD_ADDR = 0x100000;
+/** The text-mode setup code and its font (8 KiB), run before the kernel when there is a VGA. */
+export const TEXT_SETUP_ADDR = 0x8000;
 /** boot.rst: "__BOOT_CS has execute/read permission, __BOOT_DS has read/write" at 0x10 / 0x18. */
 export const BOOT_CS = 0x10;
 export const BOOT_DS = 0x18;
@@ -47,6 +50,8 @@ export interface LinuxBootInput {
   cmdline?: string;
   /** Guest RAM below 4 GiB in bytes (the e820 map is built from it). */
   ramBytes: number;
+  /** With a VGA: its BIOS's 8x16 font; the guest first runs code that sets text mode 3 as the VGA BIOS would (vga-text-setup.ts). */
+  textFont?: Uint8Array;
 }
 
 /** The CPU state the kernel expects at its 32-bit entry, for any backend to apply. */
@@ -141,6 +146,12 @@ export function loadLinux(ram: Uint8Array, input: LinuxBootInput): LinuxEntrySta
     put32(bp, BP_E820_TABLE + i * 20 + 16, type);
   });
   bp[BP_E820_ENTRIES] = e820.length;
+  let eip = KERNEL_LOAD_ADDR;
+  if (input.textFont) {
+    describeTextMode(bp);
+    ram.set(textModeSetup(TEXT_SETUP_ADDR, input.textFont, BOOT_PARAMS_ADDR, KERNEL_LOAD_ADDR), TEXT_SETUP_ADDR);
+    eip = TEXT_SETUP_ADDR;
+  }
   ram.set(bp, BOOT_PARAMS_ADDR);
 
   // Boot GDT: null, null, __BOOT_CS (flat 4 GiB code), __BOOT_DS (flat 4 GiB data).
@@ -149,5 +160,5 @@ export function loadLinux(ram: Uint8Array, input: LinuxBootInput): LinuxEntrySta
   gdt.set([0xff, 0xff, 0x00, 0x00, 0x00, 0x93, 0xcf, 0x00], BOOT_DS);
   ram.set(gdt, BOOT_GDT_ADDR);
 
-  return { eip: KERNEL_LOAD_ADDR, esi: BOOT_PARAMS_ADDR, gdtBase: BOOT_GDT_ADDR, gdtLimit: gdt.length - 1, codeSelector: BOOT_CS, dataSelector: BOOT_DS };
+  return { eip, esi: BOOT_PARAMS_ADDR, gdtBase: BOOT_GDT_ADDR, gdtLimit: gdt.length - 1, codeSelector: BOOT_CS, dataSelector: BOOT_DS };
 }

@@ -16,7 +16,7 @@ export interface MachineConfig {
   /** ATA hard disks on the primary IDE channel (CMOS 0x12), 0-2. */
   hardDisks?: number;
   /** Direct kernel boot (Linux 32-bit boot protocol): the CPU starts in the kernel, not the firmware. */
-  linuxBoot?: { kernel: Uint8Array; initrd?: Uint8Array; cmdline: string };
+  linuxBoot?: { kernel: Uint8Array; initrd?: Uint8Array; cmdline: string; textFont?: Uint8Array };
   /** Remote devices: their index in the bridge and the port ranges / windows they claim. */
   remoteDevices: RemoteDeviceSlot[];
 }
