@@ -123,6 +123,26 @@ function elementsToPageEnd(cpu: Cpu, seg: number, offset: number, size: OperandS
 }
 
 /**
+ * Where a block of `n` elements at seg:offset (all in one page, see elementsToPageEnd)
+ * lies in RAM, or -1 when it must go element by element (device memory, an offset that
+ * wraps). Faults come before any device data moves: the page's from the first element
+ * (checked by the caller for INS, here for OUTS), the segment limit's from the last one.
+ * Translating for a write drops decoded code on the page.
+ */
+function blockInRam(cpu: Cpu, seg: number, offset: number, size: OperandSize, n: number, addrMask: number, write: boolean): number {
+  const last = offset + (n - 1) * size;
+  if (last + size - 1 > addrMask) return -1;
+  if (!write) cpu.readMemory(seg, offset, size); // the page's fault, as the first element would take it
+  const linear = (cpu.segBase[seg] + offset) >>> 0;
+  const ram = write ? cpu.memory.ramForWrite(linear) : cpu.memory.ramForRead(linear);
+  if (ram < 0) return -1;
+  // The segment limit, on the last element (RAM: accessing it has no side effect).
+  if (write) cpu.writeMemory(seg, last, size, cpu.readMemory(seg, last, size));
+  else cpu.readMemory(seg, last, size);
+  return ram;
+}
+
+/**
  * REP INS in page-sized blocks, each fetched from the device in one transfer. The first
  * element's destination is written first (with its old value) so a fault is taken before
  * any device data is consumed; the rest of the block lies in the same page.
@@ -134,11 +154,16 @@ function repInsBlocks(cpu: Cpu, size: OperandSize, addrMask: number): void {
     const di = cpu.getReg(addrSize, EDI);
     const n = elementsToPageEnd(cpu, ES, di, size, left);
     cpu.writeMemory(ES, di, size, cpu.readMemory(ES, di, size));
+    const ram = blockInRam(cpu, ES, di, size, n, addrMask, true);
     const data = cpu.bus.ioReadString!(port, size, n);
-    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    for (let i = 0; i < n; i++) {
-      const v = size === 1 ? view.getUint8(i) : size === 2 ? view.getUint16(i * 2, true) : view.getUint32(i * 4, true);
-      cpu.writeMemory(ES, ((di + i * size) & addrMask) >>> 0, size, v);
+    if (ram >= 0) {
+      cpu.bus.ram.set(data.subarray(0, n * size), ram);
+    } else {
+      const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+      for (let i = 0; i < n; i++) {
+        const v = size === 1 ? view.getUint8(i) : size === 2 ? view.getUint16(i * 2, true) : view.getUint32(i * 4, true);
+        cpu.writeMemory(ES, ((di + i * size) & addrMask) >>> 0, size, v);
+      }
     }
     cpu.setReg(addrSize, EDI, ((di + n * size) & addrMask) >>> 0);
     cpu.setReg(addrSize, ECX, left - n);
@@ -152,13 +177,19 @@ function repOutsBlocks(cpu: Cpu, size: OperandSize, srcSeg: number, addrMask: nu
   for (let left = cpu.getReg(addrSize, ECX); left !== 0; left = cpu.getReg(addrSize, ECX)) {
     const si = cpu.getReg(addrSize, ESI);
     const n = elementsToPageEnd(cpu, srcSeg, si, size, left);
-    const data = new Uint8Array(n * size);
-    const view = new DataView(data.buffer);
-    for (let i = 0; i < n; i++) {
-      const v = cpu.readMemory(srcSeg, ((si + i * size) & addrMask) >>> 0, size);
-      if (size === 1) view.setUint8(i, v);
-      else if (size === 2) view.setUint16(i * 2, v, true);
-      else view.setUint32(i * 4, v >>> 0, true);
+    const ram = blockInRam(cpu, srcSeg, si, size, n, addrMask, false);
+    let data: Uint8Array;
+    if (ram >= 0) {
+      data = cpu.bus.ram.slice(ram, ram + n * size);
+    } else {
+      data = new Uint8Array(n * size);
+      const view = new DataView(data.buffer);
+      for (let i = 0; i < n; i++) {
+        const v = cpu.readMemory(srcSeg, ((si + i * size) & addrMask) >>> 0, size);
+        if (size === 1) view.setUint8(i, v);
+        else if (size === 2) view.setUint16(i * 2, v, true);
+        else view.setUint32(i * 4, v >>> 0, true);
+      }
     }
     cpu.bus.ioWriteString!(port, size, data);
     cpu.setReg(addrSize, ESI, ((si + n * size) & addrMask) >>> 0);
