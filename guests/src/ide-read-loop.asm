@@ -101,47 +101,19 @@ show_count:
     mov ah, ATTR_TEXT
     mov si, reads_label
     call puts
-    mov eax, [READS]
+    mov ebx, [READS]
     call screen_hex32
-    mov ah, ATTR_TEXT
     mov si, errors_label
     call puts
-    mov eax, [ERRORS]
+    mov ebx, [ERRORS]
     call screen_hex32
     pop es
-    ret
-
-; CS:SI = NUL-terminated string, AH = attribute, ES:DI = text buffer offset; DI ends after it.
-puts:
-    cs lodsb
-    test al, al
-    jz .done
-    stosw
-    jmp puts
-.done:
-    ret
-
-; EAX as 8 lowercase hex digits, grey on black, at ES:DI (DI advances). Clobbers EBX, CX, AX.
-screen_hex32:
-    mov ebx, eax
-    mov ah, ATTR_TEXT
-    mov cx, 8
-.digit:
-    rol ebx, 4
-    mov al, bl
-    and al, 0x0F
-    add al, '0'
-    cmp al, '9'
-    jbe .put
-    add al, 'a' - '0' - 10
-.put:
-    stosw
-    loop .digit
     ret
 
 reads_label:  db "ide-read-loop: reads=0x", 0
 errors_label: db " errors=0x", 0
 
+%include "vga-text-routines.inc"
 %include "vga-mode3.inc"
 %include "serial-routines.inc"
 %include "ata-routines.inc"

@@ -68,34 +68,14 @@ start:
     mov ah, ATTR_TEXT
     call puts
     mov ebx, [cs:param0]
-    mov cx, 8
-.digit:
-    rol ebx, 4
-    mov al, bl
-    and al, 0x0F
-    add al, '0'
-    cmp al, '9'
-    jbe .put
-    add al, 'a' - '0' - 10
-.put:
-    stosw
-    loop .digit
+    call screen_hex32
     print_line "vga-text: done"
     halt_forever
-
-; CS:SI = NUL-terminated string, AH = attribute, ES:DI = text buffer offset; DI ends after it.
-puts:
-    cs lodsb
-    test al, al
-    jz .done
-    stosw
-    jmp puts
-.done:
-    ret
 
 banner:       db "vga-text: Hello, VGA!", 0
 passes_label: db "passes=0x", 0
 
+%include "vga-text-routines.inc"
 %include "vga-mode3.inc"
 %include "serial-routines.inc"
     firmware_end 0, 0

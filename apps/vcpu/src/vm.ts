@@ -19,6 +19,11 @@ import { moveDeviceSession, type MoveOutcome } from './device-move.js';
 
 export type BackendKind = 'soft' | 'kvm' | 'auto';
 
+/** Where the CPU thread reaches a remote device's session directly: its fast lane, unless off (QUASIVM_FAST_LANE=0) or absent. */
+function fastLaneOf(remote: RemoteDevice): { path: string; sessionId: string } | null {
+  return remote.fastLanePath && process.env.QUASIVM_FAST_LANE !== '0' ? { path: remote.fastLanePath, sessionId: remote.sessionId } : null;
+}
+
 /** A device served by another process: which service, and the session's configuration. */
 export interface RemoteDeviceSpec {
   device: string;
@@ -109,7 +114,7 @@ export class Vm extends EventEmitter {
         const remote = await RemoteDevice.connect(d.address, spec.id, d.config ?? {}, vm.remoteEvents(d.device, index));
         vm.remotes.push(remote);
         const desc = remote.description!;
-        const fastLane = remote.fastLanePath && process.env.QUASIVM_FAST_LANE !== '0' ? { path: remote.fastLanePath, sessionId: remote.sessionId } : undefined;
+        const fastLane = fastLaneOf(remote) ?? undefined;
         slots.push({ name: d.device, index, ports: desc.ports, memoryWindows: desc.memoryWindows, pciFunctions: desc.pciFunctions ?? [], windowModePorts: desc.windowModePorts ?? [], fastLane });
       }
     } catch (e) {
@@ -310,7 +315,6 @@ export class Vm extends EventEmitter {
     if (this.worker && slot.fastLane && slot.windowModePorts?.length && process.env.QUASIVM_MAP_WINDOWS !== '0')
       throw new Error(`${device} maps its memory windows into the guest over its fast lane; moving it while the VM runs is not supported`);
     this.moving.add(index);
-    const laneFor = (r: RemoteDevice) => (r.fastLanePath && process.env.QUASIVM_FAST_LANE !== '0' ? { path: r.fastLanePath, sessionId: r.sessionId } : null);
     const pump = this.pump;
     try {
       const outcome = await moveDeviceSession({
@@ -323,11 +327,11 @@ export class Vm extends EventEmitter {
         current: this.remotes[index],
         events: this.remoteEvents(device, index),
         cpu: this.worker && pump ? { gates: new DeviceGates(this.bridge.gates!), askHold: () => this.push([Control.HoldDevice, index]), whenHeld: (ms) => pump.whenHeld(index, ms) } : null,
-        laneFor,
+        laneFor: fastLaneOf,
         install: (remote, at) => {
           this.remotes[index] = remote;
           devices[index] = { ...devices[index], address: at };
-          slot.fastLane = laneFor(remote) ?? undefined;
+          slot.fastLane = fastLaneOf(remote) ?? undefined;
         },
       });
       this.emit('event', { kind: 'device-moved', device, detail: outcome });
