@@ -39,7 +39,7 @@ export interface CpuOptions {
    */
   decodedCache?: boolean;
   /**
-   * Runs of a decoded block before it is compiled to JavaScript (default 16;
+   * Runs of a decoded block before it is compiled to JavaScript (default 2000;
    * Infinity never compiles). Tests use 1 to compile everything at once.
    */
   jitThreshold?: number;
@@ -66,8 +66,15 @@ export const SEG_EXPAND_DOWN = 8;
 const READ_CHECKS = SEG_UNUSABLE | SEG_NO_READ | SEG_EXPAND_DOWN;
 const WRITE_CHECKS = SEG_UNUSABLE | SEG_NO_WRITE | SEG_EXPAND_DOWN;
 
-/** Runs of a decoded block before it is compiled to JavaScript (compiling costs ~ a few hundred runs). */
-const DEFAULT_JIT_THRESHOLD = 16;
+/**
+ * Runs of a decoded block before it is compiled to JavaScript. A compiled block is a new
+ * function V8 first runs in its bytecode interpreter and optimises only after many calls,
+ * while the decoded instructions are shared functions V8 optimised long ago: a block pays
+ * off only after ~a thousand runs. Booting Linux 6.1 (direct, to the initramfs marker; see
+ * libs/x86/README.md): 69 s with 16 (20,000 blocks compiled, kernel init at 3-40 MIPS),
+ * 52-54 s with 2000-5000 (median of three).
+ */
+const DEFAULT_JIT_THRESHOLD = 2000;
 /** Instructions between halvings of the code cache's per-page invalidation counts. */
 const DECAY_INTERVAL = 50_000_000;
 /** A REP yields after at least this many elements (so step() finishes any 16-bit REP). */
