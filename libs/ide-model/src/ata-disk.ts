@@ -66,6 +66,15 @@ export class AtaDisk extends IdeDevice {
    * dropped when a command starts, on any write and on restore.
    */
   private readCache: { lba: number; data: Uint8Array } | null = null;
+  /**
+   * DRQ blocks of the running PIO write command that are not in the image yet: they go in
+   * one write when the command ends (or every PENDING_WRITE_BYTES), not one per block (a
+   * WRITE SECTORS of 128 sectors was 128 writes of 512 bytes). The guest sees the command
+   * complete only after that write, so nothing it was told is done is missing. Anything
+   * else that touches the medium or the state (a new command, reset, save, flush, close)
+   * writes them out first.
+   */
+  private pendingWrite: { lba: number; blocks: Uint8Array[]; bytes: number } | null = null;
 
   constructor(readonly disk: BlockDevice, counters: IdeCounters, options: AtaDiskOptions = {}) {
     super(counters);
@@ -91,6 +100,7 @@ export class AtaDisk extends IdeDevice {
   }
 
   reset(): void {
+    this.writeOutQuietly();
     this.tf.count = SIGNATURE_ATA.count;
     this.tf.lbaLow = SIGNATURE_ATA.lbaLow;
     this.tf.lbaMid = SIGNATURE_ATA.lbaMid;
@@ -105,6 +115,7 @@ export class AtaDisk extends IdeDevice {
   }
 
   command(cmd: number): void {
+    this.writeOutQuietly(); // a command that replaces an unfinished write: what the guest wrote is kept
     this.intPending = false;
     this.xfer = null;
     this.dmaRequest = null;
@@ -242,15 +253,19 @@ export class AtaDisk extends IdeDevice {
     if (!x) return this.finish(false); // IDENTIFY data read out: no further interrupt
     const n = Math.min(x.block, x.remaining);
     if (x.write) {
-      try {
-        this.readCache = null;
-        this.disk.write(x.lba, this.buffer.subarray(0, n * SECTOR_SIZE));
-        if (!this.writeCache) this.disk.flush(); // no volatile cache: durable on completion
-      } catch {
-        this.counters.mediaErrors++;
-        this.setAddress(x.lba, x.addr);
-        this.xfer = null;
-        return this.fail(ErrorBit.ABRT);
+      this.readCache = null;
+      // Each write block is a fresh buffer (nextBlock), so holding it until the write is safe.
+      const p = (this.pendingWrite ??= { lba: x.lba, blocks: [], bytes: 0 });
+      p.blocks.push(this.buffer.subarray(0, n * SECTOR_SIZE));
+      p.bytes += n * SECTOR_SIZE;
+      if (x.remaining === n || p.bytes >= PENDING_WRITE_BYTES) {
+        const failedAt = this.writeOut();
+        if (failedAt !== null) {
+          this.counters.mediaErrors++;
+          this.setAddress(failedAt, x.addr);
+          this.xfer = null;
+          return this.fail(ErrorBit.ABRT);
+        }
       }
     }
     this.setAddress(x.lba + n - 1, x.addr);
@@ -282,17 +297,36 @@ export class AtaDisk extends IdeDevice {
     return { data, complete: sectors === after, statusAfter: Status.DRDY | Status.DSC };
   }
 
-  /** `count` sectors from the read-ahead cache when it holds them all, as a copy. */
+  /** `count` sectors from the read-ahead cache when it holds them all (a view: data-in blocks are only read). */
   private cachedRead(lba: number, count: number): Uint8Array | null {
     const c = this.readCache;
     if (!c || lba < c.lba || (lba + count - c.lba) * SECTOR_SIZE > c.data.length) return null;
     const from = (lba - c.lba) * SECTOR_SIZE;
-    return c.data.slice(from, from + count * SECTOR_SIZE);
+    return c.data.subarray(from, from + count * SECTOR_SIZE);
   }
 
   protected override bytesAfterBlock(): number {
     const x = this.xfer;
     return x?.write ? (x.remaining - Math.min(x.block, x.remaining)) * SECTOR_SIZE : 0;
+  }
+
+  /** Writes the pending blocks (and syncs when the write cache is off); the LBA where that failed, or null. */
+  private writeOut(): number | null {
+    const p = this.pendingWrite;
+    if (!p) return null;
+    this.pendingWrite = null;
+    try {
+      this.disk.write(p.lba, p.blocks.length === 1 ? p.blocks[0] : Buffer.concat(p.blocks));
+      if (!this.writeCache) this.disk.flush(); // no volatile cache: durable on completion
+      return null;
+    } catch {
+      return p.lba;
+    }
+  }
+
+  /** writeOut() where no command can report a failure (it is counted). */
+  private writeOutQuietly(): void {
+    if (this.writeOut() !== null) this.counters.mediaErrors++;
   }
 
   dmaRead(): Uint8Array {
@@ -321,10 +355,12 @@ export class AtaDisk extends IdeDevice {
   }
 
   flushMedia(): void {
+    this.writeOutQuietly();
     if (!this.disk.readOnly) this.disk.flush();
   }
 
   closeMedia(): void {
+    this.writeOutQuietly();
     this.disk.close();
   }
 
@@ -416,6 +452,7 @@ export class AtaDisk extends IdeDevice {
   }
 
   saveState(): Record<string, unknown> {
+    this.writeOutQuietly(); // blocks the guest wrote belong to the image, not to the snapshot
     return {
       kind: this.kind,
       ...this.saveCommon(),
@@ -460,6 +497,7 @@ export class AtaDisk extends IdeDevice {
 
   restoreState(checked: unknown): void {
     const c = checked as AtaDiskChecked;
+    this.writeOutQuietly();
     this.restoreCommon(c.common);
     this.xfer = c.transfer ? { ...c.transfer } : null;
     this.readCache = null;
@@ -484,6 +522,9 @@ interface AtaDiskChecked {
   power: Power;
   transferMode: number;
 }
+
+/** Most bytes of a PIO write command held before they go to the image (see AtaDisk.pendingWrite). */
+const PENDING_WRITE_BYTES = 256 * 1024;
 
 /** SET FEATURES 03h values (ATA-6 8.37.10 table 46): PIO default, PIO n, MWDMA n, UDMA n. */
 export function isValidTransferMode(mode: number, maxPio: number, maxMwdma: number, maxUdma: number): boolean {

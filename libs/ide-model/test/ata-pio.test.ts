@@ -117,6 +117,27 @@ describe('ATA disk over PIO', () => {
     expect(readFileSectors(imagePath, 5002, 1)).toEqual(patternSector(5002)); // neighbour untouched
   });
 
+  it('a PIO write command reaches the image when it completes, and blocks already written survive an abandoned command or a snapshot', () => {
+    const data = (seed: number) => Uint8Array.from({ length: 512 }, (_, i) => (seed * 17 + i) & 0xff);
+    p.lba28(300, 3);
+    p.command(AtaCmd.WRITE_SECTORS);
+    p.writeData(data(1));
+    p.writeData(data(2));
+    expect(readFileSectors(imagePath, 300, 1)).toEqual(patternSector(300)); // held: the command is not complete
+    p.writeData(data(3));
+    expect(p.status()).toBe(Status.DRDY | Status.DSC);
+    expect(readFileSectors(imagePath, 300, 3)).toEqual(new Uint8Array([...data(1), ...data(2), ...data(3)]));
+
+    p.lba28(400, 4);
+    p.command(AtaCmd.WRITE_SECTORS);
+    p.writeData(data(4));
+    ide.saveState(); // a snapshot mid-command: what the guest wrote is in the image, not only in memory
+    expect(readFileSectors(imagePath, 400, 1)).toEqual(data(4));
+    p.writeData(data(5));
+    p.command(AtaCmd.CHECK_POWER_MODE); // abandons the write after two of four sectors
+    expect(readFileSectors(imagePath, 400, 3)).toEqual(new Uint8Array([...data(4), ...data(5), ...patternSector(402)]));
+  });
+
   it('LBA48 reads use the HOB registers and HOB read-back', () => {
     p.lba48(12345, 2);
     // HOB=1 reads the previous content (high bytes), HOB=0 the current
