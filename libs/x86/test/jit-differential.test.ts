@@ -21,7 +21,7 @@ function program(seed: number, count: number): number[] {
     const imm = [pick(256), pick(256), pick(256), pick(256)];
     const address = 0x60000 + pick(64) * 4;
     const disp32 = [address & 0xff, (address >>> 8) & 0xff, address >>> 16, 0];
-    switch (pick(46)) {
+    switch (pick(47)) {
       case 0: code.push(0x01 + op * 8, modrm); break; // op r/m32, r32
       case 1: code.push(0x03 + op * 8, modrm); break; // op r32, r/m32
       case 2: code.push(0x00 + op * 8, 0xc0 | (src << 3) | (dst & 3) | (pick(2) << 2)); break; // op r/m8, r8 (AH..BH too)
@@ -68,6 +68,7 @@ function program(seed: number, count: number): number[] {
       case 43: code.push(0x6b, modrm, imm[0]); break; // imul r32, r/m32, imm8
       case 44: code.push(0x69, modrm, ...imm); break; // imul r32, r/m32, imm32
       case 45: code.push(0x0f, 0xaf, 0x05 | (dst << 3), ...disp32); break; // imul r32, [disp32]
+      case 46: code.push(0x0f, 0x31); break; // rdtsc: the count where it runs, compiled or not
       default: code.push(0xb8 + dst, ...imm); break; // mov r32, imm32
     }
   }
@@ -119,7 +120,7 @@ function loopProgram(seed: number): number[] {
   for (let i = 0; i < length; i++) {
     const op = pick(8);
     const modrm = 0xc0 | (register(pick) << 3) | notEcx();
-    switch (pick(10)) {
+    switch (pick(11)) {
       case 0: body.push(0x01 + op * 8, modrm); break; // op r/m32, r32 (CMP/ADC/SBB too)
       case 1: body.push(0x83, 0xc0 | (op << 3) | notEcx(), pick(256)); break; // op r/m32, imm8
       case 2: body.push(0xc1, 0xc0 | ([4, 5, 7][pick(3)] << 3) | notEcx(), 1 + pick(31)); break; // shl/shr/sar
@@ -129,6 +130,7 @@ function loopProgram(seed: number): number[] {
       case 6: body.push(0x00 + op * 8, 0xc0 | (register(pick) << 3) | [0, 2, 3, 4, 6, 7][pick(6)]); break; // op r/m8, r8 (AH, DH, BH too)
       case 7: body.push(0x66, 0x01 + op * 8, modrm); break; // op r/m16, r16
       case 8: body.push(0x8d, 0x44 | (notEcx() << 3), (pick(4) << 6) | (register(pick) << 3) | register(pick), pick(256)); break; // lea
+      case 9: body.push(0x0f, 0x31); break; // rdtsc: exact counts inside a looping block
       default: body.push(0x89, modrm); break; // mov
     }
   }

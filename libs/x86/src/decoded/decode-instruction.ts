@@ -4,6 +4,7 @@ import { shiftRotate } from '../ops/shift-rotate.js';
 import { multiplySigned } from '../ops/multiply-divide.js';
 import { signExtend } from '../decode/operands.js';
 import { testCondition } from '../instructions/conditions.js';
+import { readTimeStamp } from '../instructions/two-byte/processor-info.js';
 import { ZF } from '../flag-bits.js';
 import { EBP, ECX, ESP, NO_SEGMENT, sizeMask, type OperandSize } from '../registers.js';
 import { INTERPRET, type DecodedInstruction } from './code-cache.js';
@@ -69,7 +70,7 @@ export function decodeInstruction(cpu: Cpu, ram: Uint8Array, physical: number): 
   const second = (opcode === 0x0f || opcode === 0xff) && bytes.position < ram.length ? ram[bytes.position] : -1;
   const execute = decodeOpcode(cpu, opcode, bytes, p);
   if (execute === INTERPRET || bytes.overrun) return INTERPRET;
-  return { run: execute, length: bytes.position - physical, transfersControl: transfersControl(opcode, second) };
+  return { run: execute, length: bytes.position - physical, transfersControl: transfersControl(opcode, second), readsInstructionCount: opcode === 0x0f && second === 0x31 };
 }
 
 /** Jumps, calls, returns and loops: the instructions that end a block. */
@@ -85,6 +86,11 @@ export interface DecodedResult {
   run: DecodedInstruction;
   length: number;
   transfersControl: boolean;
+  /**
+   * The instruction reads cpu.instructionCount (RDTSC through the time-stamp source): a
+   * caller that counts retired instructions late (a compiled block) makes it exact first.
+   */
+  readsInstructionCount: boolean;
 }
 
 function decodeOpcode(cpu: Cpu, opcode: number, bytes: CodeBytes, p: Prefixes): DecodedInstruction | typeof INTERPRET {
@@ -263,6 +269,9 @@ function twoByte(cpu: Cpu, opcode: number, bytes: CodeBytes, p: Prefixes): Decod
     const displacement = p.opSize === 2 ? (bytes.next16() << 16) >> 16 : bytes.next32() | 0;
     return jumpIf(opcode & 0xf, displacement, p.opSize);
   }
+  // RDTSC: delay loops (Linux's delay_tsc) spin on it; as an interpreted instruction it ended
+  // every block and cost two block lookups per pass.
+  if (opcode === 0x31) return readTimeStamp;
   if (opcode === 0xb6 || opcode === 0xb7 || opcode === 0xbe || opcode === 0xbf) {
     const from: OperandSize = (opcode & 1) !== 0 ? 2 : 1;
     const size = p.opSize;

@@ -34,11 +34,19 @@ export interface CompiledBlock {
   readonly byteLength: number;
 }
 
-/** A pre-decoded closure standing in for an instruction the emitters do not know. */
-function closureSource(index: number, start: number, length: number, transfers: boolean): InstructionSource {
+/**
+ * A pre-decoded closure standing in for an instruction the emitters do not know. One that
+ * reads the instruction count (RDTSC) runs with it exact: the block adds what it retired
+ * only on its way out, so the `position` instructions before it (and the passes of a loop,
+ * n) are added around the call.
+ */
+function closureSource(index: number, start: number, length: number, transfers: boolean, position: number, readsCount: boolean): InstructionSource {
+  const call = readsCount
+    ? `cpu.instructionCount += n + ${position};\ntry { k[${index}](cpu); } finally { cpu.instructionCount -= n + ${position}; }`
+    : `k[${index}](cpu);`;
   return {
     length,
-    body: `cpu.instructionStart = e + ${start};\ncpu.eip = e + ${start + length};\n${FLUSH_REGISTERS}\nk[${index}](cpu);\n${RELOAD_REGISTERS}`,
+    body: `cpu.instructionStart = e + ${start};\ncpu.eip = e + ${start + length};\n${FLUSH_REGISTERS}\n${call}\n${RELOAD_REGISTERS}`,
     flags: { reads: ARITH_FLAGS, writes: 0 },
     mayFault: true,
     stores: true,
@@ -66,7 +74,7 @@ export function compileBlock(cpu: Cpu, ram: Uint8Array, physical: number): Compi
     if (source === undefined) {
       const decoded = decodeInstruction(cpu, ram, at);
       if (decoded === INTERPRET) break;
-      source = closureSource(closures.length, offset, decoded.length, decoded.transfersControl);
+      source = closureSource(closures.length, offset, decoded.length, decoded.transfersControl, instructions.length, decoded.readsInstructionCount);
       closures.push(decoded.run);
     }
     instructions.push(source);

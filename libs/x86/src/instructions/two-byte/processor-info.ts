@@ -52,8 +52,12 @@ function timeStamp(cpu: Cpu): bigint {
   return (BigInt(Math.floor(cpu.timeStampSource())) + cpu.msr.tscOffset) & 0xffffffffffffffffn;
 }
 
-/** 0F 31 RDTSC; CR4.TSD reserves it to CPL 0. */
-function readTimeStamp(cpu: Cpu): void {
+/**
+ * 0F 31 RDTSC; CR4.TSD reserves it to CPL 0. The count it reads must be exact: the
+ * decoded-instruction and JIT paths call it with cpu.instructionCount as the interpreter
+ * would have it (see DecodedResult.readsInstructionCount).
+ */
+export function readTimeStamp(cpu: Cpu): void {
   if ((cpu.cr4 & CR4_TSD) !== 0) requireRing0(cpu);
   const tsc = timeStamp(cpu);
   cpu.reg32[EAX] = Number(tsc & 0xffffffffn);
