@@ -19,7 +19,15 @@ function program(seed: number, count: number): number[] {
     const imm = [pick(256), pick(256), pick(256), pick(256)];
     const address = 0x60000 + pick(64) * 4;
     const disp32 = [address & 0xff, (address >>> 8) & 0xff, address >>> 16, 0];
-    switch (pick(24)) {
+    switch (pick(32)) {
+      case 24: code.push(pick(2) === 0 ? 0xa1 : 0xa3, ...disp32); break; // mov eax, [moffs32] / mov [moffs32], eax
+      case 25: code.push(pick(2) === 0 ? 0xa0 : 0xa2, ...disp32); break; // mov al, [moffs32] / mov [moffs32], al
+      case 26: code.push(0x66, 0xa1, ...disp32); break; // mov ax, [moffs32]
+      case 27: if (pick(2) === 0) code.push(0xa8, imm[0]); else code.push(0xa9, ...imm); break; // test al, imm8 / test eax, imm32
+      case 28: code.push(0xf7, 0xc0 | ((2 + pick(2)) << 3) | dst); break; // not/neg r32
+      case 29: code.push(0xf7, 0x05 | ((2 + pick(2)) << 3), ...disp32); break; // not/neg dword [disp32]
+      case 30: code.push(0x0f, 0xc8 + dst); break; // bswap r32
+      case 31: code.push(pick(2) === 0 ? 0xf7 : 0xf6, 0xc0 | ((4 + pick(2)) << 3) | dst); break; // mul/imul r32 or r8
       case 20: code.push(0x0f, 0xaf, modrm); break; // imul r32, r/m32
       case 21: code.push(0xff, 0xc0 | (pick(2) << 3) | dst); break; // inc/dec r/m32
       case 22: code.push(0xff, 0x05 | (pick(2) << 3), ...disp32); break; // inc/dec dword [disp32]

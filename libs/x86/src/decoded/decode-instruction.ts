@@ -1,12 +1,12 @@
 import type { Cpu } from '../cpu.js';
-import { aluOperation, CMP, decrement, increment, setLogicFlags } from '../ops/alu.js';
+import { aluOperation, CMP, decrement, increment, negate, setLogicFlags } from '../ops/alu.js';
 import { shiftRotate } from '../ops/shift-rotate.js';
-import { multiplySigned } from '../ops/multiply-divide.js';
+import { divideAccumulator, multiplyAccumulator, multiplySigned } from '../ops/multiply-divide.js';
 import { signExtend } from '../decode/operands.js';
 import { testCondition } from '../instructions/conditions.js';
 import { readTimeStamp } from '../instructions/two-byte/processor-info.js';
 import { ZF } from '../flag-bits.js';
-import { EBP, ECX, ESP, NO_SEGMENT, sizeMask, type OperandSize } from '../registers.js';
+import { DS, EAX, EBP, ECX, ESP, NO_SEGMENT, sizeMask, type OperandSize } from '../registers.js';
 import { INTERPRET, type DecodedInstruction } from './code-cache.js';
 import { aluRegisterImmediate32, aluRegisterRegister32, incDecRegister32 } from './alu-register32.js';
 import { decodeAddress16, decodeAddress32, type DecodedAddress } from './effective-address.js';
@@ -173,7 +173,7 @@ function decodeOpcode(cpu: Cpu, opcode: number, bytes: CodeBytes, p: Prefixes): 
   return decodeMore(cpu, opcode, bytes, p);
 }
 
-/** NOP, PUSH imm, LEAVE, TEST r/m, imm. */
+/** NOP, PUSH imm, LEAVE, group 3 (TEST/NOT/NEG/MUL/DIV r/m), MOV with moffs, TEST acc, imm. */
 function decodeMore(cpu: Cpu, opcode: number, bytes: CodeBytes, p: Prefixes): DecodedInstruction | typeof INTERPRET {
   const aliases8086 = cpu.quirks.opcodeAliases8086;
   if (opcode === 0x90) return () => {};
@@ -189,16 +189,62 @@ function decodeMore(cpu: Cpu, opcode: number, bytes: CodeBytes, p: Prefixes): De
       c.setReg(size, EBP, c.pop(size));
     };
   }
-  if (opcode === 0xf6 || opcode === 0xf7) {
+  if (opcode === 0xf6 || opcode === 0xf7) return group3(opcode, bytes, p);
+  if (opcode >= 0xa0 && opcode <= 0xa3) {
+    // MOV between the accumulator and a memory offset (moffs, address-size wide; DS unless overridden).
     const size: OperandSize = (opcode & 1) !== 0 ? p.opSize : 1;
-    const m = decodeModrm(bytes, p);
-    if (m.reg > 1) return INTERPRET; // reg 1 is an undocumented alias of TEST
-    const read = rmReader(m, size);
+    const offset = bytes.immediate(p.addrSize);
+    const seg = p.seg === NO_SEGMENT ? DS : p.seg;
+    if (opcode < 0xa2) return (c) => c.setReg(size, EAX, c.readMemory(seg, offset, size));
+    return (c) => c.writeMemory(seg, offset, size, c.getReg(size, EAX));
+  }
+  if (opcode === 0xa8 || opcode === 0xa9) {
+    const size: OperandSize = opcode === 0xa9 ? p.opSize : 1;
     const value = bytes.immediate(size);
-    return (c) => setLogicFlags(c.flags, read(c) & value, size);
+    return (c) => setLogicFlags(c.flags, c.getReg(size, EAX) & value, size);
   }
   if (opcode === 0xff) return group5(cpu, bytes, p);
   return INTERPRET;
+}
+
+/** F6/F7 group 3 on r/m: TEST imm (and its alias /1), NOT, NEG, MUL, IMUL, DIV, IDIV (the operand is read first). */
+function group3(opcode: number, bytes: CodeBytes, p: Prefixes): DecodedInstruction {
+  const size: OperandSize = (opcode & 1) !== 0 ? p.opSize : 1;
+  const m = decodeModrm(bytes, p);
+  const read = rmReader(m, size);
+  switch (m.reg) {
+    case 0:
+    case 1: {
+      const value = bytes.immediate(size);
+      return (c) => setLogicFlags(c.flags, read(c) & value, size);
+    }
+    case 2: {
+      const mask = sizeMask(size);
+      return rmUpdater(m, size, (_c, value) => ~value & mask);
+    }
+    case 3:
+      return rmUpdater(m, size, (c, value) => negate(c.flags, value, size));
+    default: {
+      const signed = (m.reg & 1) !== 0;
+      if (m.reg < 6) return (c) => multiplyAccumulator(c, read(c), size, signed);
+      return (c) => divideAccumulator(c, read(c), size, signed);
+    }
+  }
+}
+
+/** Reads the r/m operand and writes back `update(cpu, value)` (a memory operand faults on the read first). */
+function rmUpdater(m: ModrmOperands, size: OperandSize, update: (cpu: Cpu, value: number) => number): DecodedInstruction {
+  const mem = m.memory;
+  if (mem === undefined) {
+    const r = m.rm;
+    return (c) => c.setReg(size, r, update(c, c.getReg(size, r)));
+  }
+  const seg = mem.segment;
+  const offset = mem.offset;
+  return (c) => {
+    const at = offset(c);
+    c.writeMemory(seg, at, size, update(c, c.readMemory(seg, at, size)));
+  };
 }
 
 /** FF /0 INC, /1 DEC, /2 CALL near, /4 JMP near, /6 PUSH on r/m (the far forms go to the interpreter). */
@@ -272,6 +318,15 @@ function twoByte(cpu: Cpu, opcode: number, bytes: CodeBytes, p: Prefixes): Decod
   // RDTSC: delay loops (Linux's delay_tsc) spin on it; as an interpreted instruction it ended
   // every block and cost two block lookups per pass.
   if (opcode === 0x31) return readTimeStamp;
+  if (opcode >= 0xc8 && opcode <= 0xcf) {
+    const r = opcode & 7;
+    // BSWAP of a 16-bit register is undefined; like the interpreter, it clears it.
+    if (p.opSize === 2) return (c) => (c.reg16[r << 1] = 0);
+    return (c) => {
+      const v = c.reg32[r];
+      c.reg32[r] = ((v >>> 24) | ((v >>> 8) & 0xff00) | ((v << 8) & 0xff0000) | (v << 24)) >>> 0;
+    };
+  }
   if (opcode === 0xb6 || opcode === 0xb7 || opcode === 0xbe || opcode === 0xbf) {
     const from: OperandSize = (opcode & 1) !== 0 ? 2 : 1;
     const size = p.opSize;
