@@ -19,7 +19,10 @@ function program(seed: number, count: number): number[] {
     const imm = [pick(256), pick(256), pick(256), pick(256)];
     const address = 0x60000 + pick(64) * 4;
     const disp32 = [address & 0xff, (address >>> 8) & 0xff, address >>> 16, 0];
-    switch (pick(32)) {
+    switch (pick(35)) {
+      case 32: if (pick(2) === 0) code.push(0x69, modrm, ...imm); else code.push(0x6b, modrm, imm[0]); break; // imul r32, r/m32, imm32 / imm8
+      case 33: code.push([0xf8, 0xf9, 0xfa, 0xfc, 0xfd, 0xf5][pick(6)]); break; // clc/stc/cli/cld/std/cmc
+      case 34: code.push(0x66, 0x9c, 0x58 + dst); break; // pushf (16-bit); pop r32 (two pushes' worth)
       case 24: code.push(pick(2) === 0 ? 0xa1 : 0xa3, ...disp32); break; // mov eax, [moffs32] / mov [moffs32], eax
       case 25: code.push(pick(2) === 0 ? 0xa0 : 0xa2, ...disp32); break; // mov al, [moffs32] / mov [moffs32], al
       case 26: code.push(0x66, 0xa1, ...disp32); break; // mov ax, [moffs32]

@@ -21,7 +21,7 @@ function program(seed: number, count: number): number[] {
     const imm = [pick(256), pick(256), pick(256), pick(256)];
     const address = 0x60000 + pick(64) * 4;
     const disp32 = [address & 0xff, (address >>> 8) & 0xff, address >>> 16, 0];
-    switch (pick(47)) {
+    switch (pick(48)) {
       case 0: code.push(0x01 + op * 8, modrm); break; // op r/m32, r32
       case 1: code.push(0x03 + op * 8, modrm); break; // op r32, r/m32
       case 2: code.push(0x00 + op * 8, 0xc0 | (src << 3) | (dst & 3) | (pick(2) << 2)); break; // op r/m8, r8 (AH..BH too)
@@ -69,6 +69,7 @@ function program(seed: number, count: number): number[] {
       case 44: code.push(0x69, modrm, ...imm); break; // imul r32, r/m32, imm32
       case 45: code.push(0x0f, 0xaf, 0x05 | (dst << 3), ...disp32); break; // imul r32, [disp32]
       case 46: code.push(0x0f, 0x31); break; // rdtsc: the count where it runs, compiled or not
+      case 47: code.push([0xf8, 0xf9, 0xf5][pick(3)], 0x0f, 0x42, modrm); break; // clc/stc/cmc, then cmovc: CF set by a decoded closure
       default: code.push(0xb8 + dst, ...imm); break; // mov r32, imm32
     }
   }

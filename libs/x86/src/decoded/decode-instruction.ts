@@ -5,7 +5,8 @@ import { divideAccumulator, multiplyAccumulator, multiplySigned } from '../ops/m
 import { signExtend } from '../decode/operands.js';
 import { testCondition } from '../instructions/conditions.js';
 import { readTimeStamp } from '../instructions/two-byte/processor-info.js';
-import { ZF } from '../flag-bits.js';
+import { CF, DF, IF, ZF } from '../flag-bits.js';
+import { requireIopl } from '../protected/privilege.js';
 import { DS, EAX, EBP, ECX, ESP, NO_SEGMENT, sizeMask, type OperandSize } from '../registers.js';
 import { INTERPRET, type DecodedInstruction } from './code-cache.js';
 import { aluRegisterImmediate32, aluRegisterRegister32, incDecRegister32 } from './alu-register32.js';
@@ -173,7 +174,7 @@ function decodeOpcode(cpu: Cpu, opcode: number, bytes: CodeBytes, p: Prefixes): 
   return decodeMore(cpu, opcode, bytes, p);
 }
 
-/** NOP, PUSH imm, LEAVE, group 3 (TEST/NOT/NEG/MUL/DIV r/m), MOV with moffs, TEST acc, imm. */
+/** NOP, PUSH imm, LEAVE, group 3 (TEST/NOT/NEG/MUL/DIV r/m), IMUL imm, MOV with moffs, TEST acc, imm, PUSHF, flag instructions. */
 function decodeMore(cpu: Cpu, opcode: number, bytes: CodeBytes, p: Prefixes): DecodedInstruction | typeof INTERPRET {
   const aliases8086 = cpu.quirks.opcodeAliases8086;
   if (opcode === 0x90) return () => {};
@@ -190,6 +191,33 @@ function decodeMore(cpu: Cpu, opcode: number, bytes: CodeBytes, p: Prefixes): De
     };
   }
   if (opcode === 0xf6 || opcode === 0xf7) return group3(opcode, bytes, p);
+  if ((opcode === 0x69 || opcode === 0x6b) && !aliases8086) {
+    const size = p.opSize;
+    const m = decodeModrm(bytes, p);
+    const read = rmReader(m, size);
+    const reg = m.reg;
+    const value = (opcode === 0x6b ? signExtend(bytes.next8(), 1) & sizeMask(size) : bytes.immediate(size)) >>> 0;
+    return (c) => c.setReg(size, reg, multiplySigned(c, read(c), value, size));
+  }
+  // PUSHF (VM and RF are never pushed) and the flag instructions that cannot let an
+  // interrupt in: CLC, STC, CLI (IOPL-checked), CLD, STD, CMC. STI, POPF and IRET stay
+  // interpreted (the CPU polls for interrupts only after an interpreted instruction).
+  if (opcode === 0x9c) {
+    const size = p.opSize;
+    return (c) => c.push(size, c.getFlags() & 0xfcffff);
+  }
+  if (opcode === 0xfa) {
+    return (c) => {
+      requireIopl(c);
+      c.flags.assign(IF, 0);
+    };
+  }
+  if (opcode === 0xf8 || opcode === 0xf9 || opcode === 0xfc || opcode === 0xfd) {
+    const bit = opcode <= 0xf9 ? CF : DF;
+    const value = (opcode & 1) !== 0 ? bit : 0;
+    return (c) => c.flags.assign(bit, value);
+  }
+  if (opcode === 0xf5) return (c) => c.flags.assign(CF, c.flags.get(CF) ^ CF);
   if (opcode >= 0xa0 && opcode <= 0xa3) {
     // MOV between the accumulator and a memory offset (moffs, address-size wide; DS unless overridden).
     const size: OperandSize = (opcode & 1) !== 0 ? p.opSize : 1;
