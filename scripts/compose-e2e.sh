@@ -36,7 +36,14 @@ command -v dockerd >/dev/null || need+=(docker.io)
 command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || need+=(docker-compose)
 if ((${#need[@]})); then
   echo "  installing ${need[*]} from Debian"
-  { $SUDO apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null; } \
+  # A mirror in the middle of a sync fails one index now and then (seen: bookworm-security's
+  # i386 list, "File has unexpected size"): try again, then install from the lists that loaded.
+  for try in 1 2 3; do
+    $SUDO apt-get update -qq >/dev/null && break
+    if ((try < 3)); then echo "  apt-get update failed (try $try of 3); again in 10 s"; sleep 10
+    else echo "  apt-get update failed 3 times; installing from the package lists that loaded"; fi
+  done
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null \
     || die "could not install ${need[*]} with apt-get (see above)"
 fi
 if ! docker info >/dev/null 2>&1; then

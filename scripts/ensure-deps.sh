@@ -25,8 +25,15 @@ if ((${#missing[@]})); then
     exit 1
   fi
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq >/dev/null || { echo "quasivm: apt-get update failed; install by hand: apt-get install -y ${missing[*]}" >&2; exit 1; }
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # A mirror in the middle of a sync fails one index now and then: try again, then install
+  # from the package lists that loaded (the install says so if that is not enough).
+  for try in 1 2 3; do
+    $SUDO apt-get update -qq >/dev/null && break
+    if ((try < 3)); then echo "quasivm: apt-get update failed (try $try of 3); again in 10 s" >&2; sleep 10
+    else echo "quasivm: apt-get update failed 3 times; installing from the package lists that loaded" >&2; fi
+  done
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    || { echo "quasivm: could not install ${missing[*]}; install by hand: apt-get install -y ${missing[*]}" >&2; exit 1; }
 fi
 
 node_major=$(node -p 'process.versions.node.split(".")[0]')
