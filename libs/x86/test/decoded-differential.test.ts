@@ -19,7 +19,13 @@ function program(seed: number, count: number): number[] {
     const imm = [pick(256), pick(256), pick(256), pick(256)];
     const address = 0x60000 + pick(64) * 4;
     const disp32 = [address & 0xff, (address >>> 8) & 0xff, address >>> 16, 0];
-    switch (pick(35)) {
+    switch (pick(41)) {
+      case 35: code.push(0x0f, 0xba, 0xc0 | ((4 + pick(4)) << 3) | dst, imm[0]); break; // bt/bts/btr/btc r32, imm8
+      case 36: code.push(0x0f, 0xba, 0x05 | ((4 + pick(4)) << 3), ...disp32, imm[0]); break; // the same on dword [disp32]
+      case 37: code.push(0x0f, [0xa3, 0xab, 0xb3, 0xbb][pick(4)], modrm); break; // bt/bts/btr/btc r32, r32
+      case 38: code.push(0xb8 + src, imm[0] - 128, 0xff * (imm[0] < 128 ? 1 : 0), 0xff * (imm[0] < 128 ? 1 : 0), 0xff * (imm[0] < 128 ? 1 : 0), 0x0f, [0xa3, 0xab, 0xb3, 0xbb][pick(4)], 0x05 | (src << 3), ...disp32); break; // bit offset -128..127 in a register: another dword around [disp32]
+      case 39: code.push(0x0f, [0xa4, 0xac][pick(2)], modrm, imm[0]); break; // shld/shrd r32, r32, imm8
+      case 40: if (pick(2) === 0) code.push(0x0f, [0xa5, 0xad][pick(2)], modrm); else code.push(0x0f, [0xa4, 0xac][pick(2)], 0x05 | (src << 3), ...disp32, imm[0]); break; // shld/shrd by CL, or on dword [disp32]
       case 32: if (pick(2) === 0) code.push(0x69, modrm, ...imm); else code.push(0x6b, modrm, imm[0]); break; // imul r32, r/m32, imm32 / imm8
       case 33: code.push([0xf8, 0xf9, 0xfa, 0xfc, 0xfd, 0xf5][pick(6)]); break; // clc/stc/cli/cld/std/cmc
       case 34: code.push(0x66, 0x9c, 0x58 + dst); break; // pushf (16-bit); pop r32 (two pushes' worth)

@@ -3,52 +3,14 @@ import { aluOperation, CMP, decrement, increment, negate, setLogicFlags } from '
 import { shiftRotate } from '../ops/shift-rotate.js';
 import { divideAccumulator, multiplyAccumulator, multiplySigned } from '../ops/multiply-divide.js';
 import { signExtend } from '../decode/operands.js';
-import { testCondition } from '../instructions/conditions.js';
-import { readTimeStamp } from '../instructions/two-byte/processor-info.js';
 import { CF, DF, IF, ZF } from '../flag-bits.js';
 import { requireIopl } from '../protected/privilege.js';
 import { DS, EAX, EBP, ECX, ESP, NO_SEGMENT, sizeMask, type OperandSize } from '../registers.js';
 import { INTERPRET, type DecodedInstruction } from './code-cache.js';
 import { aluRegisterImmediate32, aluRegisterRegister32, incDecRegister32 } from './alu-register32.js';
-import { decodeAddress16, decodeAddress32, type DecodedAddress } from './effective-address.js';
 import { CodeBytes, SEGMENT_PREFIXES } from './code-bytes.js';
-
-/** The operands of a ModRM instruction: reg field, and either a register (rm) or a memory address. */
-interface ModrmOperands {
-  reg: number;
-  rm: number;
-  memory: DecodedAddress | undefined;
-}
-
-/** The prefix state an instruction was decoded under. */
-interface Prefixes {
-  opSize: OperandSize;
-  addrSize: OperandSize;
-  seg: number;
-}
-
-function decodeModrm(bytes: CodeBytes, p: Prefixes): ModrmOperands {
-  const modrm = bytes.next8();
-  const mod = modrm >>> 6;
-  const rm = modrm & 7;
-  const reg = (modrm >>> 3) & 7;
-  if (mod === 3) return { reg, rm, memory: undefined };
-  const memory = p.addrSize === 2 ? decodeAddress16(bytes, mod, rm, p.seg) : decodeAddress32(bytes, mod, rm, p.seg);
-  return { reg, rm, memory };
-}
-
-/** Reads the r/m operand. */
-function rmReader(m: ModrmOperands, size: OperandSize): (cpu: Cpu) => number {
-  const mem = m.memory;
-  if (mem === undefined) {
-    const r = m.rm;
-    if (size === 4) return (cpu) => cpu.reg32[r];
-    return (cpu) => cpu.getReg(size, r);
-  }
-  const seg = mem.segment;
-  const offset = mem.offset;
-  return (cpu) => cpu.readMemory(seg, offset(cpu), size);
-}
+import { decodeModrm, jumpIf, rmReader, rmUpdater, rmWriter, type Prefixes } from './operand-closures.js';
+import { twoByte } from './decode-two-byte.js';
 
 /**
  * Decodes the instruction whose first byte is at RAM offset `physical` (it
@@ -260,21 +222,6 @@ function group3(opcode: number, bytes: CodeBytes, p: Prefixes): DecodedInstructi
   }
 }
 
-/** Reads the r/m operand and writes back `update(cpu, value)` (a memory operand faults on the read first). */
-function rmUpdater(m: ModrmOperands, size: OperandSize, update: (cpu: Cpu, value: number) => number): DecodedInstruction {
-  const mem = m.memory;
-  if (mem === undefined) {
-    const r = m.rm;
-    return (c) => c.setReg(size, r, update(c, c.getReg(size, r)));
-  }
-  const seg = mem.segment;
-  const offset = mem.offset;
-  return (c) => {
-    const at = offset(c);
-    c.writeMemory(seg, at, size, update(c, c.readMemory(seg, at, size)));
-  };
-}
-
 /** FF /0 INC, /1 DEC, /2 CALL near, /4 JMP near, /6 PUSH on r/m (the far forms go to the interpreter). */
 function group5(cpu: Cpu, bytes: CodeBytes, p: Prefixes): DecodedInstruction | typeof INTERPRET {
   const size = p.opSize;
@@ -314,77 +261,6 @@ function group5(cpu: Cpu, bytes: CodeBytes, p: Prefixes): DecodedInstruction | t
     default:
       return INTERPRET;
   }
-}
-
-function twoByte(cpu: Cpu, opcode: number, bytes: CodeBytes, p: Prefixes): DecodedInstruction | typeof INTERPRET {
-  if (opcode === 0xaf) {
-    const size = p.opSize;
-    const m = decodeModrm(bytes, p);
-    const read = rmReader(m, size);
-    const reg = m.reg;
-    return (c) => c.setReg(size, reg, multiplySigned(c, c.getReg(size, reg), read(c), size));
-  }
-  if (opcode >= 0x90 && opcode <= 0x9f) {
-    const cc = opcode & 0xf;
-    return rmWriter(decodeModrm(bytes, p), 1, (c) => (testCondition(c.flags, cc) ? 1 : 0));
-  }
-  if (opcode >= 0x40 && opcode <= 0x4f && cpu.quirks.hasI686) {
-    const cc = opcode & 0xf;
-    const size = p.opSize;
-    const m = decodeModrm(bytes, p);
-    const read = rmReader(m, size);
-    const reg = m.reg;
-    return (c) => {
-      const value = read(c); // read even when the condition is false
-      if (testCondition(c.flags, cc)) c.setReg(size, reg, value);
-    };
-  }
-  if (opcode >= 0x80 && opcode <= 0x8f) {
-    const displacement = p.opSize === 2 ? (bytes.next16() << 16) >> 16 : bytes.next32() | 0;
-    return jumpIf(opcode & 0xf, displacement, p.opSize);
-  }
-  // RDTSC: delay loops (Linux's delay_tsc) spin on it; as an interpreted instruction it ended
-  // every block and cost two block lookups per pass.
-  if (opcode === 0x31) return readTimeStamp;
-  if (opcode >= 0xc8 && opcode <= 0xcf) {
-    const r = opcode & 7;
-    // BSWAP of a 16-bit register is undefined; like the interpreter, it clears it.
-    if (p.opSize === 2) return (c) => (c.reg16[r << 1] = 0);
-    return (c) => {
-      const v = c.reg32[r];
-      c.reg32[r] = ((v >>> 24) | ((v >>> 8) & 0xff00) | ((v << 8) & 0xff0000) | (v << 24)) >>> 0;
-    };
-  }
-  if (opcode === 0xb6 || opcode === 0xb7 || opcode === 0xbe || opcode === 0xbf) {
-    const from: OperandSize = (opcode & 1) !== 0 ? 2 : 1;
-    const size = p.opSize;
-    const m = decodeModrm(bytes, p);
-    const read = rmReader(m, from);
-    const reg = m.reg;
-    if (opcode < 0xbe) return (c) => c.setReg(size, reg, read(c));
-    const mask = sizeMask(size);
-    return (c) => c.setReg(size, reg, (signExtend(read(c), from) & mask) >>> 0);
-  }
-  return INTERPRET;
-}
-
-function jumpIf(cc: number, displacement: number, opSize: OperandSize): DecodedInstruction {
-  const mask = opSize === 2 ? 0xffff : -1;
-  return (c) => {
-    if (testCondition(c.flags, cc)) c.eip = ((c.eip + displacement) & mask) >>> 0;
-  };
-}
-
-/** Writes the r/m operand with `value(cpu)` (computed before the address, as the interpreter reads in that order only for registers). */
-function rmWriter(m: ModrmOperands, size: OperandSize, value: (cpu: Cpu) => number): DecodedInstruction {
-  const mem = m.memory;
-  if (mem === undefined) {
-    const r = m.rm;
-    return (c) => c.setReg(size, r, value(c));
-  }
-  const seg = mem.segment;
-  const offset = mem.offset;
-  return (c) => c.writeMemory(seg, offset(c), size, value(c));
 }
 
 /** 00-3F: ALU op between r/m and reg (either direction) or accumulator and immediate. */

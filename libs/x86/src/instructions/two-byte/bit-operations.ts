@@ -68,10 +68,16 @@ function doubleShift(cpu: Cpu, opcode: number): void {
   decodeModrm(cpu);
   const count = ((opcode & 1) !== 0 ? cpu.reg8[1 << 2] : cpu.fetch8()) & 31;
   if (count === 0) return;
-  const bits = size * 8;
   const dest = readRm(cpu, size);
-  const fill = readModrmReg(cpu, size);
-  const left = opcode < 0xac;
+  writeRm(cpu, size, doubleShiftValue(cpu.flags, dest, readModrmReg(cpu, size), count, size, opcode < 0xac));
+}
+
+/**
+ * SHLD (left) / SHRD: `dest` shifted by `count` (1-31), filled from `fill`; sets CF, OF,
+ * ZF, SF, PF and returns the result. Shared by the interpreter and the decoded closures.
+ */
+export function doubleShiftValue(flagsOut: Cpu['flags'], dest: number, fill: number, count: number, size: OperandSize, left: boolean): number {
+  const bits = size * 8;
   let result: number;
   let carry: number;
   if (size === 4) {
@@ -91,8 +97,8 @@ function doubleShift(cpu: Cpu, opcode: number): void {
   if (result === 0) flags |= ZF;
   if ((result >>> msb) & 1) flags |= SF;
   flags |= PARITY[result & 0xff];
-  cpu.flags.assign(CF | OF | ZF | SF | PF, flags);
-  writeRm(cpu, size, result >>> 0);
+  flagsOut.assign(CF | OF | ZF | SF | PF, flags);
+  return result >>> 0;
 }
 
 export function installBitOperations0F(table: OpcodeTable): void {
