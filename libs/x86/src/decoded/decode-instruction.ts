@@ -3,8 +3,9 @@ import { aluOperation, CMP, decrement, increment, negate, setLogicFlags } from '
 import { shiftRotate } from '../ops/shift-rotate.js';
 import { divideAccumulator, multiplyAccumulator, multiplySigned } from '../ops/multiply-divide.js';
 import { signExtend } from '../decode/operands.js';
-import { CF, DF, IF, ZF } from '../flag-bits.js';
-import { requireIopl } from '../protected/privilege.js';
+import { ZF } from '../flag-bits.js';
+import { complementCarry, setOrClearFlag } from '../instructions/flag-control.js';
+import { pushedFlags } from '../instructions/stack.js';
 import { DS, EAX, EBP, ECX, ESP, NO_SEGMENT, sizeMask, type OperandSize } from '../registers.js';
 import { INTERPRET, type DecodedInstruction } from './code-cache.js';
 import { aluRegisterImmediate32, aluRegisterRegister32, incDecRegister32 } from './alu-register32.js';
@@ -166,20 +167,11 @@ function decodeMore(cpu: Cpu, opcode: number, bytes: CodeBytes, p: Prefixes): De
   // interpreted (the CPU polls for interrupts only after an interpreted instruction).
   if (opcode === 0x9c) {
     const size = p.opSize;
-    return (c) => c.push(size, c.getFlags() & 0xfcffff);
+    return (c) => c.push(size, pushedFlags(c));
   }
-  if (opcode === 0xfa) {
-    return (c) => {
-      requireIopl(c);
-      c.flags.assign(IF, 0);
-    };
-  }
-  if (opcode === 0xf8 || opcode === 0xf9 || opcode === 0xfc || opcode === 0xfd) {
-    const bit = opcode <= 0xf9 ? CF : DF;
-    const value = (opcode & 1) !== 0 ? bit : 0;
-    return (c) => c.flags.assign(bit, value);
-  }
-  if (opcode === 0xf5) return (c) => c.flags.assign(CF, c.flags.get(CF) ^ CF);
+  // The interpreter's handlers themselves: they fetch nothing (CLI checks IOPL).
+  if (opcode === 0xf8 || opcode === 0xf9 || opcode === 0xfa || opcode === 0xfc || opcode === 0xfd) return (c) => setOrClearFlag(c, opcode);
+  if (opcode === 0xf5) return complementCarry;
   if (opcode >= 0xa0 && opcode <= 0xa3) {
     // MOV between the accumulator and a memory offset (moffs, address-size wide; DS unless overridden).
     const size: OperandSize = (opcode & 1) !== 0 ? p.opSize : 1;

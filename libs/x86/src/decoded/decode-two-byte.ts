@@ -1,14 +1,14 @@
 import type { Cpu } from '../cpu.js';
 import { signExtend } from '../decode/operands.js';
 import { testCondition } from '../instructions/conditions.js';
-import { doubleShiftValue } from '../instructions/two-byte/bit-operations.js';
+import { changeBit, doubleShiftValue } from '../instructions/two-byte/bit-operations.js';
+import { swapBytes32 } from '../instructions/two-byte/atomic.js';
 import { readTimeStamp } from '../instructions/two-byte/processor-info.js';
 import { multiplySigned } from '../ops/multiply-divide.js';
-import { CF } from '../flag-bits.js';
 import { sizeMask, type OperandSize } from '../registers.js';
 import { INTERPRET, type DecodedInstruction } from './code-cache.js';
 import type { CodeBytes } from './code-bytes.js';
-import { decodeModrm, jumpIf, rmReader, rmWriter, type Prefixes } from './operand-closures.js';
+import { decodeModrm, jumpIf, rmReader, rmUpdater, rmWriter, type Prefixes } from './operand-closures.js';
 
 /** The 0F map as closures (386+): what the interpreter's 0F handlers do, operands decoded once. */
 export function twoByte(cpu: Cpu, opcode: number, bytes: CodeBytes, p: Prefixes): DecodedInstruction | typeof INTERPRET {
@@ -49,27 +49,17 @@ export function twoByte(cpu: Cpu, opcode: number, bytes: CodeBytes, p: Prefixes)
     const immediate = byCl ? 0 : bytes.next8() & 31;
     const left = opcode < 0xac;
     const reg = m.reg;
-    const mem = m.memory;
+    const countOf = (c: Cpu): number => (byCl ? c.reg8[1 << 2] & 31 : immediate);
+    const update = rmUpdater(m, size, (c, dest) => doubleShiftValue(c.flags, dest, c.getReg(size, reg), countOf(c), size, left));
     return (c) => {
-      const count = byCl ? c.reg8[1 << 2] & 31 : immediate;
-      if (count === 0) return;
-      if (mem === undefined) {
-        c.setReg(size, m.rm, doubleShiftValue(c.flags, c.getReg(size, m.rm), c.getReg(size, reg), count, size, left));
-        return;
-      }
-      const at = mem.offset(c);
-      const dest = c.readMemory(mem.segment, at, size);
-      c.writeMemory(mem.segment, at, size, doubleShiftValue(c.flags, dest, c.getReg(size, reg), count, size, left));
+      if (countOf(c) !== 0) update(c); // a zero count touches nothing, not even memory
     };
   }
   if (opcode >= 0xc8 && opcode <= 0xcf) {
     const r = opcode & 7;
     // BSWAP of a 16-bit register is undefined; like the interpreter, it clears it.
     if (p.opSize === 2) return (c) => (c.reg16[r << 1] = 0);
-    return (c) => {
-      const v = c.reg32[r];
-      c.reg32[r] = ((v >>> 24) | ((v >>> 8) & 0xff00) | ((v << 8) & 0xff0000) | (v << 24)) >>> 0;
-    };
+    return (c) => (c.reg32[r] = swapBytes32(c.reg32[r]));
   }
   if (opcode === 0xb6 || opcode === 0xb7 || opcode === 0xbe || opcode === 0xbf) {
     const from: OperandSize = (opcode & 1) !== 0 ? 2 : 1;
@@ -100,16 +90,11 @@ function bitTest(opcode: number, bytes: CodeBytes, p: Prefixes): DecodedInstruct
   const reg = m.reg;
   const mem = m.memory;
   const addrMask = p.addrSize === 2 ? 0xffff : 0xffffffff;
-  const apply = (c: Cpu, value: number, bit: number): number => {
-    c.flags.assign(CF, ((value >>> bit) & 1) !== 0 ? CF : 0);
-    const mask = 1 << bit;
-    return ((action === 1 ? value | mask : action === 2 ? value & ~mask : value ^ mask) & sizeMask(size)) >>> 0;
-  };
   if (mem === undefined) {
     const r = m.rm;
     return (c) => {
       const bit = (fromRegister ? c.getReg(size, reg) : immediate) & (bits - 1);
-      const result = apply(c, c.getReg(size, r), bit);
+      const result = changeBit(c.flags, action, c.getReg(size, r), bit, size);
       if (action !== 0) c.setReg(size, r, result);
     };
   }
@@ -123,8 +108,7 @@ function bitTest(opcode: number, bytes: CodeBytes, p: Prefixes): DecodedInstruct
       at = ((at + Math.floor(signExtend(bitOffset, size) / bits) * size) & addrMask) >>> 0;
     }
     const bit = bitOffset & (bits - 1);
-    const value = c.readMemory(seg, at, size);
-    const result = apply(c, value, bit);
+    const result = changeBit(c.flags, action, c.readMemory(seg, at, size), bit, size);
     if (action !== 0) c.writeMemory(seg, at, size, result);
   };
 }

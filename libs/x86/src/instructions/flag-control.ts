@@ -8,7 +8,7 @@ import { CF, DF, IF } from '../flag-bits.js';
 import { setRange, type OpcodeTable } from './opcode-table.js';
 
 /** F8-FD: CLC, STC, CLI, STI, CLD, STD (flag = bit pair, set = odd opcode). */
-function setOrClearFlag(cpu: Cpu, opcode: number): void {
+export function setOrClearFlag(cpu: Cpu, opcode: number): void {
   const bit = opcode <= 0xf9 ? CF : opcode <= 0xfb ? IF : DF;
   const set = (opcode & 1) !== 0;
   if (bit === IF) requireIopl(cpu);
@@ -17,7 +17,7 @@ function setOrClearFlag(cpu: Cpu, opcode: number): void {
 }
 
 /** F5: CMC. */
-function complementCarry(cpu: Cpu): void {
+export function complementCarry(cpu: Cpu): void {
   cpu.flags.assign(CF, cpu.flags.get(CF) ^ CF);
 }
 

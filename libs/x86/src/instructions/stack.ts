@@ -47,7 +47,12 @@ function popSegment(seg: number) {
 
 /** 9C: PUSHF. */
 function pushFlags(cpu: Cpu): void {
-  cpu.push(cpu.opSize, cpu.getFlags() & 0xfcffff); // VM and RF are never pushed
+  cpu.push(cpu.opSize, pushedFlags(cpu));
+}
+
+/** The FLAGS image PUSHF pushes: VM and RF are never pushed (shared with the decoded closures). */
+export function pushedFlags(cpu: Cpu): number {
+  return cpu.getFlags() & 0xfcffff;
 }
 
 /** 9D: POPF. */

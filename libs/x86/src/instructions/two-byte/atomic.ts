@@ -65,8 +65,12 @@ function byteSwap(cpu: Cpu, opcode: number): void {
     cpu.reg16[r << 1] = 0;
     return;
   }
-  const v = cpu.reg32[r];
-  cpu.reg32[r] = ((v >>> 24) | ((v >>> 8) & 0xff00) | ((v << 8) & 0xff0000) | (v << 24)) >>> 0;
+  cpu.reg32[r] = swapBytes32(cpu.reg32[r]);
+}
+
+/** The four bytes of `v` in reverse order (BSWAP; shared with the decoded closures). */
+export function swapBytes32(v: number): number {
+  return ((v >>> 24) | ((v >>> 8) & 0xff00) | ((v << 8) & 0xff0000) | (v << 24)) >>> 0;
 }
 
 export function installAtomic0F(table: OpcodeTable): void {

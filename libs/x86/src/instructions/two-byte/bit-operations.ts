@@ -26,13 +26,19 @@ function bitOperation(cpu: Cpu, action: number, bitOffset: number, fromRegister:
     cpu.eaOffset = ((cpu.eaOffset + displacement) & mask) >>> 0;
   }
   const bit = bitOffset & (bits - 1);
-  const value = readRm(cpu, size);
-  const wasSet = (value >>> bit) & 1;
-  cpu.flags.assign(CF, wasSet !== 0 ? CF : 0);
-  if (action === TEST) return;
+  const result = changeBit(cpu.flags, action, readRm(cpu, size), bit, size);
+  if (action !== TEST) writeRm(cpu, size, result);
+}
+
+/**
+ * BT (action 0), BTS (1), BTR (2), BTC (3) on bit `bit` of `value`: CF gets the bit, and
+ * the changed value is returned. Shared by the interpreter and the decoded closures.
+ */
+export function changeBit(flags: Cpu['flags'], action: number, value: number, bit: number, size: OperandSize): number {
+  flags.assign(CF, ((value >>> bit) & 1) !== 0 ? CF : 0);
   const mask = 1 << bit;
-  const result = action === SET ? value | mask : action === RESET ? value & ~mask : value ^ mask;
-  writeRm(cpu, size, (result & sizeMask(size)) >>> 0);
+  const result = action === SET ? value | mask : action === RESET ? value & ~mask : action === COMPLEMENT ? value ^ mask : value;
+  return (result & sizeMask(size)) >>> 0;
 }
 
 /** 0F A3 BT, AB BTS, B3 BTR, BB BTC: r/m, reg. */
