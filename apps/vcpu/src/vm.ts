@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseBzImage } from './machine/linux-boot.js';
 import type { Worker } from 'node:worker_threads';
 import { RemoteDevice, type DeviceState } from '@quasivm/device-sdk';
+import { allocateGuestMemory } from '@quasivm/x86';
 import type { TrafficTap } from '@quasivm/nats-tap';
 import { encodeDeadline } from './machine/deadlines.js';
 import { loadFirmware, optionRomsFor, primaryHardDisks, vgaBiosImage } from './machine/firmware.js';
@@ -74,6 +75,8 @@ export class Vm extends EventEmitter {
   private worker: Worker | null = null;
   private control!: SharedRing;
   private ram!: SharedArrayBuffer;
+  /** Soft backend: the WebAssembly memory `ram` belongs to (guest RAM first, then CPU state). */
+  private wasmMemory: WebAssembly.Memory | undefined;
   private pump: RemoteIoPump | null = null;
   private remotes: RemoteDevice[] = [];
   private bridge!: BridgeBuffers;
@@ -104,7 +107,14 @@ export class Vm extends EventEmitter {
     const firmware = spec.firmware instanceof Uint8Array ? spec.firmware : loadFirmware(spec.firmware);
     const ramBytes = (spec.ramMiB ?? DEFAULT_RAM_MIB) * 1024 * 1024;
     if (!Number.isInteger(ramBytes) || ramBytes < 1 << 20 || ramBytes > 3 * 1024 * 1024 * 1024) throw new Error(`RAM of ${spec.ramMiB} MiB is outside 1..3072 MiB`);
-    vm.ram = new SharedArrayBuffer(vm.resolvedBackend === 'soft' ? ramBytes : 0);
+    // Soft backend: guest RAM at the start of a shared WebAssembly memory, which also
+    // holds the CPU state compiled wasm uses (@quasivm/x86 wasm/wasm-state.ts).
+    if (vm.resolvedBackend === 'soft') {
+      vm.wasmMemory = allocateGuestMemory(ramBytes).memory;
+      vm.ram = vm.wasmMemory.buffer as SharedArrayBuffer;
+    } else {
+      vm.ram = new SharedArrayBuffer(0);
+    }
     if (vm.resolvedBackend === 'kvm') vm.kvm = new KvmVmLink((m) => vm.onCpuMessage(m), (message) => vm.emit('device-error', { device: 'vcpu', message }));
     vm.control = SharedRing.create(1 << 16);
     vm.bridge = createBridgeBuffers();
@@ -147,7 +157,7 @@ export class Vm extends EventEmitter {
   }
 
   private remoteEvents(device: string, index: number) {
-    const guest = () => (this.kvm ? this.kvm.guestRam() : new Uint8Array(this.ram));
+    const guest = () => (this.kvm ? this.kvm.guestRam() : new Uint8Array(this.ram, 0, this.config.ramBytes));
     return {
       onIrq: (line: number, level: boolean, t: number) => {
         if (this.kvm) this.kvm.irqLine(line, level);
@@ -201,7 +211,7 @@ export class Vm extends EventEmitter {
     this.startedAt = Date.now();
     const entry = this.kvm ? './kvm/kvm-vcpu-worker.ts' : './soft/soft-vcpu-worker.ts';
     this.worker = startTsWorker(new URL(entry, import.meta.url), {
-      workerData: { config: this.config, ram: this.ram, control: this.control.buffer, bridge: this.bridge, link: this.kvm?.buffers },
+      workerData: { config: this.config, wasmMemory: this.wasmMemory, control: this.control.buffer, bridge: this.bridge, link: this.kvm?.buffers },
     });
     this.kvm?.start();
     this.worker.on('message', (m: FromCpu) => (this.kvm ? this.kvm.onWorkerMessage(m) : this.onCpuMessage(m)));

@@ -1,3 +1,4 @@
+/// <reference path="./wasm/webassembly.d.ts" />
 import type { OperandSize } from './registers.js';
 
 /** A device window in physical memory (VGA, linear framebuffer, ...). Offsets are physical addresses. */
@@ -31,6 +32,12 @@ export interface CpuBus {
    * removed), so the CPU drops the RAM translations it cached for the old layout.
    */
   readonly mappingVersion?: number;
+  /**
+   * Optional: the WebAssembly.Memory whose first bytes are `ram`, sized by
+   * wasm/wasm-state.ts's stateLayout (allocateGuestMemory makes one). With it the
+   * CPU keeps its registers and page tables there and can compile code to wasm.
+   */
+  readonly wasmMemory?: WebAssembly.Memory;
   ioRead(port: number, size: OperandSize): number;
   ioWrite(port: number, size: OperandSize, value: number): void;
   /**

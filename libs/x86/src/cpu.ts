@@ -11,6 +11,8 @@ import { ModelSpecificRegisters } from './model-specific-registers.js';
 import { buildOpcodeTable, type OpcodeHandler } from './instructions/opcode-table.js';
 import { decodeBlock, type DecodedBlock } from './decoded/decode-block.js';
 import { compileBlock, type CompiledBlock } from './jit/compile-block.js';
+import { STATE, stateLayout } from './wasm/wasm-state.js';
+import { WasmJit } from './wasm/region-runner.js';
 import { MODE_BASE_ZERO, MODE_FLAT, MODE_STACK32 } from './jit/instruction-emitter.js';
 import {
   CODE,
@@ -43,6 +45,12 @@ export interface CpuOptions {
    * Infinity never compiles). Tests use 1 to compile everything at once.
    */
   jitThreshold?: number;
+  /**
+   * Compile hot pages to WebAssembly (wasm/region-compiler.ts) instead of hot blocks to
+   * JavaScript; blocks the wasm JIT cannot take still go to the JavaScript JIT. Needs a
+   * bus with a wasm memory (CpuBus.wasmMemory). Default false.
+   */
+  wasmJit?: boolean;
 }
 
 /** Where external (maskable) interrupts come from, typically the PIC. */
@@ -105,7 +113,7 @@ export class Cpu {
 
   /** Segment registers: visible selector and the cached descriptor parts. */
   readonly segSelector = new Uint16Array(6);
-  readonly segBase = new Uint32Array(6);
+  readonly segBase: Uint32Array;
   readonly segLimit = new Uint32Array(6);
   /** Cached access rights in LAR layout >> 8 (access byte, flags nibble at 12-15); see protected/descriptor.ts. */
   readonly segAttr = new Uint16Array(6);
@@ -160,6 +168,9 @@ export class Cpu {
   jitIndex = 0;
   /** Instructions the completed passes of a compiled block looping on itself retired (for a fault's count). */
   jitRetired = 0;
+  /** With jitIndex -1 (a wasm region faulted): the faulting instruction's EIP and the EIP after it. */
+  jitFaultStart = 0;
+  jitFaultNext = 0;
   /**
    * Elements a REP string instruction may run before it yields with EIP back at itself
    * (registers updated, as when a real CPU takes an interrupt between iterations), so a
@@ -198,6 +209,8 @@ export class Cpu {
   /** Whether instructions run from the decoded-instruction cache (memory.codeCache). */
   readonly decodedCache: boolean;
   private readonly jitThreshold: number;
+  /** The wasm JIT, when enabled (CpuOptions.wasmJit). */
+  readonly wasmJit: WasmJit | undefined;
   /** Linear-address access (translation, RAM vs device windows). */
   readonly memory: LinearMemory;
 
@@ -205,14 +218,21 @@ export class Cpu {
     this.model = options.model ?? '386';
     this.quirks = quirksFor(this.model);
     this.bus = options.bus;
-    const regs = new ArrayBuffer(32);
-    this.reg32 = new Uint32Array(regs);
-    this.reg16 = new Uint16Array(regs);
-    this.reg8 = new Uint8Array(regs);
+    // With a wasm memory the registers and segment bases live in its state area,
+    // where compiled wasm reads them (wasm/wasm-state.ts).
+    const wasm = options.bus.wasmMemory;
+    const base = wasm !== undefined ? stateLayout(options.bus.ram.length).base : 0;
+    const regs = wasm !== undefined ? wasm.buffer : new ArrayBuffer(32);
+    this.reg32 = new Uint32Array(regs, base + STATE.regs, 8);
+    this.reg16 = new Uint16Array(regs, base + STATE.regs, 16);
+    this.reg8 = new Uint8Array(regs, base + STATE.regs, 32);
+    this.segBase = wasm !== undefined ? new Uint32Array(regs, base + STATE.segBase, 6) : new Uint32Array(6);
     this.memory = new LinearMemory(options.bus, this.quirks.addressMask);
     this.opcodeTable = buildOpcodeTable(this.quirks);
     this.decodedCache = options.decodedCache ?? true;
     this.jitThreshold = options.jitThreshold ?? DEFAULT_JIT_THRESHOLD;
+    if (options.wasmJit === true && wasm === undefined) throw new Error('wasmJit needs a bus with a wasm memory (CpuBus.wasmMemory)');
+    this.wasmJit = options.wasmJit === true && wasm !== undefined ? new WasmJit(this, wasm, this.jitThreshold) : undefined;
     this.reset();
   }
 
@@ -620,7 +640,7 @@ export class Cpu {
         const budget = maxInstructions - executed;
         let compiled = block.compiled;
         if (compiled === undefined && ++block.hits >= this.jitThreshold) {
-          compiled = block.compiled = compileBlock(this, this.bus.ram, block.physical);
+          compiled = block.compiled = this.wasmJit?.compile(block) ?? compileBlock(this, this.bus.ram, block.physical);
         }
         const ran = compiled !== null && compiled !== undefined && compiled.count <= budget && this.eip + compiled.byteLength <= this.ipMask ? this.runChain(block, compiled, budget) : -1;
         if (ran >= 0) previous = this.chainTail;
@@ -767,10 +787,11 @@ export class Cpu {
       // Delivered as the interpreter would: EIP and instructionStart of the faulting
       // instruction, the instructions before it retired.
       const j = this.jitIndex;
-      this.instructionStart = entry + compiled.offsets[j];
-      this.eip = entry + compiled.offsets[j + 1];
+      // A wasm region (j = -1) says where the faulting instruction is itself.
+      this.instructionStart = j < 0 ? this.jitFaultStart : entry + compiled.offsets[j];
+      this.eip = j < 0 ? this.jitFaultNext : entry + compiled.offsets[j + 1];
       this.deliverFault(e);
-      const retired = this.jitRetired + j + 1;
+      const retired = this.jitRetired + (j < 0 ? 0 : j) + 1;
       this.instructionCount += retired;
       this.chainTail = block;
       return executed + retired;

@@ -2,6 +2,7 @@ export { Cpu, REP_NONE, REPE, REPNE, type CpuOptions, type InterruptSource } fro
 export type { CpuBus, MmioHandler } from './cpu-bus.js';
 export { MMIO_PAGE_SHIFT } from './cpu-bus.js';
 export { RamBus } from './ram-bus.js';
+export { allocateGuestMemory } from './wasm/wasm-state.js';
 export { quirksFor, type CpuModel, type CpuQuirks } from './cpu-model.js';
 export { CpuFault, Vector } from './cpu-fault.js';
 export { StopReason } from './stop-reason.js';

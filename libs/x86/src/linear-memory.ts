@@ -4,6 +4,7 @@ import { walkPage, type PhysicalMemory } from './paging/page-walk.js';
 import { Tlb, TLB_NEED } from './paging/tlb.js';
 import { CodeCache } from './decoded/code-cache.js';
 import { FastPages } from './paging/fast-pages.js';
+import { STATE, stateLayout } from './wasm/wasm-state.js';
 
 const CR0_PG = 1 << 31;
 
@@ -45,8 +46,14 @@ export class LinearMemory implements PhysicalMemory {
   /** Per RAM page: non-zero while it holds decoded code (a write there must go the slow way). */
   readonly codeMarks: Uint8Array;
   /** Fast linear->RAM tables for supervisor and user accesses. */
-  private readonly supervisorPages = new FastPages();
-  private readonly userPages = new FastPages();
+  private readonly supervisorPages: FastPages;
+  private readonly userPages: FastPages;
+  /**
+   * With a wasm memory (CpuBus.wasmMemory): the state area's words, where the byte
+   * offsets of the current fast tables are kept for compiled wasm (wasm/wasm-state.ts).
+   */
+  private readonly stateWords: Int32Array | undefined;
+  private readonly tableOffsets: readonly number[] = [];
   /**
    * The current privilege's fast tables: RAM offset of each linear page, or -1 (take the
    * slow path). Compiled blocks read them directly (jit/instruction-emitter.ts); they are
@@ -68,11 +75,25 @@ export class LinearMemory implements PhysicalMemory {
     this.ram = bus.ram;
     this.mmioPages = bus.mmioPages;
     this.ramPages = Math.min(this.mmioPages.length, this.ram.length >>> MMIO_PAGE_SHIFT);
-    this.codeCache = new CodeCache(this.ramPages);
+    const wasm = bus.wasmMemory;
+    if (wasm !== undefined) {
+      const layout = stateLayout(this.ram.length);
+      const table = (n: number): Int32Array => new Int32Array(wasm.buffer, layout.tables[n], 1 << 20);
+      this.codeCache = new CodeCache(this.ramPages, new Uint8Array(wasm.buffer, layout.base + STATE.codeMarks, this.ramPages));
+      this.supervisorPages = new FastPages(table(0), table(1));
+      this.userPages = new FastPages(table(2), table(3));
+      this.stateWords = new Int32Array(wasm.buffer, layout.base, STATE.codeMarks / 4);
+      this.tableOffsets = layout.tables;
+    } else {
+      this.codeCache = new CodeCache(this.ramPages);
+      this.supervisorPages = new FastPages();
+      this.userPages = new FastPages();
+    }
     this.codeMarks = this.codeCache.marks;
     this.view = new DataView(this.ram.buffer, this.ram.byteOffset, this.ram.byteLength);
     this.fastRead = this.supervisorPages.read;
     this.fastWrite = this.supervisorPages.write;
+    this.publishTables(false);
     this.fastA20 = bus.a20Mask;
     this.fastMapping = bus.mappingVersion ?? 0;
   }
@@ -129,6 +150,15 @@ export class LinearMemory implements PhysicalMemory {
     const pages = user ? this.userPages : this.supervisorPages;
     this.fastRead = pages.read;
     this.fastWrite = pages.write;
+    this.publishTables(user);
+  }
+
+  /** Tells compiled wasm which fast tables are current. */
+  private publishTables(user: boolean): void {
+    const words = this.stateWords;
+    if (words === undefined) return;
+    words[STATE.fastReadTable >> 2] = this.tableOffsets[user ? 2 : 0];
+    words[STATE.fastWriteTable >> 2] = this.tableOffsets[user ? 3 : 1];
   }
 
   /** One byte of the instruction stream, through the code page cache. */

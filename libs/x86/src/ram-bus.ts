@@ -1,5 +1,7 @@
+/// <reference path="./wasm/webassembly.d.ts" />
 import { MMIO_PAGE_SHIFT, type CpuBus, type MmioHandler } from './cpu-bus.js';
 import type { OperandSize } from './registers.js';
+import { allocateGuestMemory } from './wasm/wasm-state.js';
 
 interface MmioRange {
   readonly start: number;
@@ -18,6 +20,7 @@ export class RamBus implements CpuBus {
   a20Mask = 0xffffffff;
   mappingVersion = 0;
   readonly mmio: MmioHandler;
+  readonly wasmMemory: WebAssembly.Memory | undefined;
   private readonly ranges: MmioRange[] = [];
 
   constructor(
@@ -26,8 +29,17 @@ export class RamBus implements CpuBus {
       ioRead?(port: number, size: OperandSize): number;
       ioWrite?(port: number, size: OperandSize, value: number): void;
     } = {},
+    /** `wasm`: RAM in a WebAssembly.Memory, so the CPU can compile code to wasm (CpuBus.wasmMemory). */
+    options: { wasm?: boolean } = {},
   ) {
-    this.ram = new Uint8Array(ramBytes);
+    if (options.wasm === true) {
+      const guest = allocateGuestMemory(ramBytes);
+      this.wasmMemory = guest.memory;
+      this.ram = guest.ram;
+    } else {
+      this.wasmMemory = undefined;
+      this.ram = new Uint8Array(ramBytes);
+    }
     this.mmioPages = new Uint8Array(Math.ceil(ramBytes / (1 << MMIO_PAGE_SHIFT)));
     this.mmio = {
       read: (address, size) => {

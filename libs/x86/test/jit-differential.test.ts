@@ -1,5 +1,6 @@
 import { expect, test } from 'vitest';
 import { StopReason } from '../src/index.js';
+import { DS, FS } from '../src/registers.js';
 import { protectedMachine } from './support/protected-machine.js';
 import { random, register } from './support/random-code.js';
 
@@ -10,6 +11,15 @@ import { random, register } from './support/random-code.js';
  * PUSHFD only now and then, so dropped flag records and direct conditions
  * are both exercised.
  */
+/** FS's base in the straight-line tests (like Linux's per-CPU segment): FS:x is x + FS_BASE. */
+const FS_BASE = 0x40;
+
+/** disp32 bytes of an FS-relative operand at linear `address`. */
+function fsRelative(address: number): number[] {
+  const offset = address - FS_BASE;
+  return [offset & 0xff, (offset >>> 8) & 0xff, (offset >>> 16) & 0xff, offset >>> 24];
+}
+
 function program(seed: number, count: number): number[] {
   const pick = random(seed);
   const code: number[] = [];
@@ -21,7 +31,7 @@ function program(seed: number, count: number): number[] {
     const imm = [pick(256), pick(256), pick(256), pick(256)];
     const address = 0x60000 + pick(64) * 4;
     const disp32 = [address & 0xff, (address >>> 8) & 0xff, address >>> 16, 0];
-    switch (pick(48)) {
+    switch (pick(50)) {
       case 0: code.push(0x01 + op * 8, modrm); break; // op r/m32, r32
       case 1: code.push(0x03 + op * 8, modrm); break; // op r32, r/m32
       case 2: code.push(0x00 + op * 8, 0xc0 | (src << 3) | (dst & 3) | (pick(2) << 2)); break; // op r/m8, r8 (AH..BH too)
@@ -70,6 +80,8 @@ function program(seed: number, count: number): number[] {
       case 45: code.push(0x0f, 0xaf, 0x05 | (dst << 3), ...disp32); break; // imul r32, [disp32]
       case 46: code.push(0x0f, 0x31); break; // rdtsc: the count where it runs, compiled or not
       case 47: code.push([0xf8, 0xf9, 0xf5][pick(3)], 0x0f, 0x42, modrm); break; // clc/stc/cmc, then cmovc: CF set by a decoded closure
+      case 48: code.push(0x64, 0x01 + op * 8, 0x05 | (src << 3), ...fsRelative(address)); break; // op fs:[disp32], r32 (FS has a base)
+      case 49: code.push(0x64, 0xff, 0x05 | (pick(2) << 3), ...fsRelative(address)); break; // inc/dec dword fs:[disp32]
       default: code.push(0xb8 + dst, ...imm); break; // mov r32, imm32
     }
   }
@@ -77,28 +89,36 @@ function program(seed: number, count: number): number[] {
   return code;
 }
 
-test('random straight-line code gives the same registers, flags, memory and counts compiled as interpreted', () => {
+const JITS = [
+  { name: 'JavaScript', wasmJit: false },
+  { name: 'wasm', wasmJit: true },
+];
+
+test.each(JITS)('random straight-line code gives the same registers, flags, memory and counts compiled ($name JIT) as interpreted', ({ wasmJit }) => {
   for (let seed = 1; seed <= 40; seed++) {
     const code = program(seed, 400);
     const [compiled, interpreted] = [true, false].map((decodedCache) => {
-      const m = protectedMachine(code, { decodedCache, jitThreshold: 1 });
+      const m = protectedMachine(code, { decodedCache, jitThreshold: 1, wasmJit: decodedCache && wasmJit });
       m.cpu.reg32.set([0x80000001, 0x7fffffff, 0xffffffff, 0x12345678, 0, 0x0000ff80, 0x8000, 1]);
       m.cpu.reg32[4] = 0x20000;
+      m.cpu.setSegmentCache(FS, m.cpu.segSelector[DS], FS_BASE, 0xffffffff, m.cpu.segAttr[DS]);
       expect(m.cpu.run(100_000)).toBe(StopReason.Halted);
       return m;
     });
+    if (wasmJit) expect(compiled.cpu.wasmJit!.compiled, `seed ${seed}: wasm regions`).toBeGreaterThan(0);
     expect([...compiled.cpu.reg32], `seed ${seed}`).toEqual([...interpreted.cpu.reg32]);
     expect(compiled.cpu.getFlags(), `seed ${seed}`).toBe(interpreted.cpu.getFlags());
     expect(compiled.cpu.instructionCount, `seed ${seed}`).toBe(interpreted.cpu.instructionCount);
     expect(compiled.ram.subarray(0x60000, 0x60100), `seed ${seed}: memory operands`).toEqual(interpreted.ram.subarray(0x60000, 0x60100));
+    if (wasmJit) expect(compiled.cpu.wasmJit!.compiled, `seed ${seed}: wasm regions`).toBeGreaterThan(0);
     expect(compiled.ram.subarray(0x1e000, 0x20000), `seed ${seed}: stack`).toEqual(interpreted.ram.subarray(0x1e000, 0x20000));
   }
 }, 120_000);
 
-test('a loop compiled after its threshold keeps counting and computing as the interpreter does', () => {
+test.each(JITS)('a loop compiled ($name JIT) after its threshold keeps counting and computing as the interpreter does', ({ wasmJit }) => {
   // mov ecx, 1000; xor eax, eax; top: add eax, ecx; adc edx, 0; dec ecx; jnz top; hlt
   const code = [0xb9, 0xe8, 0x03, 0, 0, 0x31, 0xc0, 0x01, 0xc8, 0x83, 0xd2, 0x00, 0x49, 0x75, 0xf8, 0xf4];
-  const [compiled, interpreted] = [{ decodedCache: true, jitThreshold: 16 }, { decodedCache: false }].map((options) => {
+  const [compiled, interpreted] = [{ decodedCache: true, jitThreshold: 16, wasmJit }, { decodedCache: false }].map((options) => {
     const m = protectedMachine(code, options);
     expect(m.cpu.run(100_000)).toBe(StopReason.Halted);
     return m;
@@ -141,11 +161,11 @@ function loopProgram(seed: number): number[] {
   return [0xb9, iterations, 0, 0, 0, ...body, 0x49, 0x75, jump & 0xff, 0x9c, 0xf4];
 }
 
-test('random loops compiled with registers in locals match the interpreter at every slice boundary (flags recorded on the way out)', () => {
+test.each(JITS)('random loops compiled ($name JIT) with registers in locals match the interpreter at every slice boundary (flags recorded on the way out)', ({ wasmJit }) => {
   for (let seed = 1; seed <= 60; seed++) {
     const code = loopProgram(seed);
     const [compiled, interpreted] = [true, false].map((decodedCache) => {
-      const m = protectedMachine(code, { decodedCache, jitThreshold: 1 });
+      const m = protectedMachine(code, { decodedCache, jitThreshold: 1, wasmJit: decodedCache && wasmJit });
       m.cpu.reg32.set([0x80000001, 0x7fffffff, 0xffffffff, 0x12345678, 0, 0x0000ff80, 0x8000, 1]);
       m.cpu.reg32[4] = 0x20000;
       return m;
@@ -160,6 +180,7 @@ test('random loops compiled with registers in locals match the interpreter at ev
       expect([...compiled.cpu.reg32], `seed ${seed} at ${compiled.cpu.instructionCount}`).toEqual([...interpreted.cpu.reg32]);
       expect(compiled.cpu.getFlags(), `seed ${seed} at ${compiled.cpu.instructionCount}`).toBe(interpreted.cpu.getFlags());
     }
+    if (wasmJit) expect(compiled.cpu.wasmJit!.compiled, `seed ${seed}: wasm regions`).toBeGreaterThan(0);
     expect(compiled.ram.subarray(0x1e000, 0x20000), `seed ${seed}: stack`).toEqual(interpreted.ram.subarray(0x1e000, 0x20000));
   }
 }, 120_000);

@@ -36,6 +36,8 @@ export class SoftCpuBus implements CpuBus {
     private readonly firmware: Uint8Array,
     private readonly firmwareBase: number,
     private readonly now: () => number,
+    /** The WebAssembly memory `ram` starts (CpuBus.wasmMemory), if any. */
+    readonly wasmMemory?: WebAssembly.Memory,
   ) {
     this.mmioPages = new Uint8Array(ram.length >>> MMIO_PAGE_SHIFT);
     this.mmio = {

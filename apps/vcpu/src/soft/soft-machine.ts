@@ -46,16 +46,17 @@ export class SoftMachine {
 
   constructor(
     private readonly config: MachineConfig,
-    ramBuffer: SharedArrayBuffer,
+    /** Guest RAM from byte 0, then the CPU state (@quasivm/x86 allocateGuestMemory). */
+    guestMemory: WebAssembly.Memory,
     controlBuffer: SharedArrayBuffer,
     bridge: BridgeBuffers,
     private readonly send: (m: FromCpu) => void,
   ) {
-    this.ram = new Uint8Array(ramBuffer);
+    this.ram = new Uint8Array(guestMemory.buffer, 0, config.ramBytes);
     this.control = new SharedRing(controlBuffer);
     this.io.tracer = (device, dir, port, size, value, t) => this.send({ type: 'io-trace', device, dir, port, size, value, t });
     const { highBase } = placeFirmware(this.ram, config.firmware);
-    this.bus = new SoftCpuBus(this.ram, this.io, config.firmware, highBase, () => this.now());
+    this.bus = new SoftCpuBus(this.ram, this.io, config.firmware, highBase, () => this.now(), guestMemory);
     this.pic = new Pic8259Pair();
     this.io.insert(this.pic, PIC_MASTER_PORTS.base, PIC_MASTER_PORTS.length, 'pic-master');
     this.io.insert(this.pic, PIC_SLAVE_PORTS.base, PIC_SLAVE_PORTS.length, 'pic-slave');
@@ -89,8 +90,9 @@ export class SoftMachine {
       this.mapWindows(slot.index, slot.memoryWindows);
     }
     for (const m of this.mapped.values()) m.refresh(0);
-    // QUASIVM_JIT=0 runs without compiling blocks (to tell a JIT bug from another one).
-    this.cpu = new Cpu({ bus: this.bus, model: 'i686', jitThreshold: process.env.QUASIVM_JIT === '0' ? Infinity : undefined });
+    // QUASIVM_JIT=0 runs without compiling blocks (to tell a JIT bug from another one);
+    // QUASIVM_WASM=1 compiles hot pages to WebAssembly (the wasm JIT) instead of hot blocks to JavaScript.
+    this.cpu = new Cpu({ bus: this.bus, model: 'i686', jitThreshold: process.env.QUASIVM_JIT === '0' ? Infinity : undefined, wasmJit: process.env.QUASIVM_WASM === '1' });
     this.cpu.interruptSource = this.pic;
     // RDTSC follows guest time (it must keep counting while the CPU idles in HLT).
     this.cpu.timeStampSource = () => this.now() / config.nsPerInstruction;

@@ -5,7 +5,7 @@ import type { FromCpu } from '../machine/worker-messages.js';
 
 const send = (m: FromCpu) => parentPort!.postMessage(m);
 try {
-  const machine = new SoftMachine(workerData.config, workerData.ram, workerData.control, workerData.bridge, send);
+  const machine = new SoftMachine(workerData.config, workerData.wasmMemory, workerData.control, workerData.bridge, send);
   machine.run();
   machine.sendStats();
 } catch (e) {

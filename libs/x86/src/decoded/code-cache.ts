@@ -23,15 +23,15 @@ const MAX_PAGE_INVALIDATIONS = 64;
  */
 export class CodeCache {
   /** Per RAM page: non-zero while the page has decoded instructions (checked on every RAM write). */
-  readonly marks: Uint8Array;
+  readonly marks: Uint8Array<ArrayBufferLike>;
   private readonly tables16: (CacheSlot[] | undefined)[];
   private readonly tables32: (CacheSlot[] | undefined)[];
   private readonly invalidations: Uint8Array;
   /** Counts invalidations: a block that sees it change stops (its own page may have been rewritten). */
   generation = 0;
 
-  constructor(ramPages: number) {
-    this.marks = new Uint8Array(ramPages);
+  constructor(ramPages: number, marks: Uint8Array<ArrayBufferLike> = new Uint8Array(ramPages)) {
+    this.marks = marks.fill(0);
     this.invalidations = new Uint8Array(ramPages);
     this.tables16 = new Array(ramPages).fill(undefined);
     this.tables32 = new Array(ramPages).fill(undefined);
@@ -48,6 +48,11 @@ export class CodeCache {
       this.marks[page] = 1;
     }
     return table;
+  }
+
+  /** The table of a page for a code size if it has one (never creates it). */
+  existingTable(page: number, codeSize: number): CacheSlot[] | undefined {
+    return (codeSize === 4 ? this.tables32 : this.tables16)[page];
   }
 
   /** Drops the decoded instructions of one page (a write hit it). */

@@ -32,6 +32,8 @@ export interface CompiledBlock {
   readonly offsets: Int32Array;
   /** Bytes from the entry to the end of the last instruction. */
   readonly byteLength: number;
+  /** A member of a wasm region (wasm/region-runner.ts) rather than a JavaScript function. */
+  readonly region?: boolean;
 }
 
 /**

@@ -12,10 +12,16 @@ const PAGES = 1 << 20;
  * entered, so MMIO always takes the slow path.
  */
 export class FastPages {
-  readonly read = new Int32Array(PAGES).fill(-1);
-  readonly write = new Int32Array(PAGES).fill(-1);
+  readonly read: Int32Array<ArrayBufferLike>;
+  readonly write: Int32Array<ArrayBufferLike>;
   private filledRead: number[] = [];
   private filledWrite: number[] = [];
+
+  /** The tables may live elsewhere (wasm memory, wasm/wasm-state.ts); they are filled with -1 here. */
+  constructor(read: Int32Array<ArrayBufferLike> = new Int32Array(PAGES), write: Int32Array<ArrayBufferLike> = new Int32Array(PAGES)) {
+    this.read = read.fill(-1);
+    this.write = write.fill(-1);
+  }
 
   fillRead(page: number, ramOffset: number): void {
     if (this.read[page] === -1) this.track(this.filledRead, this.read, page);

@@ -90,12 +90,12 @@ export interface ProtectedMachine {
  * loaded with ESP0 = KERNEL_STACK_TOP, an empty IDT of 256 not-present
  * entries), `code` at CODE, the stack at STACK0_TOP.
  */
-export function protectedMachine(code: number[], options: { userCode?: number[]; model?: 'i686' | '386'; decodedCache?: boolean; jitThreshold?: number } = {}): ProtectedMachine {
+export function protectedMachine(code: number[], options: { userCode?: number[]; model?: 'i686' | '386'; decodedCache?: boolean; jitThreshold?: number; wasmJit?: boolean } = {}): ProtectedMachine {
   const portWrites: Array<[number, number, number]> = [];
   const bus = new RamBus(8 << 20, {
     ioRead: (port) => port & 0xff,
     ioWrite: (port, size, value) => portWrites.push([port, size, value]),
-  });
+  }, { wasm: options.wasmJit === true });
   const ram = bus.ram;
   putDescriptor(ram, GDT, SEL.code0, segment(0, 0xfffff, CODE_RING0));
   putDescriptor(ram, GDT, SEL.data0, segment(0, 0xfffff, DATA_RING0));
@@ -114,7 +114,7 @@ export function protectedMachine(code: number[], options: { userCode?: number[];
   ram.set(code, CODE);
   if (options.userCode) ram.set(options.userCode, USER_CODE);
 
-  const cpu = new Cpu({ bus, model: options.model ?? 'i686', decodedCache: options.decodedCache, jitThreshold: options.jitThreshold });
+  const cpu = new Cpu({ bus, model: options.model ?? 'i686', decodedCache: options.decodedCache, jitThreshold: options.jitThreshold, wasmJit: options.wasmJit });
   cpu.gdtrBase = GDT;
   cpu.gdtrLimit = GDT_ENTRIES * 8 - 1;
   cpu.idtrBase = IDT;

@@ -1,0 +1,397 @@
+import { ARITH_FLAGS, CF } from '../flag-bits.js';
+import { FlagOp } from '../lazy-flags.js';
+import type { OperandSize } from '../registers.js';
+import { MODE_BASE_ZERO, MODE_FLAT } from '../jit/instruction-emitter.js';
+import { ASK_JS } from './flag-code.js';
+import { STATE } from './wasm-state.js';
+import { FunctionBody, I32, I64, Op, VOID } from './wasm-encoder.js';
+
+/** Function indices of the region module: imports first, then the region and the condition function. */
+export const Fn = {
+  read8: 0, read16: 1, read32: 2,
+  write8: 3, write16: 4, write32: 5,
+  segRead: 6, segWrite: 7,
+  testCondition: 8,
+  region: 9,
+  condition: 10,
+} as const;
+
+const READ = [0, Fn.read8, Fn.read16, 0, Fn.read32];
+const WRITE = [0, Fn.write8, Fn.write16, 0, Fn.write32];
+const LOAD = [0, Op.i32Load8U, Op.i32Load16U, 0, Op.i32Load];
+const STORE = [0, Op.i32Store8, Op.i32Store16, 0, Op.i32Store];
+
+export const sizeMask = (size: OperandSize): number => (size === 1 ? 0xff : size === 2 ? 0xffff : -1);
+
+/** What the emitter knows at compile time about the flag record in the locals. */
+export interface StaticRecord {
+  op: FlagOp;
+  size: OperandSize;
+  /** SUB/CMP/ADD without a carry in: conditions can compare the operands directly. */
+  plain: boolean;
+}
+
+/**
+ * Emits one region function (see region-compiler.ts): guest registers in i32 locals
+ * R0..R7, the flag record in locals, memory through the fast page tables in wasm
+ * memory, everything else through imported JavaScript. Tracks the structured-control
+ * depth so an instruction can branch to the dispatcher loop or to the exit.
+ */
+export class RegionEmitter {
+  readonly f = new FunctionBody(3);
+  /** Parameters: the member to start with (then the current one), the EIP of the page's first byte, the budget. */
+  readonly member = 0;
+  readonly pageEip = 1;
+  readonly budget = 2;
+  readonly R: number[] = [];
+  readonly n: number;
+  readonly o: number;
+  readonly q: number;
+  readonly t: number;
+  readonly v: number;
+  readonly ta: number;
+  readonly tb: number;
+  readonly exitEip: number;
+  /** The linear address of an access through a segment with a base (`o` keeps the offset). */
+  readonly l: number;
+  readonly readTable: number;
+  readonly writeTable: number;
+  readonly fvalid: number;
+  readonly fop: number;
+  readonly fsize: number;
+  readonly faffected: number;
+  readonly fcarry: number;
+  readonly fa: number;
+  readonly fb: number;
+  readonly fres: number;
+  readonly x: number;
+  /** Structures opened inside the current member's code. */
+  inner = 0;
+  /** Labels between a member's code and the dispatcher loop (set per member). */
+  toLoop = 0;
+  /** The flag record's op and size when an instruction of this member set it. */
+  known: StaticRecord | undefined;
+  /** The instruction being emitted: its offset in the page, end, and index in its member. */
+  start = 0;
+  end = 0;
+  index = 0;
+
+  constructor(
+    /** Offset of the state area in memory. */
+    readonly state: number,
+    /** Segment facts the region is compiled under (Cpu.jitMode). */
+    readonly mode: number,
+  ) {
+    const f = this.f;
+    for (let r = 0; r < 8; r++) this.R.push(f.local(I32));
+    this.n = f.local(I32);
+    this.o = f.local(I32);
+    this.q = f.local(I32);
+    this.t = f.local(I32);
+    this.v = f.local(I32);
+    this.ta = f.local(I32);
+    this.tb = f.local(I32);
+    this.exitEip = f.local(I32);
+    this.l = f.local(I32);
+    this.readTable = f.local(I32);
+    this.writeTable = f.local(I32);
+    this.fvalid = f.local(I32);
+    this.fop = f.local(I32);
+    this.fsize = f.local(I32);
+    this.faffected = f.local(I32);
+    this.fcarry = f.local(I32);
+    this.fa = f.local(I64);
+    this.fb = f.local(I64);
+    this.fres = f.local(I64);
+    this.x = f.local(I64);
+  }
+
+  /** Loads the registers and the current fast tables into locals. */
+  prologue(): void {
+    const f = this.f;
+    for (let r = 0; r < 8; r++) f.i32(0).mem(Op.i32Load, this.state + STATE.regs + r * 4).set(this.R[r]);
+    f.i32(0).mem(Op.i32Load, this.state + STATE.fastReadTable).set(this.readTable);
+    f.i32(0).mem(Op.i32Load, this.state + STATE.fastWriteTable).set(this.writeTable);
+    f.i32(-1).set(this.fcarry);
+  }
+
+  /** Writes the register locals back. */
+  flushRegisters(): void {
+    for (let r = 0; r < 8; r++) this.f.i32(0).get(this.R[r]).mem(Op.i32Store, this.state + STATE.regs + r * 4);
+  }
+
+  /** Puts the flag record (if any) in the mailbox for Cpu.flags. */
+  flushFlags(): void {
+    const f = this.f;
+    const s = this.state;
+    f.get(this.fvalid).op(Op.if, VOID);
+    f.i32(0).i32(1).mem(Op.i32Store, s + STATE.flagsPending);
+    f.i32(0).get(this.fop).mem(Op.i32Store, s + STATE.flagOp);
+    f.i32(0).get(this.fsize).mem(Op.i32Store, s + STATE.flagSize);
+    f.i32(0).get(this.faffected).mem(Op.i32Store, s + STATE.flagAffected);
+    f.i32(0).get(this.fcarry).mem(Op.i32Store, s + STATE.flagCarry);
+    f.i32(0).get(this.fa).op(Op.f64ConvertI64S).mem(Op.f64Store, s + STATE.flagA);
+    f.i32(0).get(this.fb).op(Op.f64ConvertI64S).mem(Op.f64Store, s + STATE.flagB);
+    f.i32(0).get(this.fres).op(Op.f64ConvertI64S).mem(Op.f64Store, s + STATE.flagRes);
+    f.op(Op.end);
+  }
+
+  /**
+   * Before calling JavaScript that may fault: registers and flags where the CPU keeps
+   * them, and where the current instruction starts and ends, with what ran before it.
+   */
+  spill(): void {
+    const f = this.f;
+    this.flushRegisters();
+    this.flushFlags();
+    f.i32(0).get(this.pageEip).i32(this.start).op(Op.i32Add).mem(Op.i32Store, this.state + STATE.faultStart);
+    f.i32(0).get(this.pageEip).i32(this.end).op(Op.i32Add).mem(Op.i32Store, this.state + STATE.faultNext);
+    f.i32(0).get(this.n).i32(this.index).op(Op.i32Add).mem(Op.i32Store, this.state + STATE.faultRetired);
+  }
+
+  /** Opens an if (condition on the stack). */
+  if(result?: number): void {
+    this.f.op(Op.if, result ?? VOID);
+    this.inner++;
+  }
+  else(): void {
+    this.f.op(Op.else);
+  }
+  endIf(): void {
+    this.f.op(Op.end);
+    this.inner--;
+  }
+
+  /** Adds `retired` to n. */
+  retire(retired: number): void {
+    if (retired !== 0) this.f.get(this.n).i32(retired).op(Op.i32Add).set(this.n);
+  }
+
+  /** Leaves the region with EIP = the value pushed by `eip`, `retired` more instructions done. */
+  exit(eip: () => void, retired: number): void {
+    this.retire(retired);
+    eip();
+    this.f.set(this.exitEip).br(this.toLoop + this.inner + 1);
+  }
+
+  /** Leaves with EIP at an offset in the page. */
+  exitAt(offset: number, retired: number): void {
+    this.exit(() => this.f.get(this.pageEip).i32(offset).op(Op.i32Add), retired);
+  }
+
+  /** Goes on with member `k` of the region. */
+  continueWith(k: number, retired: number): void {
+    this.retire(retired);
+    this.f.i32(k).set(this.member).br(this.toLoop + this.inner);
+  }
+
+  // --- registers ---
+
+  /** Pushes a register operand (AH..BH are bits 8-15 of EAX..EBX). */
+  reg(size: OperandSize, r: number): void {
+    const f = this.f;
+    if (size === 4) f.get(this.R[r]);
+    else if (size === 2) f.get(this.R[r]).i32(0xffff).op(Op.i32And);
+    else if (r < 4) f.get(this.R[r]).i32(0xff).op(Op.i32And);
+    else f.get(this.R[r - 4]).i32(8).op(Op.i32ShrU).i32(0xff).op(Op.i32And);
+  }
+
+  /** Writes the value `value` pushes into a register operand. */
+  setReg(size: OperandSize, r: number, value: () => void): void {
+    const f = this.f;
+    if (size === 4) {
+      value();
+      f.set(this.R[r]);
+    } else if (size === 2) {
+      f.get(this.R[r]).i32(0xffff0000).op(Op.i32And);
+      value();
+      f.i32(0xffff).op(Op.i32And, Op.i32Or).set(this.R[r]);
+    } else if (r < 4) {
+      f.get(this.R[r]).i32(0xffffff00).op(Op.i32And);
+      value();
+      f.i32(0xff).op(Op.i32And, Op.i32Or).set(this.R[r]);
+    } else {
+      const w = this.R[r - 4];
+      f.get(w).i32(0xffff00ff).op(Op.i32And);
+      value();
+      f.i32(0xff).op(Op.i32And).i32(8).op(Op.i32Shl, Op.i32Or).set(w);
+    }
+  }
+
+  // --- memory ---
+
+  private flat(seg: number): boolean {
+    return (this.mode & (1 << (MODE_FLAT + seg))) !== 0;
+  }
+
+  private baseZero(seg: number): boolean {
+    return (this.mode & (1 << (MODE_BASE_ZERO + seg))) !== 0;
+  }
+
+  /**
+   * The local holding the linear address of seg:o: `o` itself for a base of 0, else `l`
+   * set to base + o (`o` stays the offset: a read-modify-write uses it twice).
+   */
+  private linear(seg: number): number {
+    if (this.baseZero(seg)) return this.o;
+    this.f.get(this.o).i32(0).mem(Op.i32Load, this.state + STATE.segBase + seg * 4).op(Op.i32Add).set(this.l);
+    return this.l;
+  }
+
+  /** Pushes the value at seg:o. */
+  read(seg: number, size: OperandSize): void {
+    const f = this.f;
+    if (!this.flat(seg)) {
+      this.spill();
+      f.i32(seg).get(this.o).i32(size).call(Fn.segRead);
+      return;
+    }
+    const a = this.linear(seg);
+    f.get(this.readTable).get(a).i32(12).op(Op.i32ShrU).i32(2).op(Op.i32Shl, Op.i32Add).mem(Op.i32Load).tee(this.q);
+    f.i32(0).op(Op.i32GeS);
+    if (size > 1) f.get(a).i32(0xfff).op(Op.i32And).i32(0x1000 - size).op(Op.i32LeU, Op.i32And);
+    this.if(I32);
+    f.get(this.q).get(a).i32(0xfff).op(Op.i32And, Op.i32Or).mem(LOAD[size]);
+    this.else();
+    this.spill();
+    f.get(a).call(READ[size]);
+    this.endIf();
+  }
+
+  /** Writes `v` at seg:o; when the write reached decoded code, leaves after this instruction. */
+  write(seg: number, size: OperandSize): void {
+    const f = this.f;
+    const changed = (): void => {
+      this.if();
+      this.exitAt(this.end, this.index + 1);
+      this.endIf();
+    };
+    if (!this.flat(seg)) {
+      this.spill();
+      f.i32(seg).get(this.o).i32(size).get(this.v).call(Fn.segWrite);
+      changed();
+      return;
+    }
+    const a = this.linear(seg);
+    f.get(this.writeTable).get(a).i32(12).op(Op.i32ShrU).i32(2).op(Op.i32Shl, Op.i32Add).mem(Op.i32Load).tee(this.q);
+    f.i32(0).op(Op.i32GeS);
+    if (size > 1) f.get(a).i32(0xfff).op(Op.i32And).i32(0x1000 - size).op(Op.i32LeU, Op.i32And);
+    // A page holding decoded code takes the slow path, which drops that code.
+    f.get(this.q).i32(12).op(Op.i32ShrU).mem(Op.i32Load8U, this.state + STATE.codeMarks).op(Op.i32Eqz, Op.i32And);
+    this.if();
+    f.get(this.q).get(a).i32(0xfff).op(Op.i32And, Op.i32Or).get(this.v).mem(STORE[size]);
+    this.else();
+    this.spill();
+    f.get(a).get(this.v).call(WRITE[size]);
+    changed();
+    this.endIf();
+  }
+
+  // --- flags ---
+
+  /**
+   * INC/DEC leave CF alone: before their operands replace the record, keep the CF it
+   * defines in fcarry (-1 when there is no record: CF is then Cpu.flags' own).
+   */
+  saveCarry(): void {
+    const f = this.f;
+    const k = this.known;
+    if (k !== undefined && k.op === FlagOp.Logic) {
+      f.i32(0).set(this.fcarry);
+      return;
+    }
+    if (k !== undefined && k.op === FlagOp.Sub && k.plain) {
+      f.get(this.fa).get(this.fb).op(Op.i64LtU).set(this.fcarry);
+      return;
+    }
+    f.get(this.fvalid).op(Op.i32Eqz).op(Op.if, VOID).i32(-1).set(this.fcarry).op(Op.else);
+    f.get(this.faffected).i32(CF).op(Op.i32And).op(Op.if, VOID);
+    this.conditionCall(2); // B: CF set
+    f.set(this.fcarry);
+    f.op(Op.end, Op.end);
+  }
+
+  /**
+   * Records a flag-setting operation whose operands and untruncated result are in fa,
+   * fb, fres (INC/DEC call saveCarry before writing them).
+   */
+  record(op: FlagOp, size: OperandSize, plain: boolean, affected = ARITH_FLAGS): void {
+    const f = this.f;
+    if (affected === ARITH_FLAGS) f.i32(-1).set(this.fcarry);
+    f.i32(op).set(this.fop).i32(size).set(this.fsize).i32(affected).set(this.faffected).i32(1).set(this.fvalid);
+    this.known = { op, size, plain: plain && affected === ARITH_FLAGS };
+  }
+
+  /** Calls the condition function on the record; leaves its answer (0/1/ASK_JS) on the stack. */
+  private conditionCall(cc: number): void {
+    const f = this.f;
+    f.i32(cc).get(this.fop).get(this.fsize).get(this.faffected).get(this.fcarry).get(this.fa).get(this.fb).get(this.fres).call(Fn.condition);
+  }
+
+  /** Pushes condition `cc` (0/1). */
+  condition(cc: number): void {
+    if (this.inlineCondition(cc)) return;
+    const f = this.f;
+    // Generic: the record in the locals, or Cpu.flags when there is none (or it lacks CF).
+    f.get(this.fvalid).op(Op.if, I32);
+    this.conditionCall(cc);
+    f.op(Op.else).i32(ASK_JS).op(Op.end).tee(this.t);
+    f.i32(ASK_JS).op(Op.i32Eq).op(Op.if, VOID);
+    this.flushFlags();
+    f.i32(0).set(this.fvalid);
+    f.i32(cc).call(Fn.testCondition).set(this.t);
+    f.op(Op.end);
+    f.get(this.t);
+  }
+
+  /** Conditions after SUB/CMP and logic operations of this member, inline. */
+  private inlineCondition(cc: number): boolean {
+    const k = this.known;
+    if (k === undefined) return false;
+    const f = this.f;
+    const size = k.size;
+    const bits = size * 8;
+    const kind = cc >>> 1;
+    const low = (): void => {
+      f.get(this.fres).op(Op.i32WrapI64);
+      if (size !== 4) f.i32(sizeMask(size)).op(Op.i32And);
+    };
+    const signed = (local: number): void => {
+      f.get(local).op(Op.i32WrapI64);
+      if (size === 1) f.op(Op.i32Extend8S);
+      else if (size === 2) f.op(Op.i32Extend16S);
+    };
+    const sign = (): void => {
+      f.get(this.fres).op(Op.i32WrapI64).i32(bits - 1).op(Op.i32ShrU).i32(1).op(Op.i32And);
+    };
+    if (k.op === FlagOp.Logic) {
+      switch (kind) {
+        case 0: f.i32(0); break; // OF clear
+        case 1: f.i32(0); break; // CF clear
+        case 2: case 3: low(); f.op(Op.i32Eqz); break;
+        case 4: case 6: sign(); break; // L: SF != OF, OF clear
+        case 7: low(); f.op(Op.i32Eqz); sign(); f.op(Op.i32Or); break;
+        default: return false;
+      }
+    } else if (k.op === FlagOp.Sub && k.plain) {
+      switch (kind) {
+        case 1: f.get(this.fa).get(this.fb).op(Op.i64LtU); break;
+        case 2: low(); f.op(Op.i32Eqz); break;
+        case 3: f.get(this.fa).get(this.fb).op(Op.i64LeU); break;
+        case 4: sign(); break;
+        case 6: signed(this.fa); signed(this.fb); f.op(Op.i32LtS); break;
+        case 7: signed(this.fa); signed(this.fb); f.op(Op.i32LeS); break;
+        default: return false;
+      }
+    } else if (kind === 2) {
+      low();
+      f.op(Op.i32Eqz);
+    } else if (kind === 4) {
+      sign();
+    } else {
+      return false;
+    }
+    if ((cc & 1) !== 0) f.op(Op.i32Eqz);
+    return true;
+  }
+}

@@ -1,0 +1,644 @@
+import { ARITH_FLAGS, CF } from '../flag-bits.js';
+import { FlagOp } from '../lazy-flags.js';
+import type { CpuQuirks } from '../cpu-model.js';
+import { ADC, ADD, AND, CMP, OR, SBB, XOR } from '../ops/alu.js';
+import { EAX, EBP, ECX, EDX, ESP, NO_SEGMENT, SS, type OperandSize } from '../registers.js';
+import { CodeBytes, SEGMENT_PREFIXES } from '../decoded/code-bytes.js';
+import { addressFields32 } from '../decoded/address-fields.js';
+import { MODE_STACK32 } from '../jit/instruction-emitter.js';
+import { Op } from './wasm-encoder.js';
+import { sizeMask, type RegionEmitter } from './region-emitter.js';
+
+/** A ModRM operand: the reg field, and a register (`rm`) or a memory operand (segment + address code). */
+interface Modrm {
+  reg: number;
+  rm: number;
+  mem: { seg: number; address: () => void } | undefined;
+}
+
+/** What became of an instruction: its length, and whether it ended the member (a transfer). */
+export interface Emitted {
+  length: number;
+  transfers: boolean;
+}
+
+/**
+ * Emits the instruction at RAM offset `physical` (32-bit code, inside one page) into the
+ * region; undefined when it is not one the wasm JIT compiles (nothing is emitted then).
+ * `memberAt` names the member starting at a page offset (-1: none), for branches.
+ */
+export function emitRegionInstruction(e: RegionEmitter, quirks: CpuQuirks, ram: Uint8Array, physical: number, memberAt: (offset: number) => number): Emitted | undefined {
+  const f = e.f;
+  const mark = f.code.length;
+  const inner = e.inner;
+  const known = e.known;
+  const bytes = new CodeBytes(ram, physical, (physical | 0xfff) + 1);
+  const result = decodeAndEmit(e, quirks, bytes, physical, memberAt);
+  if (result === undefined || bytes.overrun) {
+    f.code.length = mark;
+    e.inner = inner;
+    e.known = known;
+    return undefined;
+  }
+  return result;
+}
+
+function decodeAndEmit(e: RegionEmitter, quirks: CpuQuirks, bytes: CodeBytes, physical: number, memberAt: (offset: number) => number): Emitted | undefined {
+  if (!quirks.has32Bit || quirks.opcodeAliases8086) return undefined;
+  let opSize: OperandSize = 4;
+  let seg = NO_SEGMENT;
+  let opcode = bytes.next8();
+  for (;;) {
+    if (opcode === 0x66) opSize = 2;
+    else if (opcode === 0x67) return undefined; // 16-bit addressing: not here
+    else if (SEGMENT_PREFIXES[opcode] !== undefined) seg = SEGMENT_PREFIXES[opcode];
+    else if (opcode === 0xf2 || opcode === 0xf3) {
+      if (bytes.next8() !== 0x90) return undefined; // REP forms stay with the interpreter; F3 90 is PAUSE
+      return { length: bytes.position - physical, transfers: false };
+    } else if (opcode !== 0xf0) break;
+    opcode = bytes.next8();
+  }
+  // The instruction's length is only known after decoding; emitters that need its end
+  // (exits, spills) run from `finish`, after all bytes are read.
+  const plan = planInstruction(e, quirks, opcode, opSize, seg, bytes);
+  if (plan === undefined) return undefined;
+  const length = bytes.position - physical;
+  e.end = e.start + length;
+  const transfer = plan(memberAt);
+  return { length, transfers: transfer };
+}
+
+/** Code for one instruction, emitted once its length is known; returns whether it transferred control. */
+type Plan = (memberAt: (offset: number) => number) => boolean;
+
+function planInstruction(e: RegionEmitter, quirks: CpuQuirks, opcode: number, opSize: OperandSize, seg: number, bytes: CodeBytes): Plan | undefined {
+  const f = e.f;
+  const size: OperandSize = (opcode & 1) !== 0 ? opSize : 1;
+  const modrm = (): Modrm => decodeModrm(e, bytes, seg);
+  const none = (body: () => void): Plan => () => {
+    body();
+    return false;
+  };
+
+  if (opcode < 0x40 && (opcode & 7) <= 5) {
+    const op = (opcode >>> 3) & 7;
+    if ((opcode & 7) >= 4) {
+      const imm = bytes.immediate(size);
+      return none(() => {
+        alu(e, op, size, () => e.reg(size, EAX), () => f.i32(imm));
+        if (op !== CMP) e.setReg(size, EAX, () => f.get(e.t));
+      });
+    }
+    const m = modrm();
+    if ((opcode & 2) === 0) return none(() => aluToRm(e, op, size, m, () => e.reg(size, m.reg)));
+    return none(() => {
+      alu(e, op, size, () => e.reg(size, m.reg), () => readRm(e, m, size));
+      if (op !== CMP) e.setReg(size, m.reg, () => f.get(e.t));
+    });
+  }
+  if (opcode >= 0x40 && opcode <= 0x4f) return none(() => incDec(e, opSize, { reg: 0, rm: opcode & 7, mem: undefined }, opcode >= 0x48));
+  if (opcode >= 0x50 && opcode <= 0x57) return none(() => push(e, opSize, () => e.reg(opSize, opcode & 7)));
+  if (opcode >= 0x58 && opcode <= 0x5f) {
+    return none(() => {
+      pop(e, opSize);
+      e.setReg(opSize, opcode & 7, () => f.get(e.v));
+    });
+  }
+  if (opcode === 0x68 || opcode === 0x6a) {
+    const value = opcode === 0x6a ? bytes.displacement8() & sizeMask(opSize) : bytes.immediate(opSize);
+    return none(() => push(e, opSize, () => f.i32(value)));
+  }
+  if ((opcode === 0x69 || opcode === 0x6b) && opSize === 4) {
+    const m = modrm();
+    const imm = opcode === 0x6b ? bytes.displacement8() : bytes.immediate(4) | 0;
+    return none(() => multiplySigned(e, m.reg, () => readRm(e, m, 4), () => f.i32(imm)));
+  }
+  if (opcode >= 0x70 && opcode <= 0x7f) {
+    const displacement = bytes.displacement8();
+    return (memberAt) => branch(e, memberAt, opcode & 0xf, displacement);
+  }
+  if (opcode >= 0x80 && opcode <= 0x83) {
+    const s: OperandSize = opcode === 0x80 || opcode === 0x82 ? 1 : opSize;
+    const m = modrm();
+    const imm = opcode === 0x83 ? bytes.displacement8() & sizeMask(s) : bytes.immediate(s);
+    return none(() => aluToRm(e, m.reg, s, m, () => f.i32(imm)));
+  }
+  if (opcode === 0x84 || opcode === 0x85) {
+    const m = modrm();
+    return none(() => alu(e, AND, size, () => readRm(e, m, size), () => e.reg(size, m.reg)));
+  }
+  if (opcode === 0x86 || opcode === 0x87) {
+    const m = modrm();
+    return none(() => {
+      readRm(e, m, size);
+      f.set(e.ta);
+      e.reg(size, m.reg);
+      f.set(e.v);
+      writeRm(e, m, size);
+      e.setReg(size, m.reg, () => f.get(e.ta));
+    });
+  }
+  if (opcode >= 0x88 && opcode <= 0x8b) {
+    const m = modrm();
+    if ((opcode & 2) === 0) {
+      return none(() => {
+        if (m.mem !== undefined) m.mem.address();
+        e.reg(size, m.reg);
+        f.set(e.v);
+        writeRm(e, m, size);
+      });
+    }
+    return none(() => e.setReg(size, m.reg, () => readRm(e, m, size)));
+  }
+  if (opcode === 0x8d) {
+    const m = modrm();
+    const mem = m.mem;
+    if (mem === undefined) return undefined;
+    return none(() => {
+      mem.address();
+      e.setReg(opSize, m.reg, () => f.get(e.o));
+    });
+  }
+  if (opcode === 0x90) return none(() => undefined);
+  if (opcode >= 0x91 && opcode <= 0x97) {
+    const r = opcode & 7;
+    return none(() => {
+      e.reg(opSize, r);
+      f.set(e.t);
+      e.setReg(opSize, r, () => e.reg(opSize, EAX));
+      e.setReg(opSize, EAX, () => f.get(e.t));
+    });
+  }
+  if (opcode === 0x98) {
+    if (opSize === 4) return none(() => e.setReg(4, EAX, () => f.get(e.R[EAX]).op(Op.i32Extend16S)));
+    return none(() => e.setReg(2, EAX, () => f.get(e.R[EAX]).op(Op.i32Extend8S)));
+  }
+  if (opcode === 0x99) {
+    if (opSize === 4) return none(() => e.setReg(4, EDX, () => f.get(e.R[EAX]).i32(31).op(Op.i32ShrS)));
+    return none(() => e.setReg(2, EDX, () => f.get(e.R[EAX]).op(Op.i32Extend16S).i32(31).op(Op.i32ShrS)));
+  }
+  if (opcode >= 0xa0 && opcode <= 0xa3) {
+    const address = bytes.immediate(4);
+    const s = seg === NO_SEGMENT ? 3 : seg;
+    return none(() => {
+      f.i32(address).set(e.o);
+      if (opcode <= 0xa1) e.setReg(size, EAX, () => e.read(s, size));
+      else {
+        e.reg(size, EAX);
+        f.set(e.v);
+        e.write(s, size);
+      }
+    });
+  }
+  if (opcode === 0xa8 || opcode === 0xa9) {
+    const imm = bytes.immediate(size);
+    return none(() => alu(e, AND, size, () => e.reg(size, EAX), () => f.i32(imm)));
+  }
+  if (opcode >= 0xb0 && opcode <= 0xbf) {
+    const s: OperandSize = opcode < 0xb8 ? 1 : opSize;
+    const imm = bytes.immediate(s);
+    return none(() => e.setReg(s, opcode & 7, () => f.i32(imm)));
+  }
+  if (opcode === 0xc0 || opcode === 0xc1 || (opcode >= 0xd0 && opcode <= 0xd3)) {
+    const m = modrm();
+    if (m.reg < 4) return undefined; // rotates stay with the closures
+    const constant = opcode < 0xd0 ? bytes.next8() & 31 : opcode < 0xd2 ? 1 : -1;
+    if (constant >= 0) return none(() => shiftByConstant(e, size, m, m.reg, constant));
+    if (size !== 4) return undefined;
+    return none(() => shiftByCl(e, m, m.reg));
+  }
+  if (opcode === 0xc2 || opcode === 0xc3) {
+    if (opSize !== 4) return undefined;
+    const release = opcode === 0xc2 ? bytes.next16() : 0;
+    return () => {
+      pop(e, 4, release);
+      e.exit(() => f.get(e.v), e.index + 1);
+      return true;
+    };
+  }
+  if (opcode === 0xc6 || opcode === 0xc7) {
+    const m = modrm();
+    if (m.reg !== 0) return undefined;
+    const imm = bytes.immediate(size);
+    return none(() => {
+      if (m.mem !== undefined) m.mem.address();
+      f.i32(imm).set(e.v);
+      writeRm(e, m, size);
+    });
+  }
+  if (opcode === 0xc9) {
+    if ((e.mode & MODE_STACK32) === 0) return undefined;
+    return none(() => {
+      e.setReg(4, ESP, () => f.get(e.R[EBP]));
+      pop(e, opSize);
+      e.setReg(opSize, EBP, () => f.get(e.v));
+    });
+  }
+  if (opcode === 0xe8) {
+    if (opSize !== 4) return undefined;
+    const displacement = bytes.next32() | 0;
+    return (memberAt) => {
+      push(e, 4, () => f.get(e.pageEip).i32(e.end).op(Op.i32Add));
+      jump(e, memberAt, e.end + displacement);
+      return true;
+    };
+  }
+  if (opcode === 0xe9 || opcode === 0xeb) {
+    if (opSize !== 4) return undefined;
+    const displacement = opcode === 0xeb ? bytes.displacement8() : bytes.next32() | 0;
+    return (memberAt) => {
+      jump(e, memberAt, e.end + displacement);
+      return true;
+    };
+  }
+  if (opcode === 0xf6 || opcode === 0xf7) return group3(e, size, modrm(), bytes);
+  if (opcode === 0xfe || opcode === 0xff) return group5(e, quirks, size, opcode, opSize, modrm());
+  if (opcode === 0x0f) return twoByte(e, bytes.next8(), opSize, bytes, modrm);
+  return undefined;
+}
+
+/** Decodes ModRM (32-bit addressing); a memory operand's code sets `o` to its offset. */
+function decodeModrm(e: RegionEmitter, bytes: CodeBytes, segOverride: number): Modrm {
+  const modrm = bytes.next8();
+  const mod = modrm >>> 6;
+  const rm = modrm & 7;
+  const reg = (modrm >>> 3) & 7;
+  if (mod === 3) return { reg, rm, mem: undefined };
+  const fields = addressFields32(bytes, mod, rm);
+  const f = e.f;
+  const address = (): void => {
+    let terms = 0;
+    if (fields.base >= 0) {
+      f.get(e.R[fields.base]);
+      terms++;
+    }
+    if (fields.index >= 0) {
+      f.get(e.R[fields.index]);
+      if (fields.scale !== 0) f.i32(fields.scale).op(Op.i32Shl);
+      if (terms++ > 0) f.op(Op.i32Add);
+    }
+    if (fields.disp !== 0 || terms === 0) {
+      f.i32(fields.disp);
+      if (terms > 0) f.op(Op.i32Add);
+    }
+    f.set(e.o);
+  };
+  return { reg, rm, mem: { seg: segOverride !== NO_SEGMENT ? segOverride : fields.seg, address } };
+}
+
+/** Pushes the r/m operand (a memory operand's offset goes to `o` first). */
+function readRm(e: RegionEmitter, m: Modrm, size: OperandSize): void {
+  if (m.mem === undefined) {
+    e.reg(size, m.rm);
+    return;
+  }
+  m.mem.address();
+  e.read(m.mem.seg, size);
+}
+
+/** Writes `v` to the r/m operand; for memory, `o` must hold its offset already. */
+function writeRm(e: RegionEmitter, m: Modrm, size: OperandSize): void {
+  if (m.mem === undefined) e.setReg(size, m.rm, () => e.f.get(e.v));
+  else e.write(m.mem.seg, size);
+}
+
+/** ta = a, tb = b, t = op(a, b) (wrapped to the size), with the flag record of ops/alu.ts. */
+function alu(e: RegionEmitter, op: number, size: OperandSize, a: () => void, b: () => void): void {
+  const f = e.f;
+  a();
+  f.set(e.ta);
+  b();
+  if (size !== 4) f.i32(sizeMask(size)).op(Op.i32And);
+  f.set(e.tb);
+  const operands = (): void => {
+    f.get(e.ta).op(Op.i64ExtendI32U).set(e.fa);
+    f.get(e.tb).op(Op.i64ExtendI32U).set(e.fb);
+  };
+  const logic = (opcode: number): void => {
+    f.get(e.ta).get(e.tb).op(opcode).set(e.t);
+    f.i64(0).set(e.fa).i64(0).set(e.fb);
+    f.get(e.t).op(Op.i64ExtendI32U).set(e.fres);
+    e.record(FlagOp.Logic, size, false);
+  };
+  switch (op) {
+    case OR: return logic(Op.i32Or);
+    case AND: return logic(Op.i32And);
+    case XOR: return logic(Op.i32Xor);
+    case ADD:
+    case ADC: {
+      if (op === ADC) {
+        e.condition(2); // carry in: CF
+        f.set(e.q);
+      }
+      operands();
+      f.get(e.fa).get(e.fb).op(Op.i64Add);
+      if (op === ADC) f.get(e.q).op(Op.i64ExtendI32U, Op.i64Add);
+      f.set(e.fres);
+      e.record(FlagOp.Add, size, op === ADD);
+      break;
+    }
+    default: {
+      // SUB, SBB, CMP
+      if (op === SBB) {
+        e.condition(2);
+        f.set(e.q);
+      }
+      operands();
+      f.get(e.fa).get(e.fb).op(Op.i64Sub);
+      if (op === SBB) f.get(e.q).op(Op.i64ExtendI32U, Op.i64Sub);
+      f.set(e.fres);
+      e.record(FlagOp.Sub, size, op !== SBB);
+    }
+  }
+  f.get(e.fres).op(Op.i32WrapI64).set(e.t);
+}
+
+/** op r/m, src: the result written back unless it is CMP. */
+function aluToRm(e: RegionEmitter, op: number, size: OperandSize, m: Modrm, src: () => void): void {
+  alu(e, op, size, () => readRm(e, m, size), src);
+  if (op === CMP) return;
+  e.f.get(e.t).set(e.v);
+  writeRm(e, m, size);
+}
+
+/** INC/DEC r/m: every arithmetic flag but CF. */
+function incDec(e: RegionEmitter, size: OperandSize, m: Modrm, decrement: boolean): void {
+  const f = e.f;
+  readRm(e, m, size);
+  f.set(e.ta);
+  e.saveCarry();
+  f.get(e.ta).op(Op.i64ExtendI32U).set(e.fa);
+  f.i64(1).set(e.fb);
+  f.get(e.fa).i64(1).op(decrement ? Op.i64Sub : Op.i64Add).set(e.fres);
+  e.record(decrement ? FlagOp.Sub : FlagOp.Add, size, false, ARITH_FLAGS & ~CF);
+  f.get(e.fres).op(Op.i32WrapI64).set(e.v);
+  writeRm(e, m, size);
+}
+
+function stack32(e: RegionEmitter): boolean {
+  return (e.mode & MODE_STACK32) !== 0;
+}
+
+/** PUSH of a value that does not depend on `o`. */
+function push(e: RegionEmitter, size: OperandSize, value: () => void): void {
+  const f = e.f;
+  value();
+  f.set(e.v);
+  if (stack32(e)) f.get(e.R[ESP]).i32(size).op(Op.i32Sub).set(e.o);
+  else f.get(e.R[ESP]).i32(size).op(Op.i32Sub).i32(0xffff).op(Op.i32And).set(e.o);
+  e.write(SS, size);
+  e.setReg(stack32(e) ? 4 : 2, ESP, () => f.get(e.o));
+}
+
+/** POP into `v`; `release` more bytes dropped (RET imm16). */
+function pop(e: RegionEmitter, size: OperandSize, release = 0): void {
+  const f = e.f;
+  const width: OperandSize = stack32(e) ? 4 : 2;
+  e.reg(width, ESP);
+  f.set(e.o);
+  e.read(SS, size);
+  f.set(e.v);
+  e.setReg(width, ESP, () => f.get(e.o).i32(size + release).op(Op.i32Add));
+}
+
+/** Goes to a page offset: on in the region when a member starts there, else out. */
+function jump(e: RegionEmitter, memberAt: (offset: number) => number, target: number): void {
+  const k = target >= 0 && target < 0x1000 ? memberAt(target) : -1;
+  if (k >= 0) e.continueWith(k, e.index + 1);
+  else e.exitAt(target, e.index + 1);
+}
+
+/** Jcc: taken or not, the member ends here. */
+function branch(e: RegionEmitter, memberAt: (offset: number) => number, cc: number, displacement: number): boolean {
+  e.condition(cc);
+  e.if();
+  jump(e, memberAt, e.end + displacement);
+  e.endIf();
+  jump(e, memberAt, e.end);
+  return true;
+}
+
+/** Two- and three-operand IMUL r32: CF = OF = the double product leaves the int32 range. */
+function multiplySigned(e: RegionEmitter, dest: number, a: () => void, b: () => void): void {
+  const f = e.f;
+  a();
+  f.op(Op.i64ExtendI32S);
+  b();
+  f.op(Op.i64ExtendI32S, Op.i64Mul).set(e.x);
+  f.get(e.x).op(Op.i32WrapI64).set(e.t);
+  // Overflow: the product differs from its low dword sign-extended.
+  f.get(e.x).get(e.t).op(Op.i64ExtendI32S).op(Op.i64Ne).op(Op.i64ExtendI32U).tee(e.fa).set(e.fb);
+  f.get(e.t).op(Op.i64ExtendI32U).set(e.fres);
+  e.record(FlagOp.Shift, 4, false);
+  e.setReg(4, dest, () => f.get(e.t));
+}
+
+/** SHL/SHR/SAR by a constant: ops/shift-rotate.ts's results and flags. */
+function shiftByConstant(e: RegionEmitter, size: OperandSize, m: Modrm, op: number, count: number): void {
+  const f = e.f;
+  readRm(e, m, size);
+  f.set(e.ta);
+  if (count === 0) return; // read (it may fault) but change nothing, flags included
+  const bits = size * 8;
+  const msb = bits - 1;
+  if (op === 5) {
+    // SHR
+    if (count >= bits) f.i32(0);
+    else f.get(e.ta).i32(count).op(Op.i32ShrU);
+    f.set(e.t);
+    if (count > bits) f.i32(0);
+    else f.get(e.ta).i32(count - 1).op(Op.i32ShrU).i32(1).op(Op.i32And);
+    f.op(Op.i64ExtendI32U).set(e.fa);
+    f.get(e.ta).i32(msb).op(Op.i32ShrU).i32(1).op(Op.i32And).op(Op.i64ExtendI32U).set(e.fb);
+  } else if (op === 7) {
+    // SAR
+    f.get(e.ta);
+    if (size === 1) f.op(Op.i32Extend8S);
+    else if (size === 2) f.op(Op.i32Extend16S);
+    f.set(e.tb);
+    f.get(e.tb).i32(Math.min(count, 31)).op(Op.i32ShrS).i32(sizeMask(size)).op(Op.i32And).set(e.t);
+    f.get(e.tb).i32(Math.min(count - 1, 31)).op(Op.i32ShrS).i32(1).op(Op.i32And).op(Op.i64ExtendI32U).set(e.fa);
+    f.i64(0).set(e.fb);
+  } else {
+    // SHL (and its alias, reg 6)
+    if (count >= bits) f.i32(0);
+    else f.get(e.ta).i32(count).op(Op.i32Shl).i32(sizeMask(size)).op(Op.i32And);
+    f.set(e.t);
+    if (count > bits) f.i32(0);
+    else f.get(e.ta).i32(bits - count).op(Op.i32ShrU).i32(1).op(Op.i32And);
+    f.op(Op.i64ExtendI32U).set(e.fa);
+    f.get(e.fa).op(Op.i32WrapI64).get(e.t).i32(msb).op(Op.i32ShrU).i32(1).op(Op.i32And).op(Op.i32Xor).op(Op.i64ExtendI32U).set(e.fb);
+  }
+  f.get(e.t).op(Op.i64ExtendI32U).set(e.fres);
+  e.record(FlagOp.Shift, size, false);
+  f.get(e.t).set(e.v);
+  writeRm(e, m, size);
+}
+
+/** SHL/SHR/SAR r/m32 by CL (1..31 after masking; 0 changes nothing, flags included). */
+function shiftByCl(e: RegionEmitter, m: Modrm, op: number): void {
+  const f = e.f;
+  readRm(e, m, 4);
+  f.set(e.ta);
+  f.get(e.R[ECX]).i32(31).op(Op.i32And).tee(e.tb);
+  e.if();
+  if (op === 5) {
+    f.get(e.ta).get(e.tb).op(Op.i32ShrU).set(e.t);
+    f.get(e.ta).get(e.tb).i32(1).op(Op.i32Sub, Op.i32ShrU).i32(1).op(Op.i32And).op(Op.i64ExtendI32U).set(e.fa);
+    f.get(e.ta).i32(31).op(Op.i32ShrU).op(Op.i64ExtendI32U).set(e.fb);
+  } else if (op === 7) {
+    f.get(e.ta).get(e.tb).op(Op.i32ShrS).set(e.t);
+    f.get(e.ta).get(e.tb).i32(1).op(Op.i32Sub, Op.i32ShrS).i32(1).op(Op.i32And).op(Op.i64ExtendI32U).set(e.fa);
+    f.i64(0).set(e.fb);
+  } else {
+    f.get(e.ta).get(e.tb).op(Op.i32Shl).set(e.t);
+    f.get(e.ta).i32(32).get(e.tb).op(Op.i32Sub, Op.i32ShrU).i32(1).op(Op.i32And).op(Op.i64ExtendI32U).set(e.fa);
+    f.get(e.fa).op(Op.i32WrapI64).get(e.t).i32(31).op(Op.i32ShrU).op(Op.i32Xor).op(Op.i64ExtendI32U).set(e.fb);
+  }
+  f.get(e.t).op(Op.i64ExtendI32U).set(e.fres);
+  // The record is made at run time only when the count is not zero.
+  const known = e.known;
+  e.record(FlagOp.Shift, 4, false);
+  f.get(e.t).set(e.v);
+  writeRm(e, m, 4);
+  e.endIf();
+  // After the if the record is either this shift's or the one before: not known statically.
+  e.known = known?.op === FlagOp.Shift && known.size === 4 ? known : undefined;
+}
+
+/** F6/F7: TEST imm, NOT, NEG, MUL r/m32. */
+function group3(e: RegionEmitter, size: OperandSize, m: Modrm, bytes: CodeBytes): Plan | undefined {
+  const f = e.f;
+  switch (m.reg) {
+    case 0: {
+      const imm = bytes.immediate(size);
+      return () => {
+        alu(e, AND, size, () => readRm(e, m, size), () => f.i32(imm));
+        return false;
+      };
+    }
+    case 2:
+      return () => {
+        readRm(e, m, size);
+        f.i32(-1).op(Op.i32Xor).set(e.v);
+        writeRm(e, m, size);
+        return false;
+      };
+    case 3:
+      return () => {
+        alu(e, 5 /* SUB */, size, () => f.i32(0), () => readRm(e, m, size));
+        // NEG is 0 - x: a SUB with a = 0, but not "plain" (its o may be read again below)
+        f.get(e.t).set(e.v);
+        writeRm(e, m, size);
+        return false;
+      };
+    case 4:
+      if (size !== 4) return undefined;
+      return () => {
+        readRm(e, m, 4);
+        f.op(Op.i64ExtendI32U).get(e.R[EAX]).op(Op.i64ExtendI32U).op(Op.i64Mul).set(e.x);
+        f.get(e.x).op(Op.i32WrapI64).set(e.R[EAX]);
+        f.get(e.x).i64(32).op(Op.i64ShrU).op(Op.i32WrapI64).set(e.R[EDX]);
+        f.get(e.R[EDX]).i32(0).op(Op.i32Ne).op(Op.i64ExtendI32U).tee(e.fa).set(e.fb);
+        f.get(e.R[EAX]).op(Op.i64ExtendI32U).set(e.fres);
+        e.record(FlagOp.Shift, 4, false);
+        return false;
+      };
+    default:
+      return undefined;
+  }
+}
+
+/** FE/FF: INC, DEC, CALL near, JMP near, PUSH r/m. */
+function group5(e: RegionEmitter, quirks: CpuQuirks, size: OperandSize, opcode: number, opSize: OperandSize, m: Modrm): Plan | undefined {
+  const f = e.f;
+  if (m.reg <= 1) {
+    return () => {
+      incDec(e, size, m, m.reg === 1);
+      return false;
+    };
+  }
+  if (opcode === 0xfe) return undefined;
+  switch (m.reg) {
+    case 2:
+      if (opSize !== 4) return undefined;
+      return () => {
+        readRm(e, m, 4);
+        f.set(e.ta);
+        push(e, 4, () => f.get(e.pageEip).i32(e.end).op(Op.i32Add));
+        e.exit(() => f.get(e.ta), e.index + 1);
+        return true;
+      };
+    case 4:
+      if (opSize !== 4) return undefined;
+      return () => {
+        readRm(e, m, 4);
+        f.set(e.ta);
+        e.exit(() => f.get(e.ta), e.index + 1);
+        return true;
+      };
+    case 6:
+      if (m.mem === undefined && m.rm === ESP && quirks.pushSpAfterDecrement) return undefined;
+      return () => {
+        readRm(e, m, opSize);
+        f.set(e.ta);
+        push(e, opSize, () => f.get(e.ta));
+        return false;
+      };
+    default:
+      return undefined;
+  }
+}
+
+/** The 0F map: Jcc near, SETcc, CMOVcc, MOVZX/MOVSX, IMUL r, r/m. */
+function twoByte(e: RegionEmitter, opcode: number, opSize: OperandSize, bytes: CodeBytes, modrm: () => Modrm): Plan | undefined {
+  const f = e.f;
+  if (opcode >= 0x80 && opcode <= 0x8f) {
+    if (opSize !== 4) return undefined;
+    const displacement = bytes.next32() | 0;
+    return (memberAt) => branch(e, memberAt, opcode & 0xf, displacement);
+  }
+  if (opcode >= 0x90 && opcode <= 0x9f) {
+    const m = modrm();
+    return () => {
+      if (m.mem !== undefined) m.mem.address();
+      e.condition(opcode & 0xf);
+      f.set(e.v);
+      writeRm(e, m, 1);
+      return false;
+    };
+  }
+  if (opcode >= 0x40 && opcode <= 0x4f) {
+    const m = modrm();
+    return () => {
+      // The source is read (and may fault) whether or not the condition holds.
+      readRm(e, m, opSize);
+      f.set(e.v);
+      e.condition(opcode & 0xf);
+      e.if();
+      e.setReg(opSize, m.reg, () => f.get(e.v));
+      e.endIf();
+      return false;
+    };
+  }
+  if (opcode === 0xb6 || opcode === 0xb7 || opcode === 0xbe || opcode === 0xbf) {
+    const m = modrm();
+    const from: OperandSize = (opcode & 1) === 0 ? 1 : 2;
+    const signed = opcode >= 0xbe;
+    return () => {
+      e.setReg(opSize, m.reg, () => {
+        readRm(e, m, from);
+        if (signed) f.op(from === 1 ? Op.i32Extend8S : Op.i32Extend16S);
+      });
+      return false;
+    };
+  }
+  if (opcode === 0xaf && opSize === 4) {
+    const m = modrm();
+    return () => {
+      multiplySigned(e, m.reg, () => e.reg(4, m.reg), () => readRm(e, m, 4));
+      return false;
+    };
+  }
+  return undefined;
+}

@@ -1,0 +1,161 @@
+import type { Cpu } from '../cpu.js';
+import { ARITH_FLAGS, CF } from '../flag-bits.js';
+import { testCondition } from '../instructions/conditions.js';
+import type { OperandSize } from '../registers.js';
+import type { DecodedBlock } from '../decoded/decode-block.js';
+import type { CompiledBlock } from '../jit/compile-block.js';
+import { compileRegion } from './region-compiler.js';
+import { STATE, stateLayout } from './wasm-state.js';
+
+/** A page's region is rebuilt (with more members) at most this often; later hot blocks of the page become regions of their own. */
+const MAX_REBUILDS = 8;
+/** Blocks of the page with at least this share of the JIT threshold's runs join a region. */
+const MEMBER_SHARE = 0.25;
+
+type RegionFunction = (member: number, pageEip: number, budget: number) => number;
+
+/**
+ * The wasm JIT's JavaScript side: compiles a hot block's page into a region
+ * (region-compiler.ts) and hands each member block a CompiledBlock that runs the
+ * region from it; serves the region's calls for slow memory accesses and conditions;
+ * moves the flag record the region leaves in the state area into Cpu.flags.
+ */
+export class WasmJit {
+  private readonly words: Int32Array;
+  private readonly doubles: Float64Array;
+  private readonly state: number;
+  private readonly pages: number;
+  private readonly imports: WebAssembly.Imports;
+  private readonly rebuilds = new Map<number, number>();
+  /** Regions compiled (for benchmarks and tests). */
+  compiled = 0;
+
+  constructor(
+    private readonly cpu: Cpu,
+    private readonly memory: WebAssembly.Memory,
+    private readonly threshold: number,
+  ) {
+    this.state = stateLayout(cpu.bus.ram.length).base;
+    this.words = new Int32Array(memory.buffer, this.state, STATE.codeMarks / 4);
+    this.doubles = new Float64Array(memory.buffer, this.state, STATE.codeMarks / 8);
+    this.pages = memory.buffer.byteLength / 65536;
+    const m = cpu.memory;
+    const cache = m.codeCache;
+    const written = (write: () => void): number => {
+      const generation = cache.generation;
+      write();
+      return cache.generation !== generation ? 1 : 0;
+    };
+    this.imports = {
+      i: {
+        memory,
+        read8: (linear: number) => m.read8(linear >>> 0),
+        read16: (linear: number) => m.read16(linear >>> 0),
+        read32: (linear: number) => m.read32(linear >>> 0),
+        write8: (linear: number, value: number) => written(() => m.write8(linear >>> 0, value & 0xff)),
+        write16: (linear: number, value: number) => written(() => m.write16(linear >>> 0, value & 0xffff)),
+        write32: (linear: number, value: number) => written(() => m.write32(linear >>> 0, value >>> 0)),
+        segRead: (seg: number, offset: number, size: number) => cpu.readMemory(seg, offset >>> 0, size as OperandSize),
+        segWrite: (seg: number, offset: number, size: number, value: number) => written(() => cpu.writeMemory(seg, offset >>> 0, size as OperandSize, value >>> 0)),
+        testCondition: (cc: number) => {
+          this.applyFlags();
+          return testCondition(cpu.flags, cc) ? 1 : 0;
+        },
+      },
+    };
+  }
+
+  /**
+   * Regions are compiled for 32-bit code (CS.D). A region's EIPs are its entry EIP
+   * minus the entry's offset in the page plus page offsets, which holds for any CS base.
+   */
+  private suitable(): boolean {
+    return this.cpu.codeSize === 4;
+  }
+
+  /**
+   * Compiles the page of `block` as a region with its hot blocks as members; null when
+   * the block cannot be a member (the JavaScript JIT then tries it).
+   */
+  compile(block: DecodedBlock): CompiledBlock | null {
+    if (!this.suitable()) return null;
+    const cpu = this.cpu;
+    const page = block.physical >>> 12;
+    const rebuilds = this.rebuilds.get(page) ?? 0;
+    const table = cpu.memory.codeCache.existingTable(page, 4);
+    if (table === undefined) return null;
+    const offsets: number[] = [block.physical & 0xfff];
+    const minimum = this.threshold * MEMBER_SHARE;
+    if (rebuilds < MAX_REBUILDS) {
+      table.forEach((slot, offset) => {
+        if (slot !== undefined && slot !== block && (slot.hits >= minimum || isRegionMember(slot.compiled))) offsets.push(offset);
+      });
+    }
+    const mode = cpu.jitMode;
+    const region = compileRegion(cpu.quirks, cpu.bus.ram, page, offsets, this.state, mode, this.pages);
+    if (region === undefined || !region.members.some((m) => m.offset === (block.physical & 0xfff))) return null;
+    this.rebuilds.set(page, rebuilds + 1);
+    this.compiled++;
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(region.bytes), this.imports);
+    const run = instance.exports.run as RegionFunction;
+    let mine: CompiledBlock | null = null;
+    region.members.forEach((member, k) => {
+      const compiled = this.member(run, k, member.offset, member.count, mode);
+      const slot = table[member.offset];
+      if (slot !== undefined) slot.compiled = compiled;
+      if (member.offset === (block.physical & 0xfff)) mine = compiled;
+    });
+    return mine;
+  }
+
+  /** A CompiledBlock that runs the region from member k. */
+  private member(run: RegionFunction, k: number, offset: number, count: number, mode: number): CompiledBlock {
+    const words = this.words;
+    const cpu = this.cpu;
+    const regionRun = (_: Cpu, budget: number): number => {
+      if (cpu.jitMode !== mode) return -1;
+      let retired: number;
+      try {
+        retired = run(k, (cpu.eip - offset) | 0, budget);
+      } catch (err) {
+        this.applyFlags();
+        // Where the faulting instruction is: region-emitter.ts's spill wrote it.
+        cpu.jitIndex = -1;
+        cpu.jitFaultStart = words[STATE.faultStart >> 2] >>> 0;
+        cpu.jitFaultNext = words[STATE.faultNext >> 2] >>> 0;
+        cpu.jitRetired = words[STATE.faultRetired >> 2];
+        throw err;
+      }
+      cpu.eip = words[STATE.exitEip >> 2] >>> 0;
+      this.applyFlags();
+      return retired;
+    };
+    return { run: regionRun, count, offsets: Int32Array.of(0, 0), byteLength: 0x1000 - offset, region: true } as CompiledBlock;
+  }
+
+  /** Applies the flag record a region left in the mailbox. */
+  private applyFlags(): void {
+    const words = this.words;
+    if (words[STATE.flagsPending >> 2] === 0) return;
+    words[STATE.flagsPending >> 2] = 0;
+    const doubles = this.doubles;
+    const op = words[STATE.flagOp >> 2];
+    const size = words[STATE.flagSize >> 2] as OperandSize;
+    const affected = words[STATE.flagAffected >> 2];
+    const a = doubles[STATE.flagA >> 3];
+    const b = doubles[STATE.flagB >> 3];
+    const res = doubles[STATE.flagRes >> 3];
+    const flags = this.cpu.flags;
+    if (affected === ARITH_FLAGS) {
+      flags.set(op, a, b, res, size);
+      return;
+    }
+    const carry = words[STATE.flagCarry >> 2];
+    if (carry >= 0) flags.assign(CF, carry !== 0 ? CF : 0);
+    flags.record(op, a, b, res, size, affected);
+  }
+}
+
+function isRegionMember(compiled: CompiledBlock | null | undefined): boolean {
+  return compiled !== undefined && compiled !== null && (compiled as { region?: boolean }).region === true;
+}

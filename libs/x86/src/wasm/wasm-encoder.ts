@@ -1,0 +1,219 @@
+/**
+ * Just enough of the WebAssembly binary format (core spec 1.0, section 5) to
+ * build the modules the wasm JIT makes: one function type list, imported
+ * memory and functions, functions, exports.
+ */
+
+export const I32 = 0x7f;
+export const I64 = 0x7e;
+export const F64 = 0x7c;
+export type ValueType = typeof I32 | typeof I64 | typeof F64;
+
+/** Opcodes used by the JIT (core spec 5.4). */
+export const Op = {
+  unreachable: 0x00, block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b,
+  br: 0x0c, brIf: 0x0d, brTable: 0x0e, return: 0x0f, call: 0x10, drop: 0x1a, select: 0x1b,
+  localGet: 0x20, localSet: 0x21, localTee: 0x22,
+  i32Load: 0x28, i64Load: 0x29, f64Load: 0x2b, i32Load8S: 0x2c, i32Load8U: 0x2d, i32Load16S: 0x2e, i32Load16U: 0x2f,
+  i32Store: 0x36, i64Store: 0x37, f64Store: 0x39, i32Store8: 0x3a, i32Store16: 0x3b,
+  i32Const: 0x41, i64Const: 0x42,
+  i32Eqz: 0x45, i32Eq: 0x46, i32Ne: 0x47, i32LtS: 0x48, i32LtU: 0x49, i32GtS: 0x4a, i32GtU: 0x4b,
+  i32LeS: 0x4c, i32LeU: 0x4d, i32GeS: 0x4e, i32GeU: 0x4f,
+  i64Eqz: 0x50, i64Eq: 0x51, i64Ne: 0x52, i64LtS: 0x53, i64LtU: 0x54, i64GtS: 0x55, i64GtU: 0x56, i64LeS: 0x57, i64LeU: 0x58, i64GeS: 0x59, i64GeU: 0x5a,
+  i32Popcnt: 0x69, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32And: 0x71, i32Or: 0x72, i32Xor: 0x73,
+  i32Shl: 0x74, i32ShrS: 0x75, i32ShrU: 0x76, i32Rotl: 0x77, i32Rotr: 0x78,
+  i64Add: 0x7c, i64Sub: 0x7d, i64Mul: 0x7e, i64And: 0x83, i64Or: 0x84, i64Xor: 0x85, i64Shl: 0x86, i64ShrS: 0x87, i64ShrU: 0x88,
+  i32WrapI64: 0xa7, i64ExtendI32S: 0xac, i64ExtendI32U: 0xad, f64ConvertI64S: 0xb9,
+  i32Extend8S: 0xc0, i32Extend16S: 0xc1,
+} as const;
+
+/** Block type of a structured instruction: no result, or one value. */
+export const VOID = 0x40;
+
+export function unsignedLeb(value: number, out: number[]): void {
+  let n = value >>> 0;
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+}
+
+export function signedLeb(value: number | bigint, out: number[]): void {
+  let n = BigInt(value);
+  for (;;) {
+    const byte = Number(n & 0x7fn);
+    n >>= 7n;
+    if ((n === 0n && (byte & 0x40) === 0) || (n === -1n && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+/** One function's code: locals beyond the parameters, and its instructions. */
+export class FunctionBody {
+  readonly code: number[] = [];
+  private readonly localTypes: ValueType[] = [];
+
+  constructor(readonly paramCount: number) {}
+
+  /** Declares a local; returns its index. */
+  local(type: ValueType): number {
+    this.localTypes.push(type);
+    return this.paramCount + this.localTypes.length - 1;
+  }
+
+  op(...bytes: number[]): this {
+    for (const b of bytes) this.code.push(b);
+    return this;
+  }
+  get(index: number): this {
+    this.code.push(Op.localGet);
+    unsignedLeb(index, this.code);
+    return this;
+  }
+  set(index: number): this {
+    this.code.push(Op.localSet);
+    unsignedLeb(index, this.code);
+    return this;
+  }
+  tee(index: number): this {
+    this.code.push(Op.localTee);
+    unsignedLeb(index, this.code);
+    return this;
+  }
+  i32(value: number): this {
+    this.code.push(Op.i32Const);
+    signedLeb(value | 0, this.code);
+    return this;
+  }
+  i64(value: number | bigint): this {
+    this.code.push(Op.i64Const);
+    signedLeb(value, this.code);
+    return this;
+  }
+  /** A load or store with a constant offset (alignment hint 0: guest accesses are often unaligned). */
+  mem(opcode: number, offset = 0): this {
+    this.code.push(opcode, 0);
+    unsignedLeb(offset, this.code);
+    return this;
+  }
+  call(index: number): this {
+    this.code.push(Op.call);
+    unsignedLeb(index, this.code);
+    return this;
+  }
+  br(depth: number): this {
+    this.code.push(Op.br);
+    unsignedLeb(depth, this.code);
+    return this;
+  }
+  brIf(depth: number): this {
+    this.code.push(Op.brIf);
+    unsignedLeb(depth, this.code);
+    return this;
+  }
+  brTable(depths: number[], fallback: number): this {
+    this.code.push(Op.brTable);
+    unsignedLeb(depths.length, this.code);
+    for (const d of depths) unsignedLeb(d, this.code);
+    unsignedLeb(fallback, this.code);
+    return this;
+  }
+
+  encode(): number[] {
+    const out: number[] = [];
+    // Locals grouped in runs of one type.
+    const runs: [number, ValueType][] = [];
+    for (const t of this.localTypes) {
+      const last = runs[runs.length - 1];
+      if (last !== undefined && last[1] === t) last[0]++;
+      else runs.push([1, t]);
+    }
+    const body: number[] = [];
+    unsignedLeb(runs.length, body);
+    for (const [count, type] of runs) {
+      unsignedLeb(count, body);
+      body.push(type);
+    }
+    for (const b of this.code) body.push(b);
+    body.push(Op.end);
+    unsignedLeb(body.length, out);
+    for (const b of body) out.push(b);
+    return out;
+  }
+}
+
+export interface FunctionType {
+  params: ValueType[];
+  results: ValueType[];
+}
+
+export interface ModuleSpec {
+  types: FunctionType[];
+  /** Imported functions (module "i"), by name and type index; they take the first function indices. */
+  imports: { name: string; type: number }[];
+  /** A shared memory imported as "i"."memory" with this many pages. */
+  memoryPages: number;
+  functions: { type: number; body: FunctionBody; export?: string }[];
+}
+
+function section(id: number, content: number[], out: number[]): void {
+  out.push(id);
+  unsignedLeb(content.length, out);
+  for (const b of content) out.push(b);
+}
+
+function name(text: string, out: number[]): void {
+  unsignedLeb(text.length, out);
+  for (let i = 0; i < text.length; i++) out.push(text.charCodeAt(i));
+}
+
+export function encodeModule(spec: ModuleSpec): Uint8Array {
+  const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const types: number[] = [];
+  unsignedLeb(spec.types.length, types);
+  for (const t of spec.types) {
+    types.push(0x60);
+    unsignedLeb(t.params.length, types);
+    types.push(...t.params);
+    unsignedLeb(t.results.length, types);
+    types.push(...t.results);
+  }
+  section(1, types, out);
+  const imports: number[] = [];
+  unsignedLeb(spec.imports.length + 1, imports);
+  name('i', imports);
+  name('memory', imports);
+  imports.push(0x02, 0x03); // memory, shared with a maximum
+  unsignedLeb(spec.memoryPages, imports);
+  unsignedLeb(spec.memoryPages, imports);
+  for (const imp of spec.imports) {
+    name('i', imports);
+    name(imp.name, imports);
+    imports.push(0x00);
+    unsignedLeb(imp.type, imports);
+  }
+  section(2, imports, out);
+  const functions: number[] = [];
+  unsignedLeb(spec.functions.length, functions);
+  for (const f of spec.functions) unsignedLeb(f.type, functions);
+  section(3, functions, out);
+  const exported = spec.functions.map((f, i) => ({ name: f.export, index: spec.imports.length + i })).filter((e) => e.name !== undefined);
+  const exports: number[] = [];
+  unsignedLeb(exported.length, exports);
+  for (const e of exported) {
+    name(e.name!, exports);
+    exports.push(0x00);
+    unsignedLeb(e.index, exports);
+  }
+  section(7, exports, out);
+  const code: number[] = [];
+  unsignedLeb(spec.functions.length, code);
+  for (const f of spec.functions) for (const b of f.body.encode()) code.push(b);
+  section(10, code, out);
+  return Uint8Array.from(out);
+}

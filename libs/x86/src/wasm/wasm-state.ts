@@ -1,0 +1,77 @@
+/// <reference path="./webassembly.d.ts" />
+/**
+ * Guest RAM and the CPU state compiled WebAssembly reads and writes, in one
+ * WebAssembly.Memory: RAM from byte 0 (a physical address is its own memory
+ * offset), then a state area the Cpu's typed arrays view, so JavaScript and
+ * wasm code share the registers, segment bases, fast page tables and code
+ * marks without copying. The memory never grows (views stay valid).
+ */
+
+/** Byte offsets inside the state area. */
+export const STATE = {
+  /** General registers, 8 x u32 (Cpu.reg32). */
+  regs: 0,
+  /** Segment bases, 6 x u32 (Cpu.segBase). */
+  segBase: 32,
+  /** Byte offset (in memory) of the current privilege's fast read table, then write table. */
+  fastReadTable: 56,
+  fastWriteTable: 60,
+  /** Exit mailbox a region writes before returning or calling out (see wasm/region-runner.ts). */
+  exitEip: 64,
+  /** 1 when the flag record below is newer than Cpu.flags. */
+  flagsPending: 68,
+  flagOp: 72,
+  flagSize: 76,
+  flagAffected: 80,
+  /** CF to set before applying a record that leaves CF alone (INC/DEC), or -1. */
+  flagCarry: 84,
+  /** Operands and untruncated result, as f64 (LazyFlags keeps doubles). */
+  flagA: 88,
+  flagB: 96,
+  flagRes: 104,
+  /** Where the instruction that called out started, where it ends, and what the region retired before it. */
+  faultStart: 112,
+  faultNext: 116,
+  faultRetired: 120,
+  /** Code marks (one byte per RAM page) start here. */
+  codeMarks: 4096,
+} as const;
+
+const PAGE_ENTRIES = 1 << 20;
+const TABLE_BYTES = PAGE_ENTRIES * 4;
+const WASM_PAGE = 65536;
+
+const alignUp = (n: number, to: number): number => Math.ceil(n / to) * to;
+
+/** Where each part lives for a given RAM size. */
+export interface WasmStateLayout {
+  /** Offset of the state area (RAM rounded up to a wasm page). */
+  readonly base: number;
+  /** Offsets of the four fast tables: supervisor read/write, user read/write. */
+  readonly tables: readonly [number, number, number, number];
+  /** Total bytes the memory must have. */
+  readonly bytes: number;
+}
+
+export function stateLayout(ramBytes: number): WasmStateLayout {
+  const base = alignUp(ramBytes, WASM_PAGE);
+  const ramPages = Math.ceil(ramBytes / 4096);
+  const first = alignUp(base + STATE.codeMarks + ramPages, 4096);
+  const tables: [number, number, number, number] = [first, first + TABLE_BYTES, first + 2 * TABLE_BYTES, first + 3 * TABLE_BYTES];
+  return { base, tables, bytes: alignUp(first + 4 * TABLE_BYTES, WASM_PAGE) };
+}
+
+/** Largest RAM a wasm memory (4 GiB) holds together with the state area. */
+export const MAX_WASM_RAM = 4 * 1024 * 1024 * 1024 - 32 * 1024 * 1024;
+
+/**
+ * A shared WebAssembly.Memory big enough for `ramBytes` of guest RAM and the
+ * CPU state; `ram` views its first `ramBytes` bytes. Shared, so the machine's
+ * worker thread and the VM's other threads see the same RAM.
+ */
+export function allocateGuestMemory(ramBytes: number): { memory: WebAssembly.Memory; ram: Uint8Array } {
+  if (ramBytes > MAX_WASM_RAM) throw new RangeError(`${ramBytes} bytes of RAM do not fit a WebAssembly memory`);
+  const pages = stateLayout(ramBytes).bytes / WASM_PAGE;
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  return { memory, ram: new Uint8Array(memory.buffer, 0, ramBytes) };
+}
