@@ -144,7 +144,7 @@ function loopProgram(seed: number): number[] {
     switch (pick(11)) {
       case 0: body.push(0x01 + op * 8, modrm); break; // op r/m32, r32 (CMP/ADC/SBB too)
       case 1: body.push(0x83, 0xc0 | (op << 3) | notEcx(), pick(256)); break; // op r/m32, imm8
-      case 2: body.push(0xc1, 0xc0 | ([4, 5, 7][pick(3)] << 3) | notEcx(), 1 + pick(31)); break; // shl/shr/sar
+      case 2: body.push(0xc1, 0xc0 | ([0, 1, 4, 5, 7][pick(5)] << 3) | notEcx(), 1 + pick(31)); break; // rol/ror/shl/shr/sar
       case 3: body.push((pick(2) === 0 ? 0x40 : 0x48) + notEcx()); break; // inc/dec (CF kept)
       case 4: body.push(0x0f, 0x90 + pick(16), 0xc0 | [0, 2, 3][pick(3)]); break; // setcc al/dl/bl
       case 5: body.push(0x0f, 0x40 + pick(16), 0xc0 | (notEcx() << 3) | register(pick)); break; // cmovcc

@@ -1,4 +1,4 @@
-import { CF } from '../flag-bits.js';
+import { CF, OF, PF, SF, ZF } from '../flag-bits.js';
 import { FlagOp } from '../lazy-flags.js';
 import { FunctionBody, I32, I64, Op, VOID } from './wasm-encoder.js';
 
@@ -9,18 +9,22 @@ import { FunctionBody, I32, I64, Op, VOID } from './wasm-encoder.js';
 // JavaScript side applies it to Cpu.flags (region-runner.ts).
 
 /** Parameters of the generic condition function, in order. */
-export const COND_PARAMS = [I32, I32, I32, I32, I32, I64, I64, I64] as const;
+export const COND_PARAMS = [I32, I32, I32, I32, I32, I32, I64, I64, I64] as const;
 
 /** Result of the generic condition function when only Cpu.flags can answer. */
 export const ASK_JS = 2;
 
+/** Flags each condition pair reads (cc >> 1: O, B, E, BE, S, P, L, LE). */
+const NEEDS = [OF, CF, ZF, CF | ZF, SF, PF, SF | OF, ZF | SF | OF];
+
 /**
- * cond(cc, op, size, affected, carry, a, b, res) -> 0/1, or ASK_JS when the condition needs
- * CF that the record does not define and no saved CF (carry = -1) stands in for it.
+ * cond(cc, op, size, affected, carry, overflow, a, b, res) -> 0/1, or ASK_JS when the
+ * condition needs a flag the record does not define and no saved value stands in for it
+ * (carry/overflow: CF/OF kept aside by INC/DEC and ROL/ROR, -1 when none).
  */
 export function conditionFunction(): FunctionBody {
-  const f = new FunctionBody(8);
-  const [cc, op, size, affected, carry, a, b, res] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const f = new FunctionBody(9);
+  const [cc, op, size, affected, carry, overflow, a, b, res] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const r32 = f.local(I32);
   const sign = f.local(I32);
   const cf = f.local(I32);
@@ -61,20 +65,23 @@ export function conditionFunction(): FunctionBody {
     f.get(b32).i32(0).op(Op.i32Ne).set(of);
   }
   f.op(Op.end);
-  // INC/DEC leave CF alone: use the saved one, or ask Cpu.flags.
-  f.get(affected).i32(CF).op(Op.i32And).op(Op.i32Eqz).op(Op.if, VOID);
-  {
-    f.get(carry).i32(0).op(Op.i32LtS).op(Op.if, VOID);
-    {
-      // Only conditions that read CF (B/AE, BE/A) need it.
-      f.get(cc).i32(1).op(Op.i32ShrU).i32(1).op(Op.i32Eq).get(cc).i32(1).op(Op.i32ShrU).i32(3).op(Op.i32Eq).op(Op.i32Or);
-      f.op(Op.if, VOID).i32(ASK_JS).op(Op.return, Op.end);
-    }
-    f.op(Op.end);
-    f.get(carry).set(cf);
-  }
+  // Flags the record does not define come from the saved CF/OF, or from Cpu.flags.
+  const missing = f.local(I32);
+  // needs = NEEDS[cc >> 1], as shifts of a packed constant would be unreadable: a small if-chain.
+  f.i32(0).set(missing);
+  NEEDS.forEach((needs, kind) => {
+    f.get(cc).i32(1).op(Op.i32ShrU).i32(kind).op(Op.i32Eq).op(Op.if, VOID).i32(needs).set(missing).op(Op.end);
+  });
+  f.get(missing).get(affected).i32(-1).op(Op.i32Xor).op(Op.i32And).set(missing);
+  f.get(missing).i32(ZF | SF | PF).op(Op.i32And).op(Op.if, VOID).i32(ASK_JS).op(Op.return, Op.end);
+  f.get(missing).i32(CF).op(Op.i32And).op(Op.if, VOID);
+  f.get(carry).i32(0).op(Op.i32LtS).op(Op.if, VOID).i32(ASK_JS).op(Op.return, Op.end);
+  f.get(carry).set(cf);
   f.op(Op.end);
-  // result = [OF, CF, ZF, CF|ZF, SF, PF, SF^OF, ZF|(SF^OF)][cc >> 1]
+  f.get(missing).i32(OF).op(Op.i32And).op(Op.if, VOID);
+  f.get(overflow).i32(0).op(Op.i32LtS).op(Op.if, VOID).i32(ASK_JS).op(Op.return, Op.end);
+  f.get(overflow).set(of);
+  f.op(Op.end);
   // Nine blocks: the outermost is "done", the eight inside are the cases, innermost first.
   for (let i = 0; i < 9; i++) f.op(Op.block, VOID);
   f.get(cc).i32(1).op(Op.i32ShrU).brTable([0, 1, 2, 3, 4, 5, 6, 7], 7);

@@ -1,4 +1,4 @@
-import { ARITH_FLAGS, CF } from '../flag-bits.js';
+import { ARITH_FLAGS, CF, OF } from '../flag-bits.js';
 import { FlagOp } from '../lazy-flags.js';
 import type { OperandSize } from '../registers.js';
 import { MODE_BASE_ZERO, MODE_FLAT } from '../jit/instruction-emitter.js';
@@ -61,6 +61,7 @@ export class RegionEmitter {
   readonly fsize: number;
   readonly faffected: number;
   readonly fcarry: number;
+  readonly fover: number;
   readonly fa: number;
   readonly fb: number;
   readonly fres: number;
@@ -100,6 +101,7 @@ export class RegionEmitter {
     this.fsize = f.local(I32);
     this.faffected = f.local(I32);
     this.fcarry = f.local(I32);
+    this.fover = f.local(I32);
     this.fa = f.local(I64);
     this.fb = f.local(I64);
     this.fres = f.local(I64);
@@ -113,6 +115,7 @@ export class RegionEmitter {
     f.i32(0).mem(Op.i32Load, this.state + STATE.fastReadTable).set(this.readTable);
     f.i32(0).mem(Op.i32Load, this.state + STATE.fastWriteTable).set(this.writeTable);
     f.i32(-1).set(this.fcarry);
+    f.i32(-1).set(this.fover);
   }
 
   /** Writes the register locals back. */
@@ -130,6 +133,7 @@ export class RegionEmitter {
     f.i32(0).get(this.fsize).mem(Op.i32Store, s + STATE.flagSize);
     f.i32(0).get(this.faffected).mem(Op.i32Store, s + STATE.flagAffected);
     f.i32(0).get(this.fcarry).mem(Op.i32Store, s + STATE.flagCarry);
+    f.i32(0).get(this.fover).mem(Op.i32Store, s + STATE.flagOverflow);
     f.i32(0).get(this.fa).op(Op.f64ConvertI64S).mem(Op.f64Store, s + STATE.flagA);
     f.i32(0).get(this.fb).op(Op.f64ConvertI64S).mem(Op.f64Store, s + STATE.flagB);
     f.i32(0).get(this.fres).op(Op.f64ConvertI64S).mem(Op.f64Store, s + STATE.flagRes);
@@ -318,14 +322,35 @@ export class RegionEmitter {
   record(op: FlagOp, size: OperandSize, plain: boolean, affected = ARITH_FLAGS): void {
     const f = this.f;
     if (affected === ARITH_FLAGS) f.i32(-1).set(this.fcarry);
+    f.i32(-1).set(this.fover); // every record made here defines OF
     f.i32(op).set(this.fop).i32(size).set(this.fsize).i32(affected).set(this.faffected).i32(1).set(this.fvalid);
     this.known = { op, size, plain: plain && affected === ARITH_FLAGS };
+  }
+
+  /**
+   * ROL/ROR: CF and OF become `carry` and `overflow` (pushed 0/1 values); the other
+   * flags stay what the record (or, without one, Cpu.flags) says.
+   */
+  rotateFlags(carry: () => void, overflow: () => void): void {
+    const f = this.f;
+    carry();
+    f.set(this.fcarry);
+    overflow();
+    f.set(this.fover);
+    f.get(this.fvalid).op(Op.if, VOID);
+    f.get(this.faffected).i32(~(CF | OF)).op(Op.i32And).set(this.faffected);
+    f.op(Op.else);
+    // No record: one that defines nothing, so only the saved CF/OF apply.
+    f.i32(FlagOp.Logic).set(this.fop).i32(4).set(this.fsize).i32(0).set(this.faffected).i32(1).set(this.fvalid);
+    f.i64(0).set(this.fa).i64(0).set(this.fb).i64(0).set(this.fres);
+    f.op(Op.end);
+    this.known = undefined;
   }
 
   /** Calls the condition function on the record; leaves its answer (0/1/ASK_JS) on the stack. */
   private conditionCall(cc: number): void {
     const f = this.f;
-    f.i32(cc).get(this.fop).get(this.fsize).get(this.faffected).get(this.fcarry).get(this.fa).get(this.fb).get(this.fres).call(Fn.condition);
+    f.i32(cc).get(this.fop).get(this.fsize).get(this.faffected).get(this.fcarry).get(this.fover).get(this.fa).get(this.fb).get(this.fres).call(Fn.condition);
   }
 
   /** Pushes condition `cc` (0/1). */

@@ -201,8 +201,13 @@ function planInstruction(e: RegionEmitter, quirks: CpuQuirks, opcode: number, op
   }
   if (opcode === 0xc0 || opcode === 0xc1 || (opcode >= 0xd0 && opcode <= 0xd3)) {
     const m = modrm();
-    if (m.reg < 4) return undefined; // rotates stay with the closures
+    if (m.reg === 2 || m.reg === 3) return undefined; // RCL/RCR stay with the closures
     const constant = opcode < 0xd0 ? bytes.next8() & 31 : opcode < 0xd2 ? 1 : -1;
+    if (m.reg < 2) {
+      if (constant >= 0) return none(() => rotate(e, size, m, m.reg === 0, () => f.i32(constant), constant));
+      if (size !== 4) return undefined;
+      return none(() => rotate(e, 4, m, m.reg === 0, () => f.get(e.R[ECX]).i32(31).op(Op.i32And), -1));
+    }
     if (constant >= 0) return none(() => shiftByConstant(e, size, m, m.reg, constant));
     if (size !== 4) return undefined;
     return none(() => shiftByCl(e, m, m.reg));
@@ -473,6 +478,60 @@ function shiftByConstant(e: RegionEmitter, size: OperandSize, m: Modrm, op: numb
   e.record(FlagOp.Shift, size, false);
   f.get(e.t).set(e.v);
   writeRm(e, m, size);
+}
+
+/**
+ * ROL/ROR (ops/shift-rotate.ts): CF and OF from the rotated value, the other flags as
+ * they were; a zero count changes nothing. `constant` is the count when known, else -1
+ * (a 32-bit operand, count from `count`).
+ */
+function rotate(e: RegionEmitter, size: OperandSize, m: Modrm, left: boolean, count: () => void, constant: number): void {
+  const f = e.f;
+  readRm(e, m, size);
+  f.set(e.ta);
+  if (constant === 0) return;
+  const bits = size * 8;
+  const msb = bits - 1;
+  if (constant < 0) {
+    count();
+    f.tee(e.tb);
+    e.if();
+  }
+  if (size === 4) {
+    f.get(e.ta);
+    if (constant >= 0) f.i32(constant);
+    else f.get(e.tb);
+    f.op(left ? Op.i32Rotl : Op.i32Rotr).set(e.t);
+  } else {
+    const n = constant % bits;
+    if (n === 0) f.get(e.ta);
+    else if (left) f.get(e.ta).i32(n).op(Op.i32Shl).get(e.ta).i32(bits - n).op(Op.i32ShrU, Op.i32Or).i32(sizeMask(size)).op(Op.i32And);
+    else f.get(e.ta).i32(n).op(Op.i32ShrU).get(e.ta).i32(bits - n).op(Op.i32Shl, Op.i32Or).i32(sizeMask(size)).op(Op.i32And);
+    f.set(e.t);
+  }
+  const top = (): void => {
+    f.get(e.t).i32(msb).op(Op.i32ShrU).i32(1).op(Op.i32And);
+  };
+  if (left) {
+    e.rotateFlags(
+      () => f.get(e.t).i32(1).op(Op.i32And),
+      () => {
+        top();
+        f.get(e.t).i32(1).op(Op.i32And, Op.i32Xor);
+      },
+    );
+  } else {
+    e.rotateFlags(top, () => {
+      top();
+      f.get(e.t).i32(msb - 1).op(Op.i32ShrU).i32(1).op(Op.i32And, Op.i32Xor);
+    });
+  }
+  f.get(e.t).set(e.v);
+  writeRm(e, m, size);
+  if (constant < 0) {
+    e.endIf();
+    e.known = undefined;
+  }
 }
 
 /** SHL/SHR/SAR r/m32 by CL (1..31 after masking; 0 changes nothing, flags included). */

@@ -1,5 +1,5 @@
 import type { Cpu } from '../cpu.js';
-import { ARITH_FLAGS, CF } from '../flag-bits.js';
+import { ARITH_FLAGS, CF, OF } from '../flag-bits.js';
 import { testCondition } from '../instructions/conditions.js';
 import type { OperandSize } from '../registers.js';
 import type { DecodedBlock } from '../decoded/decode-block.js';
@@ -78,6 +78,10 @@ export class WasmJit {
    * the block cannot be a member (the JavaScript JIT then tries it).
    */
   compile(block: DecodedBlock): CompiledBlock | null {
+    return this.compilePage(block, this.threshold * MEMBER_SHARE);
+  }
+
+  private compilePage(block: DecodedBlock, minimum: number): CompiledBlock | null {
     if (!this.suitable()) return null;
     const cpu = this.cpu;
     const page = block.physical >>> 12;
@@ -85,7 +89,6 @@ export class WasmJit {
     const table = cpu.memory.codeCache.existingTable(page, 4);
     if (table === undefined) return null;
     const offsets: number[] = [block.physical & 0xfff];
-    const minimum = this.threshold * MEMBER_SHARE;
     if (rebuilds < MAX_REBUILDS) {
       table.forEach((slot, offset) => {
         if (slot !== undefined && slot !== block && (slot.hits >= minimum || isRegionMember(slot.compiled))) offsets.push(offset);
@@ -150,8 +153,11 @@ export class WasmJit {
       flags.set(op, a, b, res, size);
       return;
     }
+    // Flags the record leaves out were saved aside (INC/DEC keep CF; ROL/ROR set CF and OF).
     const carry = words[STATE.flagCarry >> 2];
-    if (carry >= 0) flags.assign(CF, carry !== 0 ? CF : 0);
+    if (carry >= 0 && (affected & CF) === 0) flags.assign(CF, carry !== 0 ? CF : 0);
+    const overflow = words[STATE.flagOverflow >> 2];
+    if (overflow >= 0 && (affected & OF) === 0) flags.assign(OF, overflow !== 0 ? OF : 0);
     flags.record(op, a, b, res, size, affected);
   }
 }

@@ -33,6 +33,8 @@ export const STATE = {
   faultStart: 112,
   faultNext: 116,
   faultRetired: 120,
+  /** OF to set before applying a record that does not define OF (after ROL/ROR), or -1. */
+  flagOverflow: 124,
   /** Code marks (one byte per RAM page) start here. */
   codeMarks: 4096,
 } as const;
