@@ -90,9 +90,11 @@ export class SoftMachine {
       this.mapWindows(slot.index, slot.memoryWindows);
     }
     for (const m of this.mapped.values()) m.refresh(0);
-    // QUASIVM_JIT=0 runs without compiling blocks (to tell a JIT bug from another one);
-    // QUASIVM_WASM=1 compiles hot pages to WebAssembly (the wasm JIT) instead of hot blocks to JavaScript.
-    this.cpu = new Cpu({ bus: this.bus, model: 'i686', jitThreshold: process.env.QUASIVM_JIT === '0' ? Infinity : process.env.QUASIVM_JIT_THRESHOLD ? Number(process.env.QUASIVM_JIT_THRESHOLD) : undefined, wasmJit: process.env.QUASIVM_WASM === '1' });
+    // Hot pages are compiled to WebAssembly (the wasm JIT), blocks it cannot take to JavaScript.
+    // QUASIVM_WASM=0 compiles hot blocks to JavaScript only; QUASIVM_JIT=0 compiles nothing
+    // (to tell a JIT bug from another one); QUASIVM_JIT_THRESHOLD=n sets the runs before compiling.
+    const threshold = process.env.QUASIVM_JIT === '0' ? Infinity : process.env.QUASIVM_JIT_THRESHOLD ? Number(process.env.QUASIVM_JIT_THRESHOLD) : undefined;
+    this.cpu = new Cpu({ bus: this.bus, model: 'i686', jitThreshold: threshold, wasmJit: process.env.QUASIVM_WASM !== '0' });
     this.cpu.interruptSource = this.pic;
     // RDTSC follows guest time (it must keep counting while the CPU idles in HLT).
     this.cpu.timeStampSource = () => this.now() / config.nsPerInstruction;

@@ -35,16 +35,16 @@ export interface RegionCode {
  * offset's first instruction compiles.
  */
 export function compileRegion(quirks: CpuQuirks, ram: Uint8Array, page: number, offsets: number[], state: number, mode: number, memoryPages: number): RegionCode | undefined {
-  // First pass: which offsets compile, and their instruction counts (a member ends at a
-  // transfer, an unknown instruction, the page end, or where another member starts).
-  const candidates = [...new Set(offsets)].sort((a, b) => a - b);
-  let members = measure(quirks, ram, page, candidates, state, mode);
-  if (members.length === 0) return undefined;
-  // Offsets that did not compile are left out; measure again so nothing jumps to them.
-  members = measure(quirks, ram, page, members.map((m) => m.offset), state, mode);
-  if (members.length === 0) return undefined;
+  // Members: the offsets whose first instruction compiles (the others are left out, so
+  // nothing jumps to them). Each member's code is then emitted once.
+  const scratch = new RegionEmitter(state, mode);
+  const entries = [...new Set(offsets)].sort((a, b) => a - b).filter((offset) => {
+    scratch.start = offset;
+    return emitRegionInstruction(scratch, quirks, ram, page * 0x1000 + offset, () => -1) !== undefined;
+  });
+  if (entries.length === 0) return undefined;
   const e = new RegionEmitter(state, mode);
-  emitRegion(e, quirks, ram, page, members);
+  const members = emitRegion(e, quirks, ram, page, entries);
   const bytes = encodeModule({
     types: [
       { params: [I32, I32, I32], results: [I32] }, // 0: region
@@ -74,63 +74,58 @@ export function compileRegion(quirks: CpuQuirks, ram: Uint8Array, page: number, 
   return { bytes, members };
 }
 
-/** Instruction counts of the members that compile, with `offsets` as the members. */
-function measure(quirks: CpuQuirks, ram: Uint8Array, page: number, offsets: number[], state: number, mode: number): RegionMember[] {
-  const scratch = new RegionEmitter(state, mode);
-  const starts = new Set(offsets);
-  const members: RegionMember[] = [];
-  for (const offset of offsets) {
-    let at = offset;
-    let count = 0;
-    while (count < MAX_MEMBER_INSTRUCTIONS && at < 0x1000) {
-      if (count > 0 && starts.has(at)) break;
-      scratch.start = at;
-      scratch.index = count;
-      const done = emitRegionInstruction(scratch, quirks, ram, page * 0x1000 + at, () => -1);
-      if (done === undefined) break;
-      count++;
-      at += done.length;
-      if (done.transfers) break;
-    }
-    if (count > 0) members.push({ offset, count });
-  }
-  return members;
-}
-
-function emitRegion(e: RegionEmitter, quirks: CpuQuirks, ram: Uint8Array, page: number, members: RegionMember[]): void {
+/** Emits the region function for members at `entries`; returns each member's instruction count. */
+function emitRegion(e: RegionEmitter, quirks: CpuQuirks, ram: Uint8Array, page: number, entries: number[]): RegionMember[] {
   const f = e.f;
-  const index = new Map(members.map((m, k) => [m.offset, k]));
+  const index = new Map(entries.map((offset, k) => [offset, k]));
   const memberAt = (offset: number): number => index.get(offset) ?? -1;
-  const count = members.length;
+  const count = entries.length;
+  const members: RegionMember[] = [];
   e.prologue();
   f.op(Op.block, VOID); // $exit
   f.op(Op.loop, VOID); // $dispatch
   for (let k = 0; k < count; k++) f.op(Op.block, VOID);
-  f.get(e.member).brTable(members.map((_, k) => k), count - 1);
-  members.forEach((member, k) => {
+  f.get(e.member).brTable(entries.map((_, k) => k), count - 1);
+  entries.forEach((offset, k) => {
     f.op(Op.end);
     // Open now: the blocks of members k+1.., the loop, $exit.
     e.toLoop = count - 1 - k;
     e.inner = 0;
     e.known = undefined;
-    // Not enough budget left for a whole pass of this member: leave at its start.
-    f.get(e.n).i32(member.count).op(Op.i32Add).get(e.budget).op(Op.i32GtU);
-    e.if();
-    e.exitAt(member.offset, 0);
-    e.endIf();
-    let at = member.offset;
-    for (let j = 0; j < member.count; j++) {
+    // The member's code goes to an array of its own first: the budget check before it
+    // needs its instruction count.
+    const main = f.code;
+    f.code = [];
+    let at = offset;
+    let done = 0;
+    let transferred = false;
+    while (done < MAX_MEMBER_INSTRUCTIONS && at < 0x1000 && !(done > 0 && index.has(at))) {
       e.start = at;
-      e.index = j;
-      const done = emitRegionInstruction(e, quirks, ram, page * 0x1000 + at, memberAt);
-      if (done === undefined) throw new Error(`wasm JIT: instruction at page offset ${at} compiled once but not twice`);
-      at += done.length;
-      if (done.transfers) return;
+      e.index = done;
+      const emitted = emitRegionInstruction(e, quirks, ram, page * 0x1000 + at, memberAt);
+      if (emitted === undefined) break;
+      done++;
+      at += emitted.length;
+      if (emitted.transfers) {
+        transferred = true;
+        break;
+      }
     }
-    // Fell off the end: into the member starting here, or out.
-    const next = memberAt(at);
-    if (next >= 0 && at < 0x1000) e.continueWith(next, member.count);
-    else e.exitAt(at, member.count);
+    if (!transferred) {
+      // Fell off the end: into the member starting here, or out.
+      const next = memberAt(at);
+      if (next >= 0 && at < 0x1000) e.continueWith(next, done);
+      else e.exitAt(at, done);
+    }
+    const body = f.code;
+    f.code = main;
+    // Not enough budget left for a whole pass of this member: leave at its start.
+    f.get(e.n).i32(done).op(Op.i32Add).get(e.budget).op(Op.i32GtU);
+    e.if();
+    e.exitAt(offset, 0);
+    e.endIf();
+    for (const b of body) main.push(b);
+    members.push({ offset, count: done });
   });
   f.op(Op.end); // loop: every member ends in a branch, so this is never reached
   f.op(Op.unreachable);
@@ -139,6 +134,5 @@ function emitRegion(e: RegionEmitter, quirks: CpuQuirks, ram: Uint8Array, page: 
   e.flushFlags();
   f.i32(0).get(e.exitEip).mem(Op.i32Store, e.state + STATE.exitEip);
   f.get(e.n);
+  return members;
 }
-
-

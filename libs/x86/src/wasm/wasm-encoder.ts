@@ -55,7 +55,8 @@ export function signedLeb(value: number | bigint, out: number[]): void {
 
 /** One function's code: locals beyond the parameters, and its instructions. */
 export class FunctionBody {
-  readonly code: number[] = [];
+  /** The instructions so far (the region compiler swaps in a fresh array to emit a member apart). */
+  code: number[] = [];
   private readonly localTypes: ValueType[] = [];
 
   constructor(readonly paramCount: number) {}
