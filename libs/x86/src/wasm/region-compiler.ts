@@ -53,6 +53,7 @@ export function compileRegion(quirks: CpuQuirks, ram: Uint8Array, page: number, 
       { params: [I32, I32], results: [I32] }, // 3: write
       { params: [I32, I32, I32], results: [I32] }, // 4: segRead
       { params: [I32, I32, I32, I32], results: [I32] }, // 5: segWrite
+      { params: [], results: [] }, // 6: readTimeStamp
     ],
     imports: [
       { name: 'read8', type: 2 },
@@ -64,6 +65,7 @@ export function compileRegion(quirks: CpuQuirks, ram: Uint8Array, page: number, 
       { name: 'segRead', type: 4 },
       { name: 'segWrite', type: 5 },
       { name: 'testCondition', type: 2 },
+      { name: 'readTimeStamp', type: 6 },
     ],
     memoryPages,
     functions: [

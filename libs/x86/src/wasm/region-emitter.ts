@@ -12,8 +12,9 @@ export const Fn = {
   write8: 3, write16: 4, write32: 5,
   segRead: 6, segWrite: 7,
   testCondition: 8,
-  region: 9,
-  condition: 10,
+  readTimeStamp: 9,
+  region: 10,
+  condition: 11,
 } as const;
 
 const READ = [0, Fn.read8, Fn.read16, 0, Fn.read32];
@@ -116,6 +117,11 @@ export class RegionEmitter {
     f.i32(0).mem(Op.i32Load, this.state + STATE.fastWriteTable).set(this.writeTable);
     f.i32(-1).set(this.fcarry);
     f.i32(-1).set(this.fover);
+  }
+
+  /** Loads register locals again after JavaScript changed the registers (RDTSC). */
+  reloadRegisters(...registers: number[]): void {
+    for (const r of registers) this.f.i32(0).mem(Op.i32Load, this.state + STATE.regs + r * 4).set(this.R[r]);
   }
 
   /** Writes the register locals back. */

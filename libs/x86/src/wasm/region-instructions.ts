@@ -2,12 +2,13 @@ import { ARITH_FLAGS, CF } from '../flag-bits.js';
 import { FlagOp } from '../lazy-flags.js';
 import type { CpuQuirks } from '../cpu-model.js';
 import { ADC, ADD, AND, CMP, OR, SBB, XOR } from '../ops/alu.js';
-import { EAX, EBP, ECX, EDX, ESP, NO_SEGMENT, SS, type OperandSize } from '../registers.js';
+import { EAX, EBP, ECX, EDI, EDX, ES, ESI, ESP, NO_SEGMENT, SS, type OperandSize } from '../registers.js';
 import { CodeBytes, SEGMENT_PREFIXES } from '../decoded/code-bytes.js';
 import { addressFields32 } from '../decoded/address-fields.js';
 import { MODE_STACK32 } from '../jit/instruction-emitter.js';
 import { Op } from './wasm-encoder.js';
-import { sizeMask, type RegionEmitter } from './region-emitter.js';
+import { STATE } from './wasm-state.js';
+import { Fn, sizeMask, type RegionEmitter } from './region-emitter.js';
 
 /** A ModRM operand: the reg field, and a register (`rm`) or a memory operand (segment + address code). */
 interface Modrm {
@@ -190,6 +191,7 @@ function planInstruction(e: RegionEmitter, quirks: CpuQuirks, opcode: number, op
       }
     });
   }
+  if (opcode >= 0xa4 && opcode <= 0xaf && opcode !== 0xa8 && opcode !== 0xa9) return none(() => stringElement(e, opcode, size, seg));
   if (opcode === 0xa8 || opcode === 0xa9) {
     const imm = bytes.immediate(size);
     return none(() => alu(e, AND, size, () => e.reg(size, EAX), () => f.i32(imm)));
@@ -421,6 +423,75 @@ function branch(e: RegionEmitter, memberAt: (offset: number) => number, cc: numb
   e.endIf();
   jump(e, memberAt, e.end);
   return true;
+}
+
+/**
+ * One element of MOVS/CMPS/STOS/LODS/SCAS without REP (32-bit addressing): ESI/EDI step
+ * by the size, backwards while DF is set (STATE.direction).
+ */
+function stringElement(e: RegionEmitter, opcode: number, size: OperandSize, seg: number): void {
+  const f = e.f;
+  const source = seg === NO_SEGMENT ? 3 : seg; // DS unless overridden; ES:EDI never is
+  const step = (): void => {
+    f.i32(-size).i32(size).i32(0).mem(Op.i32Load, e.state + STATE.direction).op(Op.select);
+  };
+  const advance = (r: number): void => {
+    f.get(e.R[r]);
+    step();
+    f.op(Op.i32Add).set(e.R[r]);
+  };
+  const compare = (): void => {
+    if (size !== 4) {
+      f.get(e.ta).i32(sizeMask(size)).op(Op.i32And).set(e.ta);
+      f.get(e.tb).i32(sizeMask(size)).op(Op.i32And).set(e.tb);
+    }
+    f.get(e.ta).op(Op.i64ExtendI32U).set(e.fa);
+    f.get(e.tb).op(Op.i64ExtendI32U).set(e.fb);
+    f.get(e.fa).get(e.fb).op(Op.i64Sub).set(e.fres);
+    e.record(FlagOp.Sub, size, true);
+  };
+  switch (opcode & 0xfe) {
+    case 0xa4: // MOVS
+      f.get(e.R[ESI]).set(e.o);
+      e.read(source, size);
+      f.set(e.v);
+      f.get(e.R[EDI]).set(e.o);
+      e.write(ES, size);
+      advance(ESI);
+      advance(EDI);
+      return;
+    case 0xa6: // CMPS
+      f.get(e.R[ESI]).set(e.o);
+      e.read(source, size);
+      f.set(e.ta);
+      f.get(e.R[EDI]).set(e.o);
+      e.read(ES, size);
+      f.set(e.tb);
+      compare();
+      advance(ESI);
+      advance(EDI);
+      return;
+    case 0xaa: // STOS
+      f.get(e.R[EDI]).set(e.o);
+      e.reg(size, EAX);
+      f.set(e.v);
+      e.write(ES, size);
+      advance(EDI);
+      return;
+    case 0xac: // LODS
+      f.get(e.R[ESI]).set(e.o);
+      e.setReg(size, EAX, () => e.read(source, size));
+      advance(ESI);
+      return;
+    default: // SCAS
+      e.reg(size, EAX);
+      f.set(e.ta);
+      f.get(e.R[EDI]).set(e.o);
+      e.read(ES, size);
+      f.set(e.tb);
+      compare();
+      advance(EDI);
+  }
 }
 
 /** Two- and three-operand IMUL r32: CF = OF = the double product leaves the int32 range. */
@@ -689,6 +760,24 @@ function twoByte(e: RegionEmitter, opcode: number, opSize: OperandSize, bytes: C
         readRm(e, m, from);
         if (signed) f.op(from === 1 ? Op.i32Extend8S : Op.i32Extend16S);
       });
+      return false;
+    };
+  }
+  if (opcode >= 0xc8 && opcode <= 0xcf && opSize === 4) {
+    const r = opcode & 7;
+    return () => {
+      // BSWAP: bytes 0/2 from rotating right by 8, bytes 1/3 from rotating left by 8.
+      f.get(e.R[r]).i32(8).op(Op.i32Rotr).i32(0xff00ff00).op(Op.i32And);
+      f.get(e.R[r]).i32(8).op(Op.i32Rotl).i32(0x00ff00ff).op(Op.i32And, Op.i32Or).set(e.R[r]);
+      return false;
+    };
+  }
+  if (opcode === 0x31) {
+    return () => {
+      // RDTSC: JavaScript reads the counter (it may fault: CR4.TSD) into EAX:EDX.
+      e.spill();
+      f.call(Fn.readTimeStamp);
+      e.reloadRegisters(EAX, EDX);
       return false;
     };
   }

@@ -1,6 +1,7 @@
 import type { Cpu } from '../cpu.js';
-import { ARITH_FLAGS, CF, OF } from '../flag-bits.js';
+import { ARITH_FLAGS, CF, DF, OF } from '../flag-bits.js';
 import { testCondition } from '../instructions/conditions.js';
+import { readTimeStamp } from '../instructions/two-byte/processor-info.js';
 import type { OperandSize } from '../registers.js';
 import type { DecodedBlock } from '../decoded/decode-block.js';
 import type { CompiledBlock } from '../jit/compile-block.js';
@@ -57,6 +58,17 @@ export class WasmJit {
         write32: (linear: number, value: number) => written(() => m.write32(linear >>> 0, value >>> 0)),
         segRead: (seg: number, offset: number, size: number) => cpu.readMemory(seg, offset >>> 0, size as OperandSize),
         segWrite: (seg: number, offset: number, size: number, value: number) => written(() => cpu.writeMemory(seg, offset >>> 0, size as OperandSize, value >>> 0)),
+        // RDTSC reads the instruction count as the interpreter would have it: the
+        // region's spill put what it retired so far in faultRetired.
+        readTimeStamp: () => {
+          const retired = this.words[STATE.faultRetired >> 2];
+          cpu.instructionCount += retired;
+          try {
+            readTimeStamp(cpu);
+          } finally {
+            cpu.instructionCount -= retired;
+          }
+        },
         testCondition: (cc: number) => {
           this.applyFlags();
           return testCondition(cpu.flags, cc) ? 1 : 0;
@@ -117,6 +129,7 @@ export class WasmJit {
     const cpu = this.cpu;
     const regionRun = (_: Cpu, budget: number): number => {
       if (cpu.jitMode !== mode) return -1;
+      words[STATE.direction >> 2] = (cpu.flags.stored & DF) !== 0 ? 1 : 0;
       let retired: number;
       try {
         retired = run(k, (cpu.eip - offset) | 0, budget);

@@ -35,6 +35,8 @@ export const STATE = {
   faultRetired: 120,
   /** OF to set before applying a record that does not define OF (after ROL/ROR), or -1. */
   flagOverflow: 124,
+  /** 1 while EFLAGS.DF is set (written before each region run: only interpreted code changes DF). */
+  direction: 128,
   /** Code marks (one byte per RAM page) start here. */
   codeMarks: 4096,
 } as const;
