@@ -11,6 +11,8 @@
 // from sending the command line to its end marker on serial (the guest's own clock is virtual
 // time on quasivm, so it cannot time them), and run in the first quasivm VM that got there.
 // An engine that does not reach a point within the limit says so and the run goes on.
+// The soft backend compiles hot pages to WebAssembly (its default); QUASIVM_WASM=0 in the
+// environment measures the JavaScript-only JIT instead (the summary says which ran).
 // Run: npx tsx bench/boot.ts [limitSeconds=300] [--only=qemu,v86,direct,bios] [--logs=DIR]
 // (--logs writes each engine's serial output to DIR/<engine>.serial.log, e.g. to compare the
 // kernel's printk timestamps between engines.)
@@ -314,7 +316,7 @@ const cell = (r: Result | undefined, i: number | null) => {
   return w?.s !== undefined ? `${w.s.toFixed(2)} s` : w ? 'failed' : '-';
 };
 console.log('');
-console.log(`boot summary (load average ${loadavg()[0].toFixed(1)} at the end)`);
+console.log(`boot summary (load average ${loadavg()[0].toFixed(1)} at the end; quasivm's soft CPU with the ${process.env.QUASIVM_WASM === '0' ? 'JavaScript' : 'WebAssembly'} JIT)`);
 console.log(`  ${pad('engine', 30)}${pad('to marker', 12)}${WORKLOADS.map((w) => pad(w.name, 16)).join('')}`);
 const rows: Array<[string, string]> = [
   ['quasivm soft, direct kernel', 'direct'],
