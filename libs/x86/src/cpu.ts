@@ -761,6 +761,15 @@ export class Cpu {
    * block was compiled for another segment mode); chainTail is the last block that ran.
    */
   private runChain(block: DecodedBlock, compiled: CompiledBlock, budget: number): number {
+    try {
+      return this.runCompiled(block, compiled, budget);
+    } finally {
+      // Whatever a wasm region left in the flag mailbox reaches Cpu.flags before anything else runs.
+      this.wasmJit?.applyFlags();
+    }
+  }
+
+  private runCompiled(block: DecodedBlock, compiled: CompiledBlock, budget: number): number {
     const memory = this.memory;
     const cache = memory.codeCache;
     const generation = cache.generation;
@@ -779,6 +788,8 @@ export class Cpu {
         const next = block.linkedTo(entry, epoch, generation);
         const nextCompiled = next?.compiled;
         if (nextCompiled === undefined || nextCompiled === null || nextCompiled.count > budget - executed || entry + nextCompiled.byteLength > this.ipMask) return executed;
+        // A wasm region leaves its flag record for the next region; anything else needs Cpu.flags.
+        if (compiled.region === true && nextCompiled.region !== true) this.wasmJit!.applyFlags();
         block = next!;
         compiled = nextCompiled;
       }

@@ -184,3 +184,32 @@ test.each(JITS)('random loops compiled ($name JIT) with registers in locals matc
     expect(compiled.ram.subarray(0x1e000, 0x20000), `seed ${seed}: stack`).toEqual(interpreted.ram.subarray(0x1e000, 0x20000));
   }
 }, 120_000);
+
+test.each(JITS)('flags set on one page and read first thing on the next ($name JIT) come out as the interpreter has them', ({ wasmJit }) => {
+  // Page 1 (CODE): mov esi, 3000; mov ebx, 0x9e3779b9; top: add eax, ebx; jmp page2
+  // Page 2 (CODE + 0x1000): adc edx, 0; jc +1; inc ecx; sbb edi, 0; dec esi; jnz top; pushfd; hlt
+  // ADC, JC and SBB read CF as the other page's block left it; a JIT that loses the flag
+  // record between two compiled pages gets EDX, ECX or EDI wrong.
+  const code = new Array<number>(0x1020).fill(0x90);
+  const page1 = [0xbe, 0xb8, 0x0b, 0, 0, 0xbb, 0xb9, 0x79, 0x37, 0x9e, 0x01, 0xd8];
+  const jmpAt = page1.length;
+  const rel = 0x1000 - (jmpAt + 5);
+  page1.push(0xe9, rel & 0xff, (rel >>> 8) & 0xff, 0, 0);
+  page1.forEach((b, i) => (code[i] = b));
+  const top = 10; // add eax, ebx
+  const page2 = [0x83, 0xd2, 0x00, 0x72, 0x01, 0x41, 0x83, 0xdf, 0x00, 0x4e];
+  const jnzAt = 0x1000 + page2.length;
+  const back = top - (jnzAt + 6);
+  page2.push(0x0f, 0x85, back & 0xff, (back >>> 8) & 0xff, (back >>> 16) & 0xff, (back >>> 24) & 0xff, 0x9c, 0xf4);
+  page2.forEach((b, i) => (code[0x1000 + i] = b));
+  const [compiled, interpreted] = [true, false].map((decodedCache) => {
+    const m = protectedMachine(code, { decodedCache, jitThreshold: 16, wasmJit: decodedCache && wasmJit });
+    m.cpu.reg32[4] = 0x20000;
+    expect(m.cpu.run(1_000_000)).toBe(StopReason.Halted);
+    return m;
+  });
+  if (wasmJit) expect(compiled.cpu.wasmJit!.compiled, 'wasm regions').toBeGreaterThan(1);
+  expect([...compiled.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
+  expect(compiled.cpu.getFlags()).toBe(interpreted.cpu.getFlags());
+  expect(compiled.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
+});

@@ -117,6 +117,22 @@ export class RegionEmitter {
     f.i32(0).mem(Op.i32Load, this.state + STATE.fastWriteTable).set(this.writeTable);
     f.i32(-1).set(this.fcarry);
     f.i32(-1).set(this.fover);
+    // A region that ran just before may have left its flag record in the mailbox, not yet
+    // applied to Cpu.flags (region-runner.ts defers that while regions follow regions):
+    // take it over.
+    const s = this.state;
+    f.i32(0).mem(Op.i32Load, s + STATE.flagsPending).op(Op.if, VOID);
+    f.i32(0).i32(0).mem(Op.i32Store, s + STATE.flagsPending);
+    f.i32(1).set(this.fvalid);
+    f.i32(0).mem(Op.i32Load, s + STATE.flagOp).set(this.fop);
+    f.i32(0).mem(Op.i32Load, s + STATE.flagSize).set(this.fsize);
+    f.i32(0).mem(Op.i32Load, s + STATE.flagAffected).set(this.faffected);
+    f.i32(0).mem(Op.i32Load, s + STATE.flagCarry).set(this.fcarry);
+    f.i32(0).mem(Op.i32Load, s + STATE.flagOverflow).set(this.fover);
+    f.i32(0).mem(Op.f64Load, s + STATE.flagA).op(Op.i64TruncF64S).set(this.fa);
+    f.i32(0).mem(Op.f64Load, s + STATE.flagB).op(Op.i64TruncF64S).set(this.fb);
+    f.i32(0).mem(Op.f64Load, s + STATE.flagRes).op(Op.i64TruncF64S).set(this.fres);
+    f.op(Op.end);
   }
 
   /** Loads register locals again after JavaScript changed the registers (RDTSC). */

@@ -143,14 +143,15 @@ export class WasmJit {
         throw err;
       }
       cpu.eip = words[STATE.exitEip >> 2] >>> 0;
-      this.applyFlags();
+      // The flag record stays in the mailbox: the next region takes it over, and
+      // Cpu.runChain applies it before anything else runs (applyFlags).
       return retired;
     };
     return { run: regionRun, count, offsets: Int32Array.of(0, 0), byteLength: 0x1000 - offset, region: true } as CompiledBlock;
   }
 
-  /** Applies the flag record a region left in the mailbox. */
-  private applyFlags(): void {
+  /** Applies the flag record a region left in the mailbox to Cpu.flags (if one is there). */
+  applyFlags(): void {
     const words = this.words;
     if (words[STATE.flagsPending >> 2] === 0) return;
     words[STATE.flagsPending >> 2] = 0;
