@@ -30,6 +30,8 @@ export interface StaticRecord {
   size: OperandSize;
   /** SUB/CMP/ADD without a carry in: conditions can compare the operands directly. */
   plain: boolean;
+  /** Whether the record defines CF (not INC/DEC). */
+  carry: boolean;
 }
 
 /**
@@ -346,7 +348,7 @@ export class RegionEmitter {
     if (affected === ARITH_FLAGS) f.i32(-1).set(this.fcarry);
     f.i32(-1).set(this.fover); // every record made here defines OF
     f.i32(op).set(this.fop).i32(size).set(this.fsize).i32(affected).set(this.faffected).i32(1).set(this.fvalid);
-    this.known = { op, size, plain: plain && affected === ARITH_FLAGS };
+    this.known = { op, size, plain: plain && affected === ARITH_FLAGS, carry: (affected & CF) !== 0 };
   }
 
   /**
@@ -430,15 +432,59 @@ export class RegionEmitter {
         case 7: signed(this.fa); signed(this.fb); f.op(Op.i32LeS); break;
         default: return false;
       }
-    } else if (kind === 2) {
-      low();
-      f.op(Op.i32Eqz);
-    } else if (kind === 4) {
-      sign();
-    } else {
+    } else if (!this.formulaCondition(kind, k, low, sign)) {
       return false;
     }
     if ((cc & 1) !== 0) f.op(Op.i32Eqz);
+    return true;
+  }
+
+  /**
+   * Any condition from a record of this member whose op and size are known, with the
+   * formulas of lazy-flags.ts (the condition function's, without its calls and
+   * branches on op and size). False when the record does not define CF (INC/DEC) and
+   * the condition needs it.
+   */
+  private formulaCondition(kind: number, k: StaticRecord, low: () => void, sign: () => void): boolean {
+    const f = this.f;
+    const bits = k.size * 8;
+    if ((kind === 1 || kind === 3) && !k.carry) return false;
+    const word = (local: number): void => {
+      f.get(local).op(Op.i32WrapI64);
+    };
+    const zf = (): void => {
+      low();
+      f.op(Op.i32Eqz);
+    };
+    const cf = (): void => {
+      if (k.op === FlagOp.Add) f.get(this.fres).i64(k.size === 4 ? 0xffffffff : sizeMask(k.size)).op(Op.i64GtU);
+      else if (k.op === FlagOp.Sub) f.get(this.fres).i64(0).op(Op.i64LtS);
+      else if (k.op === FlagOp.Shift) f.get(this.fa).i64(0).op(Op.i64Ne);
+      else f.i32(0);
+    };
+    const of = (): void => {
+      if (k.op === FlagOp.Add || k.op === FlagOp.Sub) {
+        // Add: (a ^ res) & (b ^ res); Sub: (a ^ b) & (a ^ res); the sign bit of that.
+        word(this.fa);
+        word(k.op === FlagOp.Add ? this.fres : this.fb);
+        f.op(Op.i32Xor);
+        if (k.op === FlagOp.Add) word(this.fb);
+        else word(this.fa);
+        word(this.fres);
+        f.op(Op.i32Xor, Op.i32And).i32(bits - 1).op(Op.i32ShrU).i32(1).op(Op.i32And);
+      } else if (k.op === FlagOp.Shift) f.get(this.fb).i64(0).op(Op.i64Ne);
+      else f.i32(0);
+    };
+    switch (kind) {
+      case 0: of(); break;
+      case 1: cf(); break;
+      case 2: zf(); break;
+      case 3: cf(); zf(); f.op(Op.i32Or); break;
+      case 4: sign(); break;
+      case 5: low(); f.i32(0xff).op(Op.i32And, Op.i32Popcnt).i32(1).op(Op.i32And).i32(1).op(Op.i32Xor); break;
+      case 6: sign(); of(); f.op(Op.i32Xor); break;
+      default: zf(); sign(); of(); f.op(Op.i32Xor, Op.i32Or); break;
+    }
     return true;
   }
 }
