@@ -763,6 +763,35 @@ function twoByte(e: RegionEmitter, opcode: number, opSize: OperandSize, bytes: C
       return false;
     };
   }
+  if (opcode === 0xb0 || opcode === 0xb1) {
+    // CMPXCHG r/m, reg: flags of CMP accumulator, r/m; equal: r/m = reg, else the
+    // accumulator takes r/m, which is written back unchanged (instructions/two-byte/atomic.ts).
+    const size: OperandSize = opcode === 0xb0 ? 1 : opSize;
+    const m = modrm();
+    return () => {
+      alu(e, CMP, size, () => e.reg(size, EAX), () => readRm(e, m, size));
+      e.reg(size, m.reg);
+      f.get(e.tb).get(e.ta).get(e.tb).op(Op.i32Eq, Op.select).set(e.v);
+      writeRm(e, m, size);
+      f.get(e.ta).get(e.tb).op(Op.i32Ne);
+      e.if();
+      e.setReg(size, EAX, () => f.get(e.tb));
+      e.endIf();
+      return false;
+    };
+  }
+  if (opcode === 0xc0 || opcode === 0xc1) {
+    // XADD r/m, reg: reg = old r/m, r/m = the sum, flags as ADD.
+    const size: OperandSize = opcode === 0xc0 ? 1 : opSize;
+    const m = modrm();
+    return () => {
+      alu(e, ADD, size, () => readRm(e, m, size), () => e.reg(size, m.reg));
+      e.setReg(size, m.reg, () => f.get(e.ta));
+      f.get(e.t).set(e.v);
+      writeRm(e, m, size);
+      return false;
+    };
+  }
   if (opcode >= 0xc8 && opcode <= 0xcf && opSize === 4) {
     const r = opcode & 7;
     return () => {
