@@ -37,7 +37,10 @@ export interface DeviceHost {
   setIrqDeadline(line: number, at: GuestTimeNs | null, periodNs?: number): void;
   /** DMA: read guest-physical memory. */
   readMemory(addr: number, length: number): Promise<Uint8Array>;
-  /** DMA: write guest-physical memory. */
+  /**
+   * DMA: write guest-physical memory. `data` may be sent as it is, after the call returns
+   * (a fast lane writes it without copying): do not change it afterwards.
+   */
   writeMemory(addr: number, data: Uint8Array): Promise<void>;
   /** A device event a user may care about (speaker frequency, mode change...). */
   emitEvent(kind: string, detail: Record<string, unknown>): void;

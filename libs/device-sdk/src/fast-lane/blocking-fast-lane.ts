@@ -1,6 +1,6 @@
-import { readSync, writeSync } from 'node:fs';
-import type { IoEvent, IoOp__Input } from '@quasivm/proto';
-import { FrameSplitter, decodeEvent, encodeRequest } from './frame-codec.js';
+import { readSync, writeSync, writevSync } from 'node:fs';
+import type { IoEvent, IoOp__Input, IoRequest__Input } from '@quasivm/proto';
+import { FrameSplitter, decodeEvent, encodeRequest, encodeRequestParts } from './frame-codec.js';
 import { closeFd, connectUnixBlocking } from './unix-socket.js';
 import type { AccessSize, GuestTimeNs } from '../model.js';
 
@@ -84,7 +84,7 @@ export class BlockingFastLane {
     if (this.batch.length === 0) return;
     const ops = this.batch;
     this.batch = [];
-    writeSync(this.fd, encodeRequest({ batch: { ops } }));
+    this.send({ batch: { ops } });
   }
 
   /** Sends `op` (with everything posted before it) and waits for its reply. */
@@ -104,6 +104,23 @@ export class BlockingFastLane {
         this.refusals.push(e.error.message);
         if (this.refusals.length > 100) this.refusals.shift();
       }
+    }
+  }
+
+  /** Writes one request frame; a large payload (string output, DMA data) is not copied on the way. */
+  private send(req: IoRequest__Input): void {
+    const parts = encodeRequestParts(req);
+    if (parts.length === 1) return void writeSync(this.fd, parts[0]);
+    let written = writevSync(this.fd, parts);
+    // A blocking stream socket takes it all unless a signal interrupts it: then write the rest.
+    for (const p of parts) {
+      if (written >= p.length) {
+        written -= p.length;
+        continue;
+      }
+      let off = written;
+      while (off < p.length) off += writeSync(this.fd, p, off, p.length - off);
+      written = 0;
     }
   }
 
@@ -128,7 +145,7 @@ export class BlockingFastLane {
     } catch (e) {
       reply = { requestId: r.requestId, error: (e as Error).message };
     }
-    writeSync(this.fd, encodeRequest({ memoryReply: reply }));
+    this.send({ memoryReply: reply });
   }
 
   read(port: number, size: AccessSize, now: GuestTimeNs): number | null {

@@ -36,6 +36,88 @@ export function encodeEvent(ev: IoEvent__Input): Buffer {
   return frame(t.encode(t.fromObject(ev as Record<string, unknown>)).finish());
 }
 
+/**
+ * Payloads at least this long travel as a buffer of their own after the rest of the frame
+ * (writev), not copied into the encoding: a 64 KiB DMA write cost two 64 KiB allocations and
+ * copies in protobufjs and the frame, and the garbage they left (external memory) kept the
+ * service's GC busy.
+ */
+const TAIL_BYTES = 4096;
+
+/** Where a large bytes field may sit: a path of field names from the top message (a repeated field: its last element). */
+const EVENT_PAYLOADS = [['memoryRequest', 'writeData'], ['readReply', 'data'], ['readReply', 'readAhead', 'data']];
+const REQUEST_PAYLOADS = [['memoryReply', 'data'], ['batch', 'ops', 'writeString', 'data']];
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return out;
+}
+
+function payloadAt(msg: unknown, path: string[]): Uint8Array | null {
+  let v = msg as Record<string, unknown> | undefined;
+  for (const name of path) {
+    const next: unknown = v?.[name];
+    v = (Array.isArray(next) ? next[next.length - 1] : next) as Record<string, unknown> | undefined;
+  }
+  return v instanceof Uint8Array && v.byteLength >= TAIL_BYTES ? v : null;
+}
+
+/**
+ * The encoding of `msg` without the bytes field at `path`, followed by that field's tag and
+ * length: the field's bytes, appended, complete the message. Protobuf fields may come in
+ * any order and a repeated field's elements are separate entries, so the field (and the
+ * messages around it) can be written last.
+ */
+function headOf(type: protobuf.Type, msg: Record<string, unknown>, path: string[], tailLength: number): Uint8Array {
+  const [name, ...rest] = path;
+  const field = type.fields[name];
+  const value = msg[name];
+  const others: Record<string, unknown> = { ...msg };
+  let last: unknown = value;
+  if (field.repeated) {
+    const list = value as unknown[];
+    others[name] = list.slice(0, -1);
+    last = list[list.length - 1];
+  } else delete others[name];
+  const before = type.encode(type.fromObject(others)).finish();
+  const inner = rest.length ? headOf(field.resolvedType as protobuf.Type, last as Record<string, unknown>, rest, tailLength) : new Uint8Array(0);
+  const header = [...varint((field.id << 3) | 2), ...varint(inner.length + tailLength)];
+  const out = new Uint8Array(before.length + header.length + inner.length);
+  out.set(before, 0);
+  out.set(header, before.length);
+  out.set(inner, before.length + header.length);
+  return out;
+}
+
+/** A frame as buffers to write in order (writev): a large payload is the last one, as it is (no copy). */
+function frameParts(t: protobuf.Type, msg: Record<string, unknown>, payloads: string[][]): Buffer[] {
+  for (const path of payloads) {
+    const tail = payloadAt(msg, path);
+    if (!tail) continue;
+    const head = headOf(t, msg, path, tail.byteLength);
+    const first = Buffer.allocUnsafe(4 + head.length);
+    first.writeUInt32LE(head.length + tail.byteLength, 0);
+    first.set(head, 4);
+    return [first, Buffer.from(tail.buffer, tail.byteOffset, tail.byteLength)];
+  }
+  return [frame(t.encode(t.fromObject(msg)).finish())];
+}
+
+/** encodeRequest as buffers to write in order, a large payload (DMA data, string output) not copied. */
+export function encodeRequestParts(req: IoRequest__Input): Buffer[] {
+  return frameParts(load().request, req as Record<string, unknown>, REQUEST_PAYLOADS);
+}
+
+/** encodeEvent as buffers to write in order, a large payload (DMA data, string input) not copied. */
+export function encodeEventParts(ev: IoEvent__Input): Buffer[] {
+  return frameParts(load().event, ev as Record<string, unknown>, EVENT_PAYLOADS);
+}
+
 export function decodeRequest(body: Uint8Array): IoRequest {
   const t = load().request;
   return t.toObject(t.decode(body), TO_OBJECT) as IoRequest;
