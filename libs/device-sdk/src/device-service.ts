@@ -239,6 +239,13 @@ export class DeviceService {
             return refuse(grpc.status.OUT_OF_RANGE, `window bytes 0x${addr.toString(16)}+${length} are outside the memory windows ${this.name} claims`);
           break;
         }
+        case 'memorySnapshot': {
+          const length = op.memorySnapshot!.data.byteLength;
+          if (length > this.maxStringBytes) return refuse(grpc.status.RESOURCE_EXHAUSTED, `memory snapshot of ${length} bytes exceeds the limit of ${this.maxStringBytes}`);
+          if (!s.claimsPort(op.port, size))
+            return refuse(grpc.status.OUT_OF_RANGE, `port 0x${op.port.toString(16)} (size ${size}) is outside the ports ${this.name} claims`);
+          break;
+        }
         case 'windowQuery':
         case 'windowSynced':
         case 'barrier':
@@ -274,14 +281,21 @@ export class DeviceService {
         case 'read': {
           const value = m.ioRead(op.port, size, now) >>> 0;
           const ahead = op.read!.aheadMax > 0 && m.accessAhead ? m.accessAhead(op.port, Math.min(op.read!.aheadMax, this.maxStringBytes)) : null;
-          if (!ahead) send({ readReply: { seq, value } });
+          const hints = op.read!.memoryHints && m.memoryHints ? m.memoryHints() : undefined;
+          const memoryHints = hints?.length ? hints.map((h) => ({ ...h, length: Math.min(h.length, this.maxStringBytes) })) : undefined;
+          if (!ahead) send({ readReply: { seq, value, memoryHints } });
           else if (ahead.kind === 'read') {
             const { data, kind: _k, ...rest } = ahead;
-            send({ readReply: { seq, value, readAhead: { ...rest, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) } } });
+            send({ readReply: { seq, value, memoryHints, readAhead: { ...rest, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) } } });
           } else {
             const { kind: _k, ...rest } = ahead;
-            send({ readReply: { seq, value, writeAhead: rest } });
+            send({ readReply: { seq, value, memoryHints, writeAhead: rest } });
           }
+          break;
+        }
+        case 'memorySnapshot': {
+          const sn = op.memorySnapshot!;
+          m.memorySnapshot?.(op.port, sn.addr, sn.data);
           break;
         }
         case 'consumed': {

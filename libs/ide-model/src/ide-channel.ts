@@ -25,6 +25,13 @@ export class IdeChannel {
   /** Bumped by anything that must abandon a DMA in flight (reset, new command, stop, restore). */
   private generation = 0;
   private inFlight: Promise<void> | null = null;
+  /**
+   * The PRD table as the vCPU read it at the bus-master command write that comes next
+   * (proto MemorySnapshot), then, once that write set START, for the transfer it starts.
+   * Not state: without it the table is read from guest memory, as it always could be.
+   */
+  private snapshotAtCommand: PrdSnapshot | null = null;
+  private prdSnapshot: PrdSnapshot | null = null;
 
   constructor(
     private readonly host: DeviceHost,
@@ -175,8 +182,19 @@ export class IdeChannel {
 
   writeBusMaster(offset: number, value: number): void {
     const change = this.busMaster.writeByte(offset, value);
+    if (offset === 0) {
+      // A snapshot is of the table at the write that set START, for the transfer that START begins.
+      if (change === 'start') this.prdSnapshot = this.snapshotAtCommand;
+      else if (!this.busMaster.started) this.prdSnapshot = null;
+      this.snapshotAtCommand = null;
+    }
     if (change === 'stop') this.abandonDma();
     this.afterAccess();
+  }
+
+  /** Guest memory at `addr` as it was when the guest made the next write, to the bus-master command register. */
+  prdSnapshotAtCommand(addr: number, data: Uint8Array): void {
+    this.snapshotAtCommand = { address: addr, data: data.slice(0, PRD_ENTRY_SIZE * 16) };
   }
 
   /** The DMA transfer in flight (settles when it ends), or null. */
@@ -217,7 +235,9 @@ export class IdeChannel {
     let tableLonger = false;
     try {
       if (((bm.command & BmCommand.READ) !== 0) !== req.toMemory) throw new Error('bus-master direction does not match the command');
-      const prds = await this.readPrdTable(bm.prdAddress, req.byteLength);
+      const snapshot = this.prdSnapshot;
+      this.prdSnapshot = null;
+      const prds = await this.readPrdTable(bm.prdAddress, req.byteLength, snapshot);
       if (gen !== this.generation) return;
       const available = prds.reduce((n, p) => n + p.length, 0);
       tableLonger = available > req.byteLength || !prds.eot;
@@ -262,17 +282,15 @@ export class IdeChannel {
   }
 
   /** Walk the PRD table until end-of-table or until `needed` bytes are described. */
-  private async readPrdTable(address: number, needed: number): Promise<PrdList> {
+  private async readPrdTable(address: number, needed: number, snapshot: PrdSnapshot | null): Promise<PrdList> {
     const list: PrdList = Object.assign([], { eot: false });
     let total = 0;
     let addr = address;
     while (list.length < MAX_PRD_ENTRIES) {
-      // At most 16 whole entries, never past the 4 KiB page the table is in (a table near
-      // the top of guest RAM must not make us ask for memory beyond it); only an entry the
-      // guest placed across a page boundary is read across it.
-      const inPage = 0x1000 - (addr & 0xfff);
-      const chunk = inPage < PRD_ENTRY_SIZE ? PRD_ENTRY_SIZE : Math.min(PRD_ENTRY_SIZE * 16, inPage - (inPage % PRD_ENTRY_SIZE));
-      const raw = await this.host.readMemory(addr, chunk);
+      const chunk = prdChunkBytes(addr);
+      // The table's first chunk as the vCPU read it when the guest set START, when it is that chunk.
+      const snap = addr === address && snapshot?.address === address && snapshot.data.length >= chunk ? snapshot.data.subarray(0, chunk) : null;
+      const raw = snap ?? (await this.host.readMemory(addr, chunk));
       if (raw.length < PRD_ENTRY_SIZE) throw new Error('PRD table unreadable');
       const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
       for (let i = 0; i + PRD_ENTRY_SIZE <= raw.length && list.length < MAX_PRD_ENTRIES; i += PRD_ENTRY_SIZE) {
@@ -341,6 +359,7 @@ export class IdeChannel {
   restore(c: ChannelChecked): void {
     this.abandonDma();
     this.generation++;
+    this.prdSnapshot = this.snapshotAtCommand = null;
     this.deviceControl = c.deviceControl;
     this.busMaster.restore(c.busMaster);
     this.devices.forEach((d, i) => d?.restoreState(c.devices[i]));
@@ -350,6 +369,21 @@ export class IdeChannel {
     this.host.setIrq(this.irqLine, this.irqLevel);
     this.maybeStartDma();
   }
+}
+
+/**
+ * How much of a PRD table at `addr` is read at once: at most 16 whole entries, never past
+ * the 4 KiB page the table is in (a table near the top of guest RAM must not make us ask
+ * for memory beyond it); only an entry the guest placed across a page boundary is read across it.
+ */
+export function prdChunkBytes(addr: number): number {
+  const inPage = 0x1000 - (addr & 0xfff);
+  return inPage < PRD_ENTRY_SIZE ? PRD_ENTRY_SIZE : Math.min(PRD_ENTRY_SIZE * 16, inPage - (inPage % PRD_ENTRY_SIZE));
+}
+
+interface PrdSnapshot {
+  address: number;
+  data: Uint8Array;
 }
 
 interface PrdEntry {

@@ -1,10 +1,10 @@
-import type { AccessAhead, AccessSize, DeviceHost, DeviceModel, DeviceState, GuestTimeNs, PortRange } from '@quasivm/device-sdk';
+import type { AccessAhead, AccessSize, DeviceHost, DeviceModel, DeviceState, GuestTimeNs, MemoryHint, PortRange } from '@quasivm/device-sdk';
 import { allOnes, DeviceStateError } from '@quasivm/device-sdk';
 import { AtaDisk, type AtaDiskOptions } from './ata-disk.js';
-import { AtaReg } from './ata-registers.js';
+import { AtaReg, BmCommand } from './ata-registers.js';
 import { AtapiCdrom, type AtapiCdromOptions } from './atapi-cdrom.js';
 import { IdeCounters } from './counters.js';
-import { IdeChannel, type ChannelChecked } from './ide-channel.js';
+import { IdeChannel, prdChunkBytes, type ChannelChecked } from './ide-channel.js';
 import type { IdeDevice } from './ide-device.js';
 import { BUS_MASTER_BLOCK_SIZE, Piix3IdeFunction } from './piix3-ide-function.js';
 import { num, obj, str } from './state-check.js';
@@ -194,6 +194,23 @@ export class AtaController implements DeviceModel {
     // Bus-master writes cannot change a PIO phase or an idle drive's Status (no DMA is pending).
     const ports = { dataPort: base + AtaReg.Data, statusPort: base + AtaReg.StatusCommand, altStatusPort: this.ports[i].control, registers: { base, length: COMMAND_BLOCK_LENGTH } };
     return { ...a, ...ports };
+  }
+
+  /**
+   * Each channel's PRD table, wanted with the write that sets its bus master's START bit
+   * (the bus master reads the table then; SFF-8038i has it set up before): the vCPU sends
+   * it with that write, and the DMA starts without asking for it.
+   */
+  memoryHints(): MemoryHint[] {
+    const bm = this.pci.busMasterBase;
+    if (bm === null || !this.pci.busMasterEnabled) return [];
+    return this.channels.map((ch, i) => ({ port: bm + 8 * i, mask: BmCommand.START, addr: ch.busMaster.prdAddress, length: prdChunkBytes(ch.busMaster.prdAddress) }));
+  }
+
+  /** The PRD table as it was at a bus-master command write (memoryHints). */
+  memorySnapshot(port: number, addr: number, data: Uint8Array): void {
+    const t = this.decode(port);
+    if (t?.block === "bm" && t.offset === 0) t.ch.prdSnapshotAtCommand(addr, data);
   }
 
   /** A DMA transfer in flight on either channel, until it ends (DeviceModel.busy). */

@@ -121,4 +121,92 @@ describe('ATA bus-master DMA', () => {
     await ide.whenIdle();
     expect(host.memory.subarray(0x20000, 0x20200)).toEqual(patternSector(1));
   });
+  describe('PRD table sent with the START write (MemoryHint / MemorySnapshot)', () => {
+    /** The snapshot a vCPU sends for the hint on the primary channel's command register, as guest memory is now. */
+    const snapshot = () => {
+      const h = ide.memoryHints().find((x) => x.port === BM)!;
+      ide.memorySnapshot(BM, h.addr, host.memory.slice(h.addr, h.addr + h.length));
+    };
+
+    it('names each channel\'s command register, START, and the PRD table at the address the guest set', () => {
+      ide.ioWrite(BM + 4, 4, PRD_TABLE, 0);
+      expect(ide.memoryHints()).toEqual([
+        { port: BM, mask: 0x01, addr: PRD_TABLE, length: 128 },
+        { port: BM + 8, mask: 0x01, addr: 0, length: 128 },
+      ]);
+      ide.ioWrite(BM + 4, 4, 0x1ff8, 0); // one entry before the end of its page: only that entry
+      expect(ide.memoryHints()[0]).toEqual({ port: BM, mask: 0x01, addr: 0x1ff8, length: 8 });
+    });
+
+    it('READ DMA with the table in the snapshot reads no guest memory, and the data and status are as without it', async () => {
+      writePrd(host, [[0x20000, 1024], [0x30000, 512]]);
+      ide.ioWrite(BM + 4, 4, PRD_TABLE, 0);
+      p.lba28(40, 3);
+      p.command(AtaCmd.READ_DMA);
+      snapshot();
+      startBm(true);
+      await ide.whenIdle();
+      expect(host.memoryReads).toBe(0);
+      expect(bmStatus() & (BmStatus.ACTIVE | BmStatus.INTERRUPT | BmStatus.ERROR)).toBe(BmStatus.INTERRUPT);
+      expect(host.memory.subarray(0x20000, 0x20000 + 1024)).toEqual(new Uint8Array([...patternSector(40), ...patternSector(41)]));
+      expect(host.memory.subarray(0x30000, 0x30000 + 512)).toEqual(patternSector(42));
+      expect(p.status()).toBe(Status.DRDY | Status.DSC);
+      expect(host.level(14)).toBe(false);
+    });
+
+    it('WRITE DMA started before its command uses the snapshot taken at START, and the image gets the bytes', async () => {
+      const data = Uint8Array.from({ length: 1024 }, (_, i) => (i * 3 + 1) & 0xff);
+      host.memory.set(data, 0x40000);
+      writePrd(host, [[0x40000, 1024]]);
+      ide.ioWrite(BM + 4, 4, PRD_TABLE, 0);
+      snapshot();
+      startBm(false);
+      p.lba28(100, 2);
+      p.command(AtaCmd.WRITE_DMA);
+      await ide.whenIdle();
+      expect(host.memoryReads).toBe(1); // the data only
+      expect(p.status()).toBe(Status.DRDY | Status.DSC);
+      p.command(AtaCmd.FLUSH_CACHE);
+      expect(readFileSectors(imagePath, 100, 2)).toEqual(data);
+    });
+
+    it('a snapshot of another address, or one whose write did not set START, is not used: the table is read from guest memory', async () => {
+      writePrd(host, [[0x20000, 512]]);
+      writePrd(host, [[0x28000, 512]], 0x2000);
+      ide.ioWrite(BM + 4, 4, 0x2000, 0);
+      snapshot(); // of the table at 0x2000
+      ide.ioWrite(BM + 4, 4, PRD_TABLE, 0); // the guest moved the table after the hint
+      p.lba28(7, 1);
+      p.command(AtaCmd.READ_DMA);
+      startBm(true);
+      await ide.whenIdle();
+      expect(host.memoryReads).toBe(1); // the table at PRD_TABLE
+      expect(host.memory.subarray(0x20000, 0x20200)).toEqual(patternSector(7));
+      expect(host.memory.subarray(0x28000, 0x28200)).toEqual(new Uint8Array(512));
+
+      ide.ioWrite(BM, 1, 0x08, 0); // stop
+      snapshot();
+      ide.ioWrite(BM, 1, 0x08, 0); // a command write without START: the snapshot is dropped
+      p.lba28(8, 1);
+      p.command(AtaCmd.READ_DMA);
+      startBm(true);
+      await ide.whenIdle();
+      expect(host.memoryReads).toBe(2);
+      expect(host.memory.subarray(0x20000, 0x20200)).toEqual(patternSector(8));
+    });
+
+    it('a snapshot for a port that is not a command register, or too short, is ignored without a throw', async () => {
+      writePrd(host, [[0x20000, 512]]);
+      ide.ioWrite(BM + 4, 4, PRD_TABLE, 0);
+      expect(() => ide.memorySnapshot(0x1f7, PRD_TABLE, new Uint8Array(128))).not.toThrow();
+      expect(() => ide.memorySnapshot(0x9999, PRD_TABLE, new Uint8Array(128))).not.toThrow();
+      ide.memorySnapshot(BM, PRD_TABLE, new Uint8Array(4));
+      p.lba28(9, 1);
+      p.command(AtaCmd.READ_DMA);
+      startBm(true);
+      await ide.whenIdle();
+      expect(host.memoryReads).toBe(1);
+      expect(host.memory.subarray(0x20000, 0x20200)).toEqual(patternSector(9));
+    });
+  });
 });
