@@ -6,6 +6,8 @@
 //   - PIO READ/WRITE MULTIPLE (16 sectors per block): one rep insw/outsw (8 KiB) per block
 //   - READ/WRITE DMA through the PIIX3 bus master: one 64 KiB PRD entry, moved with the
 //     protocol's memory requests
+//   - READ/WRITE DMA EXT of 512 KiB (eight 64 KiB PRD entries) per command: Linux's libata
+//     issues requests this large (up to 1280 KiB) for sequential I/O
 // Over the fast lane the status read that starts a PIO data phase brings the whole command's
 // data (ReadAhead; WriteAhead for writes), and the vCPU answers the sector's reads itself;
 // a DMA finishes inside the vCPU's bus-master poll, guest memory served on the lane. Each row
@@ -48,6 +50,8 @@ const METHODS = [
   { id: 3, write: true, name: 'write PIO WRITE SECTORS (rep outsw per sector) ' },
   { id: 4, write: true, name: 'write PIO WRITE MULTIPLE 16 (outsw per 8 KiB)  ' },
   { id: 5, write: true, name: 'write DMA WRITE DMA (64 KiB PRD)               ' },
+  { id: 6, write: false, name: 'read  DMA READ DMA EXT (512 KiB, 8 PRDs)       ' },
+  { id: 7, write: true, name: 'write DMA WRITE DMA EXT (512 KiB, 8 PRDs)      ' },
 ];
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'qvm-bench-disk-'));

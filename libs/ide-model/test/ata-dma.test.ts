@@ -121,6 +121,30 @@ describe('ATA bus-master DMA', () => {
     await ide.whenIdle();
     expect(host.memory.subarray(0x20000, 0x20200)).toEqual(patternSector(1));
   });
+  it('WRITE DMA of several PRD entries asks for every region before the first answer, and the image gets them in table order', async () => {
+    const asked: Array<() => void> = [];
+    const read = host.readMemory.bind(host);
+    host.readMemory = (addr, length) => new Promise((resolve, reject) => asked.push(() => read(addr, length).then(resolve, reject)));
+    const data = Uint8Array.from({ length: 1536 }, (_, i) => (i * 11 + 5) & 0xff);
+    host.memory.set(data.subarray(0, 512), 0x40000);
+    host.memory.set(data.subarray(512, 1024), 0x60000);
+    host.memory.set(data.subarray(1024), 0x50000);
+    writePrd(host, [[0x40000, 512], [0x60000, 512], [0x50000, 512]]);
+    ide.ioWrite(BM + 4, 4, PRD_TABLE, 0);
+    p.lba28(300, 3);
+    p.command(AtaCmd.WRITE_DMA);
+    startBm(false);
+    while (asked.length < 1) await Promise.resolve();
+    asked.shift()!(); // the PRD table
+    for (let i = 0; i < 20 && asked.length < 3; i++) await Promise.resolve();
+    expect(asked).toHaveLength(3); // all three regions at once
+    for (const answer of asked.reverse()) answer(); // answered in any order
+    await ide.whenIdle();
+    expect(p.status()).toBe(Status.DRDY | Status.DSC);
+    p.command(AtaCmd.FLUSH_CACHE);
+    expect(readFileSectors(imagePath, 300, 3)).toEqual(data);
+  });
+
   describe('PRD table sent with the START write (MemoryHint / MemorySnapshot)', () => {
     /** The snapshot a vCPU sends for the hint on the primary channel's command register, as guest memory is now. */
     const snapshot = () => {
