@@ -274,7 +274,11 @@ export class RemoteIoProxy {
 
   ioWriteString(port: number, size: AccessSize, data: Uint8Array, now: GuestTimeNs): void {
     this.pass(now);
-    if (this.ahead) this.aheadWrite(port, size, data.byteLength);
+    if (this.ahead) {
+      this.aheadWrite(port, size, data.byteLength);
+      // Data the offered data-out phase takes: it travels with the phase's other blocks and Status reads as one operation.
+      if (this.ahead?.data === null && port === this.ahead.dataPort && this.lane) return this.lane.postDataOut(port, size, data, now);
+    }
     if (this.lane) return this.lane.post({ timeNs: now, port, size, writeString: { data: Buffer.from(data) } });
     const words = bytesToWords(data);
     const rec = new Int32Array(7 + words.length);

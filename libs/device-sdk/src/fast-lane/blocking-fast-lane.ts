@@ -4,6 +4,9 @@ import { FrameSplitter, decodeEvent, encodeRequest, encodeRequestParts } from '.
 import { closeFd, connectUnixBlocking } from './unix-socket.js';
 import type { AccessSize, GuestTimeNs } from '../model.js';
 
+/** Largest DataOut the lane builds (a WRITE SECTORS of 256 sectors is 128 KiB). */
+const DATA_OUT_MAX_BYTES = 256 * 1024;
+
 /** Guest memory as a blocking vCPU thread serves it to a device (DMA); throws outside RAM. */
 export interface LaneGuestMemory {
   /** Guest memory [0, bytes) is served (writes inside it may then be posted by the device). */
@@ -23,6 +26,8 @@ export class BlockingFastLane {
   private readonly buf = Buffer.allocUnsafe(1 << 16);
   private readonly ready: IoEvent[] = [];
   private batch: IoOp__Input[] = [];
+  /** The DataOut at the end of the batch that later data-out writes and Status reads join, until anything else is posted. */
+  private out: { op: IoOp__Input; chunks: Uint8Array[]; bytes: number; runs: number[] } | null = null;
   private seq = 1;
   /** Refusals the device sent for posted operations (bad port...), most recent last. */
   readonly refusals: string[] = [];
@@ -48,8 +53,38 @@ export class BlockingFastLane {
   }
 
   post(op: IoOp__Input): void {
+    this.seal();
     this.batch.push(op);
     if (this.batch.length >= 256) this.flush();
+  }
+
+  /**
+   * A string write of a data-out phase the device offered (proto WriteAhead), posted like
+   * a write: the phase's writes and the Status reads answered between them travel as one
+   * DataOut, so a 128-sector WRITE SECTORS is one operation instead of 255.
+   */
+  postDataOut(port: number, size: AccessSize, data: Uint8Array, now: GuestTimeNs): void {
+    let o = this.out;
+    if (!o || o.bytes + data.byteLength > DATA_OUT_MAX_BYTES) {
+      this.seal();
+      o = this.out = { op: { timeNs: now, port, size }, chunks: [], bytes: 0, runs: [] };
+      this.batch.push(o.op);
+    }
+    o.chunks.push(Buffer.from(data)); // the caller may reuse its buffer
+    o.bytes += data.byteLength;
+    const count = data.byteLength / size;
+    const r = o.runs;
+    const n = r.length;
+    if (n && r[n - 4] === port && r[n - 3] === size && r[n - 1] === 1) r[n - 2] += count;
+    else r.push(port, size, count, 1);
+  }
+
+  /** Closes the open DataOut: its data in one buffer. */
+  private seal(): void {
+    const o = this.out;
+    if (!o) return;
+    this.out = null;
+    o.op.dataOut = { data: o.chunks.length === 1 ? o.chunks[0] : Buffer.concat(o.chunks), runs: o.runs };
   }
 
   /**
@@ -57,6 +92,15 @@ export class BlockingFastLane {
    * runs of the same port and size in a row travel as one operation.
    */
   postConsumed(port: number, size: AccessSize, count: number, now: GuestTimeNs): void {
+    const o = this.out;
+    if (o) {
+      // A Status read between two blocks of an open data-out phase: one more run of it.
+      const r = o.runs;
+      const n = r.length;
+      if (r[n - 4] === port && r[n - 3] === size && r[n - 1] === 0) r[n - 2] += count;
+      else r.push(port, size, count, 0);
+      return;
+    }
     // Runs in a row go into one Consumed (a PIO sector loop alternates Status and Data):
     // a 128-sector READ SECTORS reports 256 runs in one op, not 256 ops to encode, decode
     // and dispatch. Nothing on the device waits for them: they ride with the next request
@@ -81,6 +125,7 @@ export class BlockingFastLane {
   }
 
   flush(): void {
+    this.seal();
     if (this.batch.length === 0) return;
     const ops = this.batch;
     this.batch = [];
@@ -90,6 +135,7 @@ export class BlockingFastLane {
   /** Sends `op` (with everything posted before it) and waits for its reply. */
   request(make: (seq: number) => IoOp__Input): IoEvent {
     const seq = this.seq++;
+    this.seal();
     this.batch.push(make(seq));
     this.flush();
     for (;;) {

@@ -46,7 +46,7 @@ const TAIL_BYTES = 4096;
 
 /** Where a large bytes field may sit: a path of field names from the top message (a repeated field: its last element). */
 const EVENT_PAYLOADS = [['memoryRequest', 'writeData'], ['readReply', 'data'], ['readReply', 'readAhead', 'data']];
-const REQUEST_PAYLOADS = [['memoryReply', 'data'], ['batch', 'ops', 'writeString', 'data']];
+const REQUEST_PAYLOADS = [['memoryReply', 'data'], ['batch', 'ops', 'writeString', 'data'], ['batch', 'ops', 'dataOut', 'data']];
 
 function varint(n: number): number[] {
   const out: number[] = [];
