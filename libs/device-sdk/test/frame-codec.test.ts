@@ -48,3 +48,19 @@ test('small messages stay one buffer', () => {
   expect(encodeEventParts({ readReply: { seq: 1, value: 0x50 } })).toHaveLength(1);
   expect(encodeRequestParts({ memoryReply: { requestId: 1, data: payload(128) } })).toHaveLength(1);
 });
+
+test('the splitter returns every frame whole however the stream is cut: byte by byte, headers split, a large frame in 64 KiB pieces', () => {
+  const frames = [payload(3), payload(0), payload(300_000), payload(17), payload(65_536)];
+  const stream = Buffer.concat(frames.flatMap((f) => {
+    const h = Buffer.alloc(4);
+    h.writeUInt32LE(f.length);
+    return [h, f];
+  }));
+  for (const cut of [1, 3, 5, 4096, 65_536, stream.length]) {
+    const s = new FrameSplitter();
+    const got: Buffer[] = [];
+    for (let at = 0; at < stream.length; at += cut) got.push(...s.push(stream.subarray(at, Math.min(at + cut, stream.length))).map((b) => Buffer.from(b)));
+    expect(got, `pieces of ${cut}`).toEqual(frames);
+  }
+  expect(() => new FrameSplitter().push(Buffer.from([0xff, 0xff, 0xff, 0x7f]))).toThrow(/exceeds/);
+});

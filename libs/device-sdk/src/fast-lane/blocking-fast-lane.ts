@@ -1,6 +1,6 @@
 import { readSync, writeSync, writevSync } from 'node:fs';
 import type { IoEvent, IoOp__Input, IoRequest__Input } from '@quasivm/proto';
-import { FrameSplitter, decodeEvent, encodeRequest, encodeRequestParts } from './frame-codec.js';
+import { FrameSplitter, decodeEvent, encodeRequest, encodeRequestParts, hasLargePayload } from './frame-codec.js';
 import { closeFd, connectUnixBlocking } from './unix-socket.js';
 import type { AccessSize, GuestTimeNs } from '../model.js';
 
@@ -129,7 +129,17 @@ export class BlockingFastLane {
     if (this.batch.length === 0) return;
     const ops = this.batch;
     this.batch = [];
-    this.send({ batch: { ops } });
+    // An operation with a large payload (a string write, DMA buffers sent with a write) ends
+    // a frame, so its bytes go out uncopied; the frames leave in one writev, in order.
+    const parts: Buffer[] = [];
+    let start = 0;
+    for (let i = 0; i < ops.length - 1; i++) {
+      if (!hasLargePayload(ops[i])) continue;
+      parts.push(...encodeRequestParts({ batch: { ops: ops.slice(start, i + 1) } }));
+      start = i + 1;
+    }
+    parts.push(...encodeRequestParts({ batch: { ops: start ? ops.slice(start) : ops } }));
+    this.writeParts(parts);
   }
 
   /** Sends `op` (with everything posted before it) and waits for its reply. */
@@ -155,7 +165,10 @@ export class BlockingFastLane {
 
   /** Writes one request frame; a large payload (string output, DMA data) is not copied on the way. */
   private send(req: IoRequest__Input): void {
-    const parts = encodeRequestParts(req);
+    this.writeParts(encodeRequestParts(req));
+  }
+
+  private writeParts(parts: Buffer[]): void {
     if (parts.length === 1) return void writeSync(this.fd, parts[0]);
     let written = writevSync(this.fd, parts);
     // A blocking stream socket takes it all unless a signal interrupts it: then write the rest.

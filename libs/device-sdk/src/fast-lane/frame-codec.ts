@@ -1,7 +1,7 @@
 import protobuf from 'protobufjs';
 import path from 'node:path';
 import { PROTO_DIR } from '@quasivm/proto';
-import type { IoEvent, IoEvent__Input, IoRequest, IoRequest__Input } from '@quasivm/proto';
+import type { IoEvent, IoEvent__Input, IoOp__Input, IoRequest, IoRequest__Input } from '@quasivm/proto';
 
 /**
  * The fast lane carries the device protocol's own IoRequest / IoEvent messages (proto/),
@@ -46,7 +46,13 @@ const TAIL_BYTES = 4096;
 
 /** Where a large bytes field may sit: a path of field names from the top message (a repeated field: its last element). */
 const EVENT_PAYLOADS = [['memoryRequest', 'writeData'], ['readReply', 'data'], ['readReply', 'readAhead', 'data']];
-const REQUEST_PAYLOADS = [['memoryReply', 'data'], ['batch', 'ops', 'writeString', 'data'], ['batch', 'ops', 'dataOut', 'data']];
+const REQUEST_PAYLOADS = [['memoryReply', 'data'], ['batch', 'ops', 'writeString', 'data'], ['batch', 'ops', 'dataOut', 'data'], ['batch', 'ops', 'memorySnapshot', 'data']];
+
+/** Whether `op` carries a payload that travels uncopied when it is the last operation of its frame. */
+export function hasLargePayload(op: IoOp__Input): boolean {
+  const data = op.writeString?.data ?? op.dataOut?.data ?? op.memorySnapshot?.data;
+  return data instanceof Uint8Array && data.byteLength >= TAIL_BYTES;
+}
 
 function varint(n: number): number[] {
   const out: number[] = [];
@@ -133,19 +139,34 @@ export const MAX_FRAME_BYTES = 16 << 20;
 
 /** Splits a byte stream into frame bodies. */
 export class FrameSplitter {
-  private pending: Buffer = Buffer.alloc(0);
+  /** Bytes received and not yet returned, in order; joined only once a frame they hold is complete. */
+  private chunks: Buffer[] = [];
+  private length = 0;
 
   /** Returns the complete frame bodies in `chunk` (plus what was pending); throws on an oversized frame. */
   push(chunk: Buffer): Buffer[] {
-    this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    // A large frame arrives in many chunks: joining them as they come copied it over and over.
+    if (chunk.length) {
+      this.chunks.push(chunk);
+      this.length += chunk.length;
+    }
     const out: Buffer[] = [];
-    while (this.pending.length >= 4) {
-      const len = this.pending.readUInt32LE(0);
+    while (this.length >= 4) {
+      if (this.chunks[0].length < 4) this.join();
+      const len = this.chunks[0].readUInt32LE(0);
       if (len > MAX_FRAME_BYTES) throw new Error(`fast-lane frame of ${len} bytes exceeds ${MAX_FRAME_BYTES}`);
-      if (this.pending.length < 4 + len) break;
-      out.push(this.pending.subarray(4, 4 + len));
-      this.pending = this.pending.subarray(4 + len);
+      if (this.length < 4 + len) break;
+      if (this.chunks[0].length < 4 + len) this.join();
+      const first = this.chunks[0];
+      out.push(first.subarray(4, 4 + len));
+      this.length -= 4 + len;
+      if (first.length === 4 + len) this.chunks.shift();
+      else this.chunks[0] = first.subarray(4 + len);
     }
     return out;
+  }
+
+  private join(): void {
+    this.chunks = [Buffer.concat(this.chunks, this.length)];
   }
 }
