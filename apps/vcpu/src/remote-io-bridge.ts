@@ -63,7 +63,7 @@ export class RemoteIoProxy {
    * Guest memory the device would ask for after certain writes (proto MemoryHint), from the
    * last read's reply: sent with such a write (MemorySnapshot) when this thread serves memory.
    */
-  private hints: Array<{ port: number; mask: number; addr: number; length: number }> = [];
+  private hints: Array<{ port: number; mask: number; addr: number; length: number; gatherMax: number; gatherUnless: number }> = [];
   /** Reads answered from an offer, and requests that waited for the device (for the user and benches). */
   aheadReads = 0;
   /** Memory snapshots sent with writes the device named (proto MemorySnapshot). */
@@ -189,6 +189,29 @@ export class RemoteIoProxy {
       }
       this.memorySnapshots++;
       this.lane!.post({ timeNs: now, port, size: 1, memorySnapshot: { addr: h.addr, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) } });
+      if (h.gatherMax > 0 && !(value & h.gatherUnless)) this.gatherFor(port, data, h.gatherMax, now);
+    }
+  }
+
+  /** The regions a PRD table snapshot describes (proto MemoryHint.gather_max), each posted as it is now. */
+  private gatherFor(port: number, table: Uint8Array, max: number, now: GuestTimeNs): void {
+    const view = new DataView(table.buffer, table.byteOffset, table.byteLength);
+    let total = 0;
+    for (let i = 0; i + 8 <= table.byteLength; i += 8) {
+      const addr = view.getUint32(i, true) & ~1;
+      const flags = view.getUint32(i + 4, true);
+      const length = flags & 0xfffe || 0x10000;
+      if (total + length > max) return;
+      let data: Uint8Array;
+      try {
+        data = this.memory!.read(addr >>> 0, length);
+      } catch {
+        return; // outside RAM: the device asks for the rest, and hears why
+      }
+      total += length;
+      this.memorySnapshots++;
+      this.lane!.post({ timeNs: now, port, size: 1, memorySnapshot: { addr: addr >>> 0, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) } });
+      if (flags & 0x8000_0000) return;
     }
   }
 
@@ -242,7 +265,7 @@ export class RemoteIoProxy {
     if (this.lane) {
       const e = this.laneRequest((seq) => ({ timeNs: now, port, size, read: { seq, aheadMax: AHEAD_MAX_BYTES, memoryHints: !!this.memory } }));
       this.takeAhead(e);
-      this.hints = e.readReply?.memoryHints.map((h) => ({ port: h.port, mask: h.mask, addr: Number(h.addr), length: h.length })) ?? [];
+      this.hints = e.readReply?.memoryHints.map((h) => ({ port: h.port, mask: h.mask, addr: Number(h.addr), length: h.length, gatherMax: h.gatherMax, gatherUnless: h.gatherUnless })) ?? [];
       return e.readReply ? e.readReply.value >>> 0 : allOnes(size);
     }
     this.requests.pushBlocking(this.header(BridgeOp.Read, port, size, now));

@@ -134,6 +134,10 @@ export interface MemoryHint {
   mask: number;
   addr: number;
   length: number;
+  /** The memory is a PRD table: also send the regions it describes, up to this many bytes (proto MemoryHint.gather_max). */
+  gatherMax?: number;
+  /** ...unless the write's value has one of these bits set. */
+  gatherUnless?: number;
 }
 
 /** A data phase the vCPU may serve locally (see DeviceModel.accessAhead and proto ReadAhead/WriteAhead). */

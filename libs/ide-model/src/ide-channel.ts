@@ -8,6 +8,9 @@ import type { IdeCounters } from './counters.js';
 import type { IdeDevice, PioAhead } from './ide-device.js';
 import { num, obj, type Json } from './state-check.js';
 
+/** Most memory snapshots (and bytes) kept for one START write: its table and the buffers a vCPU sends. */
+const MAX_SNAPSHOTS = 64;
+const MAX_SNAPSHOT_BYTES = 4 << 20;
 /** Most PRD entries a table may hold: it must not cross a 64 KiB boundary (SFF-8038i 1.2). */
 const MAX_PRD_ENTRIES = 8192;
 
@@ -26,12 +29,14 @@ export class IdeChannel {
   private generation = 0;
   private inFlight: Promise<void> | null = null;
   /**
-   * The PRD table as the vCPU read it at the bus-master command write that comes next
-   * (proto MemorySnapshot), then, once that write set START, for the transfer it starts.
-   * Not state: without it the table is read from guest memory, as it always could be.
+   * Guest memory (the PRD table, then the buffers it describes) as the vCPU read it at the
+   * bus-master command write that comes next (proto MemorySnapshot), then, once that write
+   * set START, for the transfer it starts. Not state: without them the table and buffers
+   * are read from guest memory, as they always could be.
    */
-  private snapshotAtCommand: PrdSnapshot | null = null;
-  private prdSnapshot: PrdSnapshot | null = null;
+  private snapshotsAtCommand: MemorySnapshot[] = [];
+  private snapshotsBytes = 0;
+  private startSnapshots: MemorySnapshot[] = [];
 
   constructor(
     private readonly host: DeviceHost,
@@ -183,18 +188,22 @@ export class IdeChannel {
   writeBusMaster(offset: number, value: number): void {
     const change = this.busMaster.writeByte(offset, value);
     if (offset === 0) {
-      // A snapshot is of the table at the write that set START, for the transfer that START begins.
-      if (change === 'start') this.prdSnapshot = this.snapshotAtCommand;
-      else if (!this.busMaster.started) this.prdSnapshot = null;
-      this.snapshotAtCommand = null;
+      // Snapshots are of memory at the write that set START, for the transfer that START begins.
+      if (change === 'start') this.startSnapshots = this.snapshotsAtCommand;
+      else if (!this.busMaster.started) this.startSnapshots = [];
+      this.snapshotsAtCommand = [];
+      this.snapshotsBytes = 0;
     }
     if (change === 'stop') this.abandonDma();
     this.afterAccess();
   }
 
   /** Guest memory at `addr` as it was when the guest made the next write, to the bus-master command register. */
-  prdSnapshotAtCommand(addr: number, data: Uint8Array): void {
-    this.snapshotAtCommand = { address: addr, data: data.slice(0, PRD_ENTRY_SIZE * 16) };
+  memoryAtCommand(addr: number, data: Uint8Array): void {
+    // Bounded: what one START may use (the table and GATHER_MAX_BYTES of buffers), not what a peer may send.
+    if (this.snapshotsAtCommand.length >= MAX_SNAPSHOTS || this.snapshotsBytes + data.byteLength > MAX_SNAPSHOT_BYTES) return;
+    this.snapshotsBytes += data.byteLength;
+    this.snapshotsAtCommand.push({ address: addr >>> 0, data: data.slice() });
   }
 
   /** The DMA transfer in flight (settles when it ends), or null. */
@@ -235,9 +244,12 @@ export class IdeChannel {
     let tableLonger = false;
     try {
       if (((bm.command & BmCommand.READ) !== 0) !== req.toMemory) throw new Error('bus-master direction does not match the command');
-      const snapshot = this.prdSnapshot;
-      this.prdSnapshot = null;
-      const prds = await this.readPrdTable(bm.prdAddress, req.byteLength, snapshot);
+      const snapshots = this.startSnapshots;
+      this.startSnapshots = [];
+      // The table is the first snapshot at the PRD address; the buffers are the others.
+      const table = snapshots.find((s) => s.address === bm.prdAddress) ?? null;
+      const buffers = snapshots.filter((s) => s !== table);
+      const prds = await this.readPrdTable(bm.prdAddress, req.byteLength, table);
       if (gen !== this.generation) return;
       const available = prds.reduce((n, p) => n + p.length, 0);
       tableLonger = available > req.byteLength || !prds.eot;
@@ -260,7 +272,8 @@ export class IdeChannel {
           for (const p of prds) {
             if (off >= req.byteLength) break;
             const n = Math.min(p.length, req.byteLength - off);
-            reads.push({ off, n, chunk: this.host.readMemory(p.address, n) });
+            const snap = buffers.find((s) => s.address === p.address && s.data.length >= n);
+            reads.push({ off, n, chunk: snap ? Promise.resolve(snap.data) : this.host.readMemory(p.address, n) });
             off += n;
           }
           const chunks = await Promise.all(reads.map((r) => r.chunk));
@@ -286,7 +299,7 @@ export class IdeChannel {
   }
 
   /** Walk the PRD table until end-of-table or until `needed` bytes are described. */
-  private async readPrdTable(address: number, needed: number, snapshot: PrdSnapshot | null): Promise<PrdList> {
+  private async readPrdTable(address: number, needed: number, snapshot: MemorySnapshot | null): Promise<PrdList> {
     const list: PrdList = Object.assign([], { eot: false });
     let total = 0;
     let addr = address;
@@ -363,7 +376,8 @@ export class IdeChannel {
   restore(c: ChannelChecked): void {
     this.abandonDma();
     this.generation++;
-    this.prdSnapshot = this.snapshotAtCommand = null;
+    this.startSnapshots = this.snapshotsAtCommand = [];
+    this.snapshotsBytes = 0;
     this.deviceControl = c.deviceControl;
     this.busMaster.restore(c.busMaster);
     this.devices.forEach((d, i) => d?.restoreState(c.devices[i]));
@@ -385,7 +399,7 @@ export function prdChunkBytes(addr: number): number {
   return inPage < PRD_ENTRY_SIZE ? PRD_ENTRY_SIZE : Math.min(PRD_ENTRY_SIZE * 16, inPage - (inPage % PRD_ENTRY_SIZE));
 }
 
-interface PrdSnapshot {
+interface MemorySnapshot {
   address: number;
   data: Uint8Array;
 }

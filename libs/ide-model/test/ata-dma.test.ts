@@ -154,12 +154,14 @@ describe('ATA bus-master DMA', () => {
 
     it('names each channel\'s command register, START, and the PRD table at the address the guest set', () => {
       ide.ioWrite(BM + 4, 4, PRD_TABLE, 0);
+      // For a transfer to the drive (READ clear), the buffers the table describes too.
+      const gather = { gatherMax: 2 << 20, gatherUnless: 0x08 };
       expect(ide.memoryHints()).toEqual([
-        { port: BM, mask: 0x01, addr: PRD_TABLE, length: 128 },
-        { port: BM + 8, mask: 0x01, addr: 0, length: 128 },
+        { port: BM, mask: 0x01, addr: PRD_TABLE, length: 128, ...gather },
+        { port: BM + 8, mask: 0x01, addr: 0, length: 128, ...gather },
       ]);
       ide.ioWrite(BM + 4, 4, 0x1ff8, 0); // one entry before the end of its page: only that entry
-      expect(ide.memoryHints()[0]).toEqual({ port: BM, mask: 0x01, addr: 0x1ff8, length: 8 });
+      expect(ide.memoryHints()[0]).toEqual({ port: BM, mask: 0x01, addr: 0x1ff8, length: 8, ...gather });
     });
 
     it('READ DMA with the table in the snapshot reads no guest memory, and the data and status are as without it', async () => {
@@ -192,6 +194,46 @@ describe('ATA bus-master DMA', () => {
       expect(p.status()).toBe(Status.DRDY | Status.DSC);
       p.command(AtaCmd.FLUSH_CACHE);
       expect(readFileSectors(imagePath, 100, 2)).toEqual(data);
+    });
+
+    it('WRITE DMA with the table and its buffers in snapshots reads no guest memory: the image gets the buffers as they were at START', async () => {
+      const data = Uint8Array.from({ length: 1536 }, (_, i) => (i * 13 + 7) & 0xff);
+      host.memory.set(data.subarray(0, 1024), 0x40000);
+      host.memory.set(data.subarray(1024), 0x50000);
+      writePrd(host, [[0x40000, 1024], [0x50000, 512]]);
+      ide.ioWrite(BM + 4, 4, PRD_TABLE, 0);
+      p.lba28(500, 3);
+      p.command(AtaCmd.WRITE_DMA);
+      // What a vCPU sends for the hint: the table, then each region it describes.
+      snapshot();
+      ide.memorySnapshot(BM, 0x40000, host.memory.slice(0x40000, 0x40400));
+      ide.memorySnapshot(BM, 0x50000, host.memory.slice(0x50000, 0x50200));
+      startBm(false);
+      host.memory.fill(0xee, 0x40000, 0x40400); // changed after START: the transfer has what was there at START
+      await ide.whenIdle();
+      expect(host.memoryReads).toBe(0);
+      expect(bmStatus() & (BmStatus.ACTIVE | BmStatus.INTERRUPT | BmStatus.ERROR)).toBe(BmStatus.INTERRUPT);
+      expect(p.status()).toBe(Status.DRDY | Status.DSC);
+      p.command(AtaCmd.FLUSH_CACHE);
+      expect(readFileSectors(imagePath, 500, 3)).toEqual(data);
+    });
+
+    it('a buffer snapshot shorter than its PRD region, or of another address, is not used: that region is read from guest memory', async () => {
+      const data = Uint8Array.from({ length: 1024 }, (_, i) => (i * 5 + 9) & 0xff);
+      host.memory.set(data.subarray(0, 512), 0x40000);
+      host.memory.set(data.subarray(512), 0x50000);
+      writePrd(host, [[0x40000, 512], [0x50000, 512]]);
+      ide.ioWrite(BM + 4, 4, PRD_TABLE, 0);
+      p.lba28(600, 2);
+      p.command(AtaCmd.WRITE_DMA);
+      snapshot();
+      ide.memorySnapshot(BM, 0x40000, new Uint8Array(256).fill(0x11)); // too short
+      ide.memorySnapshot(BM, 0x58000, new Uint8Array(512).fill(0x22)); // not a region of this table
+      startBm(false);
+      await ide.whenIdle();
+      expect(host.memoryReads).toBe(2);
+      p.command(AtaCmd.FLUSH_CACHE);
+      expect(readFileSectors(imagePath, 600, 2)).toEqual(data);
     });
 
     it('a snapshot of another address, or one whose write did not set START, is not used: the table is read from guest memory', async () => {
