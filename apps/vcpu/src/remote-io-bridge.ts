@@ -300,7 +300,7 @@ export class RemoteIoProxy {
     if (this.ahead) {
       this.aheadWrite(port, size, data.byteLength);
       // Data the offered data-out phase takes: it travels with the phase's other blocks and Status reads as one operation.
-      if (this.ahead?.data === null && port === this.ahead.dataPort && this.lane) return this.lane.postDataOut(port, size, data, now);
+      if (this.ahead?.data === null && port === this.ahead.dataPort && this.lane && data.byteLength % size === 0) return this.lane.postDataOut(port, size, data, now);
     }
     if (this.lane) return this.lane.post({ timeNs: now, port, size, writeString: { data: Buffer.from(data) } });
     const words = bytesToWords(data);
