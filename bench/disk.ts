@@ -10,7 +10,8 @@
 //     issues requests this large (up to 1280 KiB) for sequential I/O
 // Over the fast lane the status read that starts a PIO data phase brings the whole command's
 // data (ReadAhead; WriteAhead for writes), and the vCPU answers the sector's reads itself;
-// a DMA finishes inside the vCPU's bus-master poll, guest memory served on the lane. Each row
+// a DMA finishes inside the vCPU's bus-master poll, guest memory served on the lane (the PRD
+// table, and for writes the buffers it describes, sent with the START write). Each row
 // says how many requests the CPU thread waited for (round trips), the figure that does not
 // move with the host's load.
 // and the writes end with FLUSH CACHE (fsync), inside the time. Timed between the guest's two
