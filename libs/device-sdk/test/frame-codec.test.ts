@@ -64,3 +64,21 @@ test('the splitter returns every frame whole however the stream is cut: byte by 
   }
   expect(() => new FrameSplitter().push(Buffer.from([0xff, 0xff, 0xff, 0x7f]))).toThrow(/exceeds/);
 });
+
+test('a reader may complete an incomplete frame itself: the splitter says its size and hands over what it holds', () => {
+  const big = payload(200_000);
+  const head = Buffer.alloc(4);
+  head.writeUInt32LE(big.length);
+  const small = Buffer.from([1, 0, 0, 0, 42]); // a 1-byte frame before it
+  const s = new FrameSplitter();
+  expect(s.incomplete()).toBeNull();
+  expect(s.push(Buffer.concat([small, head.subarray(0, 2)]))).toEqual([Buffer.from([42])]);
+  expect(s.incomplete()).toBeNull(); // the length is not in yet
+  expect(s.push(Buffer.concat([head.subarray(2), big.subarray(0, 1000)]))).toEqual([]);
+  expect(s.incomplete()).toEqual({ frameBytes: 4 + big.length, held: 1004 });
+  const frame = Buffer.alloc(4 + big.length);
+  expect(s.takeHeld(frame)).toBe(1004);
+  big.copy(frame, 1004, 1000); // what the reader reads into the rest
+  expect(s.push(frame)).toEqual([big]);
+  expect(s.incomplete()).toBeNull();
+});

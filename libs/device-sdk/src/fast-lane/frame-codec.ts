@@ -166,6 +166,30 @@ export class FrameSplitter {
     return out;
   }
 
+  /**
+   * When a frame's length is in and the frame is not: its whole size (with the length) and
+   * how many of its bytes are held. A reader may then complete it itself (takeHeld).
+   */
+  incomplete(): { frameBytes: number; held: number } | null {
+    if (this.length < 4) return null;
+    if (this.chunks[0].length < 4) this.join();
+    const len = this.chunks[0].readUInt32LE(0);
+    if (len > MAX_FRAME_BYTES || this.length >= 4 + len) return null; // push() says what is wrong, or returns it
+    return { frameBytes: 4 + len, held: this.length };
+  }
+
+  /** Copies the bytes held (all of one incomplete frame) to the start of `into` and forgets them; returns how many. */
+  takeHeld(into: Buffer): number {
+    let at = 0;
+    for (const c of this.chunks) {
+      c.copy(into, at);
+      at += c.length;
+    }
+    this.chunks = [];
+    this.length = 0;
+    return at;
+  }
+
   private join(): void {
     this.chunks = [Buffer.concat(this.chunks, this.length)];
   }
