@@ -7,7 +7,7 @@ import type { IoEvent, IoOp__Input } from '@quasivm/proto';
 import { DeviceService } from '../src/device-service.js';
 import { RemoteDevice } from '../src/remote-device.js';
 import { decodeEvent, encodeRequestParts, FrameSplitter } from '../src/fast-lane/frame-codec.js';
-import type { DeviceFactory, DeviceModel } from '../src/model.js';
+import type { DeviceFactory, DeviceHost, DeviceModel } from '../src/model.js';
 import pino from 'pino';
 
 /**
@@ -17,11 +17,17 @@ import pino from 'pino';
  */
 const DATA = 0x10;
 const STATUS = 0x17;
+const IRQ_PORT = 0x11;
+const IRQ_LINE = 5;
+let host: DeviceHost;
 const calls: string[] = [];
 const written: number[] = [];
 const model: DeviceModel = {
   ioRead: (port) => (calls.push(`read ${port.toString(16)}`), 0x58),
-  ioWrite: (port, _size, value) => void calls.push(`write ${port.toString(16)}=${value}`),
+  ioWrite: (port, _size, value) => {
+    calls.push(`write ${port.toString(16)}=${value}`);
+    if (port === IRQ_PORT) host.setIrq(IRQ_LINE, value === 1);
+  },
   ioWriteString: (port, size, data) => {
     calls.push(`writeString ${port.toString(16)} size ${size} bytes ${data.byteLength}`);
     written.push(...data);
@@ -30,18 +36,19 @@ const model: DeviceModel = {
   saveState: () => ({ device: 'out', version: 1 }),
   loadState: () => undefined,
 };
-const factory: DeviceFactory = { describe: () => ({ name: 'out', version: '1', ports: [{ base: DATA, length: 8 }], irqs: [], memoryWindows: [] }), create: () => model };
+const factory: DeviceFactory = { describe: () => ({ name: 'out', version: '1', ports: [{ base: DATA, length: 8 }], irqs: [IRQ_LINE], memoryWindows: [] }), create: (h) => ((host = h), model) };
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'qvm-dataout-'));
 const service = new DeviceService(factory, 'out', { logger: pino({ level: 'silent' }) });
 let dev: RemoteDevice;
 let socket: net.Socket;
 const events: IoEvent[] = [];
+const irqs: Array<[number, boolean]> = [];
 let seq = 1;
 
 beforeAll(async () => {
   await service.listen(`unix:${path.join(dir, 'out.sock')}`);
-  dev = await RemoteDevice.connect(`unix:${path.join(dir, 'out.sock')}`, 'vm', {});
+  dev = await RemoteDevice.connect(`unix:${path.join(dir, 'out.sock')}`, 'vm', {}, { onIrq: (line, level) => irqs.push([line, level]) });
   socket = net.connect(dev.fastLanePath);
   const splitter = new FrameSplitter();
   socket.on('data', (d: Buffer) => events.push(...splitter.push(d).map(decodeEvent)));
@@ -106,4 +113,20 @@ test('a malformed DataOut is refused and none of it is applied', async () => {
     expect(got.some((e) => e.error), what).toBe(true);
     expect(calls, what).toEqual(['read 17']);
   }
+});
+
+test('frames that arrive together are applied as one batch: the IRQ changes they cause collapse as within one frame', async () => {
+  irqs.length = 0;
+  const s = seq++;
+  const w = (value: number): IoOp__Input => ({ timeNs: 0, port: IRQ_PORT, size: 1, write: { value } });
+  // What a vCPU sends when it cuts a batch after a large payload: two frames, one write.
+  const first = encodeRequestParts({ batch: { ops: [w(1), w(0), w(1), { timeNs: 0, port: DATA, size: 2, writeString: { data: Buffer.from(block(8192, 1)) } }] } });
+  const second = encodeRequestParts({ batch: { ops: [w(0), { timeNs: 0, port: STATUS, size: 1, read: { seq: s } }] } });
+  expect(first).toHaveLength(2); // the payload went out as its own buffer
+  socket.write(Buffer.concat([...first, ...second]));
+  await until(() => events.some((e) => e.readReply?.seq === s));
+  await until(() => irqs.length >= 2);
+  await new Promise((r) => setTimeout(r, 100));
+  // Levels 1, 0, 1, 0 in one batch: the last edge and the final level (two changes), not one batch's worth each.
+  expect(irqs).toEqual([[IRQ_LINE, true], [IRQ_LINE, false]]);
 });

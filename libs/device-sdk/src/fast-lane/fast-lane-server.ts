@@ -132,8 +132,11 @@ export class FastLaneServer {
           return;
         }
         for (const op of req.batch?.ops ?? []) queue.push(op);
-        drain();
       }
+      // Frames that came together are applied together: a vCPU cuts its batch after each large
+      // payload (so it is sent uncopied), and the operations of one batch are one applyBatch
+      // (the IRQ changes they cause collapsed), as they were in one frame.
+      if (session && queue.length) drain();
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
