@@ -8,6 +8,9 @@
 ;   3, 4, 5  the same with WRITE SECTORS (rep outsw per sector), WRITE MULTIPLE 16 and
 ;      WRITE DMA; every chunk's first dword is 0x3C000000 + its LBA, the rest is whatever
 ;      the buffer holds; FLUSH CACHE after the last chunk (counted in the time)
+;   6, 7  READ DMA EXT / WRITE DMA EXT of 8 chunks (512 KiB, 1024 sectors) per command, as
+;      Linux issues large requests: a PRD table of 8 entries of 64 KiB, 0x10000-0x8FFFF,
+;      the chunks in LBA order (param1 must be a multiple of 8); marks and sums as above
 ; It prints a line when it starts (then spins briefly, see below) and when it is done, with
 ; the sum of the first dword of every chunk it moved (so runs with different methods can be
 ; compared), and the number of chunks (and the flush) that ended with ERR:
@@ -35,6 +38,9 @@
 %define BM_DIR    VARS + 16             ; byte: BM_TO_MEMORY for reads, 0 for writes
 %define WRITE_MARK 0x3C000000
 %define DEFAULT_BAR4 0xC000
+%define BIG_ENTRIES 8                   ; 64 KiB PRD entries per READ/WRITE DMA EXT (methods 6, 7)
+%define BIG_PRD     0x7900
+%define BIG_END_SEG (BUFFER_SEG + BIG_ENTRIES * 0x1000)
 
 start:
     guest_init
@@ -44,6 +50,8 @@ start:
     mov ax, BUFFER_SEG
     mov es, ax
     mov byte [BM_DIR], BM_TO_MEMORY
+    cmp dword [cs:param0], 6
+    je .dir_set
     cmp dword [cs:param0], 3
     jb .dir_set
     mov byte [BM_DIR], 0
@@ -62,11 +70,23 @@ start:
     cmp dword [cs:param0], 2
     je .dma_setup
     cmp dword [cs:param0], 5
-    jne .no_dma
+    je .dma_setup
+    cmp dword [cs:param0], 6
+    jb .no_dma
 .dma_setup:
     call find_bus_master
     mov dword [PRD], 0x10000
     mov dword [PRD + 4], 0x80000000     ; byte count 0 = 64 KiB, end of table
+    mov di, BIG_PRD                     ; and the big commands' table: 8 x 64 KiB
+    mov eax, 0x10000
+.big_prd:
+    mov [di], eax
+    mov dword [di + 4], 0
+    add di, 8
+    add eax, 0x10000
+    cmp eax, 0x10000 * (BIG_ENTRIES + 1)
+    jb .big_prd
+    or dword [di - 4], 0x80000000       ; end of table on the last entry
 .no_dma:
     print "ide-speed: start method="
     mov eax, [cs:param0]
@@ -82,6 +102,8 @@ start:
     dec ecx
     jnz .spin
 
+    cmp dword [cs:param0], 6
+    jae .big
     mov ebp, [cs:param1]
 .chunk:
     test ebp, ebp
@@ -128,6 +150,8 @@ start:
     dec ebp
     jmp .chunk
 .done:
+    cmp dword [cs:param0], 6
+    je .report
     cmp dword [cs:param0], 3
     jb .report
     call ata_wait_not_busy
@@ -145,6 +169,79 @@ start:
     call serial_hex32
     call serial_crlf
     halt_forever
+
+; Methods 6 and 7: param1 / 8 commands of 8 chunks each.
+.big:
+    mov ebp, [cs:param1]
+    shr ebp, 3
+.big_command:
+    test ebp, ebp
+    jz .done
+    cmp byte [BM_DIR], 0
+    jne .big_go
+    mov ebx, [LBA]                      ; a write: mark each chunk with its LBA
+    add ebx, WRITE_MARK
+    mov ax, BUFFER_SEG
+.big_mark:
+    mov fs, ax
+    mov [fs:0], ebx
+    add ebx, CHUNK_SECTORS
+    add ax, 0x1000
+    cmp ax, BIG_END_SEG
+    jb .big_mark
+.big_go:
+    call big_dma
+    test al, ST_ERR
+    jz .big_ok
+    inc dword [ERRORS]
+.big_ok:
+    mov ax, BUFFER_SEG
+.big_sum:
+    mov fs, ax
+    mov ebx, [fs:0]
+    add [SUM], ebx
+    add ax, 0x1000
+    cmp ax, BIG_END_SEG
+    jb .big_sum
+    add dword [LBA], CHUNK_SECTORS * BIG_ENTRIES
+    dec ebp
+    jmp .big_command
+
+; READ/WRITE DMA EXT (direction from BM_DIR) of 8 chunks at LBA through BIG_PRD. AL = ATA
+; status after the transfer.
+big_dma:
+    mov dx, [BM_BASE]
+    mov al, [BM_DIR]
+    out dx, al
+    add dx, 4
+    mov eax, BIG_PRD
+    out dx, eax
+    sub dx, 2
+    mov al, BM_INTERRUPT | 0x02         ; clear INTERRUPT and ERROR
+    out dx, al
+    mov eax, [LBA]
+    xor edx, edx
+    mov cx, CHUNK_SECTORS * BIG_ENTRIES
+    mov bl, CMD_READ_DMA_EXT
+    cmp byte [BM_DIR], 0
+    jne .command
+    mov bl, CMD_WRITE_DMA_EXT
+.command:
+    call ata_lba48
+    mov dx, [BM_BASE]
+    mov al, [BM_DIR]
+    or al, BM_START
+    out dx, al
+    add dx, 2
+.poll:
+    in al, dx
+    test al, BM_INTERRUPT
+    jz .poll
+    sub dx, 2
+    mov al, [BM_DIR]
+    out dx, al
+    call ata_wait_not_busy
+    ret
 
 ; Moves one DRQ block of CX words between ES:DI (reads; DI advances) or ES:SI (writes; SI
 ; advances) and the data port, the direction from the command in BL. Clobbers CX, DX.

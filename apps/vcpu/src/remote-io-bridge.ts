@@ -59,8 +59,15 @@ export class RemoteIoProxy {
    * as Consumed in order with everything else. Any other access ends it.
    */
   private ahead: LocalAhead | null = null;
+  /**
+   * Guest memory the device would ask for after certain writes (proto MemoryHint), from the
+   * last read's reply: sent with such a write (MemorySnapshot) when this thread serves memory.
+   */
+  private hints: Array<{ port: number; mask: number; addr: number; length: number; gatherMax: number; gatherUnless: number }> = [];
   /** Reads answered from an offer, and requests that waited for the device (for the user and benches). */
   aheadReads = 0;
+  /** Memory snapshots sent with writes the device named (proto MemorySnapshot). */
+  memorySnapshots = 0;
   roundTrips = 0;
   /** The device moved its ports (answer to a PCI config write): the machine routes them at once. */
   onClaimsChanged: ((ports: Array<{ base: number; length: number }>, windows: Array<{ base: number; length: number }>) => void) | null = null;
@@ -109,6 +116,7 @@ export class RemoteIoProxy {
     this.lane?.close();
     this.lane = null;
     this.ahead = null;
+    this.hints = [];
     if (!target) return;
     try {
       this.lane = new BlockingFastLane(target.path, target.sessionId, this.memory);
@@ -169,6 +177,44 @@ export class RemoteIoProxy {
     return null;
   }
 
+  /** Posts the guest memory a hint names for this write (before it), as it is now. */
+  private snapshotFor(port: number, value: number, now: GuestTimeNs): void {
+    for (const h of this.hints) {
+      if (h.port !== port || !(value & h.mask) || h.length <= 0) continue;
+      let data: Uint8Array;
+      try {
+        data = this.memory!.read(h.addr, h.length);
+      } catch {
+        continue; // outside RAM: the device asks, and hears why
+      }
+      this.memorySnapshots++;
+      this.lane!.post({ timeNs: now, port, size: 1, memorySnapshot: { addr: h.addr, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) } });
+      if (h.gatherMax > 0 && !(value & h.gatherUnless)) this.gatherFor(port, data, h.gatherMax, now);
+    }
+  }
+
+  /** The regions a PRD table snapshot describes (proto MemoryHint.gather_max), each posted as it is now. */
+  private gatherFor(port: number, table: Uint8Array, max: number, now: GuestTimeNs): void {
+    const view = new DataView(table.buffer, table.byteOffset, table.byteLength);
+    let total = 0;
+    for (let i = 0; i + 8 <= table.byteLength; i += 8) {
+      const addr = view.getUint32(i, true) & ~1;
+      const flags = view.getUint32(i + 4, true);
+      const length = flags & 0xfffe || 0x10000;
+      if (total + length > max) return;
+      let data: Uint8Array;
+      try {
+        data = this.memory!.read(addr >>> 0, length);
+      } catch {
+        return; // outside RAM: the device asks for the rest, and hears why
+      }
+      total += length;
+      this.memorySnapshots++;
+      this.lane!.post({ timeNs: now, port, size: 1, memorySnapshot: { addr: addr >>> 0, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) } });
+      if (flags & 0x8000_0000) return;
+    }
+  }
+
   /** Takes the offer a read's reply carries, if any. */
   private takeAhead(e: ReturnType<BlockingFastLane['request']>): void {
     const r = e.readReply;
@@ -203,7 +249,10 @@ export class RemoteIoProxy {
   ioWrite(port: number, size: AccessSize, value: number, now: GuestTimeNs): void {
     this.pass(now);
     if (this.ahead) this.aheadWrite(port, size, size);
-    if (this.lane) return this.lane.post({ timeNs: now, port, size, write: { value: value >>> 0 } });
+    if (this.lane) {
+      if (this.hints.length) this.snapshotFor(port, value, now);
+      return this.lane.post({ timeNs: now, port, size, write: { value: value >>> 0 } });
+    }
     this.requests.pushBlocking([...this.header(BridgeOp.Write, port, size, now), value | 0]);
   }
 
@@ -214,8 +263,9 @@ export class RemoteIoProxy {
       if (v !== null) return v;
     }
     if (this.lane) {
-      const e = this.laneRequest((seq) => ({ timeNs: now, port, size, read: { seq, aheadMax: AHEAD_MAX_BYTES } }));
+      const e = this.laneRequest((seq) => ({ timeNs: now, port, size, read: { seq, aheadMax: AHEAD_MAX_BYTES, memoryHints: !!this.memory } }));
       this.takeAhead(e);
+      this.hints = e.readReply?.memoryHints.map((h) => ({ port: h.port, mask: h.mask, addr: Number(h.addr), length: h.length, gatherMax: h.gatherMax, gatherUnless: h.gatherUnless })) ?? [];
       return e.readReply ? e.readReply.value >>> 0 : allOnes(size);
     }
     this.requests.pushBlocking(this.header(BridgeOp.Read, port, size, now));
@@ -247,7 +297,11 @@ export class RemoteIoProxy {
 
   ioWriteString(port: number, size: AccessSize, data: Uint8Array, now: GuestTimeNs): void {
     this.pass(now);
-    if (this.ahead) this.aheadWrite(port, size, data.byteLength);
+    if (this.ahead) {
+      this.aheadWrite(port, size, data.byteLength);
+      // Data the offered data-out phase takes: it travels with the phase's other blocks and Status reads as one operation.
+      if (this.ahead?.data === null && port === this.ahead.dataPort && this.lane && data.byteLength % size === 0) return this.lane.postDataOut(port, size, data, now);
+    }
     if (this.lane) return this.lane.post({ timeNs: now, port, size, writeString: { data: Buffer.from(data) } });
     const words = bytesToWords(data);
     const rec = new Int32Array(7 + words.length);

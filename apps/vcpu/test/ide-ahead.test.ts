@@ -100,6 +100,28 @@ describe('PIO data phases served by the vCPU', () => {
     }
   });
 
+  test('WRITE SECTORS from one buffer the guest reuses, the phase left halfway by an access the offer does not cover: every sector reaches the image with its own bytes', () => {
+    const trips = proxy.roundTrips;
+    lba28(200, 6, 0x30);
+    const data = Buffer.alloc(SECTOR);
+    for (let s = 0; s < 6; s++) {
+      expect(waitDrq()).toBe(0x58);
+      data.fill(0x60 + s);
+      data.writeUInt32LE(0xdef00000 + s, 0);
+      proxy.ioWriteString(0x1f0, 2, data, 0); // the phase's blocks and status reads cross as one DataOut
+      if (s === 2) expect(proxy.ioRead(0x1f2, 1, 0)).toBeGreaterThanOrEqual(0); // crosses: ends the offer
+    }
+    expect(proxy.ioRead(0x1f7, 1, 0)).toBe(0x50);
+    expect(proxy.roundTrips - trips).toBeLessThanOrEqual(5); // no round trip per sector
+    proxy.ioWrite(0x1f7, 1, 0xe7, 0); // FLUSH CACHE
+    expect(proxy.ioRead(0x1f7, 1, 0)).toBe(0x50);
+    const written = rig.sectors('ahead.img', 200, 6);
+    for (let s = 0; s < 6; s++) {
+      expect(written.readUInt32LE(s * SECTOR)).toBe(0xdef00000 + s);
+      expect(written.subarray(s * SECTOR + 4, (s + 1) * SECTOR).every((b) => b === 0x60 + s)).toBe(true);
+    }
+  });
+
   test('an access the offer does not cover in the middle of a phase ends it, and the device carries on from there', () => {
     lba28(0, 4, 0x20);
     waitDrq();

@@ -38,3 +38,44 @@ describe.each(BACKENDS)('$backend backend', ({ backend, skip, note }) => {
     expect(written.readUInt32LE(3 * SECTOR)).toBe(0); // the fourth sector untouched
   }, 120_000);
 });
+
+describe('the PRD table rides with the bus-master START write (proto MemoryHint / MemorySnapshot)', () => {
+  const CHUNKS = 4; // of 64 KiB, one READ/WRITE DMA of 128 sectors each, one PRD table at the same address
+  const run = async (method: 2 | 5 | 6 | 7, img: string, chunks = CHUNKS) => {
+    const vm = await rig.launch('soft', 'ide-speed', { 'primary.master': img, 'primary.master.mode': method === 5 || method === 7 ? 'rw' : 'ro' }, [method, chunks]);
+    const log = await vm.waitForSerial(/ide-speed: done sum=0x\w{8} errors=0x\w{8}/, 60_000);
+    const stats = await vm.stats();
+    await vm.stop();
+    rig.vm = null;
+    return { log, snapshots: stats?.remoteMemorySnapshots ?? 0 };
+  };
+  const sum = (mark: number, chunks = CHUNKS) => hex([...Array(chunks).keys()].reduce((s, c) => (s + mark + c * 128) >>> 0, 0));
+
+  test('READ DMA: the service takes the table from the write instead of asking for it, and the guest reads the right sectors', async () => {
+    rig.makeImage('speed-read.img', CHUNKS * 128, [...Array(CHUNKS).keys()].map((c) => c * 128));
+    const { log, snapshots } = await run(2, 'speed-read.img');
+    expect(log).toContain(`ide-speed: done sum=${sum(0x5ec00000)} errors=0x00000000`);
+    // The first START may precede the first hint naming the table's address; the others carry it.
+    expect(snapshots).toBeGreaterThanOrEqual(CHUNKS - 1);
+  }, 120_000);
+
+  test('WRITE DMA: the image holds what the guest wrote', async () => {
+    rig.makeImage('speed-write.img', CHUNKS * 128, []);
+    const { log, snapshots } = await run(5, 'speed-write.img');
+    expect(log).toContain(`ide-speed: done sum=${sum(0x3c000000)} errors=0x00000000`);
+    expect(snapshots).toBeGreaterThanOrEqual(CHUNKS - 1);
+    for (let c = 0; c < CHUNKS; c++) expect(rig.sectors('speed-write.img', c * 128, 1).readUInt32LE(0)).toBe((0x3c000000 + c * 128) >>> 0);
+  }, 120_000);
+
+  test('READ/WRITE DMA EXT of 512 KiB through eight PRD entries (as Linux issues them): the guest reads the right sectors, the image holds what it wrote', async () => {
+    const chunks = 16; // two commands
+    rig.makeImage('speed-big-read.img', chunks * 128, [...Array(chunks).keys()].map((c) => c * 128));
+    const read = await run(6, 'speed-big-read.img', chunks);
+    expect(read.log).toContain(`ide-speed: done sum=${sum(0x5ec00000, chunks)} errors=0x00000000`);
+    expect(read.snapshots).toBeGreaterThanOrEqual(1);
+    rig.makeImage('speed-big-write.img', chunks * 128, []);
+    const write = await run(7, 'speed-big-write.img', chunks);
+    expect(write.log).toContain(`ide-speed: done sum=${sum(0x3c000000, chunks)} errors=0x00000000`);
+    for (let c = 0; c < chunks; c++) expect(rig.sectors('speed-big-write.img', c * 128, 1).readUInt32LE(0)).toBe((0x3c000000 + c * 128) >>> 0);
+  }, 120_000);
+});

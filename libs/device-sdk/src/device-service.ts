@@ -215,6 +215,23 @@ export class DeviceService {
     const m = s.model;
     try {
       switch (op.op) {
+        case 'dataOut': {
+          // Every run checked before any is applied: a refused operation changes nothing.
+          const { data, runs } = op.dataOut!;
+          if (data.byteLength > this.maxStringBytes) return refuse(grpc.status.RESOURCE_EXHAUSTED, `data-out of ${data.byteLength} bytes exceeds the limit of ${this.maxStringBytes}`);
+          if (runs.length % 4 !== 0) return refuse(grpc.status.INVALID_ARGUMENT, 'data-out runs are not (port, size, count, write) quadruples');
+          let bytes = 0;
+          for (let i = 0; i < runs.length; i += 4) {
+            const [port, sz, count, write] = [runs[i], runs[i + 1], runs[i + 2], runs[i + 3]];
+            if (!validSize(sz)) return refuse(grpc.status.INVALID_ARGUMENT, `access size ${sz} is not 1, 2 or 4`);
+            if (!s.claimsPort(port, sz)) return refuse(grpc.status.OUT_OF_RANGE, `port 0x${port.toString(16)} (size ${sz}) is outside the ports ${this.name} claims`);
+            if (count * sz > this.maxStringBytes) return refuse(grpc.status.RESOURCE_EXHAUSTED, `data-out run of ${count * sz} bytes exceeds the limit of ${this.maxStringBytes}`);
+            if (write > 1) return refuse(grpc.status.INVALID_ARGUMENT, `data-out run kind ${write} is not 0 (reads) or 1 (writes)`);
+            if (write) bytes += count * sz;
+          }
+          if (bytes !== data.byteLength) return refuse(grpc.status.INVALID_ARGUMENT, `data-out runs write ${bytes} bytes, the operation carries ${data.byteLength}`);
+          break;
+        }
         case 'read':
         case 'write':
         case 'readString':
@@ -237,6 +254,13 @@ export class DeviceService {
           if (length > this.maxStringBytes) return refuse(grpc.status.RESOURCE_EXHAUSTED, `window transfer of ${length} bytes exceeds the limit of ${this.maxStringBytes}`);
           if (!s.claimsMemory(addr, length))
             return refuse(grpc.status.OUT_OF_RANGE, `window bytes 0x${addr.toString(16)}+${length} are outside the memory windows ${this.name} claims`);
+          break;
+        }
+        case 'memorySnapshot': {
+          const length = op.memorySnapshot!.data.byteLength;
+          if (length > this.maxStringBytes) return refuse(grpc.status.RESOURCE_EXHAUSTED, `memory snapshot of ${length} bytes exceeds the limit of ${this.maxStringBytes}`);
+          if (!s.claimsPort(op.port, size))
+            return refuse(grpc.status.OUT_OF_RANGE, `port 0x${op.port.toString(16)} (size ${size}) is outside the ports ${this.name} claims`);
           break;
         }
         case 'windowQuery':
@@ -274,14 +298,21 @@ export class DeviceService {
         case 'read': {
           const value = m.ioRead(op.port, size, now) >>> 0;
           const ahead = op.read!.aheadMax > 0 && m.accessAhead ? m.accessAhead(op.port, Math.min(op.read!.aheadMax, this.maxStringBytes)) : null;
-          if (!ahead) send({ readReply: { seq, value } });
+          const hints = op.read!.memoryHints && m.memoryHints ? m.memoryHints() : undefined;
+          const memoryHints = hints?.length ? hints.map((h) => ({ ...h, length: Math.min(h.length, this.maxStringBytes) })) : undefined;
+          if (!ahead) send({ readReply: { seq, value, memoryHints } });
           else if (ahead.kind === 'read') {
             const { data, kind: _k, ...rest } = ahead;
-            send({ readReply: { seq, value, readAhead: { ...rest, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) } } });
+            send({ readReply: { seq, value, memoryHints, readAhead: { ...rest, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) } } });
           } else {
             const { kind: _k, ...rest } = ahead;
-            send({ readReply: { seq, value, writeAhead: rest } });
+            send({ readReply: { seq, value, memoryHints, writeAhead: rest } });
           }
+          break;
+        }
+        case 'memorySnapshot': {
+          const sn = op.memorySnapshot!;
+          m.memorySnapshot?.(op.port, sn.addr, sn.data);
           break;
         }
         case 'consumed': {
@@ -294,6 +325,23 @@ export class DeviceService {
             if (!s.claimsPort(port, sz)) return refuse(grpc.status.OUT_OF_RANGE, `port 0x${port.toString(16)} (size ${sz}) is outside the ports ${this.name} claims`);
             if (count * sz > this.maxStringBytes) return refuse(grpc.status.RESOURCE_EXHAUSTED, `consumed reads of ${count * sz} bytes exceed the limit of ${this.maxStringBytes}`);
             if (count === 1) m.ioRead(port, sz, now);
+            else if (m.ioReadString) m.ioReadString(port, sz, count, now);
+            else readStringBySingles(m, port, sz, count, now);
+          }
+          break;
+        }
+        case 'dataOut': {
+          // The writes and the reads the vCPU answered between them, in their order (checked above).
+          const { data, runs } = op.dataOut!;
+          let at = 0;
+          for (let i = 0; i < runs.length; i += 4) {
+            const [port, sz, count, write] = [runs[i], runs[i + 1] as AccessSize, runs[i + 2], runs[i + 3]];
+            if (write) {
+              const chunk = data.subarray(at, at + count * sz);
+              at += count * sz;
+              if (m.ioWriteString) m.ioWriteString(port, sz, chunk, now);
+              else writeStringBySingles(m, port, sz, chunk, now);
+            } else if (count === 1) m.ioRead(port, sz, now);
             else if (m.ioReadString) m.ioReadString(port, sz, count, now);
             else readStringBySingles(m, port, sz, count, now);
           }

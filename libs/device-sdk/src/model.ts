@@ -37,7 +37,10 @@ export interface DeviceHost {
   setIrqDeadline(line: number, at: GuestTimeNs | null, periodNs?: number): void;
   /** DMA: read guest-physical memory. */
   readMemory(addr: number, length: number): Promise<Uint8Array>;
-  /** DMA: write guest-physical memory. */
+  /**
+   * DMA: write guest-physical memory. `data` may be sent as it is, after the call returns
+   * (a fast lane writes it without copying): do not change it afterwards.
+   */
   writeMemory(addr: number, data: Uint8Array): Promise<void>;
   /** A device event a user may care about (speaker frequency, mode change...). */
   emitEvent(kind: string, detail: Record<string, unknown>): void;
@@ -100,6 +103,19 @@ export interface DeviceModel {
    */
   accessAhead?(port: number, maxBytes: number): AccessAhead | null;
   /**
+   * Guest memory the model would ask for right after certain writes (proto MemoryHint),
+   * sent to a vCPU that may read it at that write and send it first (memorySnapshot).
+   * Must not change the model.
+   */
+  memoryHints?(): MemoryHint[];
+  /**
+   * Guest memory [addr, addr + data) as it was when the guest made the next operation,
+   * a write to `port` one of memoryHints() named (proto MemorySnapshot). A guess from the
+   * vCPU: use it only if it is the memory needed, for the work that write starts. `data`
+   * is a view into the message: copy what is kept.
+   */
+  memorySnapshot?(port: number, addr: number, data: Uint8Array): void;
+  /**
    * Work the model started on its own and has not finished (a DMA transfer waiting for
    * guest memory), as a promise; null when there is none. A service's fast lane applies the
    * session's next operation only once it is done, so the guest sees the transfer finished
@@ -110,6 +126,18 @@ export interface DeviceModel {
   saveState(): DeviceState;
   /** Throws DeviceStateError on a malformed blob and then leaves the model unchanged. */
   loadState(state: DeviceState): void;
+}
+
+/** Read [addr, addr + length) when the guest writes `port` with a bit of `mask` set (proto MemoryHint). */
+export interface MemoryHint {
+  port: number;
+  mask: number;
+  addr: number;
+  length: number;
+  /** The memory is a PRD table: also send the regions it describes, up to this many bytes (proto MemoryHint.gather_max). */
+  gatherMax?: number;
+  /** ...unless the write's value has one of these bits set. */
+  gatherUnless?: number;
 }
 
 /** A data phase the vCPU may serve locally (see DeviceModel.accessAhead and proto ReadAhead/WriteAhead). */

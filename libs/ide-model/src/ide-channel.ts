@@ -8,6 +8,9 @@ import type { IdeCounters } from './counters.js';
 import type { IdeDevice, PioAhead } from './ide-device.js';
 import { num, obj, type Json } from './state-check.js';
 
+/** Most memory snapshots (and bytes) kept for one START write: its table and the buffers a vCPU sends. */
+const MAX_SNAPSHOTS = 64;
+const MAX_SNAPSHOT_BYTES = 4 << 20;
 /** Most PRD entries a table may hold: it must not cross a 64 KiB boundary (SFF-8038i 1.2). */
 const MAX_PRD_ENTRIES = 8192;
 
@@ -25,6 +28,15 @@ export class IdeChannel {
   /** Bumped by anything that must abandon a DMA in flight (reset, new command, stop, restore). */
   private generation = 0;
   private inFlight: Promise<void> | null = null;
+  /**
+   * Guest memory (the PRD table, then the buffers it describes) as the vCPU read it at the
+   * bus-master command write that comes next (proto MemorySnapshot), then, once that write
+   * set START, for the transfer it starts. Not state: without them the table and buffers
+   * are read from guest memory, as they always could be.
+   */
+  private snapshotsAtCommand: MemorySnapshot[] = [];
+  private snapshotsBytes = 0;
+  private startSnapshots: MemorySnapshot[] = [];
 
   constructor(
     private readonly host: DeviceHost,
@@ -175,8 +187,23 @@ export class IdeChannel {
 
   writeBusMaster(offset: number, value: number): void {
     const change = this.busMaster.writeByte(offset, value);
+    if (offset === 0) {
+      // Snapshots are of memory at the write that set START, for the transfer that START begins.
+      if (change === 'start') this.startSnapshots = this.snapshotsAtCommand;
+      else if (!this.busMaster.started) this.startSnapshots = [];
+      this.snapshotsAtCommand = [];
+      this.snapshotsBytes = 0;
+    }
     if (change === 'stop') this.abandonDma();
     this.afterAccess();
+  }
+
+  /** Guest memory at `addr` as it was when the guest made the next write, to the bus-master command register. */
+  memoryAtCommand(addr: number, data: Uint8Array): void {
+    // Bounded: what one START may use (the table and GATHER_MAX_BYTES of buffers), not what a peer may send.
+    if (this.snapshotsAtCommand.length >= MAX_SNAPSHOTS || this.snapshotsBytes + data.byteLength > MAX_SNAPSHOT_BYTES) return;
+    this.snapshotsBytes += data.byteLength;
+    this.snapshotsAtCommand.push({ address: addr >>> 0, data: data.slice() });
   }
 
   /** The DMA transfer in flight (settles when it ends), or null. */
@@ -217,7 +244,12 @@ export class IdeChannel {
     let tableLonger = false;
     try {
       if (((bm.command & BmCommand.READ) !== 0) !== req.toMemory) throw new Error('bus-master direction does not match the command');
-      const prds = await this.readPrdTable(bm.prdAddress, req.byteLength);
+      const snapshots = this.startSnapshots;
+      this.startSnapshots = [];
+      // The table is the first snapshot at the PRD address; the buffers are the others.
+      const table = snapshots.find((s) => s.address === bm.prdAddress) ?? null;
+      const buffers = snapshots.filter((s) => s !== table);
+      const prds = await this.readPrdTable(bm.prdAddress, req.byteLength, table);
       if (gen !== this.generation) return;
       const available = prds.reduce((n, p) => n + p.length, 0);
       tableLonger = available > req.byteLength || !prds.eot;
@@ -233,16 +265,21 @@ export class IdeChannel {
             off += n;
           }
         } else {
-          const data = new Uint8Array(req.byteLength);
+          // Every region asked for at once: one round trip for a 512 KiB WRITE DMA EXT of
+          // eight PRD entries, not eight (reads of guest memory do not depend on each other).
+          const reads: Array<{ off: number; n: number; chunk: Promise<Uint8Array> }> = [];
           let off = 0;
           for (const p of prds) {
             if (off >= req.byteLength) break;
             const n = Math.min(p.length, req.byteLength - off);
-            const chunk = await this.host.readMemory(p.address, n);
-            if (gen !== this.generation) return;
-            data.set(chunk.subarray(0, n), off);
+            const snap = buffers.find((s) => s.address === p.address && s.data.length >= n);
+            reads.push({ off, n, chunk: snap ? Promise.resolve(snap.data) : this.host.readMemory(p.address, n) });
             off += n;
           }
+          const chunks = await Promise.all(reads.map((r) => r.chunk));
+          if (gen !== this.generation) return;
+          const data = new Uint8Array(req.byteLength);
+          reads.forEach((r, i) => data.set(chunks[i].subarray(0, r.n), r.off));
           dev.dmaWrite(data);
         }
         ok = true;
@@ -262,17 +299,15 @@ export class IdeChannel {
   }
 
   /** Walk the PRD table until end-of-table or until `needed` bytes are described. */
-  private async readPrdTable(address: number, needed: number): Promise<PrdList> {
+  private async readPrdTable(address: number, needed: number, snapshot: MemorySnapshot | null): Promise<PrdList> {
     const list: PrdList = Object.assign([], { eot: false });
     let total = 0;
     let addr = address;
     while (list.length < MAX_PRD_ENTRIES) {
-      // At most 16 whole entries, never past the 4 KiB page the table is in (a table near
-      // the top of guest RAM must not make us ask for memory beyond it); only an entry the
-      // guest placed across a page boundary is read across it.
-      const inPage = 0x1000 - (addr & 0xfff);
-      const chunk = inPage < PRD_ENTRY_SIZE ? PRD_ENTRY_SIZE : Math.min(PRD_ENTRY_SIZE * 16, inPage - (inPage % PRD_ENTRY_SIZE));
-      const raw = await this.host.readMemory(addr, chunk);
+      const chunk = prdChunkBytes(addr);
+      // The table's first chunk as the vCPU read it when the guest set START, when it is that chunk.
+      const snap = addr === address && snapshot?.address === address && snapshot.data.length >= chunk ? snapshot.data.subarray(0, chunk) : null;
+      const raw = snap ?? (await this.host.readMemory(addr, chunk));
       if (raw.length < PRD_ENTRY_SIZE) throw new Error('PRD table unreadable');
       const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
       for (let i = 0; i + PRD_ENTRY_SIZE <= raw.length && list.length < MAX_PRD_ENTRIES; i += PRD_ENTRY_SIZE) {
@@ -341,6 +376,8 @@ export class IdeChannel {
   restore(c: ChannelChecked): void {
     this.abandonDma();
     this.generation++;
+    this.startSnapshots = this.snapshotsAtCommand = [];
+    this.snapshotsBytes = 0;
     this.deviceControl = c.deviceControl;
     this.busMaster.restore(c.busMaster);
     this.devices.forEach((d, i) => d?.restoreState(c.devices[i]));
@@ -350,6 +387,21 @@ export class IdeChannel {
     this.host.setIrq(this.irqLine, this.irqLevel);
     this.maybeStartDma();
   }
+}
+
+/**
+ * How much of a PRD table at `addr` is read at once: at most 16 whole entries, never past
+ * the 4 KiB page the table is in (a table near the top of guest RAM must not make us ask
+ * for memory beyond it); only an entry the guest placed across a page boundary is read across it.
+ */
+export function prdChunkBytes(addr: number): number {
+  const inPage = 0x1000 - (addr & 0xfff);
+  return inPage < PRD_ENTRY_SIZE ? PRD_ENTRY_SIZE : Math.min(PRD_ENTRY_SIZE * 16, inPage - (inPage % PRD_ENTRY_SIZE));
+}
+
+interface MemorySnapshot {
+  address: number;
+  data: Uint8Array;
 }
 
 interface PrdEntry {

@@ -1,10 +1,10 @@
-import type { AccessAhead, AccessSize, DeviceHost, DeviceModel, DeviceState, GuestTimeNs, PortRange } from '@quasivm/device-sdk';
+import type { AccessAhead, AccessSize, DeviceHost, DeviceModel, DeviceState, GuestTimeNs, MemoryHint, PortRange } from '@quasivm/device-sdk';
 import { allOnes, DeviceStateError } from '@quasivm/device-sdk';
 import { AtaDisk, type AtaDiskOptions } from './ata-disk.js';
-import { AtaReg } from './ata-registers.js';
+import { AtaReg, BmCommand } from './ata-registers.js';
 import { AtapiCdrom, type AtapiCdromOptions } from './atapi-cdrom.js';
 import { IdeCounters } from './counters.js';
-import { IdeChannel, type ChannelChecked } from './ide-channel.js';
+import { IdeChannel, prdChunkBytes, type ChannelChecked } from './ide-channel.js';
 import type { IdeDevice } from './ide-device.js';
 import { BUS_MASTER_BLOCK_SIZE, Piix3IdeFunction } from './piix3-ide-function.js';
 import { num, obj, str } from './state-check.js';
@@ -18,6 +18,8 @@ export const SECONDARY_COMMAND_BASE = 0x170;
 export const SECONDARY_CONTROL_PORT = 0x376;
 export const SECONDARY_IRQ = 15;
 export const COMMAND_BLOCK_LENGTH = 8;
+/** Most bytes of a WRITE DMA's buffers a vCPU sends with the START write (Linux's largest request is 1280 KiB). */
+export const GATHER_MAX_BYTES = 2 << 20;
 /** Default BAR4 the factory programs so the bus-master ports are known up front. */
 export const DEFAULT_BUS_MASTER_BASE = 0xc000;
 
@@ -194,6 +196,31 @@ export class AtaController implements DeviceModel {
     // Bus-master writes cannot change a PIO phase or an idle drive's Status (no DMA is pending).
     const ports = { dataPort: base + AtaReg.Data, statusPort: base + AtaReg.StatusCommand, altStatusPort: this.ports[i].control, registers: { base, length: COMMAND_BLOCK_LENGTH } };
     return { ...a, ...ports };
+  }
+
+  /**
+   * Each channel's PRD table, wanted with the write that sets its bus master's START bit
+   * (the bus master reads the table then; SFF-8038i has it and the buffers set up before),
+   * and for a transfer to the drive (READ clear) the memory its entries describe: the vCPU
+   * sends them with that write, and the DMA starts without asking for them.
+   */
+  memoryHints(): MemoryHint[] {
+    const bm = this.pci.busMasterBase;
+    if (bm === null || !this.pci.busMasterEnabled) return [];
+    return this.channels.map((ch, i) => ({
+      port: bm + 8 * i,
+      mask: BmCommand.START,
+      addr: ch.busMaster.prdAddress,
+      length: prdChunkBytes(ch.busMaster.prdAddress),
+      gatherMax: GATHER_MAX_BYTES,
+      gatherUnless: BmCommand.READ,
+    }));
+  }
+
+  /** The PRD table as it was at a bus-master command write (memoryHints). */
+  memorySnapshot(port: number, addr: number, data: Uint8Array): void {
+    const t = this.decode(port);
+    if (t?.block === 'bm' && t.offset === 0) t.ch.memoryAtCommand(addr, data);
   }
 
   /** A DMA transfer in flight on either channel, until it ends (DeviceModel.busy). */

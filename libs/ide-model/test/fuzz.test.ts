@@ -85,16 +85,17 @@ class GuardedHost implements DeviceHost {
     }
     this.memoryReads++;
     const data = this.memory.slice(addr, addr + length);
-    if (length <= 128) {
-      // possibly (part of) a PRD table: remember what its entries describe
-      const v = new DataView(data.buffer);
-      for (let i = 0; i + 8 <= length; i += 8) {
-        const base = (v.getUint32(i, true) & ~1) >>> 0;
-        const count = v.getUint32(i + 4, true) & 0xfffe || 0x10000;
-        if ((this.named.get(base) ?? 0) < count) this.named.set(base, count);
-      }
-    }
+    if (length <= 128) this.served(data); // possibly (part of) a PRD table
     return data;
+  }
+  /** Bytes the model was given that may be (part of) a PRD table: remember what its entries describe. */
+  served(data: Uint8Array): void {
+    const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    for (let i = 0; i + 8 <= data.length; i += 8) {
+      const base = (v.getUint32(i, true) & ~1) >>> 0;
+      const count = v.getUint32(i + 4, true) & 0xfffe || 0x10000;
+      if ((this.named.get(base) ?? 0) < count) this.named.set(base, count);
+    }
   }
   async writeMemory(addr: number, data: Uint8Array): Promise<void> {
     await undefined;
@@ -169,6 +170,45 @@ const PORTS = [
 ];
 
 const DMA_COMMANDS = [0xc8, 0xca, 0x25, 0x35];
+
+/**
+ * What a vCPU may send with a write the model's memory hints name (proto MemorySnapshot),
+ * from its own random stream: nothing, the hinted PRD table and the regions it describes as
+ * guest memory holds them (some cut short), or junk (bytes the model must treat as a table
+ * it was served, at the hinted address or elsewhere, on the right port or another).
+ */
+let snapshotsSent = 0;
+function vcpuSnapshots(ide: AtaController, host: GuardedHost, port: number, value: number, r: () => number): void {
+  const send = (p: number, addr: number, data: Uint8Array) => {
+    snapshotsSent++;
+    ide.memorySnapshot(p, addr, data);
+  };
+  const roll = r();
+  if (roll < 0.3) return;
+  if (roll < 0.4) {
+    const junk = noise(r, Math.floor(r() * 200));
+    host.served(junk);
+    send(r() < 0.7 ? port : PORTS[Math.floor(r() * PORTS.length)], r() < 0.5 ? (ide.memoryHints()[0]?.addr ?? 0) : randomAddress(r), junk);
+    return;
+  }
+  for (const h of ide.memoryHints()) {
+    if (h.port !== port || !(value & h.mask) || h.addr + h.length > MEMORY) continue;
+    const table = host.memory.slice(h.addr, h.addr + h.length);
+    host.served(table);
+    send(port, h.addr, table);
+    if (!h.gatherMax || value & (h.gatherUnless ?? 0)) continue;
+    const v = new DataView(table.buffer);
+    for (let i = 0, total = 0; i + 8 <= table.length; i += 8) {
+      const addr = (v.getUint32(i, true) & ~1) >>> 0;
+      const flags = v.getUint32(i + 4, true);
+      const length = flags & 0xfffe || 0x10000;
+      if ((total += length) > h.gatherMax || addr + length > MEMORY) break;
+      const cut = r() < 0.1 ? Math.floor(r() * length) : length;
+      send(port, addr, host.memory.slice(addr, addr + cut));
+      if (flags & 0x80000000) break;
+    }
+  }
+}
 const DATA_PORTS = new Set([0x1f0, 0x170]);
 
 const CDB_OPS = [0x00, 0x03, 0x12, 0x1b, 0x1e, 0x25, 0x28, 0x2b, 0x43, 0x46, 0x4a, 0x5a, 0xa8, 0xbb, 0xff];
@@ -177,7 +217,7 @@ const CDB_OPS = [0x00, 0x03, 0x12, 0x1b, 0x1e, 0x25, 0x28, 0x2b, 0x43, 0x46, 0x4
  * A plausible command with addresses near the ends of the media, so that boundary
  * checks, writes, the slave and the CD-ROM get exercised, not only garbage.
  */
-function scenario(ide: AtaController, host: GuardedHost, r: () => number, now: number): boolean {
+function scenario(ide: AtaController, host: GuardedHost, r: () => number, now: number, rv: () => number): boolean {
   const secondary = r() < 0.35;
   const base = secondary ? 0x170 : 0x1f0;
   const out = (off: number, v: number) => ide.ioWrite(base + off, 1, v, now);
@@ -218,6 +258,7 @@ function scenario(ide: AtaController, host: GuardedHost, r: () => number, now: n
     ide.ioWrite(bm, 1, 0, now);
     ide.ioWrite(bm + 4, 4, table, now);
     const toMemory = cmd === 0xca || cmd === 0x35 ? r() < 0.2 : r() < 0.8;
+    vcpuSnapshots(ide, host, bm, toMemory ? 0x09 : 0x01, rv);
     ide.ioWrite(bm, 1, toMemory ? 0x09 : 0x01, now);
     dma = true;
   }
@@ -326,6 +367,7 @@ describe('fuzz', () => {
     const sizes: number[] = [1, 1, 1, 2, 4, 3];
     // Its own random stream, so the fuzz's accesses are the same with and without it.
     const oracle = new OfferOracle(rng(SEED ^ 0x5a5a));
+    const vcpu = rng(SEED ^ 0xa5a5); // the same, for the memory a vCPU sends with bus-master writes
     for (let i = 0; i < ITERATIONS; i++) {
       const port = PORTS[Math.floor(r() * PORTS.length)];
       const size = sizes[Math.floor(r() * sizes.length)] as AccessSize;
@@ -333,7 +375,7 @@ describe('fuzz', () => {
       if (roll < 0.04) {
         // let a transfer it started run before random accesses disturb it, most of the time
         oracle.offer = null; // the scenario writes registers itself
-        if (scenario(ide, host, r, i) ? r() < 0.8 : r() < 0.3) await ide.whenIdle();
+        if (scenario(ide, host, r, i, vcpu) ? r() < 0.8 : r() < 0.3) await ide.whenIdle();
         continue;
       }
       if ((port & 7) === 7 && roll < 0.5 && port < 0x200) {
@@ -341,7 +383,9 @@ describe('fuzz', () => {
         ide.ioWrite(port, 1, r() < 0.8 ? COMMANDS[Math.floor(r() * COMMANDS.length)] : Math.floor(r() * 256), i);
       } else if (roll < 0.45) {
         oracle.write(port, size, size);
-        ide.ioWrite(port, size, Math.floor(r() * 0x1_0000_0000), i);
+        const value = Math.floor(r() * 0x1_0000_0000);
+        vcpuSnapshots(ide, host, port, value, vcpu);
+        ide.ioWrite(port, size, value, i);
       } else if (roll < 0.9) {
         const predicted = validSize(size) ? oracle.predictRead(port, size) : ((oracle.offer = null), null);
         oracle.check(predicted, ide.ioRead(port, size, i), `read 0x${port.toString(16)} size ${size} at ${i}`);
@@ -374,6 +418,7 @@ describe('fuzz', () => {
     expect(host.memoryReads).toBeGreaterThan(0);
     expect(host.refused).toBeGreaterThan(0);
     expect(ide.counters.snapshot().dmaErrors).toBeGreaterThan(0);
+    expect(snapshotsSent).toBeGreaterThan(1000); // tables and buffers sent with bus-master writes, and junk
     // and the final state round-trips
     const s = JSON.parse(JSON.stringify(ide.saveState()));
     ide.loadState(s);

@@ -25,6 +25,8 @@ export interface CpuStats {
   /** Requests the CPU thread waited for a device's answer to, and reads it answered from a device's offer (fast lane). */
   remoteRoundTrips?: number;
   remoteAheadReads?: number;
+  /** Guest memory sent with writes a device named, saving it a request (proto MemorySnapshot). */
+  remoteMemorySnapshots?: number;
 }
 
 /** Control record codes (first word of a record in the control ring). */

@@ -306,6 +306,7 @@ export class SoftMachine {
         remoteBlockedMs: this.proxies.reduce((s, p) => s + p.blockedMs, 0),
         remoteRoundTrips: this.proxies.reduce((s, p) => s + p.roundTrips, 0),
         remoteAheadReads: this.proxies.reduce((s, p) => s + p.aheadReads, 0),
+        remoteMemorySnapshots: this.proxies.reduce((s, p) => s + p.memorySnapshots, 0),
       },
     });
   }

@@ -1,8 +1,14 @@
-import { readSync, writeSync } from 'node:fs';
-import type { IoEvent, IoOp__Input } from '@quasivm/proto';
-import { FrameSplitter, decodeEvent, encodeRequest } from './frame-codec.js';
+import { readSync, writeSync, writevSync } from 'node:fs';
+import type { IoEvent, IoOp__Input, IoRequest__Input } from '@quasivm/proto';
+import { FrameSplitter, decodeEvent, encodeRequest, encodeRequestParts, hasLargePayload } from './frame-codec.js';
 import { closeFd, connectUnixBlocking } from './unix-socket.js';
 import type { AccessSize, GuestTimeNs } from '../model.js';
+
+/** A frame with at least this much still to come is read straight into a buffer of its own. */
+const DIRECT_READ_BYTES = 16 * 1024;
+
+/** Largest DataOut the lane builds (a WRITE SECTORS of 256 sectors is 128 KiB). */
+const DATA_OUT_MAX_BYTES = 256 * 1024;
 
 /** Guest memory as a blocking vCPU thread serves it to a device (DMA); throws outside RAM. */
 export interface LaneGuestMemory {
@@ -23,6 +29,8 @@ export class BlockingFastLane {
   private readonly buf = Buffer.allocUnsafe(1 << 16);
   private readonly ready: IoEvent[] = [];
   private batch: IoOp__Input[] = [];
+  /** The DataOut at the end of the batch that later data-out writes and Status reads join, until anything else is posted. */
+  private out: { op: IoOp__Input; chunks: Uint8Array[]; bytes: number; runs: number[] } | null = null;
   private seq = 1;
   /** Refusals the device sent for posted operations (bad port...), most recent last. */
   readonly refusals: string[] = [];
@@ -40,6 +48,20 @@ export class BlockingFastLane {
 
   private next(): IoEvent {
     while (this.ready.length === 0) {
+      const inc = this.splitter.incomplete();
+      if (inc && inc.frameBytes - inc.held >= DIRECT_READ_BYTES) {
+        // The rest of a large frame (DMA data) read straight into one buffer of its size:
+        // no copy out of the read buffer, no joining of 64 KiB pieces, nothing past its end.
+        const frame = Buffer.allocUnsafe(inc.frameBytes);
+        let at = this.splitter.takeHeld(frame);
+        while (at < frame.length) {
+          const n = readSync(this.fd, frame, at, frame.length - at, null);
+          if (n === 0) throw new Error('fast lane closed by the device service');
+          at += n;
+        }
+        for (const body of this.splitter.push(frame)) this.ready.push(decodeEvent(body));
+        continue;
+      }
       const n = readSync(this.fd, this.buf, 0, this.buf.length, null);
       if (n === 0) throw new Error('fast lane closed by the device service');
       for (const body of this.splitter.push(Buffer.from(this.buf.subarray(0, n)))) this.ready.push(decodeEvent(body));
@@ -48,8 +70,38 @@ export class BlockingFastLane {
   }
 
   post(op: IoOp__Input): void {
+    this.seal();
     this.batch.push(op);
     if (this.batch.length >= 256) this.flush();
+  }
+
+  /**
+   * A string write of a data-out phase the device offered (proto WriteAhead), posted like
+   * a write: the phase's writes and the Status reads answered between them travel as one
+   * DataOut, so a 128-sector WRITE SECTORS is one operation instead of 255.
+   */
+  postDataOut(port: number, size: AccessSize, data: Uint8Array, now: GuestTimeNs): void {
+    let o = this.out;
+    if (!o || o.bytes + data.byteLength > DATA_OUT_MAX_BYTES) {
+      this.seal();
+      o = this.out = { op: { timeNs: now, port, size }, chunks: [], bytes: 0, runs: [] };
+      this.batch.push(o.op);
+    }
+    o.chunks.push(Buffer.from(data)); // the caller may reuse its buffer
+    o.bytes += data.byteLength;
+    const count = data.byteLength / size;
+    const r = o.runs;
+    const n = r.length;
+    if (n && r[n - 4] === port && r[n - 3] === size && r[n - 1] === 1) r[n - 2] += count;
+    else r.push(port, size, count, 1);
+  }
+
+  /** Closes the open DataOut: its data in one buffer. */
+  private seal(): void {
+    const o = this.out;
+    if (!o) return;
+    this.out = null;
+    o.op.dataOut = { data: o.chunks.length === 1 ? o.chunks[0] : Buffer.concat(o.chunks), runs: o.runs };
   }
 
   /**
@@ -57,6 +109,15 @@ export class BlockingFastLane {
    * runs of the same port and size in a row travel as one operation.
    */
   postConsumed(port: number, size: AccessSize, count: number, now: GuestTimeNs): void {
+    const o = this.out;
+    if (o) {
+      // A Status read between two blocks of an open data-out phase: one more run of it.
+      const r = o.runs;
+      const n = r.length;
+      if (r[n - 4] === port && r[n - 3] === size && r[n - 1] === 0) r[n - 2] += count;
+      else r.push(port, size, count, 0);
+      return;
+    }
     // Runs in a row go into one Consumed (a PIO sector loop alternates Status and Data):
     // a 128-sector READ SECTORS reports 256 runs in one op, not 256 ops to encode, decode
     // and dispatch. Nothing on the device waits for them: they ride with the next request
@@ -81,15 +142,27 @@ export class BlockingFastLane {
   }
 
   flush(): void {
+    this.seal();
     if (this.batch.length === 0) return;
     const ops = this.batch;
     this.batch = [];
-    writeSync(this.fd, encodeRequest({ batch: { ops } }));
+    // An operation with a large payload (a string write, DMA buffers sent with a write) ends
+    // a frame, so its bytes go out uncopied; the frames leave in one writev, in order.
+    const parts: Buffer[] = [];
+    let start = 0;
+    for (let i = 0; i < ops.length - 1; i++) {
+      if (!hasLargePayload(ops[i])) continue;
+      parts.push(...encodeRequestParts({ batch: { ops: ops.slice(start, i + 1) } }));
+      start = i + 1;
+    }
+    parts.push(...encodeRequestParts({ batch: { ops: start ? ops.slice(start) : ops } }));
+    this.writeParts(parts);
   }
 
   /** Sends `op` (with everything posted before it) and waits for its reply. */
   request(make: (seq: number) => IoOp__Input): IoEvent {
     const seq = this.seq++;
+    this.seal();
     this.batch.push(make(seq));
     this.flush();
     for (;;) {
@@ -104,6 +177,26 @@ export class BlockingFastLane {
         this.refusals.push(e.error.message);
         if (this.refusals.length > 100) this.refusals.shift();
       }
+    }
+  }
+
+  /** Writes one request frame; a large payload (string output, DMA data) is not copied on the way. */
+  private send(req: IoRequest__Input): void {
+    this.writeParts(encodeRequestParts(req));
+  }
+
+  private writeParts(parts: Buffer[]): void {
+    if (parts.length === 1) return void writeSync(this.fd, parts[0]);
+    let written = writevSync(this.fd, parts);
+    // A blocking stream socket takes it all unless a signal interrupts it: then write the rest.
+    for (const p of parts) {
+      if (written >= p.length) {
+        written -= p.length;
+        continue;
+      }
+      let off = written;
+      while (off < p.length) off += writeSync(this.fd, p, off, p.length - off);
+      written = 0;
     }
   }
 
@@ -128,7 +221,7 @@ export class BlockingFastLane {
     } catch (e) {
       reply = { requestId: r.requestId, error: (e as Error).message };
     }
-    writeSync(this.fd, encodeRequest({ memoryReply: reply }));
+    this.send({ memoryReply: reply });
   }
 
   read(port: number, size: AccessSize, now: GuestTimeNs): number | null {

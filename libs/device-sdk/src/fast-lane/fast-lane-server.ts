@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { rmSync } from 'node:fs';
 import type { IoEvent__Input } from '@quasivm/proto';
-import { FrameSplitter, decodeRequest, encodeEvent } from './frame-codec.js';
+import { FrameSplitter, decodeRequest, encodeEventParts } from './frame-codec.js';
 import type { DeviceSession } from '../session.js';
 import type { IoOp } from '@quasivm/proto';
 
@@ -52,7 +52,14 @@ export class FastLaneServer {
     socket.setNoDelay?.(true);
     const splitter = new FrameSplitter();
     let session: DeviceSession | undefined;
-    const send = (e: IoEvent__Input) => socket.write(encodeEvent(e));
+    const send = (e: IoEvent__Input) => {
+      const parts = encodeEventParts(e);
+      if (parts.length === 1) return void socket.write(parts[0]);
+      // One writev; a large payload (DMA data) goes as it is. Its owner does not change it afterwards (DeviceHost.writeMemory).
+      socket.cork();
+      for (const p of parts) socket.write(p);
+      socket.uncork();
+    };
     // Operations not applied yet because the model is finishing work of its own (DMA), in order.
     const queue: IoOp[] = [];
     let holding = false;
@@ -125,8 +132,11 @@ export class FastLaneServer {
           return;
         }
         for (const op of req.batch?.ops ?? []) queue.push(op);
-        drain();
       }
+      // Frames that came together are applied together: a vCPU cuts its batch after each large
+      // payload (so it is sent uncopied), and the operations of one batch are one applyBatch
+      // (the IRQ changes they cause collapsed), as they were in one frame.
+      if (session && queue.length) drain();
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {

@@ -1,7 +1,7 @@
 import protobuf from 'protobufjs';
 import path from 'node:path';
 import { PROTO_DIR } from '@quasivm/proto';
-import type { IoEvent, IoEvent__Input, IoRequest, IoRequest__Input } from '@quasivm/proto';
+import type { IoEvent, IoEvent__Input, IoOp__Input, IoRequest, IoRequest__Input } from '@quasivm/proto';
 
 /**
  * The fast lane carries the device protocol's own IoRequest / IoEvent messages (proto/),
@@ -36,6 +36,94 @@ export function encodeEvent(ev: IoEvent__Input): Buffer {
   return frame(t.encode(t.fromObject(ev as Record<string, unknown>)).finish());
 }
 
+/**
+ * Payloads at least this long travel as a buffer of their own after the rest of the frame
+ * (writev), not copied into the encoding: a 64 KiB DMA write cost two 64 KiB allocations and
+ * copies in protobufjs and the frame, and the garbage they left (external memory) kept the
+ * service's GC busy.
+ */
+const TAIL_BYTES = 4096;
+
+/** Where a large bytes field may sit: a path of field names from the top message (a repeated field: its last element). */
+const EVENT_PAYLOADS = [['memoryRequest', 'writeData'], ['readReply', 'data'], ['readReply', 'readAhead', 'data']];
+const REQUEST_PAYLOADS = [['memoryReply', 'data'], ['batch', 'ops', 'writeString', 'data'], ['batch', 'ops', 'dataOut', 'data'], ['batch', 'ops', 'memorySnapshot', 'data']];
+
+/** Whether `op` carries a payload that travels uncopied when it is the last operation of its frame. */
+export function hasLargePayload(op: IoOp__Input): boolean {
+  const data = op.writeString?.data ?? op.dataOut?.data ?? op.memorySnapshot?.data;
+  return data instanceof Uint8Array && data.byteLength >= TAIL_BYTES;
+}
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return out;
+}
+
+function payloadAt(msg: unknown, path: string[]): Uint8Array | null {
+  let v = msg as Record<string, unknown> | undefined;
+  for (const name of path) {
+    const next: unknown = v?.[name];
+    v = (Array.isArray(next) ? next[next.length - 1] : next) as Record<string, unknown> | undefined;
+  }
+  return v instanceof Uint8Array && v.byteLength >= TAIL_BYTES ? v : null;
+}
+
+/**
+ * The encoding of `msg` without the bytes field at `path`, followed by that field's tag and
+ * length: the field's bytes, appended, complete the message. Protobuf fields may come in
+ * any order and a repeated field's elements are separate entries, so the field (and the
+ * messages around it) can be written last.
+ */
+function headOf(type: protobuf.Type, msg: Record<string, unknown>, path: string[], tailLength: number): Uint8Array {
+  const [name, ...rest] = path;
+  const field = type.fields[name];
+  const value = msg[name];
+  const others: Record<string, unknown> = { ...msg };
+  let last: unknown = value;
+  if (field.repeated) {
+    const list = value as unknown[];
+    others[name] = list.slice(0, -1);
+    last = list[list.length - 1];
+  } else delete others[name];
+  const before = type.encode(type.fromObject(others)).finish();
+  const inner = rest.length ? headOf(field.resolvedType as protobuf.Type, last as Record<string, unknown>, rest, tailLength) : new Uint8Array(0);
+  const header = [...varint((field.id << 3) | 2), ...varint(inner.length + tailLength)];
+  const out = new Uint8Array(before.length + header.length + inner.length);
+  out.set(before, 0);
+  out.set(header, before.length);
+  out.set(inner, before.length + header.length);
+  return out;
+}
+
+/** A frame as buffers to write in order (writev): a large payload is the last one, as it is (no copy). */
+function frameParts(t: protobuf.Type, msg: Record<string, unknown>, payloads: string[][]): Buffer[] {
+  for (const path of payloads) {
+    const tail = payloadAt(msg, path);
+    if (!tail) continue;
+    const head = headOf(t, msg, path, tail.byteLength);
+    const first = Buffer.allocUnsafe(4 + head.length);
+    first.writeUInt32LE(head.length + tail.byteLength, 0);
+    first.set(head, 4);
+    return [first, Buffer.from(tail.buffer, tail.byteOffset, tail.byteLength)];
+  }
+  return [frame(t.encode(t.fromObject(msg)).finish())];
+}
+
+/** encodeRequest as buffers to write in order, a large payload (DMA data, string output) not copied. */
+export function encodeRequestParts(req: IoRequest__Input): Buffer[] {
+  return frameParts(load().request, req as Record<string, unknown>, REQUEST_PAYLOADS);
+}
+
+/** encodeEvent as buffers to write in order, a large payload (DMA data, string input) not copied. */
+export function encodeEventParts(ev: IoEvent__Input): Buffer[] {
+  return frameParts(load().event, ev as Record<string, unknown>, EVENT_PAYLOADS);
+}
+
 export function decodeRequest(body: Uint8Array): IoRequest {
   const t = load().request;
   return t.toObject(t.decode(body), TO_OBJECT) as IoRequest;
@@ -51,19 +139,58 @@ export const MAX_FRAME_BYTES = 16 << 20;
 
 /** Splits a byte stream into frame bodies. */
 export class FrameSplitter {
-  private pending: Buffer = Buffer.alloc(0);
+  /** Bytes received and not yet returned, in order; joined only once a frame they hold is complete. */
+  private chunks: Buffer[] = [];
+  private length = 0;
 
   /** Returns the complete frame bodies in `chunk` (plus what was pending); throws on an oversized frame. */
   push(chunk: Buffer): Buffer[] {
-    this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    // A large frame arrives in many chunks: joining them as they come copied it over and over.
+    if (chunk.length) {
+      this.chunks.push(chunk);
+      this.length += chunk.length;
+    }
     const out: Buffer[] = [];
-    while (this.pending.length >= 4) {
-      const len = this.pending.readUInt32LE(0);
+    while (this.length >= 4) {
+      if (this.chunks[0].length < 4) this.join();
+      const len = this.chunks[0].readUInt32LE(0);
       if (len > MAX_FRAME_BYTES) throw new Error(`fast-lane frame of ${len} bytes exceeds ${MAX_FRAME_BYTES}`);
-      if (this.pending.length < 4 + len) break;
-      out.push(this.pending.subarray(4, 4 + len));
-      this.pending = this.pending.subarray(4 + len);
+      if (this.length < 4 + len) break;
+      if (this.chunks[0].length < 4 + len) this.join();
+      const first = this.chunks[0];
+      out.push(first.subarray(4, 4 + len));
+      this.length -= 4 + len;
+      if (first.length === 4 + len) this.chunks.shift();
+      else this.chunks[0] = first.subarray(4 + len);
     }
     return out;
+  }
+
+  /**
+   * When a frame's length is in and the frame is not: its whole size (with the length) and
+   * how many of its bytes are held. A reader may then complete it itself (takeHeld).
+   */
+  incomplete(): { frameBytes: number; held: number } | null {
+    if (this.length < 4) return null;
+    if (this.chunks[0].length < 4) this.join();
+    const len = this.chunks[0].readUInt32LE(0);
+    if (len > MAX_FRAME_BYTES || this.length >= 4 + len) return null; // push() says what is wrong, or returns it
+    return { frameBytes: 4 + len, held: this.length };
+  }
+
+  /** Copies the bytes held (all of one incomplete frame) to the start of `into` and forgets them; returns how many. */
+  takeHeld(into: Buffer): number {
+    let at = 0;
+    for (const c of this.chunks) {
+      c.copy(into, at);
+      at += c.length;
+    }
+    this.chunks = [];
+    this.length = 0;
+    return at;
+  }
+
+  private join(): void {
+    this.chunks = [Buffer.concat(this.chunks, this.length)];
   }
 }
