@@ -12,7 +12,7 @@ import { buildOpcodeTable, type OpcodeHandler } from './instructions/opcode-tabl
 import { decodeBlock, type DecodedBlock } from './decoded/decode-block.js';
 import { compileBlock, type CompiledBlock } from './jit/compile-block.js';
 import { STATE, stateLayout } from './wasm/wasm-state.js';
-import { WasmJit } from './wasm/region-runner.js';
+import { WasmJit, type RegionMember } from './wasm/region-runner.js';
 import { MODE_BASE_ZERO, MODE_FLAT, MODE_STACK32 } from './jit/instruction-emitter.js';
 import {
   CODE,
@@ -813,7 +813,9 @@ export class Cpu {
     let entry = this.eip;
     try {
       for (;;) {
-        const ran = compiled.run(this, budget - executed); // its catch sets jitIndex and jitRetired
+        // A wasm region runs through the JIT's one dispatcher (its catch sets the fault's place);
+        // a JavaScript block's catch sets jitIndex and jitRetired.
+        const ran = compiled.region === true ? this.wasmJit!.run(compiled as RegionMember, budget - executed) : compiled.run(this, budget - executed);
         if (ran < 0) return executed === 0 ? -1 : executed;
         this.instructionCount += ran;
         executed += ran;

@@ -68,6 +68,7 @@ export function compileRegion(quirks: CpuQuirks, ram: Uint8Array, page: number, 
       { name: 'readTimeStamp', type: 6 },
     ],
     memoryPages,
+    table: true,
     functions: [
       { type: 0, body: e.f, export: 'run' },
       { type: 1, body: conditionFunction() },

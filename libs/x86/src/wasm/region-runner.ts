@@ -7,13 +7,43 @@ import type { DecodedBlock } from '../decoded/decode-block.js';
 import type { CompiledBlock } from '../jit/compile-block.js';
 import { compileRegion } from './region-compiler.js';
 import { STATE, stateLayout } from './wasm-state.js';
+import { encodeModule, FunctionBody, I32 } from './wasm-encoder.js';
 
 /** A page's region is rebuilt (with more members) at most this often; later hot blocks of the page become regions of their own. */
 const MAX_REBUILDS = 8;
 /** Blocks of the page with at least this share of the JIT threshold's runs join a region. */
 const MEMBER_SHARE = 0.25;
 
-type RegionFunction = (member: number, pageEip: number, budget: number) => number;
+/** A member of a region: the CompiledBlock Cpu.runChain sees, with where the region is. */
+export interface RegionMember extends CompiledBlock {
+  readonly region: true;
+  /** The region's slot in the function table, and the member's index in it. */
+  readonly slot: number;
+  readonly member: number;
+  /** The member's offset in its page. */
+  readonly entryOffset: number;
+  /** Cpu.jitMode the region was compiled under. */
+  readonly mode: number;
+}
+
+/** dispatch(slot, member, pageEip, budget): the region in `slot` run from `member`. */
+type Dispatch = (slot: number, member: number, pageEip: number, budget: number) => number;
+
+/** The module whose one function calls a region through the shared table. */
+function dispatcherModule(): Uint8Array {
+  const f = new FunctionBody(4);
+  f.get(1).get(2).get(3).get(0).callIndirect(0);
+  return encodeModule({
+    types: [
+      { params: [I32, I32, I32], results: [I32] }, // a region's run
+      { params: [I32, I32, I32, I32], results: [I32] },
+    ],
+    imports: [],
+    memoryPages: 0,
+    table: true,
+    functions: [{ type: 1, body: f, export: 'dispatch' }],
+  });
+}
 
 /**
  * The wasm JIT's JavaScript side: compiles a hot block's page into a region
@@ -28,6 +58,10 @@ export class WasmJit {
   private readonly pages: number;
   private readonly imports: WebAssembly.Imports;
   private readonly rebuilds = new Map<number, number>();
+  /** Every region's run function, called through the dispatcher's call_indirect. */
+  private readonly table = new WebAssembly.Table({ initial: 256, element: 'anyfunc' });
+  private readonly slots = new Map<number, number>();
+  private readonly dispatch: Dispatch;
   /** Regions compiled (for benchmarks and tests). */
   compiled = 0;
 
@@ -47,9 +81,11 @@ export class WasmJit {
       write();
       return cache.generation !== generation ? 1 : 0;
     };
+    this.dispatch = new WebAssembly.Instance(new WebAssembly.Module(dispatcherModule()), { i: { table: this.table } }).exports.dispatch as Dispatch;
     this.imports = {
       i: {
         memory,
+        table: this.table,
         read8: (linear: number) => m.read8(linear >>> 0),
         read16: (linear: number) => m.read16(linear >>> 0),
         read32: (linear: number) => m.read32(linear >>> 0),
@@ -112,10 +148,11 @@ export class WasmJit {
     this.rebuilds.set(page, rebuilds + 1);
     this.compiled++;
     const instance = new WebAssembly.Instance(new WebAssembly.Module(region.bytes), this.imports);
-    const run = instance.exports.run as RegionFunction;
+    const functionSlot = this.slotFor(offsets.length > 1 ? -1 - page : block.physical);
+    this.table.set(functionSlot, instance.exports.run);
     let mine: CompiledBlock | null = null;
     region.members.forEach((member, k) => {
-      const compiled = this.member(run, k, member.offset, member.count, mode);
+      const compiled = this.member(functionSlot, k, member.offset, member.count, mode);
       const slot = table[member.offset];
       if (slot !== undefined) slot.compiled = compiled;
       if (member.offset === (block.physical & 0xfff)) mine = compiled;
@@ -123,31 +160,64 @@ export class WasmJit {
     return mine;
   }
 
-  /** A CompiledBlock that runs the region from member k. */
-  private member(run: RegionFunction, k: number, offset: number, count: number, mode: number): CompiledBlock {
-    const words = this.words;
-    const cpu = this.cpu;
-    const regionRun = (_: Cpu, budget: number): number => {
-      if (cpu.jitMode !== mode) return -1;
-      words[STATE.direction >> 2] = (cpu.flags.stored & DF) !== 0 ? 1 : 0;
-      let retired: number;
-      try {
-        retired = run(k, (cpu.eip - offset) | 0, budget);
-      } catch (err) {
-        this.applyFlags();
-        // Where the faulting instruction is: region-emitter.ts's spill wrote it.
-        cpu.jitIndex = -1;
-        cpu.jitFaultStart = words[STATE.faultStart >> 2] >>> 0;
-        cpu.jitFaultNext = words[STATE.faultNext >> 2] >>> 0;
-        cpu.jitRetired = words[STATE.faultRetired >> 2];
-        throw err;
-      }
-      cpu.eip = words[STATE.exitEip >> 2] >>> 0;
-      // The flag record stays in the mailbox: the next region takes it over, and
-      // Cpu.runChain applies it before anything else runs (applyFlags).
-      return retired;
+  /** A CompiledBlock that runs the region in table slot `slot` from member k (see run). */
+  private member(slot: number, k: number, offset: number, count: number, mode: number): RegionMember {
+    const member: RegionMember = {
+      run: (_: Cpu, budget: number) => this.run(member, budget),
+      count,
+      offsets: Int32Array.of(0, 0),
+      byteLength: 0x1000 - offset,
+      region: true,
+      slot,
+      member: k,
+      entryOffset: offset,
+      mode,
     };
-    return { run: regionRun, count, offsets: Int32Array.of(0, 0), byteLength: 0x1000 - offset, region: true } as CompiledBlock;
+    return member;
+  }
+
+  /**
+   * Runs a region from one of its members (Cpu.runChain calls this directly: one call
+   * site for every region, through the dispatcher's call_indirect, rather than one
+   * JavaScript closure and one wasm export per region); -1 when the segment mode differs.
+   */
+  run(member: RegionMember, budget: number): number {
+    const cpu = this.cpu;
+    if (cpu.jitMode !== member.mode) return -1;
+    const words = this.words;
+    words[STATE.direction >> 2] = (cpu.flags.stored & DF) !== 0 ? 1 : 0;
+    let retired: number;
+    try {
+      retired = this.dispatch(member.slot, member.member, (cpu.eip - member.entryOffset) | 0, budget);
+    } catch (err) {
+      this.applyFlags();
+      // Where the faulting instruction is: region-emitter.ts's spill wrote it.
+      cpu.jitIndex = -1;
+      cpu.jitFaultStart = words[STATE.faultStart >> 2] >>> 0;
+      cpu.jitFaultNext = words[STATE.faultNext >> 2] >>> 0;
+      cpu.jitRetired = words[STATE.faultRetired >> 2];
+      throw err;
+    }
+    cpu.eip = words[STATE.exitEip >> 2] >>> 0;
+    // The flag record stays in the mailbox: the next region takes it over, and
+    // Cpu.runChain applies it before anything else runs (applyFlags).
+    return retired;
+  }
+
+  /**
+   * The table slot for a region: one per page for page regions (a rebuild replaces the
+   * page's region in place; its members are all handed the new one), one per entry
+   * address for the regions of single blocks; so the table stays bounded by the code
+   * the guest ran.
+   */
+  private slotFor(key: number): number {
+    let slot = this.slots.get(key);
+    if (slot === undefined) {
+      slot = this.slots.size;
+      if (slot >= this.table.length) this.table.grow(Math.max(256, this.table.length));
+      this.slots.set(key, slot);
+    }
+    return slot;
   }
 
   /** Applies the flag record a region left in the mailbox to Cpu.flags (if one is there). */

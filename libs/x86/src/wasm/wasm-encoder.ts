@@ -102,6 +102,13 @@ export class FunctionBody {
     unsignedLeb(offset, this.code);
     return this;
   }
+  /** call_indirect through table 0 with function type `type`. */
+  callIndirect(type: number): this {
+    this.code.push(0x11);
+    unsignedLeb(type, this.code);
+    this.code.push(0x00);
+    return this;
+  }
   call(index: number): this {
     this.code.push(Op.call);
     unsignedLeb(index, this.code);
@@ -157,8 +164,10 @@ export interface ModuleSpec {
   types: FunctionType[];
   /** Imported functions (module "i"), by name and type index; they take the first function indices. */
   imports: { name: string; type: number }[];
-  /** A shared memory imported as "i"."memory" with this many pages. */
+  /** A shared memory imported as "i"."memory" with this many pages (0: none). */
   memoryPages: number;
+  /** A function table imported as "i"."table" (call_indirect's table 0). */
+  table?: boolean;
   functions: { type: number; body: FunctionBody; export?: string }[];
 }
 
@@ -186,12 +195,19 @@ export function encodeModule(spec: ModuleSpec): Uint8Array {
   }
   section(1, types, out);
   const imports: number[] = [];
-  unsignedLeb(spec.imports.length + 1, imports);
-  name('i', imports);
-  name('memory', imports);
-  imports.push(0x02, 0x03); // memory, shared with a maximum
-  unsignedLeb(spec.memoryPages, imports);
-  unsignedLeb(spec.memoryPages, imports);
+  unsignedLeb(spec.imports.length + (spec.memoryPages > 0 ? 1 : 0) + (spec.table === true ? 1 : 0), imports);
+  if (spec.memoryPages > 0) {
+    name('i', imports);
+    name('memory', imports);
+    imports.push(0x02, 0x03); // memory, shared with a maximum
+    unsignedLeb(spec.memoryPages, imports);
+    unsignedLeb(spec.memoryPages, imports);
+  }
+  if (spec.table === true) {
+    name('i', imports);
+    name('table', imports);
+    imports.push(0x01, 0x70, 0x00, 0x00); // table of funcref, at least 0 entries
+  }
   for (const imp of spec.imports) {
     name('i', imports);
     name(imp.name, imports);
