@@ -228,6 +228,11 @@ big_dma:
     mov bl, CMD_WRITE_DMA_EXT
 .command:
     call ata_lba48
+    jmp bm_transfer
+
+; Starts the bus master on the command just issued (direction from BM_DIR), waits for its
+; INTERRUPT bit, stops it and waits for the drive to leave BSY. Clobbers AL, DX.
+bm_transfer:
     mov dx, [BM_BASE]
     mov al, [BM_DIR]
     or al, BM_START
@@ -321,20 +326,7 @@ chunk_dma:
     mov cl, CHUNK_SECTORS
     mov bh, DEV_MASTER
     call ata_lba28
-    mov dx, [BM_BASE]
-    mov al, [BM_DIR]
-    or al, BM_START
-    out dx, al
-    add dx, 2
-.poll:
-    in al, dx
-    test al, BM_INTERRUPT
-    jz .poll
-    sub dx, 2
-    mov al, [BM_DIR]
-    out dx, al
-    call ata_wait_not_busy
-    ret
+    jmp bm_transfer
 
 ; Finds the PIIX3 IDE function on bus 0 and its BAR4 (which must be assigned), and turns on
 ; I/O decode and bus mastering.

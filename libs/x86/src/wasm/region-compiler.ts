@@ -17,7 +17,7 @@ export interface RegionMember {
 /** A page's hot code as one wasm function. */
 export interface RegionCode {
   readonly bytes: Uint8Array;
-  /** The members that compiled (in index order), and those that did not (their first instruction is unknown here). */
+  /** The members (offsets whose first instruction compiled), in index order. */
   readonly members: RegionMember[];
 }
 

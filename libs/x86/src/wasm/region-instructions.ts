@@ -450,23 +450,23 @@ function stringElement(e: RegionEmitter, opcode: number, size: OperandSize, seg:
     f.get(e.fa).get(e.fb).op(Op.i64Sub).set(e.fres);
     e.record(FlagOp.Sub, size, true);
   };
+  /** local = the element at seg:index register. */
+  const readAt = (index: number, seg: number, local: number): void => {
+    f.get(e.R[index]).set(e.o);
+    e.read(seg, size);
+    f.set(local);
+  };
   switch (opcode & 0xfe) {
     case 0xa4: // MOVS
-      f.get(e.R[ESI]).set(e.o);
-      e.read(source, size);
-      f.set(e.v);
+      readAt(ESI, source, e.v);
       f.get(e.R[EDI]).set(e.o);
       e.write(ES, size);
       advance(ESI);
       advance(EDI);
       return;
     case 0xa6: // CMPS
-      f.get(e.R[ESI]).set(e.o);
-      e.read(source, size);
-      f.set(e.ta);
-      f.get(e.R[EDI]).set(e.o);
-      e.read(ES, size);
-      f.set(e.tb);
+      readAt(ESI, source, e.ta);
+      readAt(EDI, ES, e.tb);
       compare();
       advance(ESI);
       advance(EDI);
@@ -486,9 +486,7 @@ function stringElement(e: RegionEmitter, opcode: number, size: OperandSize, seg:
     default: // SCAS
       e.reg(size, EAX);
       f.set(e.ta);
-      f.get(e.R[EDI]).set(e.o);
-      e.read(ES, size);
-      f.set(e.tb);
+      readAt(EDI, ES, e.tb);
       compare();
       advance(EDI);
   }

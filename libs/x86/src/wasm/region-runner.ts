@@ -130,10 +130,6 @@ export class WasmJit {
    * the block cannot be a member (the JavaScript JIT then tries it).
    */
   compile(block: DecodedBlock): CompiledBlock | null {
-    return this.compilePage(block, this.threshold * MEMBER_SHARE);
-  }
-
-  private compilePage(block: DecodedBlock, minimum: number): CompiledBlock | null {
     if (!this.suitable()) return null;
     const cpu = this.cpu;
     const page = block.physical >>> 12;
@@ -141,9 +137,10 @@ export class WasmJit {
     const table = cpu.memory.codeCache.existingTable(page, 4);
     if (table === undefined) return null;
     const offsets: number[] = [block.physical & 0xfff];
+    const minimum = this.threshold * MEMBER_SHARE;
     if (rebuilds < MAX_REBUILDS) {
       table.forEach((slot, offset) => {
-        if (slot !== undefined && slot !== block && (slot.hits >= minimum || isRegionMember(slot.compiled))) offsets.push(offset);
+        if (slot !== undefined && slot !== block && (slot.hits >= minimum || slot.compiled?.region === true)) offsets.push(offset);
       });
     }
     const mode = cpu.jitMode;
@@ -248,8 +245,4 @@ export class WasmJit {
     if (overflow >= 0 && (affected & OF) === 0) flags.assign(OF, overflow !== 0 ? OF : 0);
     flags.record(op, a, b, res, size, affected);
   }
-}
-
-function isRegionMember(compiled: CompiledBlock | null | undefined): boolean {
-  return compiled !== undefined && compiled !== null && (compiled as { region?: boolean }).region === true;
 }

@@ -71,20 +71,20 @@ export class FunctionBody {
     for (const b of bytes) this.code.push(b);
     return this;
   }
-  get(index: number): this {
-    this.code.push(Op.localGet);
+  /** An opcode followed by one unsigned index (a local, a function, a branch depth). */
+  private indexed(opcode: number, index: number): this {
+    this.code.push(opcode);
     unsignedLeb(index, this.code);
     return this;
+  }
+  get(index: number): this {
+    return this.indexed(Op.localGet, index);
   }
   set(index: number): this {
-    this.code.push(Op.localSet);
-    unsignedLeb(index, this.code);
-    return this;
+    return this.indexed(Op.localSet, index);
   }
   tee(index: number): this {
-    this.code.push(Op.localTee);
-    unsignedLeb(index, this.code);
-    return this;
+    return this.indexed(Op.localTee, index);
   }
   i32(value: number): this {
     this.code.push(Op.i32Const);
@@ -110,19 +110,13 @@ export class FunctionBody {
     return this;
   }
   call(index: number): this {
-    this.code.push(Op.call);
-    unsignedLeb(index, this.code);
-    return this;
+    return this.indexed(Op.call, index);
   }
   br(depth: number): this {
-    this.code.push(Op.br);
-    unsignedLeb(depth, this.code);
-    return this;
+    return this.indexed(Op.br, depth);
   }
   brIf(depth: number): this {
-    this.code.push(Op.brIf);
-    unsignedLeb(depth, this.code);
-    return this;
+    return this.indexed(Op.brIf, depth);
   }
   brTable(depths: number[], fallback: number): this {
     this.code.push(Op.brTable);
