@@ -83,6 +83,12 @@ const WRITE_CHECKS = SEG_UNUSABLE | SEG_NO_WRITE | SEG_EXPAND_DOWN;
  * 52-54 s with 2000-5000 (median of three).
  */
 const DEFAULT_JIT_THRESHOLD = 2000;
+/**
+ * Arrivals at an address the interpreter serves before its block is decoded
+ * (CodeCache.arrivals): decoding an instruction into closures costs what a few
+ * interpreted runs of it cost, and much of a kernel's start-up code runs only once.
+ */
+const DECODE_AFTER = 2;
 /** Entries of the jump cache (a power of two). */
 const JUMP_CACHE_SIZE = 4096;
 /** Instructions between halvings of the code cache's per-page invalidation counts. */
@@ -182,15 +188,13 @@ export class Cpu {
   /** The last block runChain ran. */
   private chainTail: DecodedBlock | undefined = undefined;
   /**
-   * Blocks by the EIP they start at, for one code epoch and cache generation (like the
-   * two links each DecodedBlock keeps): a wasm region leaves from many places, so its
-   * entry block's links keep missing; this saves translating EIP and the cache lookup
-   * (lookupBlock was ~4 % of the vCPU thread in a Linux boot) for targets seen before.
+   * Blocks by the EIP they start at (like the two links each DecodedBlock keeps, checked
+   * with runsAt before use): a wasm region leaves from many places, so its entry block's
+   * links keep missing; this saves translating EIP and the cache lookup (lookupBlock was
+   * ~4 % of the vCPU thread in a Linux boot) for targets seen before.
    */
   private readonly jumpEip = new Int32Array(JUMP_CACHE_SIZE).fill(-1);
   private readonly jumpBlock = new Array<DecodedBlock | undefined>(JUMP_CACHE_SIZE).fill(undefined);
-  private jumpEpoch = -1;
-  private jumpGeneration = -1;
 
   /** Code segment default size (CS.D); 16-bit in real mode. */
   codeSize: OperandSize = 2;
@@ -221,6 +225,8 @@ export class Cpu {
   /** Whether instructions run from the decoded-instruction cache (memory.codeCache). */
   readonly decodedCache: boolean;
   private readonly jitThreshold: number;
+  /** DECODE_AFTER, or less when the JIT threshold is lower (tests that compile at once). */
+  private readonly decodeAfter: number;
   /** The wasm JIT, when enabled (CpuOptions.wasmJit). */
   readonly wasmJit: WasmJit | undefined;
   /** Linear-address access (translation, RAM vs device windows). */
@@ -243,6 +249,7 @@ export class Cpu {
     this.opcodeTable = buildOpcodeTable(this.quirks);
     this.decodedCache = options.decodedCache ?? true;
     this.jitThreshold = options.jitThreshold ?? DEFAULT_JIT_THRESHOLD;
+    this.decodeAfter = Math.max(0, Math.min(DECODE_AFTER, this.jitThreshold - 1));
     if (options.wasmJit === true && wasm === undefined) throw new Error('wasmJit needs a bus with a wasm memory (CpuBus.wasmMemory)');
     this.wasmJit = options.wasmJit === true && wasm !== undefined ? new WasmJit(this, wasm, this.jitThreshold) : undefined;
     this.reset();
@@ -392,7 +399,6 @@ export class Cpu {
     if (seg === SS) mode = (attributes & DEFAULT_BIG) !== 0 ? mode | MODE_STACK32 : mode & ~MODE_STACK32;
     this.jitMode = mode;
     if (seg === CS) {
-      this.memory.codeEpoch++; // EIP now names other code: block links are void
       this.codeSize = (attributes & DEFAULT_BIG) !== 0 ? 4 : 2;
       this.ipMask = this.codeSize === 4 ? 0xffffffff : 0xffff;
     } else if (seg === SS) {
@@ -640,15 +646,15 @@ export class Cpu {
       let block: DecodedBlock | undefined;
       if (this.decodedCache && (this.flags.stored & TF) === 0) {
         // The block that ran last usually knows where its successor is (see DecodedBlock.links).
-        const memory = this.memory;
-        block = previous?.linkedTo(this.eip, memory.codeEpoch, memory.codeCache.generation);
-        if (block === undefined) {
-          block = this.cachedBlock(this.eip, memory.codeEpoch, memory.codeCache.generation);
+        const eip = this.eip;
+        block = previous?.linkedTo(eip);
+        if (block === undefined || !this.runsAt(block, eip)) {
+          block = this.cachedBlock(eip);
           if (block === undefined) {
             block = this.lookupBlock();
-            if (block !== undefined) this.cacheBlock(this.eip, block);
+            if (block !== undefined) this.cacheBlock(eip, block);
           }
-          if (block !== undefined) previous?.link(this.eip, block, memory.codeEpoch, memory.codeCache.generation);
+          if (block !== undefined) previous?.link(eip, block);
         }
       }
       previous = block;
@@ -714,19 +720,31 @@ export class Cpu {
    * the end of the code segment). Translating EIP may raise #PF, which is
    * delivered as the fault of that instruction.
    */
-  /** The jump cache's block for `eip`, if it was made under this epoch and generation. */
-  private cachedBlock(eip: number, epoch: number, generation: number): DecodedBlock | undefined {
-    if (epoch !== this.jumpEpoch || generation !== this.jumpGeneration) {
-      this.jumpEip.fill(-1);
-      this.jumpEpoch = epoch;
-      this.jumpGeneration = generation;
-      return undefined;
-    }
-    const slot = (eip ^ (eip >>> 12)) & (JUMP_CACHE_SIZE - 1);
-    return this.jumpEip[slot] === (eip | 0) ? this.jumpBlock[slot] : undefined;
+  /**
+   * Whether `block` is the code at CS:eip now: not dropped by a write, decoded for this
+   * code size, in the same RAM place as CS:eip translates to now (checked without a page
+   * walk; an unknown translation says no), and inside the code segment's IP range. This is
+   * what makes a remembered block safe across CS loads, paging changes, INVLPG and
+   * privilege changes without forgetting every link at each of them.
+   */
+  private runsAt(block: DecodedBlock, eip: number): boolean {
+    return (
+      block.alive &&
+      block.codeSize === this.codeSize &&
+      this.memory.codeProbe((this.segBase[CS] + eip) >>> 0) === block.physical &&
+      eip + block.byteLength <= this.ipMask
+    );
   }
 
-  /** Remembers the block at `eip` (valid for the epoch and generation cachedBlock last saw). */
+  /** The jump cache's block for `eip`, if it still runs there. */
+  private cachedBlock(eip: number): DecodedBlock | undefined {
+    const slot = (eip ^ (eip >>> 12)) & (JUMP_CACHE_SIZE - 1);
+    if (this.jumpEip[slot] !== (eip | 0)) return undefined;
+    const block = this.jumpBlock[slot]!;
+    return this.runsAt(block, eip) ? block : undefined;
+  }
+
+  /** Remembers the block at `eip`. */
   private cacheBlock(eip: number, block: DecodedBlock): void {
     const slot = (eip ^ (eip >>> 12)) & (JUMP_CACHE_SIZE - 1);
     this.jumpEip[slot] = eip | 0;
@@ -747,6 +765,8 @@ export class Cpu {
     if (table === undefined) return undefined;
     let slot = table[physical & 0xfff];
     if (slot === undefined) {
+      const arrivals = this.memory.codeCache.arrivals(physical >>> 12, this.codeSize);
+      if (arrivals[physical & 0xfff]++ < this.decodeAfter) return undefined;
       slot = decodeBlock(this, this.bus.ram, physical);
       table[physical & 0xfff] = slot;
     }
@@ -808,7 +828,6 @@ export class Cpu {
     const memory = this.memory;
     const cache = memory.codeCache;
     const generation = cache.generation;
-    const epoch = memory.codeEpoch; // only a fault changes it, and a fault ends the chain
     let executed = 0;
     let entry = this.eip;
     try {
@@ -822,7 +841,8 @@ export class Cpu {
         this.chainTail = block;
         if (cache.generation !== generation || executed >= budget) return executed;
         entry = this.eip;
-        const next = block.linkedTo(entry, epoch, generation) ?? this.cachedBlock(entry, epoch, generation);
+        let next = block.linkedTo(entry);
+        if (next === undefined || !this.runsAt(next, entry)) next = this.cachedBlock(entry);
         const nextCompiled = next?.compiled;
         if (nextCompiled === undefined || nextCompiled === null || nextCompiled.count > budget - executed || entry + nextCompiled.byteLength > this.ipMask) return executed;
         // A wasm region leaves its flag record for the next region; anything else needs Cpu.flags.

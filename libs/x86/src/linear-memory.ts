@@ -35,12 +35,6 @@ export class LinearMemory implements PhysicalMemory {
   private codePage = -1;
   private codeBase = 0;
   private codeA20 = 0;
-  /**
-   * Bumped whenever the linear->physical mapping of code may have changed (paging,
-   * INVLPG, A20, windows, privilege level; the CPU adds CS loads): links between
-   * decoded blocks made under an older epoch are not followed.
-   */
-  codeEpoch = 0;
   /** Decoded instructions by physical page; RAM writes to a page holding some drop them. */
   readonly codeCache: CodeCache;
   /** Per RAM page: non-zero while it holds decoded code (a write there must go the slow way). */
@@ -115,7 +109,6 @@ export class LinearMemory implements PhysicalMemory {
       this.fastMapping = bus.mappingVersion ?? 0;
       this.flushFast();
       this.codePage = -1;
-      this.codeEpoch++;
     }
   }
 
@@ -128,7 +121,6 @@ export class LinearMemory implements PhysicalMemory {
     this.tlb.flush(flushAll);
     this.flushFast();
     this.codePage = -1;
-    this.codeEpoch++;
   }
 
   /** INVLPG. */
@@ -137,14 +129,12 @@ export class LinearMemory implements PhysicalMemory {
     this.supervisorPages.invalidate(linear >>> 12);
     this.userPages.invalidate(linear >>> 12);
     this.codePage = -1;
-    this.codeEpoch++;
   }
 
   /** CPL 3 (true) or not: user-mode page checks; the cached code page may no longer be reachable. */
   setUserMode(user: boolean): void {
     if (user !== this.userMode) {
       this.codePage = -1;
-      this.codeEpoch++;
     }
     this.userMode = user;
     const pages = user ? this.userPages : this.supervisorPages;
@@ -183,6 +173,30 @@ export class LinearMemory implements PhysicalMemory {
     }
     this.codePage = -1;
     return -1;
+  }
+
+  /**
+   * Where code at `linear` is in RAM, when that is known without a page walk (the fetch
+   * cache, or a TLB entry allowing the read at the current privilege); -1 otherwise.
+   * Never faults: the CPU uses it to check that a block it remembers still runs at an EIP.
+   */
+  codeProbe(linear: number): number {
+    if (linear >>> 12 === this.codePage && this.bus.a20Mask === this.codeA20) return this.codeBase | (linear & 0xfff);
+    let p: number;
+    if (this.paging) {
+      const need = TLB_NEED[this.userMode ? 2 : 0];
+      const entry = this.tlb.entries[linear >>> 12];
+      if ((entry & need) !== need) return -1;
+      p = (((entry & 0xfffff000) | (linear & 0xfff)) & this.bus.a20Mask) >>> 0;
+    } else {
+      p = (linear & this.bus.a20Mask & this.addressMask) >>> 0;
+    }
+    const page = p >>> MMIO_PAGE_SHIFT;
+    if (page >= this.ramPages || this.mmioPages[page] !== 0) return -1;
+    this.codePage = linear >>> 12;
+    this.codeBase = page << MMIO_PAGE_SHIFT;
+    this.codeA20 = this.bus.a20Mask;
+    return p;
   }
 
   private fetchMiss(linear: number): number {

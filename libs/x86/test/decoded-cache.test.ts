@@ -99,6 +99,33 @@ describe('decoded-instruction cache', () => {
     expect(m.cpu.reg32[0]).toBe(0xbb);
   });
 
+  test('a block remembered for an EIP is not run after INVLPG remaps that page (links and jump cache)', () => {
+    // The same call site calls linear 0x400000 twice; between the calls the guest points
+    // that page at another frame and INVLPGs it. A link or jump-cache entry still naming
+    // the first frame's block would run the old code.
+    const FRAME_A = 0x200000;
+    const FRAME_B = 0x300000;
+    const code = [
+      0xb9, 0x02, 0x00, 0x00, 0x00, //                         +0:  mov ecx, 2
+      0xe8, 0xf6, 0xff, 0x3e, 0x00, //                         +5:  call 400000h
+      0x89, 0x04, 0x8d, 0x00, 0x00, 0x06, 0x00, //             +10: mov [ecx*4+60000h], eax
+      0xc7, 0x05, 0x00, 0x20, 0x08, 0x00, 0x07, 0x00, 0x30, 0x00, // +17: mov dword [82000h], FRAME_B | 7
+      0x0f, 0x01, 0x3d, 0x00, 0x00, 0x40, 0x00, //             +27: invlpg [400000h]
+      0xe2, 0xe1, //                                           +34: loop +5
+      HLT, //                                                  +36
+    ];
+    for (const decodedCache of [true, false]) {
+      const m = protectedMachine(code, { decodedCache });
+      enablePaging(m);
+      m.ram.set([0xb8, 0xaa, 0, 0, 0, 0xc3], FRAME_A); // mov eax, 0AAh; ret
+      m.ram.set([0xb8, 0xbb, 0, 0, 0, 0xc3], FRAME_B); // mov eax, 0BBh; ret
+      put32(m.ram, 0x80004, 0x82000 | 7);
+      put32(m.ram, 0x82000, FRAME_A | 7);
+      expect(m.cpu.run(100)).toBe(StopReason.Halted);
+      expect([m.ram[0x60008], m.ram[0x60004]]).toEqual([0xaa, 0xbb]);
+    }
+  });
+
   test('invalidateCode drops code written behind the CPU (DMA)', () => {
     const m = protectedMachine([0xb8, 0x01, 0, 0, 0, HLT]); // mov eax, 1; hlt
     expect(m.cpu.run(10)).toBe(StopReason.Halted);

@@ -26,6 +26,9 @@ export class CodeCache {
   readonly marks: Uint8Array<ArrayBufferLike>;
   private readonly tables16: (CacheSlot[] | undefined)[];
   private readonly tables32: (CacheSlot[] | undefined)[];
+  /** Per page (and code size, by table): arrivals at each offset not decoded yet (see arrivals()). */
+  private readonly arrivals16: (Uint8Array | undefined)[];
+  private readonly arrivals32: (Uint8Array | undefined)[];
   private readonly invalidations: Uint8Array;
   /** Counts invalidations: a block that sees it change stops (its own page may have been rewritten). */
   generation = 0;
@@ -35,6 +38,23 @@ export class CodeCache {
     this.invalidations = new Uint8Array(ramPages);
     this.tables16 = new Array(ramPages).fill(undefined);
     this.tables32 = new Array(ramPages).fill(undefined);
+    this.arrivals16 = new Array(ramPages).fill(undefined);
+    this.arrivals32 = new Array(ramPages).fill(undefined);
+  }
+
+  /**
+   * How many times execution arrived at each offset of a page whose table exists, before
+   * that offset was decoded: code that runs once or twice (most of a kernel's
+   * initialisation) is cheaper to interpret than to decode (Cpu.lookupBlock).
+   */
+  arrivals(page: number, codeSize: number): Uint8Array {
+    const all = codeSize === 4 ? this.arrivals32 : this.arrivals16;
+    let counts = all[page];
+    if (counts === undefined) {
+      counts = new Uint8Array(4096);
+      all[page] = counts;
+    }
+    return counts;
   }
 
   /** The table of a page for a code size, or undefined when the page is not cached (INTERPRET only). */
@@ -60,8 +80,12 @@ export class CodeCache {
     if (this.marks[page] === 0) return;
     this.generation++;
     this.marks[page] = 0;
+    bury(this.tables16[page]);
+    bury(this.tables32[page]);
     this.tables16[page] = undefined;
     this.tables32[page] = undefined;
+    this.arrivals16[page] = undefined;
+    this.arrivals32[page] = undefined;
     if (this.invalidations[page] < 255) this.invalidations[page]++;
   }
 
@@ -87,9 +111,22 @@ export class CodeCache {
   /** Drops everything (and forgets which pages were written often). */
   clear(): void {
     this.generation++;
+    this.tables16.forEach(bury);
+    this.tables32.forEach(bury);
     this.marks.fill(0);
     this.invalidations.fill(0);
     this.tables16.fill(undefined);
     this.tables32.fill(undefined);
+    this.arrivals16.fill(undefined);
+    this.arrivals32.fill(undefined);
+  }
+}
+
+/** Marks a dropped table's blocks dead, so a link or jump-cache entry to one is not followed. */
+function bury(table: CacheSlot[] | undefined): void {
+  if (table === undefined) return;
+  for (let i = 0; i < table.length; i++) {
+    const block = table[i];
+    if (block !== undefined) block.alive = false;
   }
 }

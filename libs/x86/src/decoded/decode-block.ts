@@ -17,35 +17,28 @@ export class DecodedBlock {
   hits = 0;
   /** The compiled form: undefined until compiled, null when it cannot be. */
   compiled: CompiledBlock | null | undefined = undefined;
+  /** False once a write to its page dropped it (CodeCache.invalidatePage): links and the jump cache skip it. */
+  alive = true;
   /**
-   * Links to the blocks that ran next (a branch's two ways), valid for one code epoch
-   * and code-cache generation: following one skips translating EIP and the cache lookup.
+   * Links to the blocks that ran next (a branch's two ways): following one skips
+   * translating EIP and the cache lookup. A link says nothing about whether its block
+   * still is the code at that EIP; the CPU checks that on every use (Cpu.runsAt).
    */
   private linkEip0 = -1;
   private link0: DecodedBlock | undefined = undefined;
   private linkEip1 = -1;
   private link1: DecodedBlock | undefined = undefined;
-  private linkEpoch = -1;
-  private linkGeneration = -1;
 
-  /** The block linked for `eip`, if the link is still valid. */
-  linkedTo(eip: number, epoch: number, generation: number): DecodedBlock | undefined {
-    if (this.linkEpoch !== epoch || this.linkGeneration !== generation) return undefined;
+  /** The block last linked for `eip`, if any. */
+  linkedTo(eip: number): DecodedBlock | undefined {
     if (this.linkEip0 === eip) return this.link0;
     if (this.linkEip1 === eip) return this.link1;
     return undefined;
   }
 
-  link(eip: number, next: DecodedBlock, epoch: number, generation: number): void {
-    if (this.linkEpoch !== epoch || this.linkGeneration !== generation) {
-      this.linkEpoch = epoch;
-      this.linkGeneration = generation;
-      this.linkEip1 = -1;
-      this.link1 = undefined;
-    } else {
-      this.linkEip1 = this.linkEip0;
-      this.link1 = this.link0;
-    }
+  link(eip: number, next: DecodedBlock): void {
+    this.linkEip1 = this.linkEip0;
+    this.link1 = this.link0;
     this.linkEip0 = eip;
     this.link0 = next;
   }
@@ -58,6 +51,8 @@ export class DecodedBlock {
     readonly lengths: readonly number[],
     /** Bytes from the first instruction to the end of the last. */
     readonly byteLength: number,
+    /** The code size (CS.D: 2 or 4) it was decoded for. */
+    readonly codeSize: number,
   ) {}
 }
 
@@ -78,5 +73,5 @@ export function decodeBlock(cpu: Cpu, ram: Uint8Array, physical: number): Decode
     if (decoded.transfersControl || (at & 0xfff) === 0) break;
   }
   // An empty block still counts its runs: the JIT may know the instruction the closures do not.
-  return new DecodedBlock(physical, instructions, lengths, at - physical);
+  return new DecodedBlock(physical, instructions, lengths, at - physical, cpu.codeSize);
 }
