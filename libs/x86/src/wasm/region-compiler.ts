@@ -5,6 +5,9 @@ import { Fn, RegionEmitter } from './region-emitter.js';
 import { encodeModule, I32, Op, VOID } from './wasm-encoder.js';
 import { STATE } from './wasm-state.js';
 
+/** What a region returns when an access through JavaScript faulted (the fault waits in WasmJit). */
+export const REGION_FAULTED = -2;
+
 /** Longest straight-line run of one member. */
 const MAX_MEMBER_INSTRUCTIONS = 64;
 
@@ -29,7 +32,8 @@ export interface RegionCode {
  * the flag record stay in wasm locals across members; memory is reached through the
  * fast page tables in the same wasm memory as guest RAM (wasm-state.ts).
  *
- *   run(member, pageEip, budget) -> instructions retired; EIP in the state's exitEip.
+ *   run(member, pageEip, budget) -> instructions retired; EIP in the state's exitEip;
+ *   or REGION_FAULTED, with the faulting instruction's place in faultStart/faultNext/faultRetired.
  *
  * 32-bit code only, under one segment mode (checked by the caller). Undefined when no
  * offset's first instruction compiles.
@@ -85,6 +89,7 @@ function emitRegion(e: RegionEmitter, quirks: CpuQuirks, ram: Uint8Array, page: 
   const count = entries.length;
   const members: RegionMember[] = [];
   e.prologue();
+  f.op(Op.block, VOID); // $fault
   f.op(Op.block, VOID); // $exit
   f.op(Op.loop, VOID); // $dispatch
   for (let k = 0; k < count; k++) f.op(Op.block, VOID);
@@ -136,6 +141,13 @@ function emitRegion(e: RegionEmitter, quirks: CpuQuirks, ram: Uint8Array, page: 
   e.flushRegisters();
   e.flushFlags();
   f.i32(0).get(e.exitEip).mem(Op.i32Store, e.state + STATE.exitEip);
-  f.get(e.n);
+  f.get(e.n).op(Op.return);
+  f.op(Op.end); // $fault: an access through JavaScript faulted (RegionEmitter.leaveIfFaulted)
+  e.flushRegisters();
+  e.flushFlags();
+  f.i32(0).get(e.pageEip).get(e.faultAt).op(Op.i32Add).mem(Op.i32Store, e.state + STATE.faultStart);
+  f.i32(0).get(e.pageEip).get(e.faultEnd).op(Op.i32Add).mem(Op.i32Store, e.state + STATE.faultNext);
+  f.i32(0).get(e.n).get(e.faultIndex).op(Op.i32Add).mem(Op.i32Store, e.state + STATE.faultRetired);
+  f.i32(REGION_FAULTED);
   return members;
 }

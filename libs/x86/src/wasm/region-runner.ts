@@ -5,7 +5,8 @@ import { readTimeStamp } from '../instructions/two-byte/processor-info.js';
 import type { OperandSize } from '../registers.js';
 import type { DecodedBlock } from '../decoded/decode-block.js';
 import type { CompiledBlock } from '../jit/compile-block.js';
-import { compileRegion } from './region-compiler.js';
+import { compileRegion, REGION_FAULTED } from './region-compiler.js';
+import { CpuFault } from '../cpu-fault.js';
 import { STATE, stateLayout } from './wasm-state.js';
 import { encodeModule, FunctionBody, I32 } from './wasm-encoder.js';
 
@@ -68,6 +69,8 @@ export class WasmJit {
   private readonly dispatch: Dispatch;
   /** Regions compiled (for benchmarks and tests). */
   compiled = 0;
+  /** The fault an access through JavaScript raised, until run() throws it (see `guarded`). */
+  private pendingFault: CpuFault | undefined = undefined;
 
   constructor(
     private readonly cpu: Cpu,
@@ -80,23 +83,37 @@ export class WasmJit {
     this.pages = memory.buffer.byteLength / 65536;
     const m = cpu.memory;
     const cache = m.codeCache;
-    const written = (write: () => void): number => {
-      const generation = cache.generation;
-      write();
-      return cache.generation !== generation ? 1 : 0;
+    // An access that faults does not throw through the region (its registers are in wasm
+    // locals): the fault waits here, faultPending tells the region to leave through its
+    // fault exit, and run() throws it once the region has spilled its state.
+    const guarded = (access: () => number): number => {
+      try {
+        return access();
+      } catch (e) {
+        if (!(e instanceof CpuFault)) throw e;
+        this.pendingFault = e;
+        this.words[STATE.faultPending >> 2] = 1;
+        return 0;
+      }
     };
+    const written = (write: () => void): number =>
+      guarded(() => {
+        const generation = cache.generation;
+        write();
+        return cache.generation !== generation ? 1 : 0;
+      });
     this.dispatch = new WebAssembly.Instance(new WebAssembly.Module(dispatcherModule()), { i: { table: this.table } }).exports.dispatch as Dispatch;
     this.imports = {
       i: {
         memory,
         table: this.table,
-        read8: (linear: number) => m.read8(linear >>> 0),
-        read16: (linear: number) => m.read16(linear >>> 0),
-        read32: (linear: number) => m.read32(linear >>> 0),
+        read8: (linear: number) => guarded(() => m.read8(linear >>> 0)),
+        read16: (linear: number) => guarded(() => m.read16(linear >>> 0)),
+        read32: (linear: number) => guarded(() => m.read32(linear >>> 0)),
         write8: (linear: number, value: number) => written(() => m.write8(linear >>> 0, value & 0xff)),
         write16: (linear: number, value: number) => written(() => m.write16(linear >>> 0, value & 0xffff)),
         write32: (linear: number, value: number) => written(() => m.write32(linear >>> 0, value >>> 0)),
-        segRead: (seg: number, offset: number, size: number) => cpu.readMemory(seg, offset >>> 0, size as OperandSize),
+        segRead: (seg: number, offset: number, size: number) => guarded(() => cpu.readMemory(seg, offset >>> 0, size as OperandSize)),
         segWrite: (seg: number, offset: number, size: number, value: number) => written(() => cpu.writeMemory(seg, offset >>> 0, size as OperandSize, value >>> 0)),
         // RDTSC reads the instruction count as the interpreter would have it: the
         // region's spill put what it retired so far in faultRetired.
@@ -190,9 +207,15 @@ export class WasmJit {
     let retired: number;
     try {
       retired = this.dispatch(member.slot, member.member, (cpu.eip - member.entryOffset) | 0, budget);
+      if (retired === REGION_FAULTED) {
+        words[STATE.faultPending >> 2] = 0;
+        const fault = this.pendingFault!;
+        this.pendingFault = undefined;
+        throw fault;
+      }
     } catch (err) {
       this.applyFlags();
-      // Where the faulting instruction is: region-emitter.ts's spill wrote it.
+      // Where the faulting instruction is: the region's fault exit (or, before RDTSC, its spill) wrote it.
       cpu.jitIndex = -1;
       cpu.jitFaultStart = words[STATE.faultStart >> 2] >>> 0;
       cpu.jitFaultNext = words[STATE.faultNext >> 2] >>> 0;

@@ -37,6 +37,8 @@ export const STATE = {
   flagOverflow: 124,
   /** 1 while EFLAGS.DF is set (written before each region run: only interpreted code changes DF). */
   direction: 128,
+  /** 1 when a memory access a region made through JavaScript faulted (the region then leaves; region-runner.ts). */
+  faultPending: 132,
   /** Code marks (one byte per RAM page) start here. */
   codeMarks: 4096,
 } as const;
