@@ -399,6 +399,7 @@ export class Cpu {
     if (seg === SS) mode = (attributes & DEFAULT_BIG) !== 0 ? mode | MODE_STACK32 : mode & ~MODE_STACK32;
     this.jitMode = mode;
     if (seg === CS) {
+      this.memory.codeMapping++; // EIP may name other code now (Cpu.runsAt)
       this.codeSize = (attributes & DEFAULT_BIG) !== 0 ? 4 : 2;
       this.ipMask = this.codeSize === 4 ? 0xffffffff : 0xffff;
     } else if (seg === SS) {
@@ -728,12 +729,18 @@ export class Cpu {
    * privilege changes without forgetting every link at each of them.
    */
   private runsAt(block: DecodedBlock, eip: number): boolean {
-    return (
-      block.alive &&
-      block.codeSize === this.codeSize &&
-      this.memory.codeProbe((this.segBase[CS] + eip) >>> 0) === block.physical &&
-      eip + block.byteLength <= this.ipMask
-    );
+    if (!block.alive) return false;
+    const mapping = this.memory.codeMapping;
+    if (block.checkedMapping === mapping && block.checkedEip === eip) return true;
+    if (
+      block.codeSize !== this.codeSize ||
+      this.memory.codeProbe((this.segBase[CS] + eip) >>> 0) !== block.physical ||
+      eip + block.byteLength > this.ipMask
+    )
+      return false;
+    block.checkedEip = eip;
+    block.checkedMapping = mapping;
+    return true;
   }
 
   /** The jump cache's block for `eip`, if it still runs there. */

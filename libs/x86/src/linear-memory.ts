@@ -35,6 +35,12 @@ export class LinearMemory implements PhysicalMemory {
   private codePage = -1;
   private codeBase = 0;
   private codeA20 = 0;
+  /**
+   * Changes whenever where an EIP's code is may have changed (paging, INVLPG, A20,
+   * windows, privilege level; the CPU adds CS loads): a block the CPU found to run at an
+   * EIP under the current value still does (Cpu.runsAt checks again after a change).
+   */
+  codeMapping = 0;
   /** Decoded instructions by physical page; RAM writes to a page holding some drop them. */
   readonly codeCache: CodeCache;
   /** Per RAM page: non-zero while it holds decoded code (a write there must go the slow way). */
@@ -109,6 +115,7 @@ export class LinearMemory implements PhysicalMemory {
       this.fastMapping = bus.mappingVersion ?? 0;
       this.flushFast();
       this.codePage = -1;
+      this.codeMapping++;
     }
   }
 
@@ -121,6 +128,7 @@ export class LinearMemory implements PhysicalMemory {
     this.tlb.flush(flushAll);
     this.flushFast();
     this.codePage = -1;
+    this.codeMapping++;
   }
 
   /** INVLPG. */
@@ -129,12 +137,14 @@ export class LinearMemory implements PhysicalMemory {
     this.supervisorPages.invalidate(linear >>> 12);
     this.userPages.invalidate(linear >>> 12);
     this.codePage = -1;
+    this.codeMapping++;
   }
 
   /** CPL 3 (true) or not: user-mode page checks; the cached code page may no longer be reachable. */
   setUserMode(user: boolean): void {
     if (user !== this.userMode) {
       this.codePage = -1;
+      this.codeMapping++;
     }
     this.userMode = user;
     const pages = user ? this.userPages : this.supervisorPages;

@@ -19,6 +19,9 @@ export class DecodedBlock {
   compiled: CompiledBlock | null | undefined = undefined;
   /** False once a write to its page dropped it (CodeCache.invalidatePage): links and the jump cache skip it. */
   alive = true;
+  /** The EIP and LinearMemory.codeMapping under which Cpu.runsAt last found it runs there. */
+  checkedEip = -1;
+  checkedMapping = -1;
   /**
    * Links to the blocks that ran next (a branch's two ways): following one skips
    * translating EIP and the cache lookup. A link says nothing about whether its block
