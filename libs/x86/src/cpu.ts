@@ -853,7 +853,11 @@ export class Cpu {
         const nextCompiled = next?.compiled;
         if (nextCompiled === undefined || nextCompiled === null || nextCompiled.count > budget - executed || entry + nextCompiled.byteLength > this.ipMask) return executed;
         // A wasm region leaves its flag record for the next region; anything else needs Cpu.flags.
-        if (compiled.region === true && nextCompiled.region !== true) this.wasmJit!.applyFlags();
+        // Region to region: next time the first goes straight on into the second in wasm.
+        if (compiled.region === true) {
+          if (nextCompiled.region === true) this.wasmJit!.chain(entry, next!.physical, nextCompiled as RegionMember);
+          else this.wasmJit!.applyFlags();
+        }
         block = next!;
         compiled = nextCompiled;
       }

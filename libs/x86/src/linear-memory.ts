@@ -79,7 +79,7 @@ export class LinearMemory implements PhysicalMemory {
     if (wasm !== undefined) {
       const layout = stateLayout(this.ram.length);
       const table = (n: number): Int32Array => new Int32Array(wasm.buffer, layout.tables[n], 1 << 20);
-      this.codeCache = new CodeCache(this.ramPages, new Uint8Array(wasm.buffer, layout.base + STATE.codeMarks, this.ramPages));
+      this.codeCache = new CodeCache(this.ramPages, new Uint8Array(wasm.buffer, layout.base + STATE.codeMarks, this.ramPages), new Uint32Array(wasm.buffer, layout.regionGenerations, this.ramPages));
       this.supervisorPages = new FastPages(table(0), table(1));
       this.userPages = new FastPages(table(2), table(3));
       this.stateWords = new Int32Array(wasm.buffer, layout.base, STATE.codeMarks / 4);
@@ -179,6 +179,9 @@ export class LinearMemory implements PhysicalMemory {
       this.codePage = linear >>> 12;
       this.codeBase = page << MMIO_PAGE_SHIFT;
       this.codeA20 = this.bus.a20Mask;
+      // Fetching is reading (no NX here): the fast read table may say so too, which is
+      // what a wasm region checks before going on into another (region-runner.ts).
+      this.noteRead(linear, p);
       return p;
     }
     this.codePage = -1;
@@ -206,6 +209,7 @@ export class LinearMemory implements PhysicalMemory {
     this.codePage = linear >>> 12;
     this.codeBase = page << MMIO_PAGE_SHIFT;
     this.codeA20 = this.bus.a20Mask;
+    this.noteRead(linear, p);
     return p;
   }
 

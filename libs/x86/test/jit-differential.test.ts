@@ -240,3 +240,55 @@ test.each(JITS)('a page fault inside a compiled loop ($name JIT) is delivered wh
   expect([...compiled.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
   expect(compiled.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
 });
+
+test.each(JITS)('a page fault in a function on another page, reached region to region ($name JIT), is counted and delivered as interpreted', ({ wasmJit }) => {
+  // Page 1 (CODE): l: add eax, ecx; call f; add esi, 4; loop l; hlt
+  // Page 2 (CODE + 0x1000): f: mov edx, [esi]; sub ebx, edx; ret
+  // Compiled, the call and the return go from one page's region straight into the
+  // other's; the load faults at linear 0x70000 (not present) after ~1000 of them.
+  const code = new Array<number>(0x1010).fill(0x90);
+  const rel = 0x1000 - 7;
+  [0x01, 0xc8, 0xe8, rel & 0xff, (rel >>> 8) & 0xff, 0, 0, 0x83, 0xc6, 0x04, 0xe2, 0xf4, 0xf4].forEach((b, i) => (code[i] = b));
+  [0x8b, 0x16, 0x29, 0xd3, 0xc3].forEach((b, i) => (code[0x1000 + i] = b));
+  const [compiled, interpreted] = [true, false].map((decodedCache) => {
+    const m = protectedMachine(code, { decodedCache, jitThreshold: 16, wasmJit: decodedCache && wasmJit });
+    for (let page = 0; page < 1024; page++) put32(m.ram, 0x81000 + page * 4, page === 0x70 ? 0 : (page << 12) | 7);
+    put32(m.ram, 0x80000, 0x81000 | 7);
+    m.cpu.setControlRegister3(0x80000);
+    m.cpu.setControlRegister0((m.cpu.cr0 | 0x80000000) >>> 0);
+    m.setGate(14);
+    m.cpu.reg32.set([0x7fffff00, 5000, 0, 0x1234, 0x20000, 0, 0x6f000, 0]);
+    for (let slice = 0; slice < 200 && !m.cpu.halted; slice++) m.cpu.run(997);
+    expect(m.handlerVector()).toBe(14);
+    return m;
+  });
+  if (wasmJit) expect(compiled.cpu.wasmJit!.compiled, 'wasm regions').toBeGreaterThan(1);
+  expect(compiled.cpu.cr2).toBe(0x70000);
+  expect(compiled.cpu.peekStack(4, 4)).toBe(CODE + 0x1000); // EIP of mov edx, [esi]
+  expect(compiled.cpu.peekStack(4, 12)).toBe(interpreted.cpu.peekStack(4, 12)); // EFLAGS (the ADD's)
+  expect([...compiled.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
+  expect(compiled.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
+});
+
+test.each(JITS)('a function on another page rewritten while compiled loops call it ($name JIT) runs its new code', ({ wasmJit }) => {
+  // Page 1: mov ecx, 1000; l: call f; add ebx, eax; cmp ecx, 500; jne s; mov byte [f+1], 2;
+  //         s: dec ecx; jnz l; hlt          Page 2: f: mov eax, 1; ret
+  // Halfway, the loop patches f to return 2: a way into f's old region (a link, the jump
+  // cache, the wasm chain table) must not be taken after that.
+  const code = new Array<number>(0x1010).fill(0x90);
+  const rel = 0x1000 - 10;
+  const f1 = CODE + 0x1001;
+  [0xb9, 0xe8, 0x03, 0, 0, 0xe8, rel & 0xff, (rel >>> 8) & 0xff, 0, 0, 0x01, 0xc3, 0x81, 0xf9, 0xf4, 0x01, 0, 0, 0x75, 0x07,
+    0xc6, 0x05, f1 & 0xff, (f1 >>> 8) & 0xff, (f1 >>> 16) & 0xff, 0, 0x02, 0x49, 0x75, 0xe7, 0xf4].forEach((b, i) => (code[i] = b));
+  [0xb8, 0x01, 0, 0, 0, 0xc3].forEach((b, i) => (code[0x1000 + i] = b));
+  const [compiled, interpreted] = [true, false].map((decodedCache) => {
+    const m = protectedMachine(code, { decodedCache, jitThreshold: 16, wasmJit: decodedCache && wasmJit });
+    m.cpu.reg32[4] = 0x20000;
+    expect(m.cpu.run(1_000_000)).toBe(StopReason.Halted);
+    return m;
+  });
+  if (wasmJit) expect(compiled.cpu.wasmJit!.compiled, 'wasm regions').toBeGreaterThan(1);
+  expect(interpreted.cpu.reg32[3]).toBe(501 * 1 + 499 * 2); // ecx 1000..500 add 1, 499..1 add 2
+  expect([...compiled.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
+  expect(compiled.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
+});

@@ -32,9 +32,15 @@ export class CodeCache {
   private readonly invalidations: Uint8Array;
   /** Counts invalidations: a block that sees it change stops (its own page may have been rewritten). */
   generation = 0;
+  /**
+   * Per RAM page: changed whenever its decoded code is dropped or its wasm region is
+   * rebuilt, so a remembered way into the page's region (wasm chain table) goes stale.
+   */
+  readonly regionGenerations: Uint32Array<ArrayBufferLike>;
 
-  constructor(ramPages: number, marks: Uint8Array<ArrayBufferLike> = new Uint8Array(ramPages)) {
+  constructor(ramPages: number, marks: Uint8Array<ArrayBufferLike> = new Uint8Array(ramPages), regionGenerations: Uint32Array<ArrayBufferLike> = new Uint32Array(ramPages)) {
     this.marks = marks.fill(0);
+    this.regionGenerations = regionGenerations;
     this.invalidations = new Uint8Array(ramPages);
     this.tables16 = new Array(ramPages).fill(undefined);
     this.tables32 = new Array(ramPages).fill(undefined);
@@ -79,6 +85,7 @@ export class CodeCache {
   invalidatePage(page: number): void {
     if (this.marks[page] === 0) return;
     this.generation++;
+    this.regionGenerations[page]++;
     this.marks[page] = 0;
     bury(this.tables16[page]);
     bury(this.tables32[page]);
@@ -111,6 +118,7 @@ export class CodeCache {
   /** Drops everything (and forgets which pages were written often). */
   clear(): void {
     this.generation++;
+    for (let page = 0; page < this.regionGenerations.length; page++) this.regionGenerations[page]++;
     this.tables16.forEach(bury);
     this.tables32.forEach(bury);
     this.marks.fill(0);

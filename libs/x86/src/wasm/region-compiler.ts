@@ -1,9 +1,10 @@
 import type { CpuQuirks } from '../cpu-model.js';
+import { CS } from '../registers.js';
 import { conditionFunction, COND_PARAMS } from './flag-code.js';
 import { emitRegionInstruction } from './region-instructions.js';
 import { Fn, RegionEmitter } from './region-emitter.js';
 import { encodeModule, I32, Op, VOID } from './wasm-encoder.js';
-import { STATE } from './wasm-state.js';
+import { CHAIN, CHAIN_ENTRIES, STATE, stateLayout, type WasmStateLayout } from './wasm-state.js';
 
 /** What a region returns when an access through JavaScript faulted (the fault waits in WasmJit). */
 export const REGION_FAULTED = -2;
@@ -141,6 +142,7 @@ function emitRegion(e: RegionEmitter, quirks: CpuQuirks, ram: Uint8Array, page: 
   e.flushRegisters();
   e.flushFlags();
   f.i32(0).get(e.exitEip).mem(Op.i32Store, e.state + STATE.exitEip);
+  chainOn(e, stateLayout(ram.length));
   f.get(e.n).op(Op.return);
   f.op(Op.end); // $fault: an access through JavaScript faulted (RegionEmitter.leaveIfFaulted)
   e.flushRegisters();
@@ -150,4 +152,46 @@ function emitRegion(e: RegionEmitter, quirks: CpuQuirks, ram: Uint8Array, page: 
   f.i32(0).get(e.n).get(e.faultIndex).op(Op.i32Add).mem(Op.i32Store, e.state + STATE.faultRetired);
   f.i32(REGION_FAULTED);
   return members;
+}
+
+/**
+ * At the exit, with registers and flags spilled and exitEip stored: when the chain table
+ * names a region for exitEip and it still applies (same EIP, Cpu.jitMode, CS:EIP still
+ * in that RAM page by the current fast read table, the page's region generation
+ * unchanged, budget for a pass of the member), go on into it with a tail call instead
+ * of returning to JavaScript; what this region retired is added to chainRetired.
+ * Only after progress (n > 0): a region that left at once for want of budget stops.
+ */
+function chainOn(e: RegionEmitter, layout: WasmStateLayout): void {
+  const f = e.f;
+  const entry = e.t;
+  const word = (field: number): void => {
+    f.get(entry).mem(Op.i32Load, field);
+  };
+  f.op(Op.block, VOID);
+  f.get(e.n).op(Op.i32Eqz).brIf(0);
+  f.get(e.exitEip).get(e.exitEip).i32(12).op(Op.i32ShrU, Op.i32Xor).i32(CHAIN_ENTRIES - 1).op(Op.i32And).i32(5).op(Op.i32Shl);
+  f.i32(layout.chainTable).op(Op.i32Add).set(entry);
+  word(CHAIN.eip);
+  f.get(e.exitEip).op(Op.i32Ne).brIf(0);
+  word(CHAIN.mode);
+  f.i32(0).mem(Op.i32Load, e.state + STATE.jitMode).op(Op.i32Ne).brIf(0);
+  f.get(e.readTable).get(e.exitEip).i32(0).mem(Op.i32Load, e.state + STATE.segBase + CS * 4).op(Op.i32Add);
+  f.i32(12).op(Op.i32ShrU).i32(2).op(Op.i32Shl, Op.i32Add).mem(Op.i32Load).tee(e.q);
+  word(CHAIN.page);
+  f.op(Op.i32Ne).brIf(0);
+  f.get(e.q).i32(12).op(Op.i32ShrU).i32(2).op(Op.i32Shl).mem(Op.i32Load, layout.regionGenerations);
+  word(CHAIN.generation);
+  f.op(Op.i32Ne).brIf(0);
+  word(CHAIN.count);
+  f.get(e.budget).get(e.n).op(Op.i32Sub, Op.i32GtU).brIf(0);
+  f.i32(0).i32(0).mem(Op.i32Load, e.state + STATE.chainRetired).get(e.n).op(Op.i32Add).mem(Op.i32Store, e.state + STATE.chainRetired);
+  word(CHAIN.member);
+  f.get(e.exitEip);
+  word(CHAIN.entryOffset);
+  f.op(Op.i32Sub);
+  f.get(e.budget).get(e.n).op(Op.i32Sub);
+  word(CHAIN.slot);
+  f.returnCallIndirect(0);
+  f.op(Op.end);
 }

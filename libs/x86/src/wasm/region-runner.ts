@@ -7,7 +7,7 @@ import type { DecodedBlock } from '../decoded/decode-block.js';
 import type { CompiledBlock } from '../jit/compile-block.js';
 import { compileRegion, REGION_FAULTED } from './region-compiler.js';
 import { CpuFault } from '../cpu-fault.js';
-import { STATE, stateLayout } from './wasm-state.js';
+import { CHAIN, CHAIN_ENTRIES, CHAIN_ENTRY_BYTES, STATE, stateLayout } from './wasm-state.js';
 import { encodeModule, FunctionBody, I32 } from './wasm-encoder.js';
 
 /**
@@ -60,6 +60,7 @@ export class WasmJit {
   private readonly words: Int32Array;
   private readonly doubles: Float64Array;
   private readonly state: number;
+  private readonly chainTable: number;
   private readonly pages: number;
   private readonly imports: WebAssembly.Imports;
   private readonly rebuilds = new Map<number, number>();
@@ -77,8 +78,11 @@ export class WasmJit {
     private readonly memory: WebAssembly.Memory,
     private readonly threshold: number,
   ) {
-    this.state = stateLayout(cpu.bus.ram.length).base;
-    this.words = new Int32Array(memory.buffer, this.state, STATE.codeMarks / 4);
+    const layout = stateLayout(cpu.bus.ram.length);
+    this.state = layout.base;
+    this.chainTable = layout.chainTable;
+    // The state words, through the chain table.
+    this.words = new Int32Array(memory.buffer, this.state, (layout.chainTable + CHAIN_ENTRIES * CHAIN_ENTRY_BYTES - this.state) / 4);
     this.doubles = new Float64Array(memory.buffer, this.state, STATE.codeMarks / 8);
     this.pages = memory.buffer.byteLength / 65536;
     const m = cpu.memory;
@@ -168,6 +172,8 @@ export class WasmJit {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(region.bytes), this.imports);
     const functionSlot = this.slotFor(offsets.length > 1 ? -1 - page : block.physical);
     this.table.set(functionSlot, instance.exports.run);
+    // Member numbers change with a rebuild: chain table entries into the page go stale.
+    if (offsets.length > 1) cpu.memory.codeCache.regionGenerations[page]++;
     let mine: CompiledBlock | null = null;
     region.members.forEach((member, k) => {
       const compiled = this.member(functionSlot, k, member.offset, member.count, mode);
@@ -204,6 +210,7 @@ export class WasmJit {
     if (cpu.jitMode !== member.mode) return -1;
     const words = this.words;
     words[STATE.direction >> 2] = (cpu.flags.stored & DF) !== 0 ? 1 : 0;
+    words[STATE.jitMode >> 2] = cpu.jitMode;
     let retired: number;
     try {
       retired = this.dispatch(member.slot, member.member, (cpu.eip - member.entryOffset) | 0, budget);
@@ -215,17 +222,39 @@ export class WasmJit {
       }
     } catch (err) {
       this.applyFlags();
-      // Where the faulting instruction is: the region's fault exit (or, before RDTSC, its spill) wrote it.
+      // Where the faulting instruction is: the region's fault exit (or, before RDTSC, its
+      // spill) wrote it; regions it chained through before retired chainRetired.
       cpu.jitIndex = -1;
       cpu.jitFaultStart = words[STATE.faultStart >> 2] >>> 0;
       cpu.jitFaultNext = words[STATE.faultNext >> 2] >>> 0;
-      cpu.jitRetired = words[STATE.faultRetired >> 2];
+      cpu.jitRetired = words[STATE.faultRetired >> 2] + words[STATE.chainRetired >> 2];
+      words[STATE.chainRetired >> 2] = 0;
       throw err;
     }
     cpu.eip = words[STATE.exitEip >> 2] >>> 0;
+    retired += words[STATE.chainRetired >> 2];
+    words[STATE.chainRetired >> 2] = 0;
     // The flag record stays in the mailbox: the next region takes it over, and
     // Cpu.runChain applies it before anything else runs (applyFlags).
     return retired;
+  }
+
+  /**
+   * Notes in the chain table that an exit of a region to `eip` may go straight on into
+   * `next` (Cpu.runCompiled found it there, after a region, with the block at `physical`
+   * checked to run at eip); the region checks the rest itself (region-compiler.ts chainOn).
+   */
+  chain(eip: number, physical: number, next: RegionMember): void {
+    const words = this.words;
+    const at = ((this.chainTable + ((eip ^ (eip >>> 12)) & (CHAIN_ENTRIES - 1)) * CHAIN_ENTRY_BYTES) - this.state) >> 2;
+    words[at + (CHAIN.eip >> 2)] = eip;
+    words[at + (CHAIN.page >> 2)] = physical & ~0xfff;
+    words[at + (CHAIN.generation >> 2)] = this.cpu.memory.codeCache.regionGenerations[physical >>> 12];
+    words[at + (CHAIN.slot >> 2)] = next.slot;
+    words[at + (CHAIN.member >> 2)] = next.member;
+    words[at + (CHAIN.mode >> 2)] = next.mode;
+    words[at + (CHAIN.count >> 2)] = next.count;
+    words[at + (CHAIN.entryOffset >> 2)] = next.entryOffset;
   }
 
   /**

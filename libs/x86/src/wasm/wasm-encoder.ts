@@ -109,6 +109,13 @@ export class FunctionBody {
     this.code.push(0x00);
     return this;
   }
+  /** return_call_indirect (wasm tail calls) through table 0. */
+  returnCallIndirect(type: number): this {
+    this.code.push(0x13);
+    unsignedLeb(type, this.code);
+    this.code.push(0x00);
+    return this;
+  }
   call(index: number): this {
     return this.indexed(Op.call, index);
   }

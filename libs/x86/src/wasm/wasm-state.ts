@@ -39,6 +39,10 @@ export const STATE = {
   direction: 128,
   /** 1 when a memory access a region made through JavaScript faulted (the region then leaves; region-runner.ts). */
   faultPending: 132,
+  /** Instructions retired by regions that went on into another region without returning (region chaining). */
+  chainRetired: 136,
+  /** Cpu.jitMode while regions run (a region goes on only into one compiled under it). */
+  jitMode: 140,
   /** Code marks (one byte per RAM page) start here. */
   codeMarks: 4096,
 } as const;
@@ -46,6 +50,16 @@ export const STATE = {
 const PAGE_ENTRIES = 1 << 20;
 const TABLE_BYTES = PAGE_ENTRIES * 4;
 const WASM_PAGE = 65536;
+
+/**
+ * The chain table: direct-mapped by EIP, (eip ^ eip >>> 12) & (CHAIN_ENTRIES - 1). An
+ * entry (i32 words, CHAIN.*) says: a region exit to this EIP may go straight on into
+ * region slot/member if CS:EIP still translates to that RAM page (the current fast read
+ * table says so), the page's region generation is the same, and Cpu.jitMode is.
+ */
+export const CHAIN_ENTRIES = 4096;
+export const CHAIN_ENTRY_BYTES = 32;
+export const CHAIN = { eip: 0, page: 4, generation: 8, slot: 12, member: 16, mode: 20, count: 24, entryOffset: 28 } as const;
 
 const alignUp = (n: number, to: number): number => Math.ceil(n / to) * to;
 
@@ -55,6 +69,10 @@ export interface WasmStateLayout {
   readonly base: number;
   /** Offsets of the four fast tables: supervisor read/write, user read/write. */
   readonly tables: readonly [number, number, number, number];
+  /** u32 per RAM page, changed whenever the page's decoded code or its region changes (CodeCache). */
+  readonly regionGenerations: number;
+  /** CHAIN_ENTRIES entries of CHAIN_ENTRY_BYTES: where a region exit may go on without JavaScript (region-runner.ts). */
+  readonly chainTable: number;
   /** Total bytes the memory must have. */
   readonly bytes: number;
 }
@@ -62,9 +80,11 @@ export interface WasmStateLayout {
 export function stateLayout(ramBytes: number): WasmStateLayout {
   const base = alignUp(ramBytes, WASM_PAGE);
   const ramPages = Math.ceil(ramBytes / 4096);
-  const first = alignUp(base + STATE.codeMarks + ramPages, 4096);
+  const regionGenerations = alignUp(base + STATE.codeMarks + ramPages, 4);
+  const chainTable = alignUp(regionGenerations + ramPages * 4, 4096);
+  const first = chainTable + CHAIN_ENTRIES * CHAIN_ENTRY_BYTES;
   const tables: [number, number, number, number] = [first, first + TABLE_BYTES, first + 2 * TABLE_BYTES, first + 3 * TABLE_BYTES];
-  return { base, tables, bytes: alignUp(first + 4 * TABLE_BYTES, WASM_PAGE) };
+  return { base, tables, regionGenerations, chainTable, bytes: alignUp(first + 4 * TABLE_BYTES, WASM_PAGE) };
 }
 
 /** Largest RAM a wasm memory (4 GiB) holds together with the state area. */
