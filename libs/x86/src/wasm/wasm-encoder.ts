@@ -41,6 +41,19 @@ export function unsignedLeb(value: number, out: number[]): void {
 }
 
 export function signedLeb(value: number | bigint, out: number[]): void {
+  // i32 constants (nearly all of them) without BigInt: >> keeps the sign.
+  if (typeof value === 'number' && value === (value | 0)) {
+    let v = value;
+    for (;;) {
+      const byte = v & 0x7f;
+      v >>= 7;
+      if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
+        out.push(byte);
+        return;
+      }
+      out.push(byte | 0x80);
+    }
+  }
   let n = BigInt(value);
   for (;;) {
     const byte = Number(n & 0x7fn);
