@@ -133,7 +133,7 @@ function emitRegion(e: RegionEmitter, quirks: CpuQuirks, ram: Uint8Array, page: 
     e.if();
     e.exitAt(offset, 0);
     e.endIf();
-    for (const b of body) main.push(b);
+    f.appendPart(body);
     members.push({ offset, count: done });
   });
   f.op(Op.end); // loop: every member ends in a branch, so this is never reached

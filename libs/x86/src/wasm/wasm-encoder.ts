@@ -70,6 +70,8 @@ export function signedLeb(value: number | bigint, out: number[]): void {
 export class FunctionBody {
   /** The instructions so far (the region compiler swaps in a fresh array to emit a member apart). */
   code: number[] = [];
+  /** Finished parts before `code` (appendPart). */
+  private readonly parts: number[][] = [];
   private readonly localTypes: ValueType[] = [];
 
   constructor(readonly paramCount: number) {}
@@ -146,8 +148,17 @@ export class FunctionBody {
     return this;
   }
 
-  encode(): number[] {
-    const out: number[] = [];
+  /**
+   * Ends the current part: `part` follows it, emission goes on in a fresh array (the
+   * region compiler emits each member apart and appends it; nothing is copied).
+   */
+  appendPart(part: number[]): void {
+    this.parts.push(this.code, part);
+    this.code = [];
+  }
+
+  /** The function's entry in the code section: its size, locals and instructions, as parts in order. */
+  encode(): number[][] {
     // Locals grouped in runs of one type.
     const runs: [number, ValueType][] = [];
     for (const t of this.localTypes) {
@@ -155,18 +166,23 @@ export class FunctionBody {
       if (last !== undefined && last[1] === t) last[0]++;
       else runs.push([1, t]);
     }
-    const body: number[] = [];
-    unsignedLeb(runs.length, body);
+    const locals: number[] = [];
+    unsignedLeb(runs.length, locals);
     for (const [count, type] of runs) {
-      unsignedLeb(count, body);
-      body.push(type);
+      unsignedLeb(count, locals);
+      locals.push(type);
     }
-    for (const b of this.code) body.push(b);
-    body.push(Op.end);
-    unsignedLeb(body.length, out);
-    for (const b of body) out.push(b);
-    return out;
+    const parts = [locals, ...this.parts, this.code, [Op.end]];
+    const size: number[] = [];
+    unsignedLeb(totalLength(parts), size);
+    return [size, ...parts];
   }
+}
+
+function totalLength(parts: number[][]): number {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  return n;
 }
 
 export interface FunctionType {
@@ -185,10 +201,11 @@ export interface ModuleSpec {
   functions: { type: number; body: FunctionBody; export?: string }[];
 }
 
-function section(id: number, content: number[], out: number[]): void {
-  out.push(id);
-  unsignedLeb(content.length, out);
-  for (const b of content) out.push(b);
+/** Appends a section (id, size, content parts) to the module's parts. */
+function section(id: number, content: number[][], out: number[][]): void {
+  const head = [id];
+  unsignedLeb(totalLength(content), head);
+  out.push(head, ...content);
 }
 
 function name(text: string, out: number[]): void {
@@ -197,7 +214,7 @@ function name(text: string, out: number[]): void {
 }
 
 export function encodeModule(spec: ModuleSpec): Uint8Array {
-  const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const out: number[][] = [[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]];
   const types: number[] = [];
   unsignedLeb(spec.types.length, types);
   for (const t of spec.types) {
@@ -207,7 +224,7 @@ export function encodeModule(spec: ModuleSpec): Uint8Array {
     unsignedLeb(t.results.length, types);
     types.push(...t.results);
   }
-  section(1, types, out);
+  section(1, [types], out);
   const imports: number[] = [];
   unsignedLeb(spec.imports.length + (spec.memoryPages > 0 ? 1 : 0) + (spec.table === true ? 1 : 0), imports);
   if (spec.memoryPages > 0) {
@@ -228,11 +245,11 @@ export function encodeModule(spec: ModuleSpec): Uint8Array {
     imports.push(0x00);
     unsignedLeb(imp.type, imports);
   }
-  section(2, imports, out);
+  section(2, [imports], out);
   const functions: number[] = [];
   unsignedLeb(spec.functions.length, functions);
   for (const f of spec.functions) unsignedLeb(f.type, functions);
-  section(3, functions, out);
+  section(3, [functions], out);
   const exported = spec.functions.map((f, i) => ({ name: f.export, index: spec.imports.length + i })).filter((e) => e.name !== undefined);
   const exports: number[] = [];
   unsignedLeb(exported.length, exports);
@@ -241,10 +258,17 @@ export function encodeModule(spec: ModuleSpec): Uint8Array {
     exports.push(0x00);
     unsignedLeb(e.index, exports);
   }
-  section(7, exports, out);
-  const code: number[] = [];
-  unsignedLeb(spec.functions.length, code);
-  for (const f of spec.functions) for (const b of f.body.encode()) code.push(b);
+  section(7, [exports], out);
+  const count: number[] = [];
+  unsignedLeb(spec.functions.length, count);
+  const code: number[][] = [count];
+  for (const f of spec.functions) code.push(...f.body.encode());
   section(10, code, out);
-  return Uint8Array.from(out);
+  const bytes = new Uint8Array(totalLength(out));
+  let at = 0;
+  for (const part of out) {
+    bytes.set(part, at);
+    at += part.length;
+  }
+  return bytes;
 }
