@@ -820,7 +820,8 @@ export class Cpu {
    * link) and that one is compiled too, without the dispatcher's checks in between:
    * compiled code never changes what they look at (A20, IF, IRQs, TF, CS, halting); a
    * fault or overwritten code ends the chain. Returns instructions retired (-1: the first
-   * block was compiled for another segment mode); chainTail is the last block that ran.
+   * block was compiled for another segment mode, or its region left at its first
+   * instruction, which the caller then interprets); chainTail is the last block that ran.
    */
   private runChain(block: DecodedBlock, compiled: CompiledBlock, budget: number): number {
     try {
@@ -842,7 +843,9 @@ export class Cpu {
         // A wasm region runs through the JIT's one dispatcher (its catch sets the fault's place);
         // a JavaScript block's catch sets jitIndex and jitRetired.
         const ran = compiled.region === true ? this.wasmJit!.run(compiled as RegionMember, budget - executed) : compiled.run(this, budget - executed);
-        if (ran < 0) return executed === 0 ? -1 : executed;
+        // -1: compiled for another segment mode; 0: a region that left at its first
+        // instruction (a REP MOVS/STOS it leaves to the interpreter): that one is interpreted.
+        if (ran <= 0) return executed === 0 ? -1 : executed;
         this.instructionCount += ran;
         executed += ran;
         this.chainTail = block;

@@ -292,3 +292,51 @@ test.each(JITS)('a function on another page rewritten while compiled loops call 
   expect([...compiled.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
   expect(compiled.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
 });
+
+test.each(JITS)('REP MOVS/STOS in a compiled loop ($name JIT): memory, registers and counts as interpreted, in slices', ({ wasmJit }) => {
+  // Each pass: ECX = (ebx & 0x3ff) - 8 (some negative: huge counts, left to the
+  // interpreter and cut by the slice), copies and fills at offsets that move (page
+  // crossings, overlaps both ways, zero counts), with bytes, words and dwords:
+  //   l: mov ecx, ebx; and ecx, 3ffh; sub ecx, 8; jb skip          (negative: skip)
+  //      mov esi, 60000h; add esi, ebx; mov edi, 60010h; sub edi, ebp
+  //      push ecx; rep movsb; pop ecx
+  //      mov edi, 62ff0h; add edi, ebp; mov eax, 5a5a5a5ah; shr ecx, 2; rep stosd
+  //      mov ecx, ebp; and ecx, 7; mov edi, 64000h; add edi, ebx; mov esi, edi; add esi, 3
+  //      rep movsw; mov ax, 1234h; mov ecx, 3; rep stosw
+  //      mov esi, 65000h; add esi, ebp; lea edi, [esi+1]; mov ecx, ebp; and ecx, 7; add ecx, 2
+  //      mov [esi], dl; mov [esi+1], bl; rep movsb                                          (a copy onto itself, one byte on:
+  //                                                           forward, it repeats the first byte)
+  //   skip: imul ebx, ebx, 0x19660d; add ebx, 0x3c6ef35f; shr ebx, 12; add ebp, 37; and ebp, 0x3f
+  //      dec edx; jnz l; hlt
+  const asm = [
+    0x89, 0xd9, 0x81, 0xe1, 0xff, 0x03, 0, 0, 0x83, 0xe9, 0x08, 0x0f, 0x82, 0, 0, 0, 0, // jb rel32, patched below
+    0xbe, 0, 0, 0x06, 0, 0x01, 0xde, 0xbf, 0x10, 0, 0x06, 0, 0x29, 0xef,
+    0x51, 0xf3, 0xa4, 0x59,
+    0xbf, 0xf0, 0x2f, 0x06, 0, 0x01, 0xef, 0xb8, 0x5a, 0x5a, 0x5a, 0x5a, 0xc1, 0xe9, 0x02, 0xf3, 0xab,
+    0x89, 0xe9, 0x83, 0xe1, 0x07, 0xbf, 0, 0x40, 0x06, 0, 0x01, 0xdf, 0x89, 0xfe, 0x83, 0xc6, 0x03,
+    0x66, 0xf3, 0xa5, 0x66, 0xb8, 0x34, 0x12, 0xb9, 0x03, 0, 0, 0, 0x66, 0xf3, 0xab,
+    0xbe, 0, 0x50, 0x06, 0, 0x01, 0xee, 0x8d, 0x7e, 0x01, 0x89, 0xe9, 0x83, 0xe1, 0x07, 0x83, 0xc1, 0x02, 0x88, 0x16, 0x88, 0x5e, 0x01, 0xf3, 0xa4,
+  ];
+  const skip = asm.length;
+  asm[13] = skip - 17;
+  asm.push(0x69, 0xdb, 0x0d, 0x66, 0x19, 0x00, 0x81, 0xc3, 0x5f, 0xf3, 0x6e, 0x3c, 0xc1, 0xeb, 0x0c, 0x83, 0xc5, 0x25, 0x83, 0xe5, 0x3f, 0x4a);
+  const back = -(asm.length + 6); // jnz rel32 to l
+  asm.push(0x0f, 0x85, back & 0xff, (back >>> 8) & 0xff, (back >>> 16) & 0xff, (back >>> 24) & 0xff, 0xf4);
+  const machines = [true, false].map((decodedCache) => {
+    const m = protectedMachine(asm, { decodedCache, jitThreshold: 16, wasmJit: decodedCache && wasmJit });
+    for (let i = 0; i < 0x8000; i++) m.ram[0x60000 + i] = (i * 7 + 3) & 0xff;
+    m.cpu.reg32.set([0, 0, 3000, 0x12345, 0x20000, 5, 0, 0]);
+    return m;
+  });
+  const [compiled, interpreted] = machines;
+  for (let slice = 0; slice < 5000 && !compiled.cpu.halted; slice++) {
+    compiled.cpu.run(997);
+    const behind = compiled.cpu.instructionCount - interpreted.cpu.instructionCount;
+    if (behind > 0) interpreted.cpu.run(behind);
+    expect(interpreted.cpu.instructionCount, `slice ${slice}`).toBe(compiled.cpu.instructionCount);
+    expect([...compiled.cpu.reg32], `slice ${slice}`).toEqual([...interpreted.cpu.reg32]);
+  }
+  expect(compiled.cpu.halted).toBe(true);
+  if (wasmJit) expect(compiled.cpu.wasmJit!.compiled, 'wasm regions').toBeGreaterThan(0);
+  expect(compiled.ram.subarray(0x60000, 0x68000)).toEqual(interpreted.ram.subarray(0x60000, 0x68000));
+}, 60_000);

@@ -269,6 +269,11 @@ export class RegionEmitter {
 
   // --- memory ---
 
+  /** Whether seg is flat with base 0 under the region's mode (a linear address is the offset). */
+  flatZero(seg: number): boolean {
+    return this.flat(seg) && this.baseZero(seg);
+  }
+
   private flat(seg: number): boolean {
     return (this.mode & (1 << (MODE_FLAT + seg))) !== 0;
   }

@@ -54,7 +54,14 @@ function decodeAndEmit(e: RegionEmitter, quirks: CpuQuirks, bytes: CodeBytes, ph
     else if (opcode === 0x67) return undefined; // 16-bit addressing: not here
     else if (SEGMENT_PREFIXES[opcode] !== undefined) seg = SEGMENT_PREFIXES[opcode];
     else if (opcode === 0xf2 || opcode === 0xf3) {
-      if (bytes.next8() !== 0x90) return undefined; // REP forms stay with the interpreter; F3 90 is PAUSE
+      const next = bytes.next8();
+      if (next === 0x90) return { length: bytes.position - physical, transfers: false }; // F3 90 is PAUSE
+      // REP MOVS/STOS in one page each way: a bulk copy or fill (repMovsStos); other REP
+      // forms stay with the interpreter.
+      if (opcode !== 0xf3 || (next !== 0xa4 && next !== 0xa5 && next !== 0xaa && next !== 0xab)) return undefined;
+      const size: OperandSize = (next & 1) !== 0 ? opSize : 1;
+      e.end = e.start + (bytes.position - physical);
+      repMovsStos(e, next <= 0xa5, size, seg);
       return { length: bytes.position - physical, transfers: false };
     } else if (opcode !== 0xf0) break;
     opcode = bytes.next8();
@@ -423,6 +430,80 @@ function branch(e: RegionEmitter, memberAt: (offset: number) => number, cc: numb
   e.endIf();
   jump(e, memberAt, e.end);
   return true;
+}
+
+/** Longest REP MOVS/STOS a region does itself, in elements (one page each way at most anyway). */
+const REP_MAX_ELEMENTS = 4096;
+
+/**
+ * REP MOVS / REP STOS (32-bit addressing, flat segments with base 0), when DF is clear,
+ * the destination (and source) lie in one RAM page each that the fast tables map, the
+ * destination page holds no decoded code, a copy's ranges do not overlap the way a
+ * forward element-by-element copy would notice, and a store's bytes are all alike (memset):
+ * memory.copy / memory.fill, the registers as the loop leaves them, and each element
+ * retired as an instruction (as Cpu counts a REP). Anything else leaves the region at
+ * the instruction, for the interpreter. ECX = 0 does nothing.
+ */
+function repMovsStos(e: RegionEmitter, movs: boolean, size: OperandSize, seg: number): void {
+  const f = e.f;
+  const source = seg === NO_SEGMENT ? 3 : seg;
+  if (!e.flatZero(ES) || (movs && !e.flatZero(source))) {
+    e.exitAt(e.start, e.index);
+    return;
+  }
+  const bytes = e.ta;
+  const dst = e.q;
+  const src = e.tb;
+  const ecx = e.R[ECX];
+  f.get(ecx);
+  e.if(); // ECX = 0: nothing to do
+  f.get(ecx).i32(size === 4 ? 2 : size === 2 ? 1 : 0).op(Op.i32Shl).set(bytes);
+  // Conditions to do it here; 1 = leave for the interpreter.
+  f.i32(0).mem(Op.i32Load, e.state + STATE.direction);
+  f.get(ecx).i32(REP_MAX_ELEMENTS).op(Op.i32GtU, Op.i32Or);
+  // Budget: this member's instructions (at most MAX_MEMBER_INSTRUCTIONS) plus the elements.
+  f.get(ecx).get(e.budget).get(e.n).op(Op.i32Sub).i32(64).op(Op.i32Sub, Op.i32GtS, Op.i32Or);
+  f.get(e.R[EDI]).i32(0xfff).op(Op.i32And).get(bytes).op(Op.i32Add).i32(0x1000).op(Op.i32GtU, Op.i32Or);
+  if (movs) f.get(e.R[ESI]).i32(0xfff).op(Op.i32And).get(bytes).op(Op.i32Add).i32(0x1000).op(Op.i32GtU, Op.i32Or);
+  e.if();
+  e.exitAt(e.start, e.index);
+  e.endIf();
+  f.get(e.writeTable).get(e.R[EDI]).i32(12).op(Op.i32ShrU).i32(2).op(Op.i32Shl, Op.i32Add).mem(Op.i32Load).tee(dst);
+  f.i32(0).op(Op.i32LtS);
+  f.get(dst).i32(12).op(Op.i32ShrU).mem(Op.i32Load8U, e.state + STATE.codeMarks).op(Op.i32Or);
+  if (movs) {
+    f.get(e.readTable).get(e.R[ESI]).i32(12).op(Op.i32ShrU).i32(2).op(Op.i32Shl, Op.i32Add).mem(Op.i32Load).tee(src);
+    f.i32(0).op(Op.i32LtS, Op.i32Or);
+  } else if (size > 1) {
+    // Every byte of EAX (AX) alike: a fill with AL.
+    e.reg(size, EAX);
+    e.reg(1, EAX);
+    f.i32(size === 4 ? 0x01010101 : 0x0101).op(Op.i32Mul, Op.i32Ne, Op.i32Or);
+  }
+  e.if();
+  e.exitAt(e.start, e.index);
+  e.endIf();
+  f.get(dst).get(e.R[EDI]).i32(0xfff).op(Op.i32And, Op.i32Or).set(dst);
+  if (movs) {
+    f.get(src).get(e.R[ESI]).i32(0xfff).op(Op.i32And, Op.i32Or).set(src);
+    // Forward element by element, a destination inside (src, src + bytes) would re-read
+    // bytes it wrote; memory.copy would not.
+    f.get(dst).get(src).op(Op.i32GtU).get(dst).get(src).get(bytes).op(Op.i32Add, Op.i32LtU, Op.i32And);
+    e.if();
+    e.exitAt(e.start, e.index);
+    e.endIf();
+    f.get(dst).get(src).get(bytes).memoryCopy();
+    f.get(e.R[ESI]).get(bytes).op(Op.i32Add).set(e.R[ESI]);
+  } else {
+    f.get(dst);
+    e.reg(1, EAX);
+    f.get(bytes).memoryFill();
+  }
+  f.get(e.R[EDI]).get(bytes).op(Op.i32Add).set(e.R[EDI]);
+  // The instruction retires once with its member; the other elements here.
+  f.get(e.n).get(ecx).op(Op.i32Add).i32(1).op(Op.i32Sub).set(e.n);
+  f.i32(0).set(ecx);
+  e.endIf();
 }
 
 /**

@@ -124,6 +124,16 @@ export class FunctionBody {
     this.code.push(0x00);
     return this;
   }
+  /** memory.copy (bulk memory): dst, src, length on the stack. */
+  memoryCopy(): this {
+    this.code.push(0xfc, 0x0a, 0x00, 0x00);
+    return this;
+  }
+  /** memory.fill (bulk memory): dst, byte, length on the stack. */
+  memoryFill(): this {
+    this.code.push(0xfc, 0x0b, 0x00);
+    return this;
+  }
   /** return_call_indirect (wasm tail calls) through table 0. */
   returnCallIndirect(type: number): this {
     this.code.push(0x13);
