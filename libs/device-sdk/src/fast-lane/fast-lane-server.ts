@@ -52,13 +52,30 @@ export class FastLaneServer {
     socket.setNoDelay?.(true);
     const splitter = new FrameSplitter();
     let session: DeviceSession | undefined;
-    const send = (e: IoEvent__Input) => {
-      const parts = encodeEventParts(e);
+    // What this turn sent, written together (one writev, one wake-up of the vCPU thread): a
+    // DMA's posted memory writes and the reply to the read that waited for them leave as one.
+    // A large payload (DMA data) goes as it is; its owner does not change it afterwards (DeviceHost.writeMemory).
+    let out: Buffer[] = [];
+    let flushQueued = false;
+    const flushOut = () => {
+      flushQueued = false;
+      if (!out.length) return;
+      const parts = out;
+      out = [];
       if (parts.length === 1) return void socket.write(parts[0]);
-      // One writev; a large payload (DMA data) goes as it is. Its owner does not change it afterwards (DeviceHost.writeMemory).
       socket.cork();
       for (const p of parts) socket.write(p);
       socket.uncork();
+    };
+    const send = (e: IoEvent__Input) => {
+      for (const p of encodeEventParts(e)) out.push(p);
+      // A request the device waits for goes now; anything else leaves with the turn's end (drain),
+      // or at the next turn of the event loop when something outside a turn sent it.
+      if (e.memoryRequest && !e.memoryRequest.posted) return flushOut();
+      if (!flushQueued) {
+        flushQueued = true;
+        setImmediate(flushOut);
+      }
     };
     // Operations not applied yet because the model is finishing work of its own (DMA), in order.
     const queue: IoOp[] = [];
@@ -96,7 +113,10 @@ export class FastLaneServer {
           });
         }
       }
-      if (!holding) s.memoryLane = null;
+      if (!holding) {
+        s.memoryLane = null;
+        flushOut();
+      }
     };
     socket.on('data', (chunk: Buffer) => {
       let bodies: Buffer[];
@@ -120,6 +140,7 @@ export class FastLaneServer {
           session = req.open?.sessionId ? this.sessions(req.open.sessionId) : undefined;
           if (!session) {
             send({ error: { seq: 0, code: 5, message: `unknown session ${JSON.stringify(req.open?.sessionId ?? '')}` } });
+            flushOut();
             socket.end();
             return;
           }
@@ -128,6 +149,7 @@ export class FastLaneServer {
         }
         if (!this.sessions(session.id)) {
           send({ error: { seq: 0, code: 5, message: 'session detached' } });
+          flushOut();
           socket.end();
           return;
         }
@@ -137,6 +159,7 @@ export class FastLaneServer {
       // payload (so it is sent uncopied), and the operations of one batch are one applyBatch
       // (the IRQ changes they cause collapsed), as they were in one frame.
       if (session && queue.length) drain();
+      else flushOut();
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
