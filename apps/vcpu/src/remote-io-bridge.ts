@@ -1,4 +1,4 @@
-import { allOnes, BlockingFastLane, type AccessSize, type GuestTimeNs, type LaneGuestMemory } from '@quasivm/device-sdk';
+import { allOnes, BlockingFastLane, sessionTag, type AccessSize, type GuestTimeNs, type LaneGuestMemory, type LaneIrqs } from '@quasivm/device-sdk';
 import { SharedRing } from './shared-ring.js';
 import { createGateBuffer, DeviceGates, GateState, type LaneTarget } from './device-gates.js';
 
@@ -72,11 +72,20 @@ export class RemoteIoProxy {
   /** The device moved its ports (answer to a PCI config write): the machine routes them at once. */
   onClaimsChanged: ((ports: Array<{ base: number; length: number }>, windows: Array<{ base: number; length: number }>) => void) | null = null;
 
-  /** `memory`: guest RAM this thread serves to the device's DMA on the fast lane (see BlockingFastLane). */
-  constructor(buffers: BridgeBuffers, readonly deviceIndex: number, fastLane?: { path: string; sessionId: string }, private readonly memory?: LaneGuestMemory) {
+  /**
+   * `memory`: guest RAM this thread serves to the device's DMA on the fast lane; `irqs`: where
+   * IRQ line changes that come on the lane go (see BlockingFastLane).
+   */
+  constructor(
+    buffers: BridgeBuffers,
+    readonly deviceIndex: number,
+    fastLane?: { path: string; sessionId: string },
+    private readonly memory?: LaneGuestMemory,
+    private readonly irqs?: LaneIrqs,
+  ) {
     this.requests = new SharedRing(buffers.requests);
     this.replies = new SharedRing(buffers.replies);
-    this.lane = fastLane ? new BlockingFastLane(fastLane.path, fastLane.sessionId, memory) : null;
+    this.lane = fastLane ? new BlockingFastLane(fastLane.path, fastLane.sessionId, memory, irqs) : null;
     this.gates = buffers.gates ? new DeviceGates(buffers.gates) : null;
   }
 
@@ -119,10 +128,16 @@ export class RemoteIoProxy {
     this.hints = [];
     if (!target) return;
     try {
-      this.lane = new BlockingFastLane(target.path, target.sessionId, this.memory);
+      this.lane = new BlockingFastLane(target.path, target.sessionId, this.memory, this.irqs);
     } catch {
       this.lane = null; // the gRPC stream through the main thread still reaches the session
     }
+  }
+
+  /** This thread applied IRQ change `seq` of the session `tag` names (sessionTag), which came through the gRPC stream (proto IrqLine.seq). */
+  irqApplied(seq: number, tag: number): void {
+    const lane = this.lane;
+    if (lane && sessionTag(lane.sessionId) === tag) lane.irqSeqApplied = Math.max(lane.irqSeqApplied, seq);
   }
 
   /** The session's fast lane, or null when accesses go through the main thread. */

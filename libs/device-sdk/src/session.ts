@@ -22,6 +22,16 @@ export class DeviceSession {
   memoryLane: EventSink | null = null;
   /** Guest memory [0, n) the memory lane serves: writes inside it are posted there. */
   memoryLaneBytes = 0;
+  /**
+   * Set with memoryLane when that lane's vCPU thread applies IRQ line changes at once
+   * (proto OpenStream.irqs_on_lane): changes go there while every earlier one has been applied.
+   */
+  irqLane: EventSink | null = null;
+  /** The highest IrqLine.seq the vCPU said it applied (IoBatch.irq_seq_applied). */
+  irqSeqApplied = 0;
+  /** IrqLine.seq of the last line change sent, and of the last one sent through the gRPC stream. */
+  private irqSeq = 0;
+  private irqSeqStream = 0;
   /** Memory requests sent on a fast lane, not yet answered. */
   private readonly laneRequests = new Set<number>();
   private queued: IoEvent__Input[] = [];
@@ -131,13 +141,27 @@ export class DeviceSession {
   sendHeldIrqs(): void {
     const held = this.heldIrqs;
     if (!held?.size) return;
-    for (const [line, levels] of held) for (const level of levels.slice(-2)) this.send({ irq: { line, level, timeNs: this.lastTime } });
+    for (const [line, levels] of held) for (const level of levels.slice(-2)) this.sendIrq(line, level);
     held.clear();
+  }
+
+  /**
+   * A line change, numbered. It takes the fast lane whose vCPU thread waits there when every
+   * change sent through the gRPC stream has been applied (what the lane carries stays in its
+   * order): otherwise the stream, so a line's changes never overtake each other.
+   */
+  private sendIrq(line: number, level: boolean): void {
+    const seq = ++this.irqSeq;
+    const e: IoEvent__Input = { irq: { line, level, timeNs: this.lastTime, seq } };
+    if (this.irqLane && this.irqSeqApplied >= this.irqSeqStream) return this.irqLane(e);
+    this.irqSeqStream = seq;
+    this.send(e);
   }
 
   /** A fast lane that carried memory requests closed: those not answered fail. */
   laneClosed(lane: EventSink): void {
     if (this.memoryLane === lane) this.memoryLane = null;
+    if (this.irqLane === lane) this.irqLane = null;
     for (const [id, p] of [...this.pendingMemory]) {
       if (this.laneRequests.delete(id)) {
         this.pendingMemory.delete(id);
@@ -178,7 +202,7 @@ export class DeviceSession {
   private host(): DeviceHost {
     return {
       setIrq: (line, level) => {
-        if (!this.heldIrqs) return this.send({ irq: { line, level, timeNs: this.lastTime } });
+        if (!this.heldIrqs) return this.sendIrq(line, level);
         const levels = this.heldIrqs.get(line);
         if (levels) levels.push(level);
         else this.heldIrqs.set(line, [level]);

@@ -1,6 +1,6 @@
 import { Cpu, StopReason } from '@quasivm/x86';
 import { Pic8259Pair, PIC_MASTER_PORTS, PIC_SLAVE_PORTS, PIC_ELCR_PORTS } from '@quasivm/chipset';
-import type { DeviceHost } from '@quasivm/device-sdk';
+import type { DeviceHost, LaneIrqs } from '@quasivm/device-sdk';
 import { IoBus } from '../io-bus.js';
 import { wireChipset, type Chipset } from '../machine/chipset-wiring.js';
 import { decodeDeadline, IrqDeadlines } from '../machine/deadlines.js';
@@ -73,7 +73,7 @@ export class SoftMachine {
       onReset: (why) => (this.resetRequested = why),
     });
     for (const slot of config.remoteDevices) {
-      const proxy = new RemoteIoProxy(bridge, slot.index, slot.fastLane, this.laneMemory);
+      const proxy = new RemoteIoProxy(bridge, slot.index, slot.fastLane, this.laneMemory, this.laneIrqs(slot.name));
       this.proxies.push(proxy);
       // A BAR move answered on the fast lane: route the new ports before the guest's next access.
       proxy.onClaimsChanged = (ports, windows) => this.rerouteDevice(slot.index, Int32Array.from(ports.flatMap((p) => [p.base, p.length])), windows);
@@ -120,6 +120,19 @@ export class SoftMachine {
       m.cpu.invalidateCode(addr, data.byteLength);
     },
   }))(this);
+
+  /**
+   * IRQ line changes a device sends on its fast lane while this thread waits there (a DMA's
+   * completion): applied at once, and told to the main thread when it publishes IRQs (NATS tap).
+   */
+  private laneIrqCount = 0;
+  private laneIrqs(device: string): LaneIrqs {
+    return (line, level, t) => {
+      this.laneIrqCount++;
+      this.setIrq(line, level);
+      if (this.config.reportLaneIrqs) this.send({ type: 'irq', line, level, t, device });
+    };
+  }
 
   /** Direct kernel boot: lay out the kernel and start the CPU at its 32-bit entry. */
   private enterKernelIfDirectBoot(): void {
@@ -194,6 +207,7 @@ export class SoftMachine {
       switch (rec[0]) {
         case Control.Irq:
           this.setIrq(rec[1], rec[2] !== 0);
+          if (rec.length >= 7) this.proxies.find((p) => p.deviceIndex === rec![3])?.irqApplied((rec[4] >>> 0) + rec[5] * TWO32, rec[6]);
           break;
         case Control.IrqDeadline: {
           const d = decodeDeadline(rec.subarray(1));
@@ -307,6 +321,7 @@ export class SoftMachine {
         remoteRoundTrips: this.proxies.reduce((s, p) => s + p.roundTrips, 0),
         remoteAheadReads: this.proxies.reduce((s, p) => s + p.aheadReads, 0),
         remoteMemorySnapshots: this.proxies.reduce((s, p) => s + p.memorySnapshots, 0),
+        remoteLaneIrqs: this.laneIrqCount,
       },
     });
   }

@@ -19,6 +19,19 @@ export interface LaneGuestMemory {
 }
 
 /**
+ * A session id as a 32-bit number (FNV-1a), for records that name the session whose IRQ
+ * changes they carry: a vCPU that moved to a new session ignores the old one's.
+ */
+export function sessionTag(sessionId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < sessionId.length; i++) h = Math.imul(h ^ sessionId.charCodeAt(i), 0x01000193);
+  return h | 0;
+}
+
+/** Where IRQ line changes that come on a fast lane go (the vCPU's interrupt controller). */
+export type LaneIrqs = (line: number, level: boolean, timeNs: GuestTimeNs) => void;
+
+/**
  * A device session's I/O over the fast lane, for a thread that may block (a vCPU thread):
  * writes are posted into a batch, a read sends the batch and waits in read(2) for its reply.
  * Same ordering rule as the gRPC stream: everything posted before a read is applied first.
@@ -34,14 +47,21 @@ export class BlockingFastLane {
   private seq = 1;
   /** Refusals the device sent for posted operations (bad port...), most recent last. */
   readonly refusals: string[] = [];
+  /**
+   * The highest IrqLine.seq of the session this vCPU has applied, from the lane or from the
+   * gRPC stream (whoever applies those raises it): sent with every batch (proto IoBatch.irq_seq_applied).
+   */
+  irqSeqApplied = 0;
 
   /**
    * `memory`: guest memory this thread may touch; the device's DMA requests then come here
    * while this thread waits for a reply, and are answered at once (proto OpenStream.serves_memory).
+   * `irqs` (with `memory`): applies an IRQ line change that comes on the lane, at once
+   * (proto OpenStream.irqs_on_lane).
    */
-  constructor(path: string, sessionId: string, private readonly memory?: LaneGuestMemory) {
+  constructor(path: string, readonly sessionId: string, private readonly memory?: LaneGuestMemory, private readonly irqs?: LaneIrqs) {
     this.fd = connectUnixBlocking(path);
-    writeSync(this.fd, encodeRequest({ open: { sessionId, servesMemory: !!memory, memoryBytes: memory?.bytes ?? 0 } }));
+    writeSync(this.fd, encodeRequest({ open: { sessionId, servesMemory: !!memory, memoryBytes: memory?.bytes ?? 0, irqsOnLane: !!memory && !!irqs } }));
     const first = this.next();
     if (!first.opened) throw new Error(`fast lane refused session ${sessionId}: ${first.error?.message ?? 'no reply'}`);
   }
@@ -150,12 +170,13 @@ export class BlockingFastLane {
     // a frame, so its bytes go out uncopied; the frames leave in one writev, in order.
     const parts: Buffer[] = [];
     let start = 0;
+    const irqSeqApplied = this.irqs ? this.irqSeqApplied : undefined;
     for (let i = 0; i < ops.length - 1; i++) {
       if (!hasLargePayload(ops[i])) continue;
-      parts.push(...encodeRequestParts({ batch: { ops: ops.slice(start, i + 1) } }));
+      parts.push(...encodeRequestParts({ batch: { ops: ops.slice(start, i + 1), irqSeqApplied } }));
       start = i + 1;
     }
-    parts.push(...encodeRequestParts({ batch: { ops: start ? ops.slice(start) : ops } }));
+    parts.push(...encodeRequestParts({ batch: { ops: start ? ops.slice(start) : ops, irqSeqApplied } }));
     this.writeParts(parts);
   }
 
@@ -170,6 +191,11 @@ export class BlockingFastLane {
       if (e.readReply?.seq === seq) return e;
       if (e.memoryRequest) {
         this.serveMemory(e.memoryRequest);
+        continue;
+      }
+      if (e.irq && this.irqs) {
+        this.irqs(e.irq.line, e.irq.level, e.irq.timeNs);
+        this.irqSeqApplied = Math.max(this.irqSeqApplied, Number(e.irq.seq));
         continue;
       }
       if (e.error) {

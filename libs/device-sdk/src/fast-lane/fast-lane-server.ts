@@ -19,7 +19,8 @@ function needsReply(op: IoOp): boolean {
  * posted writes, string I/O, PCI config), so a vCPU thread can block on a read with one
  * syscall instead of waking two event loops through HTTP/2. Device -> vCPU events (IRQs,
  * deadlines) stay on the gRPC stream; so do DMA memory requests, unless the vCPU thread
- * said it serves guest memory here (then they come while it waits for a reply).
+ * said it serves guest memory here (then they come while it waits for a reply), and IRQ
+ * line changes made meanwhile when it also said it applies them (OpenStream.irqs_on_lane).
  */
 export class FastLaneServer {
   private readonly server: net.Server;
@@ -82,6 +83,7 @@ export class FastLaneServer {
     let holding = false;
     let servesMemory = false;
     let memoryBytes = 0;
+    let irqsOnLane = false;
     // Work the lane stopped waiting for (HOLD_MS passed): later operations do not wait for it again.
     const gaveUp = new WeakSet<Promise<void>>();
     const drain = () => {
@@ -93,6 +95,7 @@ export class FastLaneServer {
             // A read at the end of what arrived means the vCPU thread is blocked waiting for
             // its answer: memory requests made meanwhile (DMA) can go to it on this lane.
             s.memoryLane = servesMemory && needsReply(queue[queue.length - 1]) ? send : null;
+            s.irqLane = irqsOnLane ? s.memoryLane : null;
             s.memoryLaneBytes = memoryBytes;
             this.apply(s, queue.shift()!, send);
             busy = s.model.busy?.() ?? null;
@@ -115,6 +118,7 @@ export class FastLaneServer {
       }
       if (!holding) {
         s.memoryLane = null;
+        s.irqLane = null;
         flushOut();
       }
     };
@@ -137,6 +141,7 @@ export class FastLaneServer {
         if (!session) {
           servesMemory = req.open?.servesMemory === true;
           memoryBytes = servesMemory ? Number(req.open?.memoryBytes ?? 0) : 0;
+          irqsOnLane = servesMemory && req.open?.irqsOnLane === true;
           session = req.open?.sessionId ? this.sessions(req.open.sessionId) : undefined;
           if (!session) {
             send({ error: { seq: 0, code: 5, message: `unknown session ${JSON.stringify(req.open?.sessionId ?? '')}` } });
@@ -153,6 +158,7 @@ export class FastLaneServer {
           socket.end();
           return;
         }
+        if (irqsOnLane && req.batch) session.irqSeqApplied = Math.max(session.irqSeqApplied, Number(req.batch.irqSeqApplied ?? 0));
         for (const op of req.batch?.ops ?? []) queue.push(op);
       }
       // Frames that came together are applied together: a vCPU cuts its batch after each large
