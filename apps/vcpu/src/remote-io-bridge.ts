@@ -134,10 +134,16 @@ export class RemoteIoProxy {
     }
   }
 
-  /** This thread applied IRQ change `seq` of the session `tag` names (sessionTag), which came through the gRPC stream (proto IrqLine.seq). */
-  irqApplied(seq: number, tag: number): void {
+  /**
+   * IRQ change `seq` of the session `tag` names (sessionTag) came through the gRPC stream:
+   * whether to apply it (false: its copy came on the fast lane first, proto IrqLine.resent).
+   */
+  takeStreamIrq(seq: number, tag: number): boolean {
     const lane = this.lane;
-    if (lane && sessionTag(lane.sessionId) === tag) lane.irqSeqApplied = Math.max(lane.irqSeqApplied, seq);
+    if (!lane || sessionTag(lane.sessionId) !== tag) return true;
+    if (seq <= lane.irqSeqApplied) return false;
+    lane.irqSeqApplied = seq;
+    return true;
   }
 
   /** The session's fast lane, or null when accesses go through the main thread. */

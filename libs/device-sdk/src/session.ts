@@ -2,6 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { DeviceDescription, DeviceFactory, DeviceHost, DeviceModel, GuestTimeNs } from './model.js';
 import type { IoEvent__Input } from '@quasivm/proto';
 
+/** Most stream-sent IRQ changes copied onto a fast lane ahead of a new one (beyond it, the stream is used until the vCPU catches up). */
+const MAX_RESENT_IRQS = 64;
+/** Most stream-sent IRQ changes kept for that. */
+const MAX_TRACKED_IRQS = 4096;
+
 /** Where a session sends device -> vCPU messages; the open Io stream, if any. */
 export type EventSink = (event: IoEvent__Input) => void;
 
@@ -24,14 +29,17 @@ export class DeviceSession {
   memoryLaneBytes = 0;
   /**
    * Set with memoryLane when that lane's vCPU thread applies IRQ line changes at once
-   * (proto OpenStream.irqs_on_lane): changes go there while every earlier one has been applied.
+   * (proto OpenStream.irqs_on_lane): changes made meanwhile go there.
    */
   irqLane: EventSink | null = null;
   /** The highest IrqLine.seq the vCPU said it applied (IoBatch.irq_seq_applied). */
   irqSeqApplied = 0;
-  /** IrqLine.seq of the last line change sent, and of the last one sent through the gRPC stream. */
+  /** IrqLine.seq of the last line change sent. */
   private irqSeq = 0;
-  private irqSeqStream = 0;
+  /** Changes sent through the gRPC stream that the vCPU has not said it applied, oldest first. */
+  private streamIrqs: Array<{ line: number; level: boolean; timeNs: number; seq: number }> = [];
+  /** Changes up to this seq went through the stream without copies kept: the lane waits until all are applied. */
+  private untracked = 0;
   /** Memory requests sent on a fast lane, not yet answered. */
   private readonly laneRequests = new Set<number>();
   private queued: IoEvent__Input[] = [];
@@ -146,16 +154,28 @@ export class DeviceSession {
   }
 
   /**
-   * A line change, numbered. It takes the fast lane whose vCPU thread waits there when every
-   * change sent through the gRPC stream has been applied (what the lane carries stays in its
-   * order): otherwise the stream, so a line's changes never overtake each other.
+   * A line change, numbered. It takes the fast lane whose vCPU thread waits there, behind
+   * copies of the changes the gRPC stream carried that the vCPU has not said it applied
+   * (IrqLine.resent): the vCPU applies each number once, in order, whichever copy comes
+   * first, so a change never overtakes an earlier one still on its way through the stream.
    */
   private sendIrq(line: number, level: boolean): void {
-    const seq = ++this.irqSeq;
-    const e: IoEvent__Input = { irq: { line, level, timeNs: this.lastTime, seq } };
-    if (this.irqLane && this.irqSeqApplied >= this.irqSeqStream) return this.irqLane(e);
-    this.irqSeqStream = seq;
-    this.send(e);
+    const irq = { line, level, timeNs: this.lastTime, seq: ++this.irqSeq };
+    const lane = this.irqLane;
+    const unapplied = this.streamIrqs.filter((c) => c.seq > this.irqSeqApplied);
+    if (lane && unapplied.length <= MAX_RESENT_IRQS && this.irqSeqApplied >= this.untracked) {
+      for (const c of unapplied) lane({ irq: { ...c, resent: true } });
+      this.streamIrqs = [];
+      return lane({ irq });
+    }
+    this.streamIrqs = unapplied;
+    this.streamIrqs.push(irq);
+    if (this.streamIrqs.length > MAX_TRACKED_IRQS) {
+      // A vCPU that stopped answering on its lane: stop keeping copies; the lane waits until it says it has them all.
+      this.untracked = irq.seq;
+      this.streamIrqs = [];
+    }
+    this.send({ irq });
   }
 
   /** A fast lane that carried memory requests closed: those not answered fail. */

@@ -127,10 +127,10 @@ export class SoftMachine {
    */
   private laneIrqCount = 0;
   private laneIrqs(device: string): LaneIrqs {
-    return (line, level, t) => {
+    return (line, level, t, resent) => {
       this.laneIrqCount++;
       this.setIrq(line, level);
-      if (this.config.reportLaneIrqs) this.send({ type: 'irq', line, level, t, device });
+      if (this.config.reportLaneIrqs && !resent) this.send({ type: 'irq', line, level, t, device });
     };
   }
 
@@ -205,10 +205,11 @@ export class SoftMachine {
     let rec: Int32Array | null;
     while ((rec = this.control.pop()) !== null) {
       switch (rec[0]) {
-        case Control.Irq:
-          this.setIrq(rec[1], rec[2] !== 0);
-          if (rec.length >= 7) this.proxies.find((p) => p.deviceIndex === rec![3])?.irqApplied((rec[4] >>> 0) + rec[5] * TWO32, rec[6]);
+        case Control.Irq: {
+          const proxy = rec.length >= 7 ? this.proxies.find((p) => p.deviceIndex === rec![3]) : undefined;
+          if (!proxy || proxy.takeStreamIrq((rec[4] >>> 0) + rec[5] * TWO32, rec[6])) this.setIrq(rec[1], rec[2] !== 0);
           break;
+        }
         case Control.IrqDeadline: {
           const d = decodeDeadline(rec.subarray(1));
           this.deadlines.set(d.line, d.at, d.periodNs);

@@ -29,7 +29,8 @@ export function sessionTag(sessionId: string): number {
 }
 
 /** Where IRQ line changes that come on a fast lane go (the vCPU's interrupt controller). */
-export type LaneIrqs = (line: number, level: boolean, timeNs: GuestTimeNs) => void;
+/** `resent`: a copy of a change the gRPC stream carried too (proto IrqLine.resent): traffic taps count that copy. */
+export type LaneIrqs = (line: number, level: boolean, timeNs: GuestTimeNs, resent: boolean) => void;
 
 /**
  * A device session's I/O over the fast lane, for a thread that may block (a vCPU thread):
@@ -173,7 +174,7 @@ export class BlockingFastLane {
     const irqSeqApplied = this.irqs ? this.irqSeqApplied : undefined;
     for (let i = 0; i < ops.length - 1; i++) {
       if (!hasLargePayload(ops[i])) continue;
-      parts.push(...encodeRequestParts({ batch: { ops: ops.slice(start, i + 1), irqSeqApplied } }));
+      parts.push(...encodeRequestParts({ batch: { ops: ops.slice(start, i + 1), irqSeqApplied, more: true } }));
       start = i + 1;
     }
     parts.push(...encodeRequestParts({ batch: { ops: start ? ops.slice(start) : ops, irqSeqApplied } }));
@@ -194,8 +195,12 @@ export class BlockingFastLane {
         continue;
       }
       if (e.irq && this.irqs) {
-        this.irqs(e.irq.line, e.irq.level, e.irq.timeNs);
-        this.irqSeqApplied = Math.max(this.irqSeqApplied, Number(e.irq.seq));
+        // Each change once, in seq order: a copy of one the gRPC stream already brought is skipped.
+        const s = Number(e.irq.seq);
+        if (s > this.irqSeqApplied) {
+          this.irqSeqApplied = s;
+          this.irqs(e.irq.line, e.irq.level, e.irq.timeNs, e.irq.resent);
+        }
         continue;
       }
       if (e.error) {

@@ -84,6 +84,8 @@ export class FastLaneServer {
     let servesMemory = false;
     let memoryBytes = 0;
     let irqsOnLane = false;
+    // The last frame said more of the same write follow (IoBatch.more): apply when they are in.
+    let more = false;
     // Work the lane stopped waiting for (HOLD_MS passed): later operations do not wait for it again.
     const gaveUp = new WeakSet<Promise<void>>();
     const drain = () => {
@@ -160,11 +162,13 @@ export class FastLaneServer {
         }
         if (irqsOnLane && req.batch) session.irqSeqApplied = Math.max(session.irqSeqApplied, Number(req.batch.irqSeqApplied ?? 0));
         for (const op of req.batch?.ops ?? []) queue.push(op);
+        if (req.batch) more = req.batch.more === true;
       }
-      // Frames that came together are applied together: a vCPU cuts its batch after each large
-      // payload (so it is sent uncopied), and the operations of one batch are one applyBatch
-      // (the IRQ changes they cause collapsed), as they were in one frame.
-      if (session && queue.length) drain();
+      // Frames written together are applied together: a vCPU cuts its batch after each large
+      // payload (so it is sent uncopied) and marks all but the last (IoBatch.more); the
+      // operations of one batch are one applyBatch (the IRQ changes they cause collapsed), as
+      // they were in one frame, and the vCPU thread is known to wait for the read at its end.
+      if (session && queue.length && !more) drain();
       else flushOut();
     });
     socket.on('error', () => socket.destroy());
