@@ -225,7 +225,8 @@ export class RemoteIoProxy {
       if (total + length > max) return;
       let data: Uint8Array;
       try {
-        data = this.memory!.read(addr >>> 0, length);
+        // The buffers as they are (no copy): the batch leaves before the device can start (LaneGuestMemory.view).
+        data = this.memory!.view ? this.memory!.view(addr >>> 0, length) : this.memory!.read(addr >>> 0, length);
       } catch {
         return; // outside RAM: the device asks for the rest, and hears why
       }

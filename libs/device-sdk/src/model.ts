@@ -112,7 +112,7 @@ export interface DeviceModel {
    * Guest memory [addr, addr + data) as it was when the guest made the next operation,
    * a write to `port` one of memoryHints() named (proto MemorySnapshot). A guess from the
    * vCPU: use it only if it is the memory needed, for the work that write starts. `data`
-   * is a view into the message: copy what is kept.
+   * is a view into the message, whose bytes nobody reuses: it may be kept (not changed).
    */
   memorySnapshot?(port: number, addr: number, data: Uint8Array): void;
   /**

@@ -334,10 +334,18 @@ export class AtaDisk extends IdeDevice {
     return this.disk.read(x.lba, x.remaining);
   }
 
-  dmaWrite(data: Uint8Array): void {
+  dmaWrite(parts: readonly Uint8Array[]): void {
     const x = this.xfer!;
     this.readCache = null;
-    this.disk.write(x.lba, data.subarray(0, x.remaining * SECTOR_SIZE));
+    // The command's sectors: the regions' bytes up to remaining * 512, written as they are.
+    let left = x.remaining * SECTOR_SIZE;
+    const take: Uint8Array[] = [];
+    for (const p of parts) {
+      if (left <= 0) break;
+      take.push(p.byteLength <= left ? p : p.subarray(0, left));
+      left -= Math.min(left, p.byteLength);
+    }
+    this.disk.write(x.lba, take);
     if (!this.writeCache) this.disk.flush();
   }
 

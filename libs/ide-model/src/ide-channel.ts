@@ -203,7 +203,9 @@ export class IdeChannel {
     // Bounded: what one START may use (the table and GATHER_MAX_BYTES of buffers), not what a peer may send.
     if (this.snapshotsAtCommand.length >= MAX_SNAPSHOTS || this.snapshotsBytes + data.byteLength > MAX_SNAPSHOT_BYTES) return;
     this.snapshotsBytes += data.byteLength;
-    this.snapshotsAtCommand.push({ address: addr >>> 0, data: data.slice() });
+    // Kept as it is: a message's bytes are not reused (DeviceModel.memorySnapshot), and a WRITE
+    // DMA's buffers (up to GATHER_MAX_BYTES) go to the image from here without a copy.
+    this.snapshotsAtCommand.push({ address: addr >>> 0, data });
   }
 
   /** The DMA transfer in flight (settles when it ends), or null. */
@@ -278,9 +280,10 @@ export class IdeChannel {
           }
           const chunks = await Promise.all(reads.map((r) => r.chunk));
           if (gen !== this.generation) return;
-          const data = new Uint8Array(req.byteLength);
-          reads.forEach((r, i) => data.set(chunks[i].subarray(0, r.n), r.off));
-          dev.dmaWrite(data);
+          // Each region as it came (a view into the vCPU's message), not copied into one buffer.
+          const parts = reads.map((r, i) => chunks[i].subarray(0, r.n));
+          if (parts.some((p, i) => p.byteLength < reads[i].n)) throw new Error('guest memory came back short');
+          dev.dmaWrite(parts);
         }
         ok = true;
       }

@@ -43,8 +43,8 @@ export abstract class IdeDevice {
   protected abstract blockDone(): void;
   /** Device-to-memory DMA: produce the data of dmaRequest. */
   abstract dmaRead(): Uint8Array;
-  /** Memory-to-device DMA: consume the data of dmaRequest. */
-  abstract dmaWrite(data: Uint8Array): void;
+  /** Memory-to-device DMA: consume the data of dmaRequest, the PRD regions' bytes in order (not joined). */
+  abstract dmaWrite(parts: readonly Uint8Array[]): void;
   /** The bus master finished (ok) or failed the transfer of dmaRequest. */
   abstract dmaDone(ok: boolean): void;
   /** Make completed writes durable (no-op for read-only media). */

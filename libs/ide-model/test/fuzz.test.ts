@@ -28,9 +28,10 @@ class GuardedDisk implements BlockDevice {
     this.reads++;
     return this.inner.read(lba, count);
   }
-  write(lba: number, data: Uint8Array): void {
-    if (data.length % 512 !== 0) this.violations.push(`partial write of ${data.length} bytes`);
-    this.guard(lba, data.length / 512);
+  write(lba: number, data: Uint8Array | readonly Uint8Array[]): void {
+    const length = data instanceof Uint8Array ? data.length : data.reduce((n, p) => n + p.length, 0);
+    if (length % 512 !== 0) this.violations.push(`partial write of ${length} bytes`);
+    this.guard(lba, length / 512);
     this.writes++;
     this.inner.write(lba, data);
   }

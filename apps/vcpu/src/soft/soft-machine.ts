@@ -114,6 +114,10 @@ export class SoftMachine {
       if (addr < 0 || addr + length > m.ram.length) throw new Error(`guest memory 0x${addr.toString(16)}+${length} is outside RAM`);
       return m.ram.slice(addr, addr + length);
     },
+    view: (addr: number, length: number): Uint8Array => {
+      if (addr < 0 || addr + length > m.ram.length) throw new Error(`guest memory 0x${addr.toString(16)}+${length} is outside RAM`);
+      return m.ram.subarray(addr, addr + length);
+    },
     write: (addr: number, data: Uint8Array): void => {
       if (addr < 0 || addr + data.byteLength > m.ram.length) throw new Error(`guest memory 0x${addr.toString(16)}+${data.byteLength} is outside RAM`);
       m.ram.set(data, addr);

@@ -15,6 +15,12 @@ export interface LaneGuestMemory {
   /** Guest memory [0, bytes) is served (writes inside it may then be posted by the device). */
   readonly bytes: number;
   read(addr: number, length: number): Uint8Array;
+  /**
+   * The bytes themselves, not a copy: for what is sent before the device can act on it (a
+   * WRITE DMA's buffers ride with the write that starts the transfer, and the bus master may
+   * read them at any time until it ends, so a change meanwhile is one the guest raced with).
+   */
+  view?(addr: number, length: number): Uint8Array;
   write(addr: number, data: Uint8Array): void;
 }
 
