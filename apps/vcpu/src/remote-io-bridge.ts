@@ -187,7 +187,7 @@ export class RemoteIoProxy {
     }
     if ((port === a.statusPort || port === a.altStatusPort) && size === 1) {
       const left = a.data ? a.pos < a.data.length : a.written < a.length;
-      if (left || (a.data && a.complete)) {
+      if (left || a.complete) {
         // Status has a side effect (it clears the device's pending interrupt); Alternate Status has none.
         if (port === a.statusPort) this.lane!.postConsumed(port, 1, 1, now);
         this.aheadReads++;
@@ -245,7 +245,9 @@ export class RemoteIoProxy {
       this.ahead = { dataPort: o.dataPort, statusPort: o.statusPort, altStatusPort: o.altStatusPort, data: new Uint8Array(o.data), pos: 0, length: 0, written: 0, statusDuring: o.statusDuring, statusAfter: o.statusAfter, complete: o.complete, registers: o.registers ?? null };
     } else if (r?.writeAhead) {
       const o = r.writeAhead;
-      this.ahead = { dataPort: o.dataPort, statusPort: o.statusPort, altStatusPort: o.altStatusPort, data: null, pos: 0, length: o.length, written: 0, statusDuring: o.statusDuring, statusAfter: 0, complete: false, registers: o.registers ?? null };
+      // status_after: the command completes once its data is in, so the Status after the last byte is known too.
+      const after = o.statusAfter ?? 0;
+      this.ahead = { dataPort: o.dataPort, statusPort: o.statusPort, altStatusPort: o.altStatusPort, data: null, pos: 0, length: o.length, written: 0, statusDuring: o.statusDuring, statusAfter: after, complete: after !== 0, registers: o.registers ?? null };
     }
   }
 
@@ -390,6 +392,7 @@ interface LocalAhead {
   written: number;
   statusDuring: number;
   statusAfter: number;
+  /** The Status after the last byte is statusAfter (data-in: the command ends there; data-out: WriteAhead.status_after). */
   complete: boolean;
   /** Writes outside these ports (other than the alternate status port) leave the offer; null: every write ends it. */
   registers: { base: number; length: number } | null;

@@ -80,7 +80,7 @@ describe('PIO data phases served by the vCPU', () => {
     expect(proxy.roundTrips - trips).toBe(1);
   });
 
-  test('WRITE SECTORS: status polls between sectors are local, the status after the last sector comes from the device, and FLUSH CACHE lands the data', () => {
+  test('WRITE SECTORS: status polls between sectors and after the last one are local (the write cache is on: the command completes when its data is in), one round trip, and FLUSH CACHE lands the data', () => {
     const trips = proxy.roundTrips;
     lba28(100, 16, 0x30);
     for (let s = 0; s < 16; s++) {
@@ -89,8 +89,8 @@ describe('PIO data phases served by the vCPU', () => {
       data.writeUInt32LE(0xabc00000 + s, 0);
       proxy.ioWriteString(0x1f0, 2, data, 0);
     }
-    expect(proxy.ioRead(0x1f7, 1, 0)).toBe(0x50); // the device's answer: written without error
-    expect(proxy.roundTrips - trips).toBe(2);
+    expect(proxy.ioRead(0x1f7, 1, 0)).toBe(0x50); // WriteAhead.status_after
+    expect(proxy.roundTrips - trips).toBe(1);
     proxy.ioWrite(0x1f7, 1, 0xe7, 0); // FLUSH CACHE
     expect(proxy.ioRead(0x1f7, 1, 0)).toBe(0x50);
     const written = rig.sectors('ahead.img', 100, 16);

@@ -143,7 +143,7 @@ export interface MemoryHint {
 /** A data phase the vCPU may serve locally (see DeviceModel.accessAhead and proto ReadAhead/WriteAhead). */
 export type AccessAhead =
   | ({ kind: 'read'; data: Uint8Array; statusDuring: number; statusAfter: number; complete: boolean } & AheadPorts)
-  | ({ kind: 'write'; length: number; statusDuring: number } & AheadPorts);
+  | ({ kind: 'write'; length: number; statusDuring: number; statusAfter?: number } & AheadPorts);
 
 export interface AheadPorts {
   dataPort: number;

@@ -75,6 +75,13 @@ export class AtaDisk extends IdeDevice {
    * writes them out first.
    */
   private pendingWrite: { lba: number; blocks: Uint8Array[]; bytes: number } | null = null;
+  /**
+   * The first sector of a write that failed after the guest was told it had completed (the
+   * volatile write cache is on, so a PIO write completes when its data is in: see
+   * statusAfterDataOut), or that failed where no command could say so: the next FLUSH CACHE
+   * fails with it in the LBA registers (ATA-6 8.14, the first sector not written).
+   */
+  deferredWriteError: number | null = null;
 
   constructor(readonly disk: BlockDevice, counters: IdeCounters, options: AtaDiskOptions = {}) {
     super(counters);
@@ -168,7 +175,7 @@ export class AtaDisk extends IdeDevice {
       case AtaCmd.FLUSH_CACHE:
       case AtaCmd.FLUSH_CACHE_EXT:
         if (cmd === AtaCmd.FLUSH_CACHE_EXT && !this.lba48) return this.fail();
-        return this.flushCache();
+        return this.flushCache(cmd === AtaCmd.FLUSH_CACHE_EXT);
       case AtaCmd.IDLE:
       case AtaCmd.IDLE_IMMEDIATE:
         this.power = 'idle';
@@ -262,9 +269,14 @@ export class AtaDisk extends IdeDevice {
         const failedAt = this.writeOut();
         if (failedAt !== null) {
           this.counters.mediaErrors++;
-          this.setAddress(failedAt, x.addr);
-          this.xfer = null;
-          return this.fail(ErrorBit.ABRT);
+          if (this.writeCache) {
+            // Cached: the command completes as the guest may already have seen; FLUSH CACHE reports it.
+            this.deferredWriteError ??= failedAt;
+          } else {
+            this.setAddress(failedAt, x.addr);
+            this.xfer = null;
+            return this.fail(ErrorBit.ABRT);
+          }
         }
       }
     }
@@ -310,6 +322,15 @@ export class AtaDisk extends IdeDevice {
     return x?.write ? (x.remaining - Math.min(x.block, x.remaining)) * SECTOR_SIZE : 0;
   }
 
+  /**
+   * With the volatile write cache on, a PIO write completes once its data is in (ATA-6 allows
+   * completion before the medium has it; a failed write is reported by FLUSH CACHE): a vCPU
+   * may then answer the Status after the last block itself, one round trip per command.
+   */
+  protected override statusAfterDataOut(): number | null {
+    return this.xfer?.write && this.writeCache ? Status.DRDY | Status.DSC : null;
+  }
+
   /** Writes the pending blocks (and syncs when the write cache is off); the LBA where that failed, or null. */
   private writeOut(): number | null {
     const p = this.pendingWrite;
@@ -324,9 +345,12 @@ export class AtaDisk extends IdeDevice {
     }
   }
 
-  /** writeOut() where no command can report a failure (it is counted). */
+  /** writeOut() where no command can report a failure: counted, and reported by the next FLUSH CACHE. */
   private writeOutQuietly(): void {
-    if (this.writeOut() !== null) this.counters.mediaErrors++;
+    const failedAt = this.writeOut();
+    if (failedAt === null) return;
+    this.counters.mediaErrors++;
+    this.deferredWriteError ??= failedAt;
   }
 
   dmaRead(): Uint8Array {
@@ -444,13 +468,19 @@ export class AtaDisk extends IdeDevice {
     this.finish();
   }
 
-  private flushCache(): void {
+  private flushCache(ext: boolean): void {
+    let failed = false;
     try {
       this.disk.flush();
     } catch {
       this.counters.mediaErrors++;
-      return this.fail(ErrorBit.ABRT);
+      failed = true;
     }
+    const lost = this.deferredWriteError;
+    this.deferredWriteError = null;
+    // A write completed from the cache that did not reach the medium: the first sector of it (ATA-6 8.14 outputs).
+    if (lost !== null) this.setAddress(lost, ext ? 'lba48' : 'lba28');
+    if (failed || lost !== null) return this.fail(ErrorBit.ABRT);
     this.finish();
   }
 
@@ -472,6 +502,7 @@ export class AtaDisk extends IdeDevice {
       lookAhead: this.lookAhead,
       power: this.power,
       transferMode: this.transferMode,
+      deferredWriteError: this.deferredWriteError,
     };
   }
 
@@ -500,6 +531,8 @@ export class AtaDisk extends IdeDevice {
       lookAhead: bool(o.lookAhead, `${where}.lookAhead`),
       power: str(o.power, `${where}.power`, POWER_MODES),
       transferMode: num(o.transferMode, `${where}.transferMode`, 0, 0xff),
+      // Absent in states saved before it existed: nothing to report.
+      deferredWriteError: o.deferredWriteError === undefined || o.deferredWriteError === null ? null : num(o.deferredWriteError, `${where}.deferredWriteError`, 0, this.capacity - 1),
     };
   }
 
@@ -516,6 +549,7 @@ export class AtaDisk extends IdeDevice {
     this.lookAhead = c.lookAhead;
     this.power = c.power;
     this.transferMode = c.transferMode;
+    this.deferredWriteError = c.deferredWriteError;
   }
 }
 
@@ -529,6 +563,7 @@ interface AtaDiskChecked {
   lookAhead: boolean;
   power: Power;
   transferMode: number;
+  deferredWriteError: number | null;
 }
 
 /** Most bytes of a PIO write command held before they go to the image (see AtaDisk.pendingWrite). */

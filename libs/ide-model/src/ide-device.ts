@@ -136,8 +136,11 @@ export abstract class IdeDevice {
     }
     if (!this.drq || this.dmaRequest || this.bufPos >= this.buffer.length) return null;
     if (!this.dataIn) {
-      const length = Math.min(maxBytes, this.buffer.length - this.bufPos + this.bytesAfterBlock());
-      return length > 0 ? { kind: 'write', length, statusDuring: this.status } : null;
+      const rest = this.buffer.length - this.bufPos + this.bytesAfterBlock();
+      const length = Math.min(maxBytes, rest);
+      if (length <= 0) return null;
+      const statusAfter = length === rest ? this.statusAfterDataOut() : null;
+      return statusAfter === null ? { kind: 'write', length, statusDuring: this.status } : { kind: 'write', length, statusDuring: this.status, statusAfter };
     }
     const rest = this.buffer.subarray(this.bufPos, Math.min(this.buffer.length, this.bufPos + maxBytes));
     const more = rest.length < this.buffer.length - this.bufPos ? null : this.dataAfterBlock(maxBytes - rest.length);
@@ -159,6 +162,14 @@ export abstract class IdeDevice {
   /** Data-out: bytes the command takes after the current DRQ block. */
   protected bytesAfterBlock(): number {
     return 0;
+  }
+
+  /**
+   * Data-out: the Status once the command's data is all in, when nothing the medium does can
+   * change what the guest sees then (proto WriteAhead.status_after); null: ask the device.
+   */
+  protected statusAfterDataOut(): number | null {
+    return null;
   }
 
   /**
@@ -245,7 +256,7 @@ export abstract class IdeDevice {
 /** See IdeDevice.pioAhead; the channel adds the ports. */
 export type PioAhead =
   | { kind: 'read'; data: Uint8Array; statusDuring: number; statusAfter: number; complete: boolean }
-  | { kind: 'write'; length: number; statusDuring: number };
+  | { kind: 'write'; length: number; statusDuring: number; statusAfter?: number };
 
 export interface IdeDeviceCommonState {
   taskFile: TaskFileState;
