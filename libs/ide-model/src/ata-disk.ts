@@ -4,6 +4,7 @@ import {
 import type { IdeCounters } from './counters.js';
 import { IdeDevice, type IdeDeviceCommonState } from './ide-device.js';
 import { ataIdentifyData } from './ata-identify.js';
+import { predictSequential, PREDICTABLE_COMMANDS, type IssuedCommand, type PredictedCommand } from './sequential-prediction.js';
 import { bool, num, obj, str, type Json } from './state-check.js';
 import type { BlockDevice } from './storage/block-device.js';
 
@@ -67,6 +68,12 @@ export class AtaDisk extends IdeDevice {
    */
   private readCache: { lba: number; data: Uint8Array } | null = null;
   /**
+   * Sectors read for the commands predicted after the running one (commandsAhead): when the
+   * guest issues them, their blocks come from here, not from the disk again. Not state: a
+   * copy of image contents, dropped on any write, reset and restore.
+   */
+  private predictedReads: Array<{ lba: number; data: Uint8Array }> = [];
+  /**
    * DRQ blocks of the running PIO write command that are not in the image yet: they go in
    * one write when the command ends (or every PENDING_WRITE_BYTES), not one per block (a
    * WRITE SECTORS of 128 sectors was 128 writes of 512 bytes). The guest sees the command
@@ -82,6 +89,12 @@ export class AtaDisk extends IdeDevice {
    * fails with it in the LBA registers (ATA-6 8.14, the first sector not written).
    */
   deferredWriteError: number | null = null;
+  /**
+   * The PIO command running, as issued, while it may be one of a sequential run (LBA28 READ/
+   * WRITE SECTORS or MULTIPLE): what predictions of the next commands start from. Not state:
+   * a hint, dropped by any other command, reset and restore.
+   */
+  private issued: IssuedCommand | null = null;
 
   constructor(readonly disk: BlockDevice, counters: IdeCounters, options: AtaDiskOptions = {}) {
     super(counters);
@@ -119,10 +132,13 @@ export class AtaDisk extends IdeDevice {
     this.bufPos = 0;
     this.xfer = null;
     this.dmaRequest = null;
+    this.issued = null;
+    this.predictedReads = [];
   }
 
   command(cmd: number): void {
     this.writeOutQuietly(); // a command that replaces an unfinished write: what the guest wrote is kept
+    this.issued = null;
     this.intPending = false;
     this.xfer = null;
     this.dmaRequest = null;
@@ -132,32 +148,32 @@ export class AtaDisk extends IdeDevice {
     switch (cmd) {
       case AtaCmd.READ_SECTORS:
       case AtaCmd.READ_SECTORS_NORETRY:
-        return this.startSectors(false, false, 1, false);
+        return this.startSectors(cmd, false, false, 1, false);
       case AtaCmd.READ_SECTORS_EXT:
-        return this.startSectors(true, false, 1, false);
+        return this.startSectors(cmd, true, false, 1, false);
       case AtaCmd.READ_MULTIPLE:
-        return this.startSectors(false, false, this.multiple, false);
+        return this.startSectors(cmd, false, false, this.multiple, false);
       case AtaCmd.READ_MULTIPLE_EXT:
-        return this.startSectors(true, false, this.multiple, false);
+        return this.startSectors(cmd, true, false, this.multiple, false);
       case AtaCmd.WRITE_SECTORS:
       case AtaCmd.WRITE_SECTORS_NORETRY:
-        return this.startSectors(false, true, 1, false);
+        return this.startSectors(cmd, false, true, 1, false);
       case AtaCmd.WRITE_SECTORS_EXT:
-        return this.startSectors(true, true, 1, false);
+        return this.startSectors(cmd, true, true, 1, false);
       case AtaCmd.WRITE_MULTIPLE:
-        return this.startSectors(false, true, this.multiple, false);
+        return this.startSectors(cmd, false, true, this.multiple, false);
       case AtaCmd.WRITE_MULTIPLE_EXT:
-        return this.startSectors(true, true, this.multiple, false);
+        return this.startSectors(cmd, true, true, this.multiple, false);
       case AtaCmd.READ_DMA:
       case AtaCmd.READ_DMA_NORETRY:
-        return this.startSectors(false, false, 1, true);
+        return this.startSectors(cmd, false, false, 1, true);
       case AtaCmd.READ_DMA_EXT:
-        return this.startSectors(true, false, 1, true);
+        return this.startSectors(cmd, true, false, 1, true);
       case AtaCmd.WRITE_DMA:
       case AtaCmd.WRITE_DMA_NORETRY:
-        return this.startSectors(false, true, 1, true);
+        return this.startSectors(cmd, false, true, 1, true);
       case AtaCmd.WRITE_DMA_EXT:
-        return this.startSectors(true, true, 1, true);
+        return this.startSectors(cmd, true, true, 1, true);
       case AtaCmd.READ_VERIFY_SECTORS:
       case AtaCmd.READ_VERIFY_SECTORS_NORETRY:
         return this.verify(false);
@@ -220,7 +236,7 @@ export class AtaDisk extends IdeDevice {
     this.fail(ErrorBit.IDNF);
   }
 
-  private startSectors(ext: boolean, write: boolean, block: number, dma: boolean): void {
+  private startSectors(cmd: number, ext: boolean, write: boolean, block: number, dma: boolean): void {
     if (ext && !this.lba48) return this.fail();
     if (block === 0) return this.fail(); // READ/WRITE MULTIPLE before SET MULTIPLE MODE
     const t = this.target(ext);
@@ -235,7 +251,24 @@ export class AtaDisk extends IdeDevice {
       this.status = Status.DRDY | Status.DSC | Status.DRQ;
       return;
     }
+    if (t.addr === 'lba28' && PREDICTABLE_COMMANDS.has(cmd)) {
+      this.issued = { command: cmd, write, count: this.tf.count & 0xff, device: this.tf.device & 0xff, lba: t.lba, sectors: t.count };
+    }
     this.nextBlock(!write);
+  }
+
+  /**
+   * The commands a sequential PIO transfer issues after the one running, while its whole data
+   * phase is what the vCPU was offered (IdeDevice.pioAhead): see predictSequential.
+   */
+  override commandsAhead(maxBytes: number): PredictedCommand[] {
+    const i = this.issued;
+    const x = this.xfer;
+    // Only for the command as issued (not one a snapshot restored halfway) and whose data phase ends the command.
+    if (!i || !x || x.write !== i.write || x.lba + x.remaining !== i.lba + i.sectors) return [];
+    const next = predictSequential(i, this.disk, maxBytes, this.writeCache);
+    this.predictedReads = next.flatMap((c) => (c.phase.kind === 'read' ? [{ lba: c.lba, data: c.phase.data }] : []));
+    return next;
   }
 
   /** Load the next DRQ block. Read blocks interrupt; the first write block does not. */
@@ -261,6 +294,7 @@ export class AtaDisk extends IdeDevice {
     const n = Math.min(x.block, x.remaining);
     if (x.write) {
       this.readCache = null;
+      this.predictedReads = [];
       // Each write block is a fresh buffer (nextBlock), so holding it until the write is safe.
       const p = (this.pendingWrite ??= { lba: x.lba, blocks: [], bytes: 0 });
       p.blocks.push(this.buffer.subarray(0, n * SECTOR_SIZE));
@@ -311,10 +345,12 @@ export class AtaDisk extends IdeDevice {
 
   /** `count` sectors from the read-ahead cache when it holds them all (a view: data-in blocks are only read). */
   private cachedRead(lba: number, count: number): Uint8Array | null {
-    const c = this.readCache;
-    if (!c || lba < c.lba || (lba + count - c.lba) * SECTOR_SIZE > c.data.length) return null;
-    const from = (lba - c.lba) * SECTOR_SIZE;
-    return c.data.subarray(from, from + count * SECTOR_SIZE);
+    for (const c of this.readCache ? [this.readCache, ...this.predictedReads] : this.predictedReads) {
+      if (lba < c.lba || (lba + count - c.lba) * SECTOR_SIZE > c.data.length) continue;
+      const from = (lba - c.lba) * SECTOR_SIZE;
+      return c.data.subarray(from, from + count * SECTOR_SIZE);
+    }
+    return null;
   }
 
   protected override bytesAfterBlock(): number {
@@ -361,6 +397,7 @@ export class AtaDisk extends IdeDevice {
   dmaWrite(parts: readonly Uint8Array[]): void {
     const x = this.xfer!;
     this.readCache = null;
+    this.predictedReads = [];
     // The command's sectors: the regions' bytes up to remaining * 512, written as they are.
     let left = x.remaining * SECTOR_SIZE;
     const take: Uint8Array[] = [];
@@ -542,6 +579,8 @@ export class AtaDisk extends IdeDevice {
     this.restoreCommon(c.common);
     this.xfer = c.transfer ? { ...c.transfer } : null;
     this.readCache = null;
+    this.predictedReads = [];
+    this.issued = null;
     this.heads = c.heads;
     this.sectorsPerTrack = c.sectorsPerTrack;
     this.multiple = c.multiple;

@@ -6,6 +6,7 @@ import {
 import { BusMasterChannel, type BusMasterState } from './bus-master.js';
 import type { IdeCounters } from './counters.js';
 import type { IdeDevice, PioAhead } from './ide-device.js';
+import type { PredictedCommand } from './sequential-prediction.js';
 import { num, obj, type Json } from './state-check.js';
 
 /** Most memory snapshots (and bytes) kept for one START write: its table and the buffers a vCPU sends. */
@@ -139,12 +140,25 @@ export class IdeChannel {
     return this.selected?.pioAhead(maxBytes) ?? null;
   }
 
+  /** The commands the selected device expects next (see IdeDevice.commandsAhead). */
+  commandsAhead(maxBytes: number): PredictedCommand[] {
+    if (this.deviceControl & DeviceControl.SRST) return [];
+    return this.selected?.commandsAhead(maxBytes) ?? [];
+  }
+
   /** `rep insw/insd` on the data register. */
   readDataString(length: number): Uint8Array {
     const dev = this.selected;
     const out = dev ? dev.readDataString(length) : new Uint8Array(length).fill(0xff);
     this.afterAccess();
     return out;
+  }
+
+  /** readDataString for reads whose bytes are already known (AtaController.consumeReadString). */
+  skipDataString(length: number): void {
+    const dev = this.selected;
+    if (dev) dev.skipDataString(length);
+    this.afterAccess();
   }
 
   writeDataString(data: Uint8Array): void {

@@ -2,6 +2,7 @@ import { AtaReg, ErrorBit, Status } from './ata-registers.js';
 import type { IdeCounters } from './counters.js';
 import { bool, bytes, num, obj, toBase64, type Json } from './state-check.js';
 import { TaskFile, type TaskFileState } from './task-file.js';
+import type { PredictedCommand } from './sequential-prediction.js';
 
 /** A transfer the device is ready to do through the bus master (SFF-8038i). */
 export interface DmaRequest {
@@ -164,6 +165,11 @@ export abstract class IdeDevice {
     return 0;
   }
 
+  /** The commands the guest may issue after the running one, and their data phases (proto CommandAhead). */
+  commandsAhead(_maxBytes: number): PredictedCommand[] {
+    return [];
+  }
+
   /**
    * Data-out: the Status once the command's data is all in, when nothing the medium does can
    * change what the guest sees then (proto WriteAhead.status_after); null: ask the device.
@@ -188,6 +194,18 @@ export abstract class IdeDevice {
     }
     if (done < length) this.counters.dataWithoutDrq++;
     return out;
+  }
+
+  /** readDataString without the bytes: the same effects (blocks done, counters), nothing copied. */
+  skipDataString(length: number): void {
+    let done = 0;
+    while (done < length && this.drq && this.dataIn && !this.dmaRequest) {
+      const n = Math.min(length - done, this.buffer.length - this.bufPos);
+      this.bufPos += n;
+      done += n;
+      if (this.bufPos >= this.buffer.length) this.blockDone();
+    }
+    if (done < length) this.counters.dataWithoutDrq++;
   }
 
   writeDataString(data: Uint8Array): void {
