@@ -2,6 +2,7 @@ import net from 'node:net';
 import { rmSync } from 'node:fs';
 import type { IoEvent__Input } from '@quasivm/proto';
 import { FrameSplitter, decodeRequest, encodeEventParts } from './frame-codec.js';
+import { setSendBuffer } from './unix-socket.js';
 import type { DeviceSession } from '../session.js';
 import type { IoOp } from '@quasivm/proto';
 
@@ -51,6 +52,9 @@ export class FastLaneServer {
 
   private serve(socket: net.Socket): void {
     socket.setNoDelay?.(true);
+    // A large reply (DMA data, predicted PIO sectors) in one write, not in 208 KiB pieces the vCPU must drain first.
+    const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    if (typeof fd === 'number' && fd >= 0) setSendBuffer(fd);
     const splitter = new FrameSplitter();
     let session: DeviceSession | undefined;
     // What this turn sent, written together (one writev, one wake-up of the vCPU thread): a
