@@ -82,6 +82,8 @@ export class AtaDisk extends IdeDevice {
    * writes them out first.
    */
   private pendingWrite: { lba: number; blocks: Uint8Array[]; bytes: number } | null = null;
+  /** Where data-out blocks are taken from (writeBlock). Not state: the blocks themselves are. */
+  private writeArea: { buf: Uint8Array; used: number } | null = null;
   /**
    * The first sector of a write that failed after the guest was told it had completed (the
    * volatile write cache is on, so a PIO write completes when its data is in: see
@@ -139,6 +141,7 @@ export class AtaDisk extends IdeDevice {
   command(cmd: number): void {
     this.writeOutQuietly(); // a command that replaces an unfinished write: what the guest wrote is kept
     this.issued = null;
+    this.writeArea = null;
     this.intPending = false;
     this.xfer = null;
     this.dmaRequest = null;
@@ -275,7 +278,7 @@ export class AtaDisk extends IdeDevice {
   private nextBlock(interrupt: boolean): void {
     const x = this.xfer!;
     const n = Math.min(x.block, x.remaining);
-    if (x.write) return this.startBlock(new Uint8Array(n * SECTOR_SIZE), false, interrupt);
+    if (x.write) return this.startBlock(this.writeBlock(n * SECTOR_SIZE), false, interrupt);
     let data: Uint8Array;
     try {
       data = this.cachedRead(x.lba, n) ?? this.disk.read(x.lba, n);
@@ -368,12 +371,28 @@ export class AtaDisk extends IdeDevice {
   }
 
   /** Writes the pending blocks (and syncs when the write cache is off); the LBA where that failed, or null. */
+  /**
+   * A fresh region for the next data-out block: consecutive regions of one buffer sized for
+   * the command (up to PENDING_WRITE_BYTES), not a buffer per block, so the blocks held for
+   * writeOut are mostly one piece. A region is never handed out twice.
+   */
+  private writeBlock(bytes: number): Uint8Array {
+    let a = this.writeArea;
+    if (!a || a.used + bytes > a.buf.length) {
+      const want = Math.min((this.xfer?.remaining ?? 0) * SECTOR_SIZE, PENDING_WRITE_BYTES);
+      a = this.writeArea = { buf: new Uint8Array(Math.max(bytes, want)), used: 0 };
+    }
+    const block = a.buf.subarray(a.used, a.used + bytes);
+    a.used += bytes;
+    return block;
+  }
+
   private writeOut(): number | null {
     const p = this.pendingWrite;
     if (!p) return null;
     this.pendingWrite = null;
     try {
-      this.disk.write(p.lba, p.blocks.length === 1 ? p.blocks[0] : Buffer.concat(p.blocks));
+      this.disk.write(p.lba, joinAdjacent(p.blocks));
       if (!this.writeCache) this.disk.flush(); // no volatile cache: durable on completion
       return null;
     } catch {
@@ -603,6 +622,17 @@ interface AtaDiskChecked {
   power: Power;
   transferMode: number;
   deferredWriteError: number | null;
+}
+
+/** Blocks that follow each other in one buffer as one view: what writeOut hands the disk. */
+function joinAdjacent(blocks: Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const b of blocks) {
+    const last = out[out.length - 1];
+    if (last && last.buffer === b.buffer && last.byteOffset + last.byteLength === b.byteOffset) out[out.length - 1] = new Uint8Array(b.buffer, last.byteOffset, last.byteLength + b.byteLength);
+    else out.push(b);
+  }
+  return out;
 }
 
 /** Most bytes of a PIO write command held before they go to the image (see AtaDisk.pendingWrite). */

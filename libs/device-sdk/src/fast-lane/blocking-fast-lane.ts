@@ -9,6 +9,8 @@ const DIRECT_READ_BYTES = 16 * 1024;
 
 /** Largest DataOut the lane builds (a WRITE SECTORS of 256 sectors is 128 KiB). */
 const DATA_OUT_MAX_BYTES = 256 * 1024;
+/** Data-out bytes gathered between two flushes before a new buffer is taken (predicted commands: several per batch). */
+const DATA_OUT_BUFFER_BYTES = 1 << 20;
 
 /** Guest memory as a blocking vCPU thread serves it to a device (DMA); throws outside RAM. */
 export interface LaneGuestMemory {
@@ -50,7 +52,14 @@ export class BlockingFastLane {
   private readonly ready: IoEvent[] = [];
   private batch: IoOp__Input[] = [];
   /** The DataOut at the end of the batch that later data-out writes and Status reads join, until anything else is posted. */
-  private out: { op: IoOp__Input; chunks: Uint8Array[]; bytes: number; runs: number[] } | null = null;
+  private out: { op: IoOp__Input; start: number; bytes: number; runs: number[] } | null = null;
+  /**
+   * Where data-out bytes are gathered (one copy, no buffer per block): DataOut ops take
+   * consecutive regions of it, and it is used again from the start once the batch holding
+   * them has been written (flush). A new one is taken when a batch needs more.
+   */
+  private outBuf = Buffer.allocUnsafeSlow(DATA_OUT_BUFFER_BYTES);
+  private outUsed = 0;
   private seq = 1;
   /** Refusals the device sent for posted operations (bad port...), most recent last. */
   readonly refusals: string[] = [];
@@ -109,13 +118,19 @@ export class BlockingFastLane {
    */
   postDataOut(port: number, size: AccessSize, data: Uint8Array, now: GuestTimeNs): void {
     let o = this.out;
-    if (!o || o.bytes + data.byteLength > DATA_OUT_MAX_BYTES) {
+    if (!o || o.bytes + data.byteLength > DATA_OUT_MAX_BYTES || o.start + o.bytes + data.byteLength > this.outBuf.length) {
       this.seal();
-      o = this.out = { op: { timeNs: now, port, size }, chunks: [], bytes: 0, runs: [] };
+      if (this.outUsed + Math.min(data.byteLength, DATA_OUT_MAX_BYTES) > this.outBuf.length || data.byteLength > this.outBuf.length) {
+        // Regions of the current buffer are still waiting to be written: a new one (the old goes with its batch).
+        this.outBuf = Buffer.allocUnsafeSlow(Math.max(DATA_OUT_BUFFER_BYTES, data.byteLength));
+        this.outUsed = 0;
+      }
+      o = this.out = { op: { timeNs: now, port, size }, start: this.outUsed, bytes: 0, runs: [] };
       this.batch.push(o.op);
     }
-    o.chunks.push(Buffer.from(data)); // the caller may reuse its buffer
+    this.outBuf.set(data, o.start + o.bytes); // copied: the caller may reuse its buffer
     o.bytes += data.byteLength;
+    this.outUsed = o.start + o.bytes;
     const count = data.byteLength / size;
     const r = o.runs;
     const n = r.length;
@@ -128,7 +143,7 @@ export class BlockingFastLane {
     const o = this.out;
     if (!o) return;
     this.out = null;
-    o.op.dataOut = { data: o.chunks.length === 1 ? o.chunks[0] : Buffer.concat(o.chunks), runs: o.runs };
+    o.op.dataOut = { data: this.outBuf.subarray(o.start, o.start + o.bytes), runs: o.runs };
   }
 
   /**
@@ -185,6 +200,7 @@ export class BlockingFastLane {
     }
     parts.push(...encodeRequestParts({ batch: { ops: start ? ops.slice(start) : ops, irqSeqApplied } }));
     this.writeParts(parts);
+    this.outUsed = 0; // written: the data-out buffer is free again
   }
 
   /** Sends `op` (with everything posted before it) and waits for its reply. */
