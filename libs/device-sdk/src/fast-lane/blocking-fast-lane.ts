@@ -6,6 +6,8 @@ import type { AccessSize, GuestTimeNs } from '../model.js';
 
 /** A frame with at least this much still to come is read straight into a buffer of its own. */
 const DIRECT_READ_BYTES = 16 * 1024;
+/** Most bytes read at once otherwise (see next()). */
+const SMALL_READ_BYTES = 8 * 1024;
 
 /** Largest DataOut the lane builds (a WRITE SECTORS of 256 sectors is 128 KiB). */
 const DATA_OUT_MAX_BYTES = 256 * 1024;
@@ -48,7 +50,7 @@ export type LaneIrqs = (line: number, level: boolean, timeNs: GuestTimeNs, resen
 export class BlockingFastLane {
   private readonly fd: number;
   private readonly splitter = new FrameSplitter();
-  private readonly buf = Buffer.allocUnsafe(1 << 16);
+  private readonly buf = Buffer.allocUnsafe(SMALL_READ_BYTES);
   private readonly ready: IoEvent[] = [];
   private batch: IoOp__Input[] = [];
   /** The DataOut at the end of the batch that later data-out writes and Status reads join, until anything else is posted. */
@@ -98,7 +100,10 @@ export class BlockingFastLane {
         for (const body of this.splitter.push(frame)) this.ready.push(decodeEvent(body));
         continue;
       }
-      const n = readSync(this.fd, this.buf, 0, this.buf.length, null);
+      // A read outside a large frame takes a few KiB: the replies and events that came, or the
+      // start of a large frame (DMA data), whose rest is then read straight into its own buffer
+      // above instead of into this one (a copy out, and a join with the rest).
+      const n = readSync(this.fd, this.buf, 0, SMALL_READ_BYTES, null);
       if (n === 0) throw new Error('fast lane closed by the device service');
       for (const body of this.splitter.push(Buffer.from(this.buf.subarray(0, n)))) this.ready.push(decodeEvent(body));
     }
