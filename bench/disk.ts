@@ -9,11 +9,13 @@
 //   - READ/WRITE DMA EXT of 512 KiB (eight 64 KiB PRD entries) per command: Linux's libata
 //     issues requests this large (up to 1280 KiB) for sequential I/O
 // Over the fast lane the status read that starts a PIO data phase brings the whole command's
-// data (ReadAhead; WriteAhead for writes), and the vCPU answers the sector's reads itself;
-// a DMA finishes inside the vCPU's bus-master poll, guest memory served on the lane (the PRD
-// table, and for writes the buffers it describes, sent with the START write). Each row
-// says how many requests the CPU thread waited for (round trips), the figure that does not
-// move with the host's load.
+// data (ReadAhead; WriteAhead for writes, which complete when their data is in: the write
+// cache is on) and the next commands of the sequential run with theirs (CommandAhead, up to
+// 512 KiB), and the vCPU answers the sectors' reads itself; a DMA finishes inside the vCPU's
+// bus-master poll, guest memory served on the lane (the PRD table, and for writes the
+// buffers it describes, sent with the START write) and its IRQ changes too. Each row says
+// how many requests the CPU thread waited for (round trips), the figure that does not move
+// with the host's load.
 // and the writes end with FLUSH CACHE (fsync), inside the time. Timed between the guest's two
 // serial lines (wall clock), one run each. The guest sums the first dword of every chunk;
 // reads are checked against the image's pattern, writes by reading the image file back.

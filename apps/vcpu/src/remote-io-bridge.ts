@@ -1,4 +1,5 @@
-import { allOnes, BlockingFastLane, type AccessSize, type GuestTimeNs, type LaneGuestMemory } from '@quasivm/device-sdk';
+import { allOnes, BlockingFastLane, sessionTag, type AccessSize, type GuestTimeNs, type LaneGuestMemory, type LaneIrqs } from '@quasivm/device-sdk';
+import { CommandsAhead } from './commands-ahead.js';
 import { SharedRing } from './shared-ring.js';
 import { createGateBuffer, DeviceGates, GateState, type LaneTarget } from './device-gates.js';
 
@@ -59,6 +60,8 @@ export class RemoteIoProxy {
    * as Consumed in order with everything else. Any other access ends it.
    */
   private ahead: LocalAhead | null = null;
+  /** Commands the device predicted the guest issues next (proto CommandAhead), from the last read's reply. */
+  private readonly commands = new CommandsAhead();
   /**
    * Guest memory the device would ask for after certain writes (proto MemoryHint), from the
    * last read's reply: sent with such a write (MemorySnapshot) when this thread serves memory.
@@ -72,11 +75,20 @@ export class RemoteIoProxy {
   /** The device moved its ports (answer to a PCI config write): the machine routes them at once. */
   onClaimsChanged: ((ports: Array<{ base: number; length: number }>, windows: Array<{ base: number; length: number }>) => void) | null = null;
 
-  /** `memory`: guest RAM this thread serves to the device's DMA on the fast lane (see BlockingFastLane). */
-  constructor(buffers: BridgeBuffers, readonly deviceIndex: number, fastLane?: { path: string; sessionId: string }, private readonly memory?: LaneGuestMemory) {
+  /**
+   * `memory`: guest RAM this thread serves to the device's DMA on the fast lane; `irqs`: where
+   * IRQ line changes that come on the lane go (see BlockingFastLane).
+   */
+  constructor(
+    buffers: BridgeBuffers,
+    readonly deviceIndex: number,
+    fastLane?: { path: string; sessionId: string },
+    private readonly memory?: LaneGuestMemory,
+    private readonly irqs?: LaneIrqs,
+  ) {
     this.requests = new SharedRing(buffers.requests);
     this.replies = new SharedRing(buffers.replies);
-    this.lane = fastLane ? new BlockingFastLane(fastLane.path, fastLane.sessionId, memory) : null;
+    this.lane = fastLane ? new BlockingFastLane(fastLane.path, fastLane.sessionId, memory, irqs) : null;
     this.gates = buffers.gates ? new DeviceGates(buffers.gates) : null;
   }
 
@@ -89,6 +101,7 @@ export class RemoteIoProxy {
   holdIfAsked(now: GuestTimeNs): void {
     if (!this.gates || this.gates.state(this.deviceIndex) !== GateState.HoldAsked) return;
     this.ahead = null;
+    this.commands.clear();
     try {
       if (this.lane) this.laneRequest((seq) => ({ timeNs: now, size: 1, barrier: { seq } }));
     } catch {
@@ -116,13 +129,26 @@ export class RemoteIoProxy {
     this.lane?.close();
     this.lane = null;
     this.ahead = null;
+    this.commands.clear();
     this.hints = [];
     if (!target) return;
     try {
-      this.lane = new BlockingFastLane(target.path, target.sessionId, this.memory);
+      this.lane = new BlockingFastLane(target.path, target.sessionId, this.memory, this.irqs);
     } catch {
       this.lane = null; // the gRPC stream through the main thread still reaches the session
     }
+  }
+
+  /**
+   * IRQ change `seq` of the session `tag` names (sessionTag) came through the gRPC stream:
+   * whether to apply it (false: its copy came on the fast lane first, proto IrqLine.resent).
+   */
+  takeStreamIrq(seq: number, tag: number): boolean {
+    const lane = this.lane;
+    if (!lane || sessionTag(lane.sessionId) !== tag) return true;
+    if (seq <= lane.irqSeqApplied) return false;
+    lane.irqSeqApplied = seq;
+    return true;
   }
 
   /** The session's fast lane, or null when accesses go through the main thread. */
@@ -166,7 +192,7 @@ export class RemoteIoProxy {
     }
     if ((port === a.statusPort || port === a.altStatusPort) && size === 1) {
       const left = a.data ? a.pos < a.data.length : a.written < a.length;
-      if (left || (a.data && a.complete)) {
+      if (left || a.complete) {
         // Status has a side effect (it clears the device's pending interrupt); Alternate Status has none.
         if (port === a.statusPort) this.lane!.postConsumed(port, 1, 1, now);
         this.aheadReads++;
@@ -204,7 +230,8 @@ export class RemoteIoProxy {
       if (total + length > max) return;
       let data: Uint8Array;
       try {
-        data = this.memory!.read(addr >>> 0, length);
+        // The buffers as they are (no copy): the batch leaves before the device can start (LaneGuestMemory.view).
+        data = this.memory!.view ? this.memory!.view(addr >>> 0, length) : this.memory!.read(addr >>> 0, length);
       } catch {
         return; // outside RAM: the device asks for the rest, and hears why
       }
@@ -215,16 +242,12 @@ export class RemoteIoProxy {
     }
   }
 
-  /** Takes the offer a read's reply carries, if any. */
+  /** Takes the offer a read's reply carries, if any, and the commands it predicts after it. */
   private takeAhead(e: ReturnType<BlockingFastLane['request']>): void {
     const r = e.readReply;
-    if (r?.readAhead) {
-      const o = r.readAhead;
-      this.ahead = { dataPort: o.dataPort, statusPort: o.statusPort, altStatusPort: o.altStatusPort, data: new Uint8Array(o.data), pos: 0, length: 0, written: 0, statusDuring: o.statusDuring, statusAfter: o.statusAfter, complete: o.complete, registers: o.registers ?? null };
-    } else if (r?.writeAhead) {
-      const o = r.writeAhead;
-      this.ahead = { dataPort: o.dataPort, statusPort: o.statusPort, altStatusPort: o.altStatusPort, data: null, pos: 0, length: o.length, written: 0, statusDuring: o.statusDuring, statusAfter: 0, complete: false, registers: o.registers ?? null };
-    }
+    const offer = localAhead(r?.readAhead, r?.writeAhead);
+    if (offer) this.ahead = offer;
+    this.commands.load(r?.commandsAhead);
   }
 
   private header(op: BridgeOp, port: number, size: number, now: GuestTimeNs): number[] {
@@ -249,6 +272,9 @@ export class RemoteIoProxy {
   ioWrite(port: number, size: AccessSize, value: number, now: GuestTimeNs): void {
     this.pass(now);
     if (this.ahead) this.aheadWrite(port, size, size);
+    // The command a sequential run was predicted to issue next: its data phase is the offer now.
+    const next = this.commands.onWrite(port, size, value);
+    if (next) this.ahead = localAhead(next.read, next.write);
     if (this.lane) {
       if (this.hints.length) this.snapshotFor(port, value, now);
       return this.lane.post({ timeNs: now, port, size, write: { value: value >>> 0 } });
@@ -277,7 +303,8 @@ export class RemoteIoProxy {
     const a = this.ahead;
     if (a) {
       if (a.data && port === a.dataPort && size !== 1 && a.pos + count * size <= a.data.length) {
-        const out = a.data.slice(a.pos, a.pos + count * size);
+        // A view of the offer's bytes (every caller copies them into guest memory): no allocation per sector.
+        const out = a.data.subarray(a.pos, a.pos + count * size);
         a.pos += count * size;
         this.lane!.postConsumed(port, size, count, now);
         this.aheadReads += count;
@@ -286,6 +313,7 @@ export class RemoteIoProxy {
       this.ahead = null;
     }
     if (this.lane) {
+      this.commands.clear();
       const e = this.laneRequest((seq) => ({ timeNs: now, port, size, readString: { seq, count } }));
       const data = e.readReply?.data;
       return data && data.byteLength === count * size ? new Uint8Array(data) : new Uint8Array(count * size).fill(0xff);
@@ -297,6 +325,7 @@ export class RemoteIoProxy {
 
   ioWriteString(port: number, size: AccessSize, data: Uint8Array, now: GuestTimeNs): void {
     this.pass(now);
+    this.commands.onStringWrite(port);
     if (this.ahead) {
       this.aheadWrite(port, size, data.byteLength);
       // Data the offered data-out phase takes: it travels with the phase's other blocks and Status reads as one operation.
@@ -343,6 +372,7 @@ export class RemoteIoProxy {
   pciConfigWrite(fn: number, offset: number, size: AccessSize, value: number, now: GuestTimeNs): void {
     this.pass(now);
     this.ahead = null;
+    this.commands.clear();
     if (this.lane) {
       const e = this.laneRequest((seq) => ({ timeNs: now, size, pciConfigWrite: { function: fn, offset, value: value >>> 0, seq } }));
       const c = e.readReply?.claims;
@@ -353,8 +383,29 @@ export class RemoteIoProxy {
   }
 }
 
-/** Largest PIO data phase a read's reply may offer (a 128-sector READ SECTORS is 64 KiB). */
-const AHEAD_MAX_BYTES = 256 * 1024;
+/**
+ * Largest PIO data a read's reply may offer: the command's and the commands predicted after it
+ * (a 128-sector READ SECTORS is 64 KiB; the service's string limit, 1 MiB, bounds it too).
+ */
+const AHEAD_MAX_BYTES = 512 * 1024;
+
+type ReadAheadMsg = NonNullable<NonNullable<ReturnType<BlockingFastLane['request']>['readReply']>['readAhead']>;
+type WriteAheadMsg = NonNullable<NonNullable<ReturnType<BlockingFastLane['request']>['readReply']>['writeAhead']>;
+
+/** A ReadAhead or WriteAhead as the offer this thread serves. */
+function localAhead(read: ReadAheadMsg | null | undefined, write: WriteAheadMsg | null | undefined): LocalAhead | null {
+  if (read) {
+    // The reply's bytes as they are: a frame's buffer is its own (no copy, no fresh pages to fault in).
+    const data = new Uint8Array(read.data.buffer, read.data.byteOffset, read.data.byteLength);
+    return { dataPort: read.dataPort, statusPort: read.statusPort, altStatusPort: read.altStatusPort, data, pos: 0, length: 0, written: 0, statusDuring: read.statusDuring, statusAfter: read.statusAfter, complete: read.complete, registers: read.registers ?? null };
+  }
+  if (write) {
+    // status_after: the command completes once its data is in, so the Status after the last byte is known too.
+    const after = write.statusAfter ?? 0;
+    return { dataPort: write.dataPort, statusPort: write.statusPort, altStatusPort: write.altStatusPort, data: null, pos: 0, length: write.length, written: 0, statusDuring: write.statusDuring, statusAfter: after, complete: after !== 0, registers: write.registers ?? null };
+  }
+  return null;
+}
 
 interface LocalAhead {
   dataPort: number;
@@ -368,6 +419,7 @@ interface LocalAhead {
   written: number;
   statusDuring: number;
   statusAfter: number;
+  /** The Status after the last byte is statusAfter (data-in: the command ends there; data-out: WriteAhead.status_after). */
   complete: boolean;
   /** Writes outside these ports (other than the alternate status port) leave the offer; null: every write ends it. */
   registers: { base: number; length: number } | null;

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseBzImage } from './machine/linux-boot.js';
 import type { Worker } from 'node:worker_threads';
-import { RemoteDevice, type DeviceState } from '@quasivm/device-sdk';
+import { RemoteDevice, sessionTag, type DeviceState } from '@quasivm/device-sdk';
 import { allocateGuestMemory } from '@quasivm/x86';
 import type { TrafficTap } from '@quasivm/nats-tap';
 import { encodeDeadline } from './machine/deadlines.js';
@@ -142,6 +142,7 @@ export class Vm extends EventEmitter {
       optionRoms: spec.firmware instanceof Uint8Array ? [] : optionRomsFor((spec.devices ?? []).map((d) => d.device)),
       hardDisks: primaryHardDisks(spec.devices?.find((d) => d.device === 'ide')?.config),
       remoteDevices: slots,
+      reportLaneIrqs: !!spec.tap,
       linuxBoot: spec.kernel
         ? {
             kernel: readInput(spec.kernel, 'kernel'),
@@ -159,9 +160,10 @@ export class Vm extends EventEmitter {
   private remoteEvents(device: string, index: number) {
     const guest = () => (this.kvm ? this.kvm.guestRam() : new Uint8Array(this.ram, 0, this.config.ramBytes));
     return {
-      onIrq: (line: number, level: boolean, t: number) => {
+      onIrq: (line: number, level: boolean, t: number, seq: number, sessionId: string) => {
         if (this.kvm) this.kvm.irqLine(line, level);
-        else this.push([Control.Irq, line, level ? 1 : 0]);
+        // The CPU thread notes which change of which session it applied: its fast lane may carry the next ones (proto OpenStream.irqs_on_lane).
+        else this.push([Control.Irq, line, level ? 1 : 0, index, seq % TWO32 | 0, Math.floor(seq / TWO32), sessionTag(sessionId)]);
         this.spec.tap?.irq(line, level, t, device);
       },
       onIrqDeadline: (line: number, at: number | null, period: number) => {
@@ -258,7 +260,7 @@ export class Vm extends EventEmitter {
         this.emit('stats', m.stats);
         break;
       case 'irq':
-        this.spec.tap?.irq(m.line, m.level, m.t);
+        this.spec.tap?.irq(m.line, m.level, m.t, m.device);
         break;
       case 'io-trace':
         this.spec.tap?.io(m.device, m.dir, m.port, m.size, m.value, m.t);

@@ -80,7 +80,7 @@ describe('PIO data phases served by the vCPU', () => {
     expect(proxy.roundTrips - trips).toBe(1);
   });
 
-  test('WRITE SECTORS: status polls between sectors are local, the status after the last sector comes from the device, and FLUSH CACHE lands the data', () => {
+  test('WRITE SECTORS: status polls between sectors and after the last one are local (the write cache is on: the command completes when its data is in), one round trip, and FLUSH CACHE lands the data', () => {
     const trips = proxy.roundTrips;
     lba28(100, 16, 0x30);
     for (let s = 0; s < 16; s++) {
@@ -89,8 +89,8 @@ describe('PIO data phases served by the vCPU', () => {
       data.writeUInt32LE(0xabc00000 + s, 0);
       proxy.ioWriteString(0x1f0, 2, data, 0);
     }
-    expect(proxy.ioRead(0x1f7, 1, 0)).toBe(0x50); // the device's answer: written without error
-    expect(proxy.roundTrips - trips).toBe(2);
+    expect(proxy.ioRead(0x1f7, 1, 0)).toBe(0x50); // WriteAhead.status_after
+    expect(proxy.roundTrips - trips).toBe(1);
     proxy.ioWrite(0x1f7, 1, 0xe7, 0); // FLUSH CACHE
     expect(proxy.ioRead(0x1f7, 1, 0)).toBe(0x50);
     const written = rig.sectors('ahead.img', 100, 16);
@@ -138,6 +138,50 @@ describe('PIO data phases served by the vCPU', () => {
     }
     expect(proxy.ioRead(0x1f7, 1, 0)).toBe(0x50);
     expect(proxy.ioRead(0x1f3, 1, 0)).toBe(3);
+  });
+
+  test('sequential READ SECTORS commands: the reply that starts the first brings the next ones (proto CommandAhead), one round trip for four commands; a command off the sequence goes to the device and reads right', () => {
+    const trips = proxy.roundTrips;
+    const heads: number[] = [];
+    for (let c = 0; c < 4; c++) {
+      lba28(c * 16, 16, 0x20);
+      for (let s = 0; s < 16; s++) {
+        expect(waitDrq()).toBe(0x58);
+        heads.push(Buffer.from(proxy.ioReadString(0x1f0, 2, 256, 0)).readUInt32LE(0));
+      }
+      expect(proxy.ioRead(0x1f7, 1, 0)).toBe(0x50);
+    }
+    expect(heads).toEqual(Array.from({ length: 64 }, (_, i) => sectorHead(i)));
+    expect(proxy.roundTrips - trips).toBe(1);
+    lba28(8, 2, 0x20); // not where the sequence goes: the predictions are dropped
+    waitDrq();
+    expect(Buffer.from(proxy.ioReadString(0x1f0, 2, 256, 0)).readUInt32LE(0)).toBe(sectorHead(8));
+    waitDrq();
+    expect(Buffer.from(proxy.ioReadString(0x1f0, 2, 256, 0)).readUInt32LE(0)).toBe(sectorHead(9));
+    expect(proxy.roundTrips - trips).toBe(2);
+    expect(proxy.ioRead(0x1f3, 1, 0)).toBe(9); // the device ran every command: LBA low is the last sector read
+  });
+
+  test('sequential WRITE SECTORS commands: one round trip for all of them, and FLUSH CACHE finds every sector in the image', () => {
+    const trips = proxy.roundTrips;
+    for (let c = 0; c < 4; c++) {
+      lba28(600 + c * 8, 8, 0x30);
+      for (let s = 0; s < 8; s++) {
+        expect(waitDrq()).toBe(0x58);
+        const data = Buffer.alloc(SECTOR, c * 8 + s);
+        data.writeUInt32LE(0x5a000000 + c * 8 + s, 0);
+        proxy.ioWriteString(0x1f0, 2, data, 0);
+      }
+      expect(proxy.ioRead(0x1f7, 1, 0)).toBe(0x50);
+    }
+    expect(proxy.roundTrips - trips).toBe(1);
+    proxy.ioWrite(0x1f7, 1, 0xe7, 0); // FLUSH CACHE
+    expect(proxy.ioRead(0x1f7, 1, 0)).toBe(0x50);
+    const written = rig.sectors('ahead.img', 600, 32);
+    for (let s = 0; s < 32; s++) {
+      expect(written.readUInt32LE(s * SECTOR)).toBe(0x5a000000 + s);
+      expect(written[s * SECTOR + 511]).toBe(s);
+    }
   });
 
   test('DMA over the fast lane: the vCPU thread serves the PRD table and data while it waits, and the first bus-master status read sees the transfer done', () => {

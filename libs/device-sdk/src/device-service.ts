@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { loadDeviceProto, type DeviceHandlers, type IoEvent__Input, type IoOp, type IoRequest } from '@quasivm/proto';
+import { loadDeviceProto, type DeviceHandlers, type IoEvent__Input, type IoOp, type IoRequest, type ReadAhead__Input, type WriteAhead__Input } from '@quasivm/proto';
 import { DeviceSession } from './session.js';
-import { DeviceStateError, allOnes, readStringBySingles, writeStringBySingles, type AccessSize, type DeviceFactory, type DeviceState } from './model.js';
+import { DeviceStateError, allOnes, readStringBySingles, writeStringBySingles, type AccessSize, type DeviceFactory, type DeviceModel, type DeviceState, type PhaseAhead } from './model.js';
 import { createLogger, type Logger } from './logger.js';
 import { FastLaneServer } from './fast-lane/fast-lane-server.js';
 
@@ -301,12 +301,13 @@ export class DeviceService {
           const hints = op.read!.memoryHints && m.memoryHints ? m.memoryHints() : undefined;
           const memoryHints = hints?.length ? hints.map((h) => ({ ...h, length: Math.min(h.length, this.maxStringBytes) })) : undefined;
           if (!ahead) send({ readReply: { seq, value, memoryHints } });
-          else if (ahead.kind === 'read') {
-            const { data, kind: _k, ...rest } = ahead;
-            send({ readReply: { seq, value, memoryHints, readAhead: { ...rest, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) } } });
-          } else {
-            const { kind: _k, ...rest } = ahead;
-            send({ readReply: { seq, value, memoryHints, writeAhead: rest } });
+          else {
+            const { next, ...phase } = ahead;
+            const commandsAhead = next?.map((c) => {
+              const m = phaseMessage(c.phase);
+              return { command: c.command, registers: c.registers, read: m.readAhead, write: m.writeAhead };
+            });
+            send({ readReply: { seq, value, memoryHints, ...phaseMessage(phase), commandsAhead } });
           }
           break;
         }
@@ -325,8 +326,7 @@ export class DeviceService {
             if (!s.claimsPort(port, sz)) return refuse(grpc.status.OUT_OF_RANGE, `port 0x${port.toString(16)} (size ${sz}) is outside the ports ${this.name} claims`);
             if (count * sz > this.maxStringBytes) return refuse(grpc.status.RESOURCE_EXHAUSTED, `consumed reads of ${count * sz} bytes exceed the limit of ${this.maxStringBytes}`);
             if (count === 1) m.ioRead(port, sz, now);
-            else if (m.ioReadString) m.ioReadString(port, sz, count, now);
-            else readStringBySingles(m, port, sz, count, now);
+            else consumeReads(m, port, sz, count, now);
           }
           break;
         }
@@ -342,8 +342,7 @@ export class DeviceService {
               if (m.ioWriteString) m.ioWriteString(port, sz, chunk, now);
               else writeStringBySingles(m, port, sz, chunk, now);
             } else if (count === 1) m.ioRead(port, sz, now);
-            else if (m.ioReadString) m.ioReadString(port, sz, count, now);
-            else readStringBySingles(m, port, sz, count, now);
+            else consumeReads(m, port, sz, count, now);
           }
           break;
         }
@@ -401,6 +400,23 @@ export class DeviceService {
       refuse(grpc.status.INTERNAL, `device model failed: ${(e as Error).message}`);
     }
   }
+}
+
+/** Reads the vCPU already answered (proto Consumed): their effects, the values dropped. */
+function consumeReads(m: DeviceModel, port: number, size: AccessSize, count: number, now: number): void {
+  if (m.consumeReadString) m.consumeReadString(port, size, count, now);
+  else if (m.ioReadString) m.ioReadString(port, size, count, now);
+  else readStringBySingles(m, port, size, count, now);
+}
+
+/** A data phase offer as its proto message (ReadAhead or WriteAhead). */
+function phaseMessage(p: PhaseAhead): { readAhead?: ReadAhead__Input; writeAhead?: WriteAhead__Input } {
+  if (p.kind === 'read') {
+    const { data, kind: _k, ...rest } = p;
+    return { readAhead: { ...rest, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) } };
+  }
+  const { kind: _k, ...rest } = p;
+  return { writeAhead: rest };
 }
 
 /** Longest SaveState waits for a model's own work (DMA) to finish. */

@@ -78,6 +78,11 @@ export interface DeviceModel {
   ioWrite(port: number, size: AccessSize, value: number, now: GuestTimeNs): void;
   /** `rep insb/insw/insd`: `count` accesses of `size` bytes, returned as little-endian bytes. */
   ioReadString?(port: number, size: AccessSize, count: number, now: GuestTimeNs): Uint8Array;
+  /**
+   * `count` reads of `size` at `port` whose values the vCPU already answered from an offer
+   * (proto Consumed): their effects only, without producing the values. Default: ioReadString.
+   */
+  consumeReadString?(port: number, size: AccessSize, count: number, now: GuestTimeNs): void;
   /** `rep outsb/outsw/outsd`: data holds count * size little-endian bytes. */
   ioWriteString?(port: number, size: AccessSize, data: Uint8Array, now: GuestTimeNs): void;
   /** Configuration space of the model's PCI function `fn` (index into DeviceDescription.pciFunctions). */
@@ -112,7 +117,7 @@ export interface DeviceModel {
    * Guest memory [addr, addr + data) as it was when the guest made the next operation,
    * a write to `port` one of memoryHints() named (proto MemorySnapshot). A guess from the
    * vCPU: use it only if it is the memory needed, for the work that write starts. `data`
-   * is a view into the message: copy what is kept.
+   * is a view into the message, whose bytes nobody reuses: it may be kept (not changed).
    */
   memorySnapshot?(port: number, addr: number, data: Uint8Array): void;
   /**
@@ -141,9 +146,21 @@ export interface MemoryHint {
 }
 
 /** A data phase the vCPU may serve locally (see DeviceModel.accessAhead and proto ReadAhead/WriteAhead). */
-export type AccessAhead =
+export type AccessAhead = PhaseAhead & {
+  /** The commands the guest may issue next and their data phases (proto CommandAhead). */
+  next?: CommandAhead[];
+};
+
+export type PhaseAhead =
   | ({ kind: 'read'; data: Uint8Array; statusDuring: number; statusAfter: number; complete: boolean } & AheadPorts)
-  | ({ kind: 'write'; length: number; statusDuring: number } & AheadPorts);
+  | ({ kind: 'write'; length: number; statusDuring: number; statusAfter?: number } & AheadPorts);
+
+/** proto CommandAhead: `command` written after `registers` (command block offsets 2-6) starts `phase`. */
+export interface CommandAhead {
+  command: number;
+  registers: number[];
+  phase: PhaseAhead;
+}
 
 export interface AheadPorts {
   dataPort: number;

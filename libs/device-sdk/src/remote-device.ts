@@ -4,7 +4,8 @@ import type { AccessSize, DeviceDescription, DeviceState, GuestTimeNs } from './
 
 /** What a remote device tells the vCPU side (the device -> vCPU half of the stream). */
 export interface RemoteDeviceEvents {
-  onIrq?(line: number, level: boolean, timeNs: number): void;
+  /** `seq`: the change's number in session `sessionId` (proto IrqLine.seq; 0 from an older device). */
+  onIrq?(line: number, level: boolean, timeNs: number, seq: number, sessionId: string): void;
   onIrqDeadline?(line: number, atNs: number | null, periodNs: number): void;
   /** Serve a device's DMA / memory request from guest memory. */
   onMemoryRead?(addr: number, length: number): Uint8Array | Promise<Uint8Array>;
@@ -218,7 +219,7 @@ export class RemoteDevice {
       this.pending.delete(r.seq);
       p.resolve(r.data && r.data.byteLength > 0 ? new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength) : r.value);
     } else if (e.irq) {
-      this.events.onIrq?.(e.irq.line, e.irq.level, e.irq.timeNs);
+      this.events.onIrq?.(e.irq.line, e.irq.level, e.irq.timeNs, Number(e.irq.seq ?? 0), this.sessionId);
     } else if (e.deadline) {
       const d = e.deadline;
       this.events.onIrqDeadline?.(d.line, d.cancel ? null : d.atNs, d.periodNs);

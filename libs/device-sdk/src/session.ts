@@ -2,6 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { DeviceDescription, DeviceFactory, DeviceHost, DeviceModel, GuestTimeNs } from './model.js';
 import type { IoEvent__Input } from '@quasivm/proto';
 
+/** Most stream-sent IRQ changes copied onto a fast lane ahead of a new one (beyond it, the stream is used until the vCPU catches up). */
+const MAX_RESENT_IRQS = 64;
+/** Most stream-sent IRQ changes kept for that. */
+const MAX_TRACKED_IRQS = 4096;
+
 /** Where a session sends device -> vCPU messages; the open Io stream, if any. */
 export type EventSink = (event: IoEvent__Input) => void;
 
@@ -22,6 +27,19 @@ export class DeviceSession {
   memoryLane: EventSink | null = null;
   /** Guest memory [0, n) the memory lane serves: writes inside it are posted there. */
   memoryLaneBytes = 0;
+  /**
+   * Set with memoryLane when that lane's vCPU thread applies IRQ line changes at once
+   * (proto OpenStream.irqs_on_lane): changes made meanwhile go there.
+   */
+  irqLane: EventSink | null = null;
+  /** The highest IrqLine.seq the vCPU said it applied (IoBatch.irq_seq_applied). */
+  irqSeqApplied = 0;
+  /** IrqLine.seq of the last line change sent. */
+  private irqSeq = 0;
+  /** Changes sent through the gRPC stream that the vCPU has not said it applied, oldest first. */
+  private streamIrqs: Array<{ line: number; level: boolean; timeNs: number; seq: number }> = [];
+  /** Changes up to this seq went through the stream without copies kept: the lane waits until all are applied. */
+  private untracked = 0;
   /** Memory requests sent on a fast lane, not yet answered. */
   private readonly laneRequests = new Set<number>();
   private queued: IoEvent__Input[] = [];
@@ -131,13 +149,39 @@ export class DeviceSession {
   sendHeldIrqs(): void {
     const held = this.heldIrqs;
     if (!held?.size) return;
-    for (const [line, levels] of held) for (const level of levels.slice(-2)) this.send({ irq: { line, level, timeNs: this.lastTime } });
+    for (const [line, levels] of held) for (const level of levels.slice(-2)) this.sendIrq(line, level);
     held.clear();
+  }
+
+  /**
+   * A line change, numbered. It takes the fast lane whose vCPU thread waits there, behind
+   * copies of the changes the gRPC stream carried that the vCPU has not said it applied
+   * (IrqLine.resent): the vCPU applies each number once, in order, whichever copy comes
+   * first, so a change never overtakes an earlier one still on its way through the stream.
+   */
+  private sendIrq(line: number, level: boolean): void {
+    const irq = { line, level, timeNs: this.lastTime, seq: ++this.irqSeq };
+    const lane = this.irqLane;
+    const unapplied = this.streamIrqs.filter((c) => c.seq > this.irqSeqApplied);
+    if (lane && unapplied.length <= MAX_RESENT_IRQS && this.irqSeqApplied >= this.untracked) {
+      for (const c of unapplied) lane({ irq: { ...c, resent: true } });
+      this.streamIrqs = [];
+      return lane({ irq });
+    }
+    this.streamIrqs = unapplied;
+    this.streamIrqs.push(irq);
+    if (this.streamIrqs.length > MAX_TRACKED_IRQS) {
+      // A vCPU that stopped answering on its lane: stop keeping copies; the lane waits until it says it has them all.
+      this.untracked = irq.seq;
+      this.streamIrqs = [];
+    }
+    this.send({ irq });
   }
 
   /** A fast lane that carried memory requests closed: those not answered fail. */
   laneClosed(lane: EventSink): void {
     if (this.memoryLane === lane) this.memoryLane = null;
+    if (this.irqLane === lane) this.irqLane = null;
     for (const [id, p] of [...this.pendingMemory]) {
       if (this.laneRequests.delete(id)) {
         this.pendingMemory.delete(id);
@@ -178,7 +222,7 @@ export class DeviceSession {
   private host(): DeviceHost {
     return {
       setIrq: (line, level) => {
-        if (!this.heldIrqs) return this.send({ irq: { line, level, timeNs: this.lastTime } });
+        if (!this.heldIrqs) return this.sendIrq(line, level);
         const levels = this.heldIrqs.get(line);
         if (levels) levels.push(level);
         else this.heldIrqs.set(line, [level]);

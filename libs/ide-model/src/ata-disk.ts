@@ -4,6 +4,7 @@ import {
 import type { IdeCounters } from './counters.js';
 import { IdeDevice, type IdeDeviceCommonState } from './ide-device.js';
 import { ataIdentifyData } from './ata-identify.js';
+import { predictSequential, PREDICTABLE_COMMANDS, type IssuedCommand, type PredictedCommand } from './sequential-prediction.js';
 import { bool, num, obj, str, type Json } from './state-check.js';
 import type { BlockDevice } from './storage/block-device.js';
 
@@ -67,6 +68,12 @@ export class AtaDisk extends IdeDevice {
    */
   private readCache: { lba: number; data: Uint8Array } | null = null;
   /**
+   * Sectors read for the commands predicted after the running one (commandsAhead): when the
+   * guest issues them, their blocks come from here, not from the disk again. Not state: a
+   * copy of image contents, dropped on any write, reset and restore.
+   */
+  private predictedReads: Array<{ lba: number; data: Uint8Array }> = [];
+  /**
    * DRQ blocks of the running PIO write command that are not in the image yet: they go in
    * one write when the command ends (or every PENDING_WRITE_BYTES), not one per block (a
    * WRITE SECTORS of 128 sectors was 128 writes of 512 bytes). The guest sees the command
@@ -75,6 +82,21 @@ export class AtaDisk extends IdeDevice {
    * writes them out first.
    */
   private pendingWrite: { lba: number; blocks: Uint8Array[]; bytes: number } | null = null;
+  /** Where data-out blocks are taken from (writeBlock). Not state: the blocks themselves are. */
+  private writeArea: { buf: Uint8Array; used: number } | null = null;
+  /**
+   * The first sector of a write that failed after the guest was told it had completed (the
+   * volatile write cache is on, so a PIO write completes when its data is in: see
+   * statusAfterDataOut), or that failed where no command could say so: the next FLUSH CACHE
+   * fails with it in the LBA registers (ATA-6 8.14, the first sector not written).
+   */
+  deferredWriteError: number | null = null;
+  /**
+   * The PIO command running, as issued, while it may be one of a sequential run (LBA28 READ/
+   * WRITE SECTORS or MULTIPLE): what predictions of the next commands start from. Not state:
+   * a hint, dropped by any other command, reset and restore.
+   */
+  private issued: IssuedCommand | null = null;
 
   constructor(readonly disk: BlockDevice, counters: IdeCounters, options: AtaDiskOptions = {}) {
     super(counters);
@@ -112,10 +134,14 @@ export class AtaDisk extends IdeDevice {
     this.bufPos = 0;
     this.xfer = null;
     this.dmaRequest = null;
+    this.issued = null;
+    this.predictedReads = [];
   }
 
   command(cmd: number): void {
     this.writeOutQuietly(); // a command that replaces an unfinished write: what the guest wrote is kept
+    this.issued = null;
+    this.writeArea = null;
     this.intPending = false;
     this.xfer = null;
     this.dmaRequest = null;
@@ -125,32 +151,32 @@ export class AtaDisk extends IdeDevice {
     switch (cmd) {
       case AtaCmd.READ_SECTORS:
       case AtaCmd.READ_SECTORS_NORETRY:
-        return this.startSectors(false, false, 1, false);
+        return this.startSectors(cmd, false, false, 1, false);
       case AtaCmd.READ_SECTORS_EXT:
-        return this.startSectors(true, false, 1, false);
+        return this.startSectors(cmd, true, false, 1, false);
       case AtaCmd.READ_MULTIPLE:
-        return this.startSectors(false, false, this.multiple, false);
+        return this.startSectors(cmd, false, false, this.multiple, false);
       case AtaCmd.READ_MULTIPLE_EXT:
-        return this.startSectors(true, false, this.multiple, false);
+        return this.startSectors(cmd, true, false, this.multiple, false);
       case AtaCmd.WRITE_SECTORS:
       case AtaCmd.WRITE_SECTORS_NORETRY:
-        return this.startSectors(false, true, 1, false);
+        return this.startSectors(cmd, false, true, 1, false);
       case AtaCmd.WRITE_SECTORS_EXT:
-        return this.startSectors(true, true, 1, false);
+        return this.startSectors(cmd, true, true, 1, false);
       case AtaCmd.WRITE_MULTIPLE:
-        return this.startSectors(false, true, this.multiple, false);
+        return this.startSectors(cmd, false, true, this.multiple, false);
       case AtaCmd.WRITE_MULTIPLE_EXT:
-        return this.startSectors(true, true, this.multiple, false);
+        return this.startSectors(cmd, true, true, this.multiple, false);
       case AtaCmd.READ_DMA:
       case AtaCmd.READ_DMA_NORETRY:
-        return this.startSectors(false, false, 1, true);
+        return this.startSectors(cmd, false, false, 1, true);
       case AtaCmd.READ_DMA_EXT:
-        return this.startSectors(true, false, 1, true);
+        return this.startSectors(cmd, true, false, 1, true);
       case AtaCmd.WRITE_DMA:
       case AtaCmd.WRITE_DMA_NORETRY:
-        return this.startSectors(false, true, 1, true);
+        return this.startSectors(cmd, false, true, 1, true);
       case AtaCmd.WRITE_DMA_EXT:
-        return this.startSectors(true, true, 1, true);
+        return this.startSectors(cmd, true, true, 1, true);
       case AtaCmd.READ_VERIFY_SECTORS:
       case AtaCmd.READ_VERIFY_SECTORS_NORETRY:
         return this.verify(false);
@@ -168,7 +194,7 @@ export class AtaDisk extends IdeDevice {
       case AtaCmd.FLUSH_CACHE:
       case AtaCmd.FLUSH_CACHE_EXT:
         if (cmd === AtaCmd.FLUSH_CACHE_EXT && !this.lba48) return this.fail();
-        return this.flushCache();
+        return this.flushCache(cmd === AtaCmd.FLUSH_CACHE_EXT);
       case AtaCmd.IDLE:
       case AtaCmd.IDLE_IMMEDIATE:
         this.power = 'idle';
@@ -213,7 +239,7 @@ export class AtaDisk extends IdeDevice {
     this.fail(ErrorBit.IDNF);
   }
 
-  private startSectors(ext: boolean, write: boolean, block: number, dma: boolean): void {
+  private startSectors(cmd: number, ext: boolean, write: boolean, block: number, dma: boolean): void {
     if (ext && !this.lba48) return this.fail();
     if (block === 0) return this.fail(); // READ/WRITE MULTIPLE before SET MULTIPLE MODE
     const t = this.target(ext);
@@ -228,14 +254,31 @@ export class AtaDisk extends IdeDevice {
       this.status = Status.DRDY | Status.DSC | Status.DRQ;
       return;
     }
+    if (t.addr === 'lba28' && PREDICTABLE_COMMANDS.has(cmd)) {
+      this.issued = { command: cmd, write, count: this.tf.count & 0xff, device: this.tf.device & 0xff, lba: t.lba, sectors: t.count };
+    }
     this.nextBlock(!write);
+  }
+
+  /**
+   * The commands a sequential PIO transfer issues after the one running, while its whole data
+   * phase is what the vCPU was offered (IdeDevice.pioAhead): see predictSequential.
+   */
+  override commandsAhead(maxBytes: number): PredictedCommand[] {
+    const i = this.issued;
+    const x = this.xfer;
+    // Only for the command as issued (not one a snapshot restored halfway) and whose data phase ends the command.
+    if (!i || !x || x.write !== i.write || x.lba + x.remaining !== i.lba + i.sectors) return [];
+    const next = predictSequential(i, this.disk, maxBytes, this.writeCache);
+    this.predictedReads = next.flatMap((c) => (c.phase.kind === 'read' ? [{ lba: c.lba, data: c.phase.data }] : []));
+    return next;
   }
 
   /** Load the next DRQ block. Read blocks interrupt; the first write block does not. */
   private nextBlock(interrupt: boolean): void {
     const x = this.xfer!;
     const n = Math.min(x.block, x.remaining);
-    if (x.write) return this.startBlock(new Uint8Array(n * SECTOR_SIZE), false, interrupt);
+    if (x.write) return this.startBlock(this.writeBlock(n * SECTOR_SIZE), false, interrupt);
     let data: Uint8Array;
     try {
       data = this.cachedRead(x.lba, n) ?? this.disk.read(x.lba, n);
@@ -254,6 +297,7 @@ export class AtaDisk extends IdeDevice {
     const n = Math.min(x.block, x.remaining);
     if (x.write) {
       this.readCache = null;
+      this.predictedReads = [];
       // Each write block is a fresh buffer (nextBlock), so holding it until the write is safe.
       const p = (this.pendingWrite ??= { lba: x.lba, blocks: [], bytes: 0 });
       p.blocks.push(this.buffer.subarray(0, n * SECTOR_SIZE));
@@ -262,9 +306,14 @@ export class AtaDisk extends IdeDevice {
         const failedAt = this.writeOut();
         if (failedAt !== null) {
           this.counters.mediaErrors++;
-          this.setAddress(failedAt, x.addr);
-          this.xfer = null;
-          return this.fail(ErrorBit.ABRT);
+          if (this.writeCache) {
+            // Cached: the command completes as the guest may already have seen; FLUSH CACHE reports it.
+            this.deferredWriteError ??= failedAt;
+          } else {
+            this.setAddress(failedAt, x.addr);
+            this.xfer = null;
+            return this.fail(ErrorBit.ABRT);
+          }
         }
       }
     }
@@ -299,10 +348,12 @@ export class AtaDisk extends IdeDevice {
 
   /** `count` sectors from the read-ahead cache when it holds them all (a view: data-in blocks are only read). */
   private cachedRead(lba: number, count: number): Uint8Array | null {
-    const c = this.readCache;
-    if (!c || lba < c.lba || (lba + count - c.lba) * SECTOR_SIZE > c.data.length) return null;
-    const from = (lba - c.lba) * SECTOR_SIZE;
-    return c.data.subarray(from, from + count * SECTOR_SIZE);
+    for (const c of this.readCache ? [this.readCache, ...this.predictedReads] : this.predictedReads) {
+      if (lba < c.lba || (lba + count - c.lba) * SECTOR_SIZE > c.data.length) continue;
+      const from = (lba - c.lba) * SECTOR_SIZE;
+      return c.data.subarray(from, from + count * SECTOR_SIZE);
+    }
+    return null;
   }
 
   protected override bytesAfterBlock(): number {
@@ -310,13 +361,38 @@ export class AtaDisk extends IdeDevice {
     return x?.write ? (x.remaining - Math.min(x.block, x.remaining)) * SECTOR_SIZE : 0;
   }
 
+  /**
+   * With the volatile write cache on, a PIO write completes once its data is in (ATA-6 allows
+   * completion before the medium has it; a failed write is reported by FLUSH CACHE): a vCPU
+   * may then answer the Status after the last block itself, one round trip per command.
+   */
+  protected override statusAfterDataOut(): number | null {
+    return this.xfer?.write && this.writeCache ? Status.DRDY | Status.DSC : null;
+  }
+
   /** Writes the pending blocks (and syncs when the write cache is off); the LBA where that failed, or null. */
+  /**
+   * A fresh region for the next data-out block: consecutive regions of one buffer sized for
+   * the command (up to PENDING_WRITE_BYTES), not a buffer per block, so the blocks held for
+   * writeOut are mostly one piece. A region is never handed out twice.
+   */
+  private writeBlock(bytes: number): Uint8Array {
+    let a = this.writeArea;
+    if (!a || a.used + bytes > a.buf.length) {
+      const want = Math.min((this.xfer?.remaining ?? 0) * SECTOR_SIZE, PENDING_WRITE_BYTES);
+      a = this.writeArea = { buf: new Uint8Array(Math.max(bytes, want)), used: 0 };
+    }
+    const block = a.buf.subarray(a.used, a.used + bytes);
+    a.used += bytes;
+    return block;
+  }
+
   private writeOut(): number | null {
     const p = this.pendingWrite;
     if (!p) return null;
     this.pendingWrite = null;
     try {
-      this.disk.write(p.lba, p.blocks.length === 1 ? p.blocks[0] : Buffer.concat(p.blocks));
+      this.disk.write(p.lba, joinAdjacent(p.blocks));
       if (!this.writeCache) this.disk.flush(); // no volatile cache: durable on completion
       return null;
     } catch {
@@ -324,9 +400,12 @@ export class AtaDisk extends IdeDevice {
     }
   }
 
-  /** writeOut() where no command can report a failure (it is counted). */
+  /** writeOut() where no command can report a failure: counted, and reported by the next FLUSH CACHE. */
   private writeOutQuietly(): void {
-    if (this.writeOut() !== null) this.counters.mediaErrors++;
+    const failedAt = this.writeOut();
+    if (failedAt === null) return;
+    this.counters.mediaErrors++;
+    this.deferredWriteError ??= failedAt;
   }
 
   dmaRead(): Uint8Array {
@@ -334,10 +413,19 @@ export class AtaDisk extends IdeDevice {
     return this.disk.read(x.lba, x.remaining);
   }
 
-  dmaWrite(data: Uint8Array): void {
+  dmaWrite(parts: readonly Uint8Array[]): void {
     const x = this.xfer!;
     this.readCache = null;
-    this.disk.write(x.lba, data.subarray(0, x.remaining * SECTOR_SIZE));
+    this.predictedReads = [];
+    // The command's sectors: the regions' bytes up to remaining * 512, written as they are.
+    let left = x.remaining * SECTOR_SIZE;
+    const take: Uint8Array[] = [];
+    for (const p of parts) {
+      if (left <= 0) break;
+      take.push(p.byteLength <= left ? p : p.subarray(0, left));
+      left -= Math.min(left, p.byteLength);
+    }
+    this.disk.write(x.lba, take);
     if (!this.writeCache) this.disk.flush();
   }
 
@@ -436,13 +524,19 @@ export class AtaDisk extends IdeDevice {
     this.finish();
   }
 
-  private flushCache(): void {
+  private flushCache(ext: boolean): void {
+    let failed = false;
     try {
       this.disk.flush();
     } catch {
       this.counters.mediaErrors++;
-      return this.fail(ErrorBit.ABRT);
+      failed = true;
     }
+    const lost = this.deferredWriteError;
+    this.deferredWriteError = null;
+    // A write completed from the cache that did not reach the medium: the first sector of it (ATA-6 8.14 outputs).
+    if (lost !== null) this.setAddress(lost, ext ? 'lba48' : 'lba28');
+    if (failed || lost !== null) return this.fail(ErrorBit.ABRT);
     this.finish();
   }
 
@@ -464,6 +558,7 @@ export class AtaDisk extends IdeDevice {
       lookAhead: this.lookAhead,
       power: this.power,
       transferMode: this.transferMode,
+      deferredWriteError: this.deferredWriteError,
     };
   }
 
@@ -492,6 +587,8 @@ export class AtaDisk extends IdeDevice {
       lookAhead: bool(o.lookAhead, `${where}.lookAhead`),
       power: str(o.power, `${where}.power`, POWER_MODES),
       transferMode: num(o.transferMode, `${where}.transferMode`, 0, 0xff),
+      // Absent in states saved before it existed: nothing to report.
+      deferredWriteError: o.deferredWriteError === undefined || o.deferredWriteError === null ? null : num(o.deferredWriteError, `${where}.deferredWriteError`, 0, this.capacity - 1),
     };
   }
 
@@ -501,6 +598,8 @@ export class AtaDisk extends IdeDevice {
     this.restoreCommon(c.common);
     this.xfer = c.transfer ? { ...c.transfer } : null;
     this.readCache = null;
+    this.predictedReads = [];
+    this.issued = null;
     this.heads = c.heads;
     this.sectorsPerTrack = c.sectorsPerTrack;
     this.multiple = c.multiple;
@@ -508,6 +607,7 @@ export class AtaDisk extends IdeDevice {
     this.lookAhead = c.lookAhead;
     this.power = c.power;
     this.transferMode = c.transferMode;
+    this.deferredWriteError = c.deferredWriteError;
   }
 }
 
@@ -521,6 +621,18 @@ interface AtaDiskChecked {
   lookAhead: boolean;
   power: Power;
   transferMode: number;
+  deferredWriteError: number | null;
+}
+
+/** Blocks that follow each other in one buffer as one view: what writeOut hands the disk. */
+function joinAdjacent(blocks: Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const b of blocks) {
+    const last = out[out.length - 1];
+    if (last && last.buffer === b.buffer && last.byteOffset + last.byteLength === b.byteOffset) out[out.length - 1] = new Uint8Array(b.buffer, last.byteOffset, last.byteLength + b.byteLength);
+    else out.push(b);
+  }
+  return out;
 }
 
 /** Most bytes of a PIO write command held before they go to the image (see AtaDisk.pendingWrite). */

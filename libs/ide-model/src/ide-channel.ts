@@ -6,6 +6,7 @@ import {
 import { BusMasterChannel, type BusMasterState } from './bus-master.js';
 import type { IdeCounters } from './counters.js';
 import type { IdeDevice, PioAhead } from './ide-device.js';
+import type { PredictedCommand } from './sequential-prediction.js';
 import { num, obj, type Json } from './state-check.js';
 
 /** Most memory snapshots (and bytes) kept for one START write: its table and the buffers a vCPU sends. */
@@ -139,12 +140,25 @@ export class IdeChannel {
     return this.selected?.pioAhead(maxBytes) ?? null;
   }
 
+  /** The commands the selected device expects next (see IdeDevice.commandsAhead). */
+  commandsAhead(maxBytes: number): PredictedCommand[] {
+    if (this.deviceControl & DeviceControl.SRST) return [];
+    return this.selected?.commandsAhead(maxBytes) ?? [];
+  }
+
   /** `rep insw/insd` on the data register. */
   readDataString(length: number): Uint8Array {
     const dev = this.selected;
     const out = dev ? dev.readDataString(length) : new Uint8Array(length).fill(0xff);
     this.afterAccess();
     return out;
+  }
+
+  /** readDataString for reads whose bytes are already known (AtaController.consumeReadString). */
+  skipDataString(length: number): void {
+    const dev = this.selected;
+    if (dev) dev.skipDataString(length);
+    this.afterAccess();
   }
 
   writeDataString(data: Uint8Array): void {
@@ -203,7 +217,9 @@ export class IdeChannel {
     // Bounded: what one START may use (the table and GATHER_MAX_BYTES of buffers), not what a peer may send.
     if (this.snapshotsAtCommand.length >= MAX_SNAPSHOTS || this.snapshotsBytes + data.byteLength > MAX_SNAPSHOT_BYTES) return;
     this.snapshotsBytes += data.byteLength;
-    this.snapshotsAtCommand.push({ address: addr >>> 0, data: data.slice() });
+    // Kept as it is: a message's bytes are not reused (DeviceModel.memorySnapshot), and a WRITE
+    // DMA's buffers (up to GATHER_MAX_BYTES) go to the image from here without a copy.
+    this.snapshotsAtCommand.push({ address: addr >>> 0, data });
   }
 
   /** The DMA transfer in flight (settles when it ends), or null. */
@@ -278,9 +294,10 @@ export class IdeChannel {
           }
           const chunks = await Promise.all(reads.map((r) => r.chunk));
           if (gen !== this.generation) return;
-          const data = new Uint8Array(req.byteLength);
-          reads.forEach((r, i) => data.set(chunks[i].subarray(0, r.n), r.off));
-          dev.dmaWrite(data);
+          // Each region as it came (a view into the vCPU's message), not copied into one buffer.
+          const parts = reads.map((r, i) => chunks[i].subarray(0, r.n));
+          if (parts.some((p, i) => p.byteLength < reads[i].n)) throw new Error('guest memory came back short');
+          dev.dmaWrite(parts);
         }
         ok = true;
       }

@@ -166,6 +166,14 @@ export class AtaController implements DeviceModel {
     return out;
   }
 
+  /** Reads a vCPU answered from an offer (proto Consumed): on the data register, whole blocks move on without copying their bytes. */
+  consumeReadString(port: number, size: AccessSize, count: number, now: GuestTimeNs): void {
+    const t = this.decode(port);
+    const n = Math.max(0, Math.floor(count));
+    if (t && t.block === 'command' && t.offset === 0 && (size === 2 || size === 4)) return t.ch.skipDataString(n * size);
+    for (let i = 0; i < n && validSize(size); i++) this.ioRead(port, size, now);
+  }
+
   ioWriteString(port: number, size: AccessSize, data: Uint8Array, now: GuestTimeNs): void {
     const t = this.decode(port);
     if (t && t.block === 'command' && t.offset === 0 && (size === 2 || size === 4)) {
@@ -195,7 +203,11 @@ export class AtaController implements DeviceModel {
     const base = this.ports[i].command;
     // Bus-master writes cannot change a PIO phase or an idle drive's Status (no DMA is pending).
     const ports = { dataPort: base + AtaReg.Data, statusPort: base + AtaReg.StatusCommand, altStatusPort: this.ports[i].control, registers: { base, length: COMMAND_BLOCK_LENGTH } };
-    return { ...a, ...ports };
+    // A data phase offered to its end: the commands a sequential transfer issues next (proto CommandAhead).
+    const whole = a.kind === 'read' ? a.complete && a.data.length > 0 : a.statusAfter !== undefined;
+    const left = maxBytes - (a.kind === 'read' ? a.data.length : a.length);
+    const next = whole ? t.ch.commandsAhead(left).map((c) => ({ command: c.command, registers: c.registers, phase: { ...c.phase, ...ports } })) : [];
+    return next.length ? { ...a, ...ports, next } : { ...a, ...ports };
   }
 
   /**

@@ -2,6 +2,7 @@ import { AtaReg, ErrorBit, Status } from './ata-registers.js';
 import type { IdeCounters } from './counters.js';
 import { bool, bytes, num, obj, toBase64, type Json } from './state-check.js';
 import { TaskFile, type TaskFileState } from './task-file.js';
+import type { PredictedCommand } from './sequential-prediction.js';
 
 /** A transfer the device is ready to do through the bus master (SFF-8038i). */
 export interface DmaRequest {
@@ -43,8 +44,8 @@ export abstract class IdeDevice {
   protected abstract blockDone(): void;
   /** Device-to-memory DMA: produce the data of dmaRequest. */
   abstract dmaRead(): Uint8Array;
-  /** Memory-to-device DMA: consume the data of dmaRequest. */
-  abstract dmaWrite(data: Uint8Array): void;
+  /** Memory-to-device DMA: consume the data of dmaRequest, the PRD regions' bytes in order (not joined). */
+  abstract dmaWrite(parts: readonly Uint8Array[]): void;
   /** The bus master finished (ok) or failed the transfer of dmaRequest. */
   abstract dmaDone(ok: boolean): void;
   /** Make completed writes durable (no-op for read-only media). */
@@ -136,8 +137,11 @@ export abstract class IdeDevice {
     }
     if (!this.drq || this.dmaRequest || this.bufPos >= this.buffer.length) return null;
     if (!this.dataIn) {
-      const length = Math.min(maxBytes, this.buffer.length - this.bufPos + this.bytesAfterBlock());
-      return length > 0 ? { kind: 'write', length, statusDuring: this.status } : null;
+      const rest = this.buffer.length - this.bufPos + this.bytesAfterBlock();
+      const length = Math.min(maxBytes, rest);
+      if (length <= 0) return null;
+      const statusAfter = length === rest ? this.statusAfterDataOut() : null;
+      return statusAfter === null ? { kind: 'write', length, statusDuring: this.status } : { kind: 'write', length, statusDuring: this.status, statusAfter };
     }
     const rest = this.buffer.subarray(this.bufPos, Math.min(this.buffer.length, this.bufPos + maxBytes));
     const more = rest.length < this.buffer.length - this.bufPos ? null : this.dataAfterBlock(maxBytes - rest.length);
@@ -161,6 +165,19 @@ export abstract class IdeDevice {
     return 0;
   }
 
+  /** The commands the guest may issue after the running one, and their data phases (proto CommandAhead). */
+  commandsAhead(_maxBytes: number): PredictedCommand[] {
+    return [];
+  }
+
+  /**
+   * Data-out: the Status once the command's data is all in, when nothing the medium does can
+   * change what the guest sees then (proto WriteAhead.status_after); null: ask the device.
+   */
+  protected statusAfterDataOut(): number | null {
+    return null;
+  }
+
   /**
    * `rep insw/insd`: up to `length` bytes, crossing DRQ blocks while the device keeps
    * offering data. Bytes past the end of the data read as 0xFF (and are counted).
@@ -177,6 +194,18 @@ export abstract class IdeDevice {
     }
     if (done < length) this.counters.dataWithoutDrq++;
     return out;
+  }
+
+  /** readDataString without the bytes: the same effects (blocks done, counters), nothing copied. */
+  skipDataString(length: number): void {
+    let done = 0;
+    while (done < length && this.drq && this.dataIn && !this.dmaRequest) {
+      const n = Math.min(length - done, this.buffer.length - this.bufPos);
+      this.bufPos += n;
+      done += n;
+      if (this.bufPos >= this.buffer.length) this.blockDone();
+    }
+    if (done < length) this.counters.dataWithoutDrq++;
   }
 
   writeDataString(data: Uint8Array): void {
@@ -245,7 +274,7 @@ export abstract class IdeDevice {
 /** See IdeDevice.pioAhead; the channel adds the ports. */
 export type PioAhead =
   | { kind: 'read'; data: Uint8Array; statusDuring: number; statusAfter: number; complete: boolean }
-  | { kind: 'write'; length: number; statusDuring: number };
+  | { kind: 'write'; length: number; statusDuring: number; statusAfter?: number };
 
 export interface IdeDeviceCommonState {
   taskFile: TaskFileState;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AccessAhead, AccessSize, DeviceHost } from '@quasivm/device-sdk';
+import type { AccessAhead, AccessSize, CommandAhead, DeviceHost } from '@quasivm/device-sdk';
 import { AtaController, DEFAULT_BUS_MASTER_BASE } from '../src/ide-controller.js';
 import { checkRange, MemoryBlockDevice, type BlockDevice } from '../src/storage/block-device.js';
 
@@ -28,9 +28,10 @@ class GuardedDisk implements BlockDevice {
     this.reads++;
     return this.inner.read(lba, count);
   }
-  write(lba: number, data: Uint8Array): void {
-    if (data.length % 512 !== 0) this.violations.push(`partial write of ${data.length} bytes`);
-    this.guard(lba, data.length / 512);
+  write(lba: number, data: Uint8Array | readonly Uint8Array[]): void {
+    const length = data instanceof Uint8Array ? data.length : data.reduce((n, p) => n + p.length, 0);
+    if (length % 512 !== 0) this.violations.push(`partial write of ${length} bytes`);
+    this.guard(lba, length / 512);
     this.writes++;
     this.inner.write(lba, data);
   }
@@ -276,6 +277,10 @@ class OfferOracle {
   offer: AccessAhead | null = null;
   pos = 0;
   written = 0;
+  /** The commands the last offer predicted (CommandAhead), matched as the vCPU's CommandsAhead does, and the registers written since. */
+  commands: CommandAhead[] = [];
+  regs = [-1, -1, -1, -1, -1];
+  followed = 0;
   checked = 0;
   readonly mismatches: string[] = [];
   constructor(private readonly r: () => number) {}
@@ -298,6 +303,7 @@ class OfferOracle {
       const left = a.kind === 'read' ? this.pos < a.data.length : this.written < a.length;
       if (left) return a.statusDuring;
       if (a.kind === 'read' && a.complete) return a.statusAfter;
+      if (a.kind === 'write' && a.statusAfter !== undefined) return a.statusAfter;
     }
     this.offer = null;
     return null;
@@ -315,11 +321,39 @@ class OfferOracle {
     return null;
   }
 
-  write(port: number, size: AccessSize, bytes: number): void {
+  /** A write of `value` (a string write: null) as the vCPU sees it. */
+  write(port: number, size: AccessSize, bytes: number, value: number | null): void {
     const a = this.offer;
-    if (!a) return;
-    if (a.kind === 'write' && port === a.dataPort && size !== 1 && this.written + bytes <= a.length) this.written += bytes;
-    else if (!a.registers || port === a.altStatusPort || (port >= a.registers.base && port < a.registers.base + a.registers.length)) this.offer = null;
+    if (a) {
+      if (a.kind === 'write' && port === a.dataPort && size !== 1 && this.written + bytes <= a.length) this.written += bytes;
+      else if (!a.registers || port === a.altStatusPort || (port >= a.registers.base && port < a.registers.base + a.registers.length)) this.offer = null;
+    }
+    this.matchCommand(port, size, value);
+  }
+
+  private matchCommand(port: number, size: AccessSize, value: number | null): void {
+    const first = this.commands[0]?.phase;
+    if (!first?.registers) return;
+    const offset = port - first.registers.base;
+    if (port === first.altStatusPort || (value === null && offset > 0 && offset <= 7)) return void (this.commands = []);
+    if (value === null || offset < 2 || offset > 7) return;
+    if (size !== 1) return void (this.commands = []);
+    if (offset < 7) return void (this.regs[offset - 2] = value & 0xff);
+    const next = this.commands.shift()!;
+    if (next.command !== (value & 0xff) || next.registers.some((r, i) => this.regs[i] !== r)) return void (this.commands = []);
+    this.regs.fill(-1);
+    this.offer = next.phase;
+    this.pos = 0;
+    this.written = 0;
+    this.followed++;
+  }
+
+  /** The writes that issue the next predicted command, when there is one. */
+  predictedIssue(): Array<[number, number]> | null {
+    const next = this.commands[0];
+    if (!next?.phase.registers) return null;
+    const base = next.phase.registers.base;
+    return [...next.registers.map((v, i): [number, number] => [base + 2 + i, v]), [base + 7, next.command]];
   }
 
   /** After a read the device answered: the offer a service would attach to its reply. */
@@ -327,6 +361,8 @@ class OfferOracle {
     this.offer = ide.accessAhead(port, 512 + Math.floor(this.r() * 16384));
     this.pos = 0;
     this.written = 0;
+    this.commands = this.offer?.next ? [...this.offer.next] : [];
+    this.regs.fill(-1);
   }
 
   check(predicted: number | null, actual: number, what: string): void {
@@ -354,7 +390,8 @@ describe('fuzz', () => {
     const r = rng(SEED);
     const host = new GuardedHost();
     const disks = [
-      new GuardedDisk(new MemoryBlockDevice(new Uint8Array(300 * 512))),
+      // every sector different, so a prediction of the wrong sectors shows
+      new GuardedDisk(new MemoryBlockDevice(Uint8Array.from({ length: 300 * 512 }, (_, i) => (i >> 9) ^ (i & 0xff)))),
       new GuardedDisk(new MemoryBlockDevice(new Uint8Array(17 * 512))),
       new GuardedDisk(new MemoryBlockDevice(new Uint8Array(40 * 2048), true)),
     ];
@@ -375,15 +412,26 @@ describe('fuzz', () => {
       if (roll < 0.04) {
         // let a transfer it started run before random accesses disturb it, most of the time
         oracle.offer = null; // the scenario writes registers itself
+        oracle.commands = [];
         if (scenario(ide, host, r, i, vcpu) ? r() < 0.8 : r() < 0.3) await ide.whenIdle();
         continue;
       }
+      const issue = oracle.predictedIssue();
+      if (issue && roll < 0.3) {
+        // a driver going on with the sequence the offer predicted: the next reads check its phase
+        for (const [p, v] of issue) {
+          oracle.write(p, 1, 1, v);
+          ide.ioWrite(p, 1, v, i);
+        }
+        continue;
+      }
       if ((port & 7) === 7 && roll < 0.5 && port < 0x200) {
-        oracle.write(port, 1, 1);
-        ide.ioWrite(port, 1, r() < 0.8 ? COMMANDS[Math.floor(r() * COMMANDS.length)] : Math.floor(r() * 256), i);
+        const command = r() < 0.8 ? COMMANDS[Math.floor(r() * COMMANDS.length)] : Math.floor(r() * 256);
+        oracle.write(port, 1, 1, command);
+        ide.ioWrite(port, 1, command, i);
       } else if (roll < 0.45) {
-        oracle.write(port, size, size);
         const value = Math.floor(r() * 0x1_0000_0000);
+        oracle.write(port, size, size, value);
         vcpuSnapshots(ide, host, port, value, vcpu);
         ide.ioWrite(port, size, value, i);
       } else if (roll < 0.9) {
@@ -398,18 +446,19 @@ describe('fuzz', () => {
         oracle.checkBytes(predicted, ide.ioReadString!(port, size, count, i), `rep ins 0x${port.toString(16)} x${count} at ${i}`);
       } else {
         const data = noise(r, Math.floor(r() * (DATA_PORTS.has(port) ? 1200 : 32)));
-        oracle.write(port, size, data.length - (data.length % size));
+        oracle.write(port, size, data.length - (data.length % size), null);
         ide.ioWriteString!(port, size, data, i);
       }
       if (i % 2000 === 0) await ide.whenIdle();
     }
     await ide.whenIdle();
     const stats = { disks: disks.map((d) => [d.reads, d.writes]), memoryReads: host.memoryReads, memoryWrites: host.memoryWrites, refused: host.refused };
-    if (process.env.FUZZ_STATS) console.log(stats, ide.counters.snapshot(), { offerChecks: oracle.checked });
+    if (process.env.FUZZ_STATS) console.log(stats, ide.counters.snapshot(), { offerChecks: oracle.checked, predictedCommandsFollowed: oracle.followed });
     for (const d of disks) expect(d.violations).toEqual([]);
     // every access a vCPU would have answered from an offer got the model's own answer
     expect(oracle.mismatches).toEqual([]);
     expect(oracle.checked).toBeGreaterThan(1000);
+    expect(oracle.followed).toBeGreaterThan(10); // predicted commands issued, and their phases checked
     expect(host.violations.slice(0, 10)).toEqual([]);
     // the fuzz did exercise the media, DMA both ways, and refused requests
     for (const n of [disks[0].reads, disks[0].writes, disks[1].reads, disks[1].writes, disks[2].reads]) expect(n).toBeGreaterThan(0);

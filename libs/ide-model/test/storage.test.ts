@@ -105,6 +105,25 @@ describe('raw images', () => {
     ro.close();
   });
 
+  it('a write given as several buffers (a DMA\'s PRD regions, not whole sectors each) lands as if they were one, and only whole sectors are taken', () => {
+    const dir = tempDir();
+    const p = makeImage(dir, 'parts.img', 16);
+    const img = new RawImage(p, { readOnly: false });
+    const parts = [new Uint8Array(100).fill(1), new Uint8Array(700).fill(2), new Uint8Array(224).fill(3)];
+    img.write(4, parts);
+    img.close();
+    const expected = new Uint8Array([...parts[0], ...parts[1], ...parts[2]]);
+    expect(readFileSectors(p, 4, 2)).toEqual(expected);
+    expect(readFileSectors(p, 6, 1)).toEqual(patternSector(6));
+    const again = new RawImage(p, { readOnly: false });
+    expect(() => again.write(0, [new Uint8Array(512), new Uint8Array(2)])).toThrow(/partial sector/);
+    again.close();
+    const ov = openImage({ dataDir: dir, image: 'parts.img', mode: 'overlay', overlay: 'parts.ovl' });
+    ov.write(9, parts);
+    expect(ov.read(9, 2)).toEqual(expected);
+    ov.close();
+  });
+
   it('a second read-write open of the same image fails while the first holds it, in this process', () => {
     const dir = tempDir();
     makeImage(dir, 'd.img', 8);

@@ -19,6 +19,8 @@ export interface MachineConfig {
   linuxBoot?: { kernel: Uint8Array; initrd?: Uint8Array; cmdline: string; textFont?: Uint8Array };
   /** Remote devices: their index in the bridge and the port ranges / windows they claim. */
   remoteDevices: RemoteDeviceSlot[];
+  /** Soft backend: IRQ changes that come on a fast lane are sent to the main thread too (it publishes IRQs on NATS). */
+  reportLaneIrqs?: boolean;
 }
 
 export interface RemoteDeviceSlot {

@@ -12,7 +12,7 @@ export type FromCpu =
   | { type: 'state'; state: VmRunState; reason?: string; registers?: Record<string, string> }
   | { type: 'event'; kind: string; detail: Record<string, unknown> }
   | { type: 'io-trace'; device: string; dir: 'in' | 'out'; port: number; size: number; value: number; t: number }
-  | { type: 'irq'; line: number; level: boolean; t: number }
+  | { type: 'irq'; line: number; level: boolean; t: number; device?: string }
   | { type: 'stats'; stats: CpuStats };
 
 export interface CpuStats {
@@ -27,11 +27,13 @@ export interface CpuStats {
   remoteAheadReads?: number;
   /** Guest memory sent with writes a device named, saving it a request (proto MemorySnapshot). */
   remoteMemorySnapshots?: number;
+  /** IRQ line changes that came on a device's fast lane instead of through the gRPC stream (proto OpenStream.irqs_on_lane). */
+  remoteLaneIrqs?: number;
 }
 
 /** Control record codes (first word of a record in the control ring). */
 export const enum Control {
-  /** [line, level] a remote device drove an IRQ line. */
+  /** [line, level, device index, seq low, seq high, sessionTag] a remote device drove an IRQ line (its change seq of that session). */
   Irq = 1,
   /** [line, atLo, atHi, period as float64 (2 words), cancel] a remote device set an IRQ deadline. */
   IrqDeadline = 2,

@@ -1,6 +1,6 @@
 import { Cpu, StopReason } from '@quasivm/x86';
 import { Pic8259Pair, PIC_MASTER_PORTS, PIC_SLAVE_PORTS, PIC_ELCR_PORTS } from '@quasivm/chipset';
-import type { DeviceHost } from '@quasivm/device-sdk';
+import type { DeviceHost, LaneIrqs } from '@quasivm/device-sdk';
 import { IoBus } from '../io-bus.js';
 import { wireChipset, type Chipset } from '../machine/chipset-wiring.js';
 import { decodeDeadline, IrqDeadlines } from '../machine/deadlines.js';
@@ -73,7 +73,7 @@ export class SoftMachine {
       onReset: (why) => (this.resetRequested = why),
     });
     for (const slot of config.remoteDevices) {
-      const proxy = new RemoteIoProxy(bridge, slot.index, slot.fastLane, this.laneMemory);
+      const proxy = new RemoteIoProxy(bridge, slot.index, slot.fastLane, this.laneMemory, this.laneIrqs(slot.name));
       this.proxies.push(proxy);
       // A BAR move answered on the fast lane: route the new ports before the guest's next access.
       proxy.onClaimsChanged = (ports, windows) => this.rerouteDevice(slot.index, Int32Array.from(ports.flatMap((p) => [p.base, p.length])), windows);
@@ -114,12 +114,29 @@ export class SoftMachine {
       if (addr < 0 || addr + length > m.ram.length) throw new Error(`guest memory 0x${addr.toString(16)}+${length} is outside RAM`);
       return m.ram.slice(addr, addr + length);
     },
+    view: (addr: number, length: number): Uint8Array => {
+      if (addr < 0 || addr + length > m.ram.length) throw new Error(`guest memory 0x${addr.toString(16)}+${length} is outside RAM`);
+      return m.ram.subarray(addr, addr + length);
+    },
     write: (addr: number, data: Uint8Array): void => {
       if (addr < 0 || addr + data.byteLength > m.ram.length) throw new Error(`guest memory 0x${addr.toString(16)}+${data.byteLength} is outside RAM`);
       m.ram.set(data, addr);
       m.cpu.invalidateCode(addr, data.byteLength);
     },
   }))(this);
+
+  /**
+   * IRQ line changes a device sends on its fast lane while this thread waits there (a DMA's
+   * completion): applied at once, and told to the main thread when it publishes IRQs (NATS tap).
+   */
+  private laneIrqCount = 0;
+  private laneIrqs(device: string): LaneIrqs {
+    return (line, level, t, resent) => {
+      this.laneIrqCount++;
+      this.setIrq(line, level);
+      if (this.config.reportLaneIrqs && !resent) this.send({ type: 'irq', line, level, t, device });
+    };
+  }
 
   /** Direct kernel boot: lay out the kernel and start the CPU at its 32-bit entry. */
   private enterKernelIfDirectBoot(): void {
@@ -192,9 +209,11 @@ export class SoftMachine {
     let rec: Int32Array | null;
     while ((rec = this.control.pop()) !== null) {
       switch (rec[0]) {
-        case Control.Irq:
-          this.setIrq(rec[1], rec[2] !== 0);
+        case Control.Irq: {
+          const proxy = rec.length >= 7 ? this.proxies.find((p) => p.deviceIndex === rec![3]) : undefined;
+          if (!proxy || proxy.takeStreamIrq((rec[4] >>> 0) + rec[5] * TWO32, rec[6])) this.setIrq(rec[1], rec[2] !== 0);
           break;
+        }
         case Control.IrqDeadline: {
           const d = decodeDeadline(rec.subarray(1));
           this.deadlines.set(d.line, d.at, d.periodNs);
@@ -307,6 +326,7 @@ export class SoftMachine {
         remoteRoundTrips: this.proxies.reduce((s, p) => s + p.roundTrips, 0),
         remoteAheadReads: this.proxies.reduce((s, p) => s + p.aheadReads, 0),
         remoteMemorySnapshots: this.proxies.reduce((s, p) => s + p.memorySnapshots, 0),
+        remoteLaneIrqs: this.laneIrqCount,
       },
     });
   }

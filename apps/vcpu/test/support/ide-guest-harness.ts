@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServiceProcess, unixAddress, type ServiceProcess } from '@quasivm/testing';
 import { buildGuests } from '../../../../guests/build.mjs';
+import type { TrafficTap } from '@quasivm/nats-tap';
 import { Vm } from '../../src/vm.js';
 import { kvmUnavailableReason } from '../../src/kvm/kvm-device-path.js';
 
@@ -74,7 +75,7 @@ export class IdeRig {
   }
 
   /** Starts guest `name` (its parameters patched when given) on `backend` with the IDE config. */
-  async launch(backend: 'soft' | 'kvm', name: string, config: Record<string, string>, params: [number, number] | null): Promise<Vm> {
+  async launch(backend: 'soft' | 'kvm', name: string, config: Record<string, string>, params: [number, number] | null, tap?: TrafficTap): Promise<Vm> {
     await this.vm?.stop();
     this.vm = null;
     const image = new Uint8Array(readFileSync(buildGuests({ quiet: true })[name]));
@@ -90,6 +91,7 @@ export class IdeRig {
       realtime: false,
       firmware: image,
       devices: [{ device: 'ide', address: this.service.address, config }],
+      tap,
     });
     this.vm.start();
     return this.vm;

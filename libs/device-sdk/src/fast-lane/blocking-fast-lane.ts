@@ -6,17 +6,41 @@ import type { AccessSize, GuestTimeNs } from '../model.js';
 
 /** A frame with at least this much still to come is read straight into a buffer of its own. */
 const DIRECT_READ_BYTES = 16 * 1024;
+/** Most bytes read at once otherwise (see next()). */
+const SMALL_READ_BYTES = 8 * 1024;
 
 /** Largest DataOut the lane builds (a WRITE SECTORS of 256 sectors is 128 KiB). */
 const DATA_OUT_MAX_BYTES = 256 * 1024;
+/** Data-out bytes gathered between two flushes before a new buffer is taken (predicted commands: several per batch). */
+const DATA_OUT_BUFFER_BYTES = 1 << 20;
 
 /** Guest memory as a blocking vCPU thread serves it to a device (DMA); throws outside RAM. */
 export interface LaneGuestMemory {
   /** Guest memory [0, bytes) is served (writes inside it may then be posted by the device). */
   readonly bytes: number;
   read(addr: number, length: number): Uint8Array;
+  /**
+   * The bytes themselves, not a copy: for what is sent before the device can act on it (a
+   * WRITE DMA's buffers ride with the write that starts the transfer, and the bus master may
+   * read them at any time until it ends, so a change meanwhile is one the guest raced with).
+   */
+  view?(addr: number, length: number): Uint8Array;
   write(addr: number, data: Uint8Array): void;
 }
+
+/**
+ * A session id as a 32-bit number (FNV-1a), for records that name the session whose IRQ
+ * changes they carry: a vCPU that moved to a new session ignores the old one's.
+ */
+export function sessionTag(sessionId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < sessionId.length; i++) h = Math.imul(h ^ sessionId.charCodeAt(i), 0x01000193);
+  return h | 0;
+}
+
+/** Where IRQ line changes that come on a fast lane go (the vCPU's interrupt controller). */
+/** `resent`: a copy of a change the gRPC stream carried too (proto IrqLine.resent): traffic taps count that copy. */
+export type LaneIrqs = (line: number, level: boolean, timeNs: GuestTimeNs, resent: boolean) => void;
 
 /**
  * A device session's I/O over the fast lane, for a thread that may block (a vCPU thread):
@@ -26,22 +50,36 @@ export interface LaneGuestMemory {
 export class BlockingFastLane {
   private readonly fd: number;
   private readonly splitter = new FrameSplitter();
-  private readonly buf = Buffer.allocUnsafe(1 << 16);
+  private readonly buf = Buffer.allocUnsafe(SMALL_READ_BYTES);
   private readonly ready: IoEvent[] = [];
   private batch: IoOp__Input[] = [];
   /** The DataOut at the end of the batch that later data-out writes and Status reads join, until anything else is posted. */
-  private out: { op: IoOp__Input; chunks: Uint8Array[]; bytes: number; runs: number[] } | null = null;
+  private out: { op: IoOp__Input; start: number; bytes: number; runs: number[] } | null = null;
+  /**
+   * Where data-out bytes are gathered (one copy, no buffer per block): DataOut ops take
+   * consecutive regions of it, and it is used again from the start once the batch holding
+   * them has been written (flush). A new one is taken when a batch needs more.
+   */
+  private outBuf = Buffer.allocUnsafeSlow(DATA_OUT_BUFFER_BYTES);
+  private outUsed = 0;
   private seq = 1;
   /** Refusals the device sent for posted operations (bad port...), most recent last. */
   readonly refusals: string[] = [];
+  /**
+   * The highest IrqLine.seq of the session this vCPU has applied, from the lane or from the
+   * gRPC stream (whoever applies those raises it): sent with every batch (proto IoBatch.irq_seq_applied).
+   */
+  irqSeqApplied = 0;
 
   /**
    * `memory`: guest memory this thread may touch; the device's DMA requests then come here
    * while this thread waits for a reply, and are answered at once (proto OpenStream.serves_memory).
+   * `irqs` (with `memory`): applies an IRQ line change that comes on the lane, at once
+   * (proto OpenStream.irqs_on_lane).
    */
-  constructor(path: string, sessionId: string, private readonly memory?: LaneGuestMemory) {
+  constructor(path: string, readonly sessionId: string, private readonly memory?: LaneGuestMemory, private readonly irqs?: LaneIrqs) {
     this.fd = connectUnixBlocking(path);
-    writeSync(this.fd, encodeRequest({ open: { sessionId, servesMemory: !!memory, memoryBytes: memory?.bytes ?? 0 } }));
+    writeSync(this.fd, encodeRequest({ open: { sessionId, servesMemory: !!memory, memoryBytes: memory?.bytes ?? 0, irqsOnLane: !!memory && !!irqs } }));
     const first = this.next();
     if (!first.opened) throw new Error(`fast lane refused session ${sessionId}: ${first.error?.message ?? 'no reply'}`);
   }
@@ -62,7 +100,10 @@ export class BlockingFastLane {
         for (const body of this.splitter.push(frame)) this.ready.push(decodeEvent(body));
         continue;
       }
-      const n = readSync(this.fd, this.buf, 0, this.buf.length, null);
+      // A read outside a large frame takes a few KiB: the replies and events that came, or the
+      // start of a large frame (DMA data), whose rest is then read straight into its own buffer
+      // above instead of into this one (a copy out, and a join with the rest).
+      const n = readSync(this.fd, this.buf, 0, SMALL_READ_BYTES, null);
       if (n === 0) throw new Error('fast lane closed by the device service');
       for (const body of this.splitter.push(Buffer.from(this.buf.subarray(0, n)))) this.ready.push(decodeEvent(body));
     }
@@ -82,13 +123,19 @@ export class BlockingFastLane {
    */
   postDataOut(port: number, size: AccessSize, data: Uint8Array, now: GuestTimeNs): void {
     let o = this.out;
-    if (!o || o.bytes + data.byteLength > DATA_OUT_MAX_BYTES) {
+    if (!o || o.bytes + data.byteLength > DATA_OUT_MAX_BYTES || o.start + o.bytes + data.byteLength > this.outBuf.length) {
       this.seal();
-      o = this.out = { op: { timeNs: now, port, size }, chunks: [], bytes: 0, runs: [] };
+      if (this.outUsed + Math.min(data.byteLength, DATA_OUT_MAX_BYTES) > this.outBuf.length || data.byteLength > this.outBuf.length) {
+        // Regions of the current buffer are still waiting to be written: a new one (the old goes with its batch).
+        this.outBuf = Buffer.allocUnsafeSlow(Math.max(DATA_OUT_BUFFER_BYTES, data.byteLength));
+        this.outUsed = 0;
+      }
+      o = this.out = { op: { timeNs: now, port, size }, start: this.outUsed, bytes: 0, runs: [] };
       this.batch.push(o.op);
     }
-    o.chunks.push(Buffer.from(data)); // the caller may reuse its buffer
+    this.outBuf.set(data, o.start + o.bytes); // copied: the caller may reuse its buffer
     o.bytes += data.byteLength;
+    this.outUsed = o.start + o.bytes;
     const count = data.byteLength / size;
     const r = o.runs;
     const n = r.length;
@@ -101,7 +148,7 @@ export class BlockingFastLane {
     const o = this.out;
     if (!o) return;
     this.out = null;
-    o.op.dataOut = { data: o.chunks.length === 1 ? o.chunks[0] : Buffer.concat(o.chunks), runs: o.runs };
+    o.op.dataOut = { data: this.outBuf.subarray(o.start, o.start + o.bytes), runs: o.runs };
   }
 
   /**
@@ -150,13 +197,15 @@ export class BlockingFastLane {
     // a frame, so its bytes go out uncopied; the frames leave in one writev, in order.
     const parts: Buffer[] = [];
     let start = 0;
+    const irqSeqApplied = this.irqs ? this.irqSeqApplied : undefined;
     for (let i = 0; i < ops.length - 1; i++) {
       if (!hasLargePayload(ops[i])) continue;
-      parts.push(...encodeRequestParts({ batch: { ops: ops.slice(start, i + 1) } }));
+      parts.push(...encodeRequestParts({ batch: { ops: ops.slice(start, i + 1), irqSeqApplied, more: true } }));
       start = i + 1;
     }
-    parts.push(...encodeRequestParts({ batch: { ops: start ? ops.slice(start) : ops } }));
+    parts.push(...encodeRequestParts({ batch: { ops: start ? ops.slice(start) : ops, irqSeqApplied } }));
     this.writeParts(parts);
+    this.outUsed = 0; // written: the data-out buffer is free again
   }
 
   /** Sends `op` (with everything posted before it) and waits for its reply. */
@@ -170,6 +219,15 @@ export class BlockingFastLane {
       if (e.readReply?.seq === seq) return e;
       if (e.memoryRequest) {
         this.serveMemory(e.memoryRequest);
+        continue;
+      }
+      if (e.irq && this.irqs) {
+        // Each change once, in seq order: a copy of one the gRPC stream already brought is skipped.
+        const s = Number(e.irq.seq);
+        if (s > this.irqSeqApplied) {
+          this.irqSeqApplied = s;
+          this.irqs(e.irq.line, e.irq.level, e.irq.timeNs, e.irq.resent);
+        }
         continue;
       }
       if (e.error) {

@@ -2,6 +2,7 @@ import net from 'node:net';
 import { rmSync } from 'node:fs';
 import type { IoEvent__Input } from '@quasivm/proto';
 import { FrameSplitter, decodeRequest, encodeEventParts } from './frame-codec.js';
+import { setSendBuffer } from './unix-socket.js';
 import type { DeviceSession } from '../session.js';
 import type { IoOp } from '@quasivm/proto';
 
@@ -19,7 +20,8 @@ function needsReply(op: IoOp): boolean {
  * posted writes, string I/O, PCI config), so a vCPU thread can block on a read with one
  * syscall instead of waking two event loops through HTTP/2. Device -> vCPU events (IRQs,
  * deadlines) stay on the gRPC stream; so do DMA memory requests, unless the vCPU thread
- * said it serves guest memory here (then they come while it waits for a reply).
+ * said it serves guest memory here (then they come while it waits for a reply), and IRQ
+ * line changes made meanwhile when it also said it applies them (OpenStream.irqs_on_lane).
  */
 export class FastLaneServer {
   private readonly server: net.Server;
@@ -50,21 +52,44 @@ export class FastLaneServer {
 
   private serve(socket: net.Socket): void {
     socket.setNoDelay?.(true);
+    // A large reply (DMA data, predicted PIO sectors) in one write, not in 208 KiB pieces the vCPU must drain first.
+    const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    if (typeof fd === 'number' && fd >= 0) setSendBuffer(fd);
     const splitter = new FrameSplitter();
     let session: DeviceSession | undefined;
-    const send = (e: IoEvent__Input) => {
-      const parts = encodeEventParts(e);
+    // What this turn sent, written together (one writev, one wake-up of the vCPU thread): a
+    // DMA's posted memory writes and the reply to the read that waited for them leave as one.
+    // A large payload (DMA data) goes as it is; its owner does not change it afterwards (DeviceHost.writeMemory).
+    let out: Buffer[] = [];
+    let flushQueued = false;
+    const flushOut = () => {
+      flushQueued = false;
+      if (!out.length) return;
+      const parts = out;
+      out = [];
       if (parts.length === 1) return void socket.write(parts[0]);
-      // One writev; a large payload (DMA data) goes as it is. Its owner does not change it afterwards (DeviceHost.writeMemory).
       socket.cork();
       for (const p of parts) socket.write(p);
       socket.uncork();
+    };
+    const send = (e: IoEvent__Input) => {
+      for (const p of encodeEventParts(e)) out.push(p);
+      // A request the device waits for goes now; anything else leaves with the turn's end (drain),
+      // or at the next turn of the event loop when something outside a turn sent it.
+      if (e.memoryRequest && !e.memoryRequest.posted) return flushOut();
+      if (!flushQueued) {
+        flushQueued = true;
+        setImmediate(flushOut);
+      }
     };
     // Operations not applied yet because the model is finishing work of its own (DMA), in order.
     const queue: IoOp[] = [];
     let holding = false;
     let servesMemory = false;
     let memoryBytes = 0;
+    let irqsOnLane = false;
+    // The last frame said more of the same write follow (IoBatch.more): apply when they are in.
+    let more = false;
     // Work the lane stopped waiting for (HOLD_MS passed): later operations do not wait for it again.
     const gaveUp = new WeakSet<Promise<void>>();
     const drain = () => {
@@ -76,6 +101,7 @@ export class FastLaneServer {
             // A read at the end of what arrived means the vCPU thread is blocked waiting for
             // its answer: memory requests made meanwhile (DMA) can go to it on this lane.
             s.memoryLane = servesMemory && needsReply(queue[queue.length - 1]) ? send : null;
+            s.irqLane = irqsOnLane ? s.memoryLane : null;
             s.memoryLaneBytes = memoryBytes;
             this.apply(s, queue.shift()!, send);
             busy = s.model.busy?.() ?? null;
@@ -96,7 +122,11 @@ export class FastLaneServer {
           });
         }
       }
-      if (!holding) s.memoryLane = null;
+      if (!holding) {
+        s.memoryLane = null;
+        s.irqLane = null;
+        flushOut();
+      }
     };
     socket.on('data', (chunk: Buffer) => {
       let bodies: Buffer[];
@@ -117,9 +147,11 @@ export class FastLaneServer {
         if (!session) {
           servesMemory = req.open?.servesMemory === true;
           memoryBytes = servesMemory ? Number(req.open?.memoryBytes ?? 0) : 0;
+          irqsOnLane = servesMemory && req.open?.irqsOnLane === true;
           session = req.open?.sessionId ? this.sessions(req.open.sessionId) : undefined;
           if (!session) {
             send({ error: { seq: 0, code: 5, message: `unknown session ${JSON.stringify(req.open?.sessionId ?? '')}` } });
+            flushOut();
             socket.end();
             return;
           }
@@ -128,15 +160,20 @@ export class FastLaneServer {
         }
         if (!this.sessions(session.id)) {
           send({ error: { seq: 0, code: 5, message: 'session detached' } });
+          flushOut();
           socket.end();
           return;
         }
+        if (irqsOnLane && req.batch) session.irqSeqApplied = Math.max(session.irqSeqApplied, Number(req.batch.irqSeqApplied ?? 0));
         for (const op of req.batch?.ops ?? []) queue.push(op);
+        if (req.batch) more = req.batch.more === true;
       }
-      // Frames that came together are applied together: a vCPU cuts its batch after each large
-      // payload (so it is sent uncopied), and the operations of one batch are one applyBatch
-      // (the IRQ changes they cause collapsed), as they were in one frame.
-      if (session && queue.length) drain();
+      // Frames written together are applied together: a vCPU cuts its batch after each large
+      // payload (so it is sent uncopied) and marks all but the last (IoBatch.more); the
+      // operations of one batch are one applyBatch (the IRQ changes they cause collapsed), as
+      // they were in one frame, and the vCPU thread is known to wait for the read at its end.
+      if (session && queue.length && !more) drain();
+      else flushOut();
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {

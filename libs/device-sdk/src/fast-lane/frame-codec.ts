@@ -28,12 +28,12 @@ function frame(body: Uint8Array): Buffer {
 
 export function encodeRequest(req: IoRequest__Input): Buffer {
   const t = load().request;
-  return frame(t.encode(t.fromObject(req as Record<string, unknown>)).finish());
+  return frame(t.encode(req as Record<string, unknown>).finish());
 }
 
 export function encodeEvent(ev: IoEvent__Input): Buffer {
   const t = load().event;
-  return frame(t.encode(t.fromObject(ev as Record<string, unknown>)).finish());
+  return frame(t.encode(ev as Record<string, unknown>).finish());
 }
 
 /**
@@ -90,7 +90,7 @@ function headOf(type: protobuf.Type, msg: Record<string, unknown>, path: string[
     others[name] = list.slice(0, -1);
     last = list[list.length - 1];
   } else delete others[name];
-  const before = type.encode(type.fromObject(others)).finish();
+  const before = type.encode(others).finish();
   const inner = rest.length ? headOf(field.resolvedType as protobuf.Type, last as Record<string, unknown>, rest, tailLength) : new Uint8Array(0);
   const header = [...varint((field.id << 3) | 2), ...varint(inner.length + tailLength)];
   const out = new Uint8Array(before.length + header.length + inner.length);
@@ -111,7 +111,7 @@ function frameParts(t: protobuf.Type, msg: Record<string, unknown>, payloads: st
     first.set(head, 4);
     return [first, Buffer.from(tail.buffer, tail.byteOffset, tail.byteLength)];
   }
-  return [frame(t.encode(t.fromObject(msg)).finish())];
+  return [frame(t.encode(msg).finish())];
 }
 
 /** encodeRequest as buffers to write in order, a large payload (DMA data, string output) not copied. */

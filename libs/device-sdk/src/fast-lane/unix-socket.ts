@@ -10,7 +10,23 @@ const SOCK_STREAM = 1;
 const SOCK_CLOEXEC = 0o2000000;
 const SUN_PATH_MAX = 108;
 
-let libc: { socket: (d: number, t: number, p: number) => number; connect: (fd: number, addr: Buffer, len: number) => number; close: (fd: number) => number } | undefined;
+const SOL_SOCKET = 1;
+const SO_SNDBUF = 7;
+/**
+ * Send buffer of a fast lane socket: a large frame (512 KiB of DMA data or predicted PIO
+ * sectors) then goes in one write instead of filling the default ~208 KiB and waiting for the
+ * reader several times, each a wake-up of both sides. The kernel caps it at wmem_max.
+ */
+export const LANE_SEND_BUFFER_BYTES = 2 << 20;
+
+let libc:
+  | {
+      socket: (d: number, t: number, p: number) => number;
+      connect: (fd: number, addr: Buffer, len: number) => number;
+      close: (fd: number) => number;
+      setsockopt: (fd: number, level: number, name: number, value: Buffer, len: number) => number;
+    }
+  | undefined;
 
 function bind() {
   if (!libc) {
@@ -19,9 +35,17 @@ function bind() {
       socket: lib.func('int socket(int domain, int type, int protocol)'),
       connect: lib.func('int connect(int fd, const void *addr, uint32_t addrlen)'),
       close: lib.func('int close(int fd)'),
+      setsockopt: lib.func('int setsockopt(int fd, int level, int optname, const void *optval, uint32_t optlen)'),
     };
   }
   return libc;
+}
+
+/** Asks for a send buffer of `bytes` on socket `fd`; false when the kernel refused (the default stays: only slower). */
+export function setSendBuffer(fd: number, bytes = LANE_SEND_BUFFER_BYTES): boolean {
+  const v = Buffer.alloc(4);
+  v.writeInt32LE(bytes);
+  return bind().setsockopt(fd, SOL_SOCKET, SO_SNDBUF, v, 4) === 0;
 }
 
 /** Connects a blocking AF_UNIX stream socket to `path`; returns its descriptor. */
@@ -39,6 +63,7 @@ export function connectUnixBlocking(path: string): number {
     c.close(fd);
     throw new Error(`connect(${path}) failed: errno ${errno}`);
   }
+  setSendBuffer(fd);
   return fd;
 }
 

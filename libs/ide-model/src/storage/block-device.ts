@@ -12,12 +12,27 @@ export interface BlockDevice {
   readonly readOnly: boolean;
   /** Read `count` sectors starting at `lba`. Throws RangeError outside [0, sectorCount). */
   read(lba: number, count: number): Uint8Array;
-  /** Write whole sectors (data.length is a multiple of 512) starting at `lba`. */
-  write(lba: number, data: Uint8Array): void;
+  /**
+   * Write whole sectors starting at `lba`: one buffer, or several written in order as if
+   * joined (a DMA's PRD regions, without copying them into one); the total is a multiple of 512.
+   */
+  write(lba: number, data: Uint8Array | readonly Uint8Array[]): void;
   /** Make every completed write durable (fsync). */
   flush(): void;
   /** Release the image (and its lock). Idempotent. */
   close(): void;
+}
+
+/** The buffers of a write, in order. */
+export function writeParts(data: Uint8Array | readonly Uint8Array[]): readonly Uint8Array[] {
+  return data instanceof Uint8Array ? [data] : data;
+}
+
+/** Bytes in a write's buffers; throws a RangeError unless they are whole sectors. */
+export function writeSectors(parts: readonly Uint8Array[]): number {
+  const bytes = parts.reduce((n, p) => n + p.byteLength, 0);
+  if (bytes % BLOCK_SIZE !== 0) throw new RangeError('write of a partial sector');
+  return bytes / BLOCK_SIZE;
 }
 
 /** Throws a RangeError unless [lba, lba + count) lies inside the device. */
@@ -38,11 +53,15 @@ export class MemoryBlockDevice implements BlockDevice {
     checkRange(this, lba, count);
     return this.bytes.slice(lba * BLOCK_SIZE, (lba + count) * BLOCK_SIZE);
   }
-  write(lba: number, data: Uint8Array): void {
+  write(lba: number, data: Uint8Array | readonly Uint8Array[]): void {
     if (this.readOnly) throw new Error('block device is read-only');
-    if (data.length % BLOCK_SIZE !== 0) throw new RangeError('write of a partial sector');
-    checkRange(this, lba, data.length / BLOCK_SIZE);
-    this.bytes.set(data, lba * BLOCK_SIZE);
+    const parts = writeParts(data);
+    checkRange(this, lba, writeSectors(parts));
+    let at = lba * BLOCK_SIZE;
+    for (const p of parts) {
+      this.bytes.set(p, at);
+      at += p.byteLength;
+    }
   }
   flush(): void {
     this.flushCount++;

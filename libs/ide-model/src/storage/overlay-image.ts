@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
-import { BLOCK_SIZE, checkRange, type BlockDevice } from './block-device.js';
+import { BLOCK_SIZE, checkRange, writeParts, writeSectors, type BlockDevice } from './block-device.js';
 import { ImageError } from './image-path.js';
 import { ImageLock } from './image-lock.js';
-import { RawImage, readFully, writeFully } from './raw-image.js';
+import { RawImage, readFully, writeAllFully, writeFully } from './raw-image.js';
 
 /**
  * Copy-on-write overlay over a shared, read-only base image.
@@ -108,11 +108,11 @@ export class OverlayImage implements BlockDevice {
     return out;
   }
 
-  write(lba: number, data: Uint8Array): void {
-    if (data.length % BLOCK_SIZE !== 0) throw new RangeError('write of a partial sector');
-    const count = data.length / BLOCK_SIZE;
+  write(lba: number, data: Uint8Array | readonly Uint8Array[]): void {
+    const parts = writeParts(data);
+    const count = writeSectors(parts);
     checkRange(this, lba, count);
-    writeFully(this.handle(), data, this.dataOffset + lba * BLOCK_SIZE);
+    writeAllFully(this.handle(), parts, this.dataOffset + lba * BLOCK_SIZE);
     for (let s = lba; s < lba + count; s++) {
       const byte = s >>> 3;
       const bit = 1 << (s & 7);

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { BLOCK_SIZE, checkRange, type BlockDevice } from './block-device.js';
+import { BLOCK_SIZE, checkRange, writeParts, writeSectors, type BlockDevice } from './block-device.js';
 import { ImageError } from './image-path.js';
 import { ImageLock } from './image-lock.js';
 
@@ -51,11 +51,11 @@ export class RawImage implements BlockDevice {
     return out;
   }
 
-  write(lba: number, data: Uint8Array): void {
+  write(lba: number, data: Uint8Array | readonly Uint8Array[]): void {
     if (this.readOnly) throw new ImageError(`image ${this.path} is read-only`);
-    if (data.length % BLOCK_SIZE !== 0) throw new RangeError('write of a partial sector');
-    checkRange(this, lba, data.length / BLOCK_SIZE);
-    writeFully(this.handle(), data, lba * BLOCK_SIZE);
+    const parts = writeParts(data);
+    checkRange(this, lba, writeSectors(parts));
+    writeAllFully(this.handle(), parts, lba * BLOCK_SIZE);
   }
 
   flush(): void {
@@ -95,4 +95,20 @@ export function readFully(fd: number, buf: Uint8Array, position: number): void {
 export function writeFully(fd: number, buf: Uint8Array, position: number): void {
   let done = 0;
   while (done < buf.length) done += fs.writeSync(fd, buf, done, buf.length - done, position + done);
+}
+
+/** Writes `parts` one after another from `position`, in one pwritev when the file takes it all (no joining copy). */
+export function writeAllFully(fd: number, parts: readonly Uint8Array[], position: number): void {
+  if (parts.length === 1) return writeFully(fd, parts[0], position);
+  let written = fs.writevSync(fd, parts as Uint8Array[], position);
+  // A short write (a signal, a full disk): the rest part by part, which reports the error if there is one.
+  for (const p of parts) {
+    if (written >= p.byteLength) {
+      written -= p.byteLength;
+    } else {
+      writeFully(fd, p.subarray(written), position + written);
+      written = 0;
+    }
+    position += p.byteLength;
+  }
 }
