@@ -126,6 +126,37 @@ describe('decoded-instruction cache', () => {
     }
   });
 
+  test('an instruction that runs on into the next page is run as decoded, and sees that page change', () => {
+    // mov ecx, [eax*4 + 60000h] at CODE+0xffc ends at CODE+0x1003; the loop around it sums.
+    // Then its displacement's high bytes (on the second page) change to 70000h: the
+    // next run must read from there.
+    const code = new Array<number>(0x1011).fill(0x90);
+    const rel = 0xffc - 0x0f;
+    [0xb8, 0, 0, 0, 0, 0xba, 0xe8, 0x03, 0, 0, 0xe9, rel & 0xff, (rel >>> 8) & 0xff, 0, 0].forEach((b, i) => (code[i] = b));
+    [0x8b, 0x0c, 0x85, 0x00, 0x00, 0x06, 0x00, 0x01, 0xcb, 0x40, 0x83, 0xe0, 0x0f, 0x4a, 0x0f, 0x85, 0xec, 0xff, 0xff, 0xff, HLT].forEach((b, i) => (code[0xffc + i] = b));
+    const [cached, interpreted] = [true, false].map((decodedCache) => {
+      const m = protectedMachine(code, { decodedCache });
+      for (let i = 0; i < 64; i++) {
+        m.ram[0x60000 + i] = i + 1;
+        m.ram[0x70000 + i] = 100 + i;
+      }
+      m.cpu.reg32[3] = 0;
+      expect(m.cpu.run(100_000)).toBe(StopReason.Halted);
+      const first = m.cpu.reg32[3];
+      m.ram[CODE + 0x1001] = 0x07; // disp32 60000h -> 70000h
+      m.cpu.invalidateCode(CODE + 0x1001, 1);
+      m.cpu.halted = false;
+      m.cpu.eip = CODE;
+      m.cpu.reg32[3] = 0;
+      expect(m.cpu.run(100_000)).toBe(StopReason.Halted);
+      return { m, first, second: m.cpu.reg32[3] };
+    });
+    expect(cached.first).toBe(interpreted.first);
+    expect(cached.second).toBe(interpreted.second);
+    expect(cached.second).not.toBe(cached.first);
+    expect(cached.m.cpu.instructionCount).toBe(interpreted.m.cpu.instructionCount);
+  });
+
   test('invalidateCode drops code written behind the CPU (DMA)', () => {
     const m = protectedMachine([0xb8, 0x01, 0, 0, 0, HLT]); // mov eax, 1; hlt
     expect(m.cpu.run(10)).toBe(StopReason.Halted);

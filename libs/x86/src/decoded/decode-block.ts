@@ -19,6 +19,13 @@ export class DecodedBlock {
   compiled: CompiledBlock | null | undefined = undefined;
   /** False once a write to its page dropped it (CodeCache.invalidatePage): links and the jump cache skip it. */
   alive = true;
+  /**
+   * A block of one instruction that runs on into the next page (Cpu.decodeCrossing): where
+   * its bytes there are in RAM and what they were. It runs only while CS:EIP's next page
+   * still maps there and holds those bytes (no code marks cover them).
+   */
+  crossPhysical = -1;
+  crossBytes: Uint8Array | undefined = undefined;
   /** The EIP and LinearMemory.codeMapping under which Cpu.runsAt last found it runs there. */
   checkedEip = -1;
   checkedMapping = -1;
