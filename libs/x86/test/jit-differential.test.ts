@@ -1,7 +1,7 @@
 import { expect, test } from 'vitest';
 import { StopReason } from '../src/index.js';
 import { DS, FS } from '../src/registers.js';
-import { CODE, protectedMachine, put32 } from './support/protected-machine.js';
+import { CODE, protectedMachine, put32, type ProtectedMachine } from './support/protected-machine.js';
 import { random, register } from './support/random-code.js';
 
 /**
@@ -214,6 +214,30 @@ test.each(JITS)('flags set on one page and read first thing on the next ($name J
   expect(compiled.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
 });
 
+/**
+ * The page-fault tests' machine: paging on, the first 4 MiB identity-mapped except linear
+ * 0x70000 (not present), #PF to its HLT stub, ESI walking up to that page from 0x6f000.
+ */
+function faultingMachine(code: number[], decodedCache: boolean, wasmJit: boolean): ProtectedMachine {
+  const m = protectedMachine(code, { decodedCache, jitThreshold: 16, wasmJit: decodedCache && wasmJit });
+  for (let page = 0; page < 1024; page++) put32(m.ram, 0x81000 + page * 4, page === 0x70 ? 0 : (page << 12) | 7);
+  put32(m.ram, 0x80000, 0x81000 | 7);
+  m.cpu.setControlRegister3(0x80000);
+  m.cpu.setControlRegister0((m.cpu.cr0 | 0x80000000) >>> 0);
+  m.setGate(14);
+  m.cpu.reg32.set([0x7fffff00, 5000, 0, 0x1234, 0x20000, 0, 0x6f000, 0]);
+  return m;
+}
+
+/** The #PF as the interpreter delivered it: CR2, the faulting EIP pushed, EFLAGS, registers, count. */
+function expectSameFault(compiled: ProtectedMachine, interpreted: ProtectedMachine, eip: number): void {
+  expect(compiled.cpu.cr2).toBe(0x70000);
+  expect(compiled.cpu.peekStack(4, 4)).toBe(eip);
+  expect(compiled.cpu.peekStack(4, 12)).toBe(interpreted.cpu.peekStack(4, 12)); // EFLAGS (the ADD's)
+  expect([...compiled.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
+  expect(compiled.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
+}
+
 test.each(JITS)('a page fault inside a compiled loop ($name JIT) is delivered where and with what the interpreter has', ({ wasmJit }) => {
   // esi walks a present page dword by dword into a not-present one (linear 0x70000):
   //   l: add eax, ecx; mov edx, [esi]; add esi, 4; sub ebx, edx; loop l; hlt
@@ -222,23 +246,13 @@ test.each(JITS)('a page fault inside a compiled loop ($name JIT) is delivered wh
   // address, and the registers and instruction count what the interpreter has.
   const code = [0x01, 0xc8, 0x8b, 0x16, 0x83, 0xc6, 0x04, 0x29, 0xd3, 0xe2, 0xf5, 0xf4];
   const [compiled, interpreted] = [true, false].map((decodedCache) => {
-    const m = protectedMachine(code, { decodedCache, jitThreshold: 16, wasmJit: decodedCache && wasmJit });
-    for (let page = 0; page < 1024; page++) put32(m.ram, 0x81000 + page * 4, page === 0x70 ? 0 : (page << 12) | 7);
-    put32(m.ram, 0x80000, 0x81000 | 7);
-    m.cpu.setControlRegister3(0x80000);
-    m.cpu.setControlRegister0((m.cpu.cr0 | 0x80000000) >>> 0);
-    m.setGate(14);
-    m.cpu.reg32.set([0x7fffff00, 5000, 0, 0x1234, 0x20000, 0, 0x6f000, 0]);
+    const m = faultingMachine(code, decodedCache, wasmJit);
     expect(m.cpu.run(1_000_000)).toBe(StopReason.Halted);
     expect(m.handlerVector()).toBe(14);
     return m;
   });
   if (wasmJit) expect(compiled.cpu.wasmJit!.compiled, 'wasm regions').toBeGreaterThan(0);
-  expect(compiled.cpu.cr2).toBe(0x70000);
-  expect(compiled.cpu.peekStack(4, 4)).toBe(CODE + 2); // EIP of mov edx, [esi]
-  expect(compiled.cpu.peekStack(4, 12)).toBe(interpreted.cpu.peekStack(4, 12)); // EFLAGS (the ADD's)
-  expect([...compiled.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
-  expect(compiled.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
+  expectSameFault(compiled, interpreted, CODE + 2); // EIP of mov edx, [esi]
 });
 
 test.each(JITS)('a page fault in a function on another page, reached region to region ($name JIT), is counted and delivered as interpreted', ({ wasmJit }) => {
@@ -251,23 +265,13 @@ test.each(JITS)('a page fault in a function on another page, reached region to r
   [0x01, 0xc8, 0xe8, rel & 0xff, (rel >>> 8) & 0xff, 0, 0, 0x83, 0xc6, 0x04, 0xe2, 0xf4, 0xf4].forEach((b, i) => (code[i] = b));
   [0x8b, 0x16, 0x29, 0xd3, 0xc3].forEach((b, i) => (code[0x1000 + i] = b));
   const [compiled, interpreted] = [true, false].map((decodedCache) => {
-    const m = protectedMachine(code, { decodedCache, jitThreshold: 16, wasmJit: decodedCache && wasmJit });
-    for (let page = 0; page < 1024; page++) put32(m.ram, 0x81000 + page * 4, page === 0x70 ? 0 : (page << 12) | 7);
-    put32(m.ram, 0x80000, 0x81000 | 7);
-    m.cpu.setControlRegister3(0x80000);
-    m.cpu.setControlRegister0((m.cpu.cr0 | 0x80000000) >>> 0);
-    m.setGate(14);
-    m.cpu.reg32.set([0x7fffff00, 5000, 0, 0x1234, 0x20000, 0, 0x6f000, 0]);
+    const m = faultingMachine(code, decodedCache, wasmJit);
     for (let slice = 0; slice < 200 && !m.cpu.halted; slice++) m.cpu.run(997);
     expect(m.handlerVector()).toBe(14);
     return m;
   });
   if (wasmJit) expect(compiled.cpu.wasmJit!.compiled, 'wasm regions').toBeGreaterThan(1);
-  expect(compiled.cpu.cr2).toBe(0x70000);
-  expect(compiled.cpu.peekStack(4, 4)).toBe(CODE + 0x1000); // EIP of mov edx, [esi]
-  expect(compiled.cpu.peekStack(4, 12)).toBe(interpreted.cpu.peekStack(4, 12)); // EFLAGS (the ADD's)
-  expect([...compiled.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
-  expect(compiled.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
+  expectSameFault(compiled, interpreted, CODE + 0x1000); // EIP of mov edx, [esi]
 });
 
 test.each(JITS)('a function on another page rewritten while compiled loops call it ($name JIT) runs its new code', ({ wasmJit }) => {
