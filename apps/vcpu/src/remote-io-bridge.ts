@@ -1,4 +1,4 @@
-import { allOnes, BlockingFastLane, sessionTag, type AccessSize, type GuestTimeNs, type LaneGuestMemory, type LaneIrqs } from '@quasivm/device-sdk';
+import { allOnes, BlockingFastLane, LocalForecast, sessionTag, type AccessSize, type GuestTimeNs, type LaneGuestMemory, type LaneIrqs } from '@quasivm/device-sdk';
 import { CommandsAhead } from './commands-ahead.js';
 import { SharedRing } from './shared-ring.js';
 import { createGateBuffer, DeviceGates, GateState, type LaneTarget } from './device-gates.js';
@@ -60,6 +60,8 @@ export class RemoteIoProxy {
    * as Consumed in order with everything else. Any other access ends it.
    */
   private ahead: LocalAhead | null = null;
+  /** Reads of a counter port the device forecast (proto CounterForecast), answered here until any other access. */
+  private forecast: LocalForecast | null = null;
   /** Commands the device predicted the guest issues next (proto CommandAhead), from the last read's reply. */
   private readonly commands = new CommandsAhead();
   /**
@@ -245,6 +247,7 @@ export class RemoteIoProxy {
   /** Takes the offer a read's reply carries, if any, and the commands it predicts after it. */
   private takeAhead(e: ReturnType<BlockingFastLane['request']>): void {
     const r = e.readReply;
+    this.forecast = LocalForecast.from(r?.counterForecast);
     const offer = localAhead(r?.readAhead, r?.writeAhead);
     if (offer) this.ahead = offer;
     this.commands.load(r?.commandsAhead);
@@ -271,6 +274,7 @@ export class RemoteIoProxy {
 
   ioWrite(port: number, size: AccessSize, value: number, now: GuestTimeNs): void {
     this.pass(now);
+    this.forecast = null;
     if (this.ahead) this.aheadWrite(port, size, size);
     // The command a sequential run was predicted to issue next: its data phase is the offer now.
     const next = this.commands.onWrite(port, size, value);
@@ -284,6 +288,14 @@ export class RemoteIoProxy {
 
   ioRead(port: number, size: AccessSize, now: GuestTimeNs): number {
     this.pass(now);
+    if (this.forecast) {
+      if (port === this.forecast.port && size === 1) {
+        this.lane!.postConsumed(port, 1, 1, now);
+        this.aheadReads++;
+        return this.forecast.read(now);
+      }
+      this.forecast = null;
+    }
     if (this.ahead) {
       const v = this.aheadRead(port, size, now);
       if (v !== null) return v;
@@ -300,6 +312,7 @@ export class RemoteIoProxy {
 
   ioReadString(port: number, size: AccessSize, count: number, now: GuestTimeNs): Uint8Array {
     this.pass(now);
+    this.forecast = null;
     const a = this.ahead;
     if (a) {
       if (a.data && port === a.dataPort && size !== 1 && a.pos + count * size <= a.data.length) {
@@ -325,6 +338,7 @@ export class RemoteIoProxy {
 
   ioWriteString(port: number, size: AccessSize, data: Uint8Array, now: GuestTimeNs): void {
     this.pass(now);
+    this.forecast = null;
     this.commands.onStringWrite(port);
     if (this.ahead) {
       this.aheadWrite(port, size, data.byteLength);
@@ -341,6 +355,7 @@ export class RemoteIoProxy {
   }
 
   memRead(addr: number, size: AccessSize, now: GuestTimeNs): number {
+    this.forecast = null;
     this.pass(now);
     this.ahead = null;
     if (this.lane) return this.laneRead((seq) => ({ timeNs: now, size, memRead: { seq, addr } }), allOnes(size));
@@ -349,6 +364,7 @@ export class RemoteIoProxy {
   }
 
   memWrite(addr: number, size: AccessSize, value: number, now: GuestTimeNs): void {
+    this.forecast = null;
     this.pass(now);
     this.ahead = null;
     if (this.lane) return this.lane.post({ timeNs: now, size, memWrite: { addr, value: value >>> 0 } });
@@ -357,6 +373,7 @@ export class RemoteIoProxy {
 
   /** PCI configuration space of the device's function `fn` (the `port` slot carries fn). */
   pciConfigRead(fn: number, offset: number, size: AccessSize, now: GuestTimeNs): number {
+    this.forecast = null;
     this.pass(now);
     this.ahead = null;
     if (this.lane) return this.laneRead((seq) => ({ timeNs: now, size, pciConfigRead: { seq, function: fn, offset } }), allOnes(size));
@@ -370,6 +387,7 @@ export class RemoteIoProxy {
    * routed before the guest's next access instead of when the ClaimsChanged event arrives.
    */
   pciConfigWrite(fn: number, offset: number, size: AccessSize, value: number, now: GuestTimeNs): void {
+    this.forecast = null;
     this.pass(now);
     this.ahead = null;
     this.commands.clear();

@@ -300,7 +300,10 @@ export class DeviceService {
           const ahead = op.read!.aheadMax > 0 && m.accessAhead ? m.accessAhead(op.port, Math.min(op.read!.aheadMax, this.maxStringBytes)) : null;
           const hints = op.read!.memoryHints && m.memoryHints ? m.memoryHints() : undefined;
           const memoryHints = hints?.length ? hints.map((h) => ({ ...h, length: Math.min(h.length, this.maxStringBytes) })) : undefined;
-          if (!ahead) send({ readReply: { seq, value, memoryHints } });
+          if (!ahead) {
+            const counterForecast = op.read!.aheadMax > 0 ? (m.counterForecast?.(op.port) ?? undefined) : undefined;
+            send({ readReply: { seq, value, memoryHints, counterForecast } });
+          }
           else {
             const { next, ...phase } = ahead;
             const commandsAhead = next?.map((c) => {

@@ -7,3 +7,4 @@ export * from './remote-device.js';
 export * from './service-cli.js';
 export * from './fast-lane/frame-codec.js';
 export * from './fast-lane/blocking-fast-lane.js';
+export * from './counter-forecast.js';

@@ -108,6 +108,13 @@ export interface DeviceModel {
    */
   accessAhead?(port: number, maxBytes: number): AccessAhead | null;
   /**
+   * What the next reads of `port` will return, when they read a counter that runs down
+   * with guest time and reading has no other effect (proto CounterForecast), offered with
+   * the reply of a read of `port`; null otherwise. Must not change the model: the vCPU
+   * reports the reads it answered as Consumed, which are applied with ioRead as usual.
+   */
+  counterForecast?(port: number): CounterForecast | null;
+  /**
    * Guest memory the model would ask for right after certain writes (proto MemoryHint),
    * sent to a vCPU that may read it at that write and send it first (memorySnapshot).
    * Must not change the model.
@@ -131,6 +138,21 @@ export interface DeviceModel {
   saveState(): DeviceState;
   /** Throws DeviceStateError on a malformed blob and then leaves the model unchanged. */
   loadState(state: DeviceState): void;
+}
+
+/**
+ * Reads of `port` return bytes of count(t) = (count - (ticks(t) - tick)) mod modulus, where
+ * ticks(t) = floor(t * tickNum / tickDen), the i-th read byte bytes[i % bytes.length]
+ * (0: low, 1: high) of it (proto CounterForecast).
+ */
+export interface CounterForecast {
+  port: number;
+  tick: number;
+  count: number;
+  modulus: number;
+  tickNum: number;
+  tickDen: number;
+  bytes: number[];
 }
 
 /** Read [addr, addr + length) when the guest writes `port` with a bit of `mask` set (proto MemoryHint). */

@@ -11,9 +11,9 @@
  */
 
 /** Clock pulses in one exact block. */
-const PULSES_PER_BLOCK = 105;
+export const PULSES_PER_BLOCK = 105;
 /** Nanoseconds in one exact block. */
-const NS_PER_BLOCK = 88_000;
+export const NS_PER_BLOCK = 88_000;
 
 /** The PIT input clock in Hz (exact value 105e6/88). */
 export const PIT_CLOCK_HZ = (PULSES_PER_BLOCK * 1e9) / NS_PER_BLOCK;

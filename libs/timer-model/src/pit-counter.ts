@@ -223,6 +223,19 @@ export class PitCounter {
     }
   }
 
+  /**
+   * While this counter counts down by one per CLK pulse whatever happens until the next
+   * write to the chip (mode 0, binary, loaded, GATE high, not inhibited, nothing latched:
+   * datasheet "Mode 0": after the terminal count the count wraps and goes on), its CE now
+   * and which byte each next read of its port returns (0 low, 1 high), in turn; else null.
+   */
+  linearReads(): { count: number; bytes: number[] } | null {
+    if (this.mode !== 0 || this.bcd || !this.running || this.loadPending || this.inhibited || !this.gate) return null;
+    if (this.latchedCount !== null || this.latchedStatus !== null) return null;
+    const bytes = this.access === 'lsb' ? [0] : this.access === 'msb' ? [1] : this.readMsbNext ? [1, 0] : [0, 1];
+    return { count: this.ce % BINARY_MODULUS, bytes };
+  }
+
   /** A write of the counter's port: one byte of the initial count. */
   writeByte(value: number): void {
     const v = value & 0xff;

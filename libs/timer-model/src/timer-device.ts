@@ -18,9 +18,9 @@
  * at an hour of guest time), which can add up over millions of periods: prefer multiplying.
  * Rounding the period to whole ns would drift: +0.38 ns per period at 1000 Hz, 33 ms a day.
  */
-import { allOnes, type AccessSize, type DeviceHost, type DeviceModel, type DeviceState, type GuestTimeNs } from '@quasivm/device-sdk';
-import { MAX_GUEST_TIME_NS, PIT_CLOCK_HZ, pulsesAt, pulsesToNs, timeOfPulse } from './clock.js';
-import { Pit8254 } from './pit8254.js';
+import { allOnes, type AccessSize, type CounterForecast, type DeviceHost, type DeviceModel, type DeviceState, type GuestTimeNs } from '@quasivm/device-sdk';
+import { MAX_GUEST_TIME_NS, NS_PER_BLOCK, PIT_CLOCK_HZ, PULSES_PER_BLOCK, pulsesAt, pulsesToNs, timeOfPulse } from './clock.js';
+import { Pit8254, PIT_COUNTER0, PIT_COUNTER2 } from './pit8254.js';
 import { SystemControlPortB } from './port-b.js';
 import { PIT_PORTS, PORT_B_PORTS, SPEAKER_COUNTER, SYSTEM_TIMER_COUNTER, TIMER_IRQ } from './ports.js';
 import { parseTimerState, TIMER_STATE_DEVICE, TIMER_STATE_VERSION, type Irq0Deadline, type TimerState } from './state.js';
@@ -86,6 +86,19 @@ export class TimerDevice implements DeviceModel {
     }
     this.syncIrq0();
     return value;
+  }
+
+  /**
+   * After a read of a counter's port: the next reads of it, while that counter runs down
+   * linearly (PitCounter.linearReads), as a count against the PIT clock (clock.ts: pulse k
+   * at k * 88000/105 ns, so pulses(t) = floor(t * 105 / 88000)).
+   */
+  counterForecast(port: number): CounterForecast | null {
+    const offset = port - PIT_PORTS.base;
+    if (offset < PIT_COUNTER0 || offset > PIT_COUNTER2) return null;
+    const linear = this.pit.counters[offset].linearReads();
+    if (linear === null) return null;
+    return { port, tick: this.pit.pulses, count: linear.count, modulus: 0x10000, tickNum: PULSES_PER_BLOCK, tickDen: NS_PER_BLOCK, bytes: linear.bytes };
   }
 
   ioWrite(port: number, size: AccessSize, value: number, now: GuestTimeNs): void {

@@ -1,0 +1,48 @@
+import type { GuestTimeNs } from './model.js';
+
+/** What a device's proto CounterForecast says, held by the vCPU while it answers reads from it. */
+export interface ForecastMessage {
+  port: number;
+  tick: number;
+  count: number;
+  modulus: number;
+  tickNum: number;
+  tickDen: number;
+  bytes: number[];
+}
+
+/** floor(t * num / den) for integer t >= 0, without overflowing doubles (t * num can exceed 2^53). */
+export function ticksAt(t: number, num: number, den: number): number {
+  const blocks = Math.floor(t / den);
+  const rest = t - blocks * den;
+  return blocks * num + Math.floor((rest * num) / den);
+}
+
+/**
+ * The reads a device forecast for one port (proto CounterForecast): a counter running down
+ * with guest time. The vCPU answers them here until it makes any other access to the device.
+ */
+export class LocalForecast {
+  private reads = 0;
+
+  private constructor(private readonly f: ForecastMessage) {}
+
+  /** A usable forecast from a reply, or null (absent, or values that make no sense). */
+  static from(f: ForecastMessage | null | undefined): LocalForecast | null {
+    if (!f || !(f.modulus > 0) || !(f.tickNum > 0) || !(f.tickDen > 0) || f.bytes.length === 0 || f.bytes.some((b) => b !== 0 && b !== 1)) return null;
+    return new LocalForecast({ ...f, tick: Number(f.tick) });
+  }
+
+  get port(): number {
+    return this.f.port;
+  }
+
+  /** The byte the next read of the port returns at guest time `now`. */
+  read(now: GuestTimeNs): number {
+    const f = this.f;
+    const elapsed = ticksAt(now, f.tickNum, f.tickDen) - f.tick;
+    const count = (((f.count - elapsed) % f.modulus) + f.modulus) % f.modulus;
+    const high = f.bytes[this.reads++ % f.bytes.length] === 1;
+    return high ? (count >>> 8) & 0xff : count & 0xff;
+  }
+}
