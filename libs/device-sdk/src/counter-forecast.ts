@@ -1,15 +1,4 @@
-import type { GuestTimeNs } from './model.js';
-
-/** What a device's proto CounterForecast says, held by the vCPU while it answers reads from it. */
-export interface ForecastMessage {
-  port: number;
-  tick: number;
-  count: number;
-  modulus: number;
-  tickNum: number;
-  tickDen: number;
-  bytes: number[];
-}
+import type { CounterForecast, GuestTimeNs } from './model.js';
 
 /** floor(t * num / den) for integer t >= 0, without overflowing doubles (t * num can exceed 2^53). */
 export function ticksAt(t: number, num: number, den: number): number {
@@ -25,10 +14,10 @@ export function ticksAt(t: number, num: number, den: number): number {
 export class LocalForecast {
   private reads = 0;
 
-  private constructor(private readonly f: ForecastMessage) {}
+  private constructor(private readonly f: CounterForecast) {}
 
   /** A usable forecast from a reply, or null (absent, or values that make no sense). */
-  static from(f: ForecastMessage | null | undefined): LocalForecast | null {
+  static from(f: CounterForecast | null | undefined): LocalForecast | null {
     if (!f || !(f.modulus > 0) || !(f.tickNum > 0) || !(f.tickDen > 0) || f.bytes.length === 0 || f.bytes.some((b) => b !== 0 && b !== 1)) return null;
     return new LocalForecast({ ...f, tick: Number(f.tick) });
   }

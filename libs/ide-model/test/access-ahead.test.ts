@@ -1,28 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { AtaCmd, Status } from '../src/ata-registers.js';
-import { AtaController } from '../src/ide-controller.js';
-import { MemoryBlockDevice } from '../src/storage/block-device.js';
-import { FakeHost, patternSector, Ports } from './helpers.js';
+import { memoryDiskRig, patternSectors } from './helpers.js';
 
 /**
  * accessAhead: the PIO data phase a vCPU may answer locally (proto ReadAhead/WriteAhead).
  * An offer must not change the model, must say exactly what the reads will return, and
  * replaying the reads afterwards must leave the model where the reads themselves would have.
  */
-function rig(sectors = 64) {
-  const bytes = new Uint8Array(sectors * 512);
-  for (let s = 0; s < sectors; s++) bytes.set(patternSector(s), s * 512);
-  const host = new FakeHost();
-  const disk = new MemoryBlockDevice(bytes);
-  const ide = new AtaController(host, { drives: [{ kind: 'disk', image: disk }, null, null, null] });
-  return { host, disk, ide, p: new Ports(ide) };
-}
-
-function sectorsOf(first: number, count: number): Uint8Array {
-  const out = new Uint8Array(count * 512);
-  for (let i = 0; i < count; i++) out.set(patternSector(first + i), i * 512);
-  return out;
-}
+const rig = (sectors = 64) => memoryDiskRig(sectors);
 
 describe('PIO data phases offered ahead', () => {
   it('READ SECTORS: the whole command is offered after the first status read, and nothing changes by offering', () => {
@@ -39,7 +24,7 @@ describe('PIO data phases offered ahead', () => {
     expect(a.statusDuring).toBe(Status.DRDY | Status.DSC | Status.DRQ);
     expect(a.statusAfter).toBe(Status.DRDY | Status.DSC);
     expect(a.complete).toBe(true);
-    expect(a.data).toEqual(sectorsOf(5, 8));
+    expect(a.data).toEqual(patternSectors(5, 8));
   });
 
   it('replaying the offered reads leaves the model exactly where a controller that did them is', () => {
@@ -78,7 +63,7 @@ describe('PIO data phases offered ahead', () => {
     if (a.kind !== 'read') throw new Error('expected a read offer');
     expect(a.data.length).toBe(3 * 2048);
     expect(a.complete).toBe(false);
-    expect(a.data).toEqual(sectorsOf(0, 12));
+    expect(a.data).toEqual(patternSectors(0, 12));
   });
 
   it('WRITE SECTORS: the data-out phase says how many bytes the command still takes', () => {

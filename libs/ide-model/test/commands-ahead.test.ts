@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AtaCmd, Status } from '../src/ata-registers.js';
-import { AtaController } from '../src/ide-controller.js';
-import { MemoryBlockDevice } from '../src/storage/block-device.js';
-import { FakeHost, patternSector, Ports } from './helpers.js';
+import { memoryDiskRig, patternSectors } from './helpers.js';
 
 /**
  * Commands predicted after a sequential PIO command (proto CommandAhead): what the guest will
@@ -10,20 +8,7 @@ import { FakeHost, patternSector, Ports } from './helpers.js';
  * and reads applied as Consumed (their values already answered) leave the drive where reading
  * them would.
  */
-function rig(sectors = 256) {
-  const bytes = new Uint8Array(sectors * 512);
-  for (let s = 0; s < sectors; s++) bytes.set(patternSector(s), s * 512);
-  const host = new FakeHost();
-  const disk = new MemoryBlockDevice(bytes);
-  const ide = new AtaController(host, { drives: [{ kind: 'disk', image: disk }, null, null, null] });
-  return { host, disk, ide, p: new Ports(ide) };
-}
-
-const sectorsOf = (first: number, count: number) => {
-  const out = new Uint8Array(count * 512);
-  for (let i = 0; i < count; i++) out.set(patternSector(first + i), i * 512);
-  return out;
-};
+const rig = (sectors = 256) => memoryDiskRig(sectors);
 
 describe('commands predicted after a sequential PIO command', () => {
   it('READ SECTORS: the next commands go on where it ends, with the registers a driver writes and the sectors it will read, up to the limit and the disk\'s end', () => {
@@ -45,7 +30,7 @@ describe('commands predicted after a sequential PIO command', () => {
     p.command(next.command);
     expect(p.status()).toBe(next.phase.statusDuring);
     if (next.phase.kind !== 'read') throw new Error('a read predicts reads');
-    expect(next.phase.data).toEqual(sectorsOf(56, 16));
+    expect(next.phase.data).toEqual(patternSectors(56, 16));
     expect(p.readData(16 * 512)).toEqual(next.phase.data);
     expect(p.status()).toBe(next.phase.statusAfter);
     // Near the end of the disk: only what fits.

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DeviceHost } from '@quasivm/device-sdk';
 import { AtaController, type AtaControllerOptions } from '../src/ide-controller.js';
+import { MemoryBlockDevice } from '../src/storage/block-device.js';
 
 /** A DeviceHost that records IRQ line changes and serves a Uint8Array as guest memory. */
 export class FakeHost implements DeviceHost {
@@ -61,6 +62,21 @@ export function patternSector(lba: number): Uint8Array {
   const b = new Uint8Array(512);
   for (let i = 0; i < 512; i++) b[i] = ((lba & 0xff) + i * 7) & 0xff;
   return b;
+}
+
+/** Sectors first..first+count-1 of patternSector, back to back. */
+export function patternSectors(first: number, count: number): Uint8Array {
+  const out = new Uint8Array(count * 512);
+  for (let i = 0; i < count; i++) out.set(patternSector(first + i), i * 512);
+  return out;
+}
+
+/** A controller with one in-memory disk of `sectors` patternSector sectors as primary master, and its ports. */
+export function memoryDiskRig(sectors: number) {
+  const disk = new MemoryBlockDevice(patternSectors(0, sectors));
+  const host = new FakeHost();
+  const ide = new AtaController(host, { drives: [{ kind: 'disk', image: disk }, null, null, null] });
+  return { host, disk, ide, p: new Ports(ide) };
 }
 
 export function readFileSectors(p: string, lba: number, count: number): Uint8Array {

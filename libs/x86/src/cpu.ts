@@ -717,13 +717,6 @@ export class Cpu {
   }
 
   /**
-   * The decoded block at CS:EIP, decoding it on a miss; undefined when the
-   * interpreter must run the instruction (code in a device window, an
-   * instruction the decoder does not know, a block that could wrap around
-   * the end of the code segment). Translating EIP may raise #PF, which is
-   * delivered as the fault of that instruction.
-   */
-  /**
    * Whether `block` is the code at CS:eip now: not dropped by a write, decoded for this
    * code size, in the same RAM place as CS:eip translates to now (checked without a page
    * walk; an unknown translation says no), and inside the code segment's IP range. This is
@@ -803,6 +796,13 @@ export class Cpu {
     this.jumpBlock[slot] = block;
   }
 
+  /**
+   * The decoded block at CS:EIP, decoding it on a miss; undefined when the
+   * interpreter must run the instruction (code in a device window, an
+   * instruction the decoder does not know, a block that could wrap around
+   * the end of the code segment). Translating EIP may raise #PF, which is
+   * delivered as the fault of that instruction.
+   */
   private lookupBlock(): DecodedBlock | undefined {
     const eip = this.eip;
     if (eip + 15 > this.ipMask) return undefined;

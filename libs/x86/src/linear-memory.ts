@@ -175,15 +175,7 @@ export class LinearMemory implements PhysicalMemory {
     if (linear >>> 12 === this.codePage && this.bus.a20Mask === this.codeA20) return this.codeBase | (linear & 0xfff);
     const p = this.toPhysical(linear);
     const page = p >>> MMIO_PAGE_SHIFT;
-    if (page < this.ramPages && this.mmioPages[page] === 0) {
-      this.codePage = linear >>> 12;
-      this.codeBase = page << MMIO_PAGE_SHIFT;
-      this.codeA20 = this.bus.a20Mask;
-      // Fetching is reading (no NX here): the fast read table may say so too, which is
-      // what a wasm region checks before going on into another (region-runner.ts).
-      this.noteRead(linear, p);
-      return p;
-    }
+    if (page < this.ramPages && this.mmioPages[page] === 0) return this.rememberCodePage(linear, p);
     this.codePage = -1;
     return -1;
   }
@@ -206,8 +198,17 @@ export class LinearMemory implements PhysicalMemory {
     }
     const page = p >>> MMIO_PAGE_SHIFT;
     if (page >= this.ramPages || this.mmioPages[page] !== 0) return -1;
+    return this.rememberCodePage(linear, p);
+  }
+
+  /**
+   * Code at `linear` is at RAM offset `p`: the fetch cache keeps its page, and since
+   * fetching is reading (no NX here) the fast read table may say so too, which is what a
+   * wasm region checks before going on into another (region-runner.ts). Returns `p`.
+   */
+  private rememberCodePage(linear: number, p: number): number {
     this.codePage = linear >>> 12;
-    this.codeBase = page << MMIO_PAGE_SHIFT;
+    this.codeBase = (p >>> MMIO_PAGE_SHIFT) << MMIO_PAGE_SHIFT;
     this.codeA20 = this.bus.a20Mask;
     this.noteRead(linear, p);
     return p;
