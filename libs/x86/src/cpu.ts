@@ -218,6 +218,16 @@ export class Cpu {
   private stopRequested = false;
   /** instructionCount when the code cache's invalidation counts were last halved. */
   private lastDecay = 0;
+  /**
+   * A block of closures stopped before its end (the slice's budget ran out, a stop was
+   * requested): where it goes on is the middle of a straight run. Were such places counted
+   * as block starts, every instruction of a hot loop would become an entry of its page's
+   * region and cut the loop's compiled code into one-instruction members (the kernel's
+   * mpihelp loops ran at 540 instead of 1300 MIPS); so the block run there is not counted.
+   */
+  private resumesInside = false;
+  /** The block that ran last was cut by the decoder's length limit and ran to its end (see DecodedBlock.entered). */
+  private continuesRun = false;
   /** Whether the PIC must be asked for an interrupt before the next instruction (see run). */
   private interruptPoll = true;
   /** Set by interrupt(); tells the single-step trap logic that the instruction already vectored. */
@@ -664,12 +674,26 @@ export class Cpu {
       if (block !== undefined) {
         const budget = maxInstructions - executed;
         let compiled = block.compiled;
-        if (compiled === undefined && ++block.hits >= this.jitThreshold) {
+        // A block entered where the last one stopped short (see resumesInside) is not counted;
+        // one the last ran straight on into is counted but not an entry (DecodedBlock.entered).
+        const counted = !this.resumesInside;
+        if (counted && !this.continuesRun) block.entered = true;
+        this.resumesInside = false;
+        this.continuesRun = false;
+        if (compiled === undefined && counted && ++block.hits >= this.jitThreshold) {
           compiled = block.compiled = this.wasmJit?.compile(block) ?? compileBlock(this, this.bus.ram, block.physical);
         }
         const ran = compiled !== null && compiled !== undefined && compiled.count <= budget && this.eip + compiled.byteLength <= this.ipMask ? this.runChain(block, compiled, budget) : -1;
         if (ran >= 0) previous = this.chainTail;
-        else if (block.instructions.length > 0) this.runBlock(block, budget);
+        else if (block.instructions.length > 0) {
+          this.runBlock(block, budget);
+          // Where the decoder cut a straight run, the next block goes on with it: one entered
+          // inside (at a place that moves from slice to slice) starts inside it too.
+          if (block.runsOn && !this.resumesInside) {
+            if (counted) this.continuesRun = true;
+            else this.resumesInside = true;
+          }
+        }
         else block = undefined; // only the JIT knows its first instruction, and it has not compiled it (yet)
       }
       if (block === undefined) {
@@ -852,7 +876,10 @@ export class Cpu {
         instructions[done](this);
         this.instructionCount++;
         done++;
-        if (done >= last || cache.generation !== generation || this.stopRequested) return done;
+        if (done >= last || cache.generation !== generation || this.stopRequested) {
+          this.resumesInside = done < instructions.length;
+          return done;
+        }
       }
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;

@@ -15,6 +15,12 @@ const MAX_BLOCK_INSTRUCTIONS = 32;
 export class DecodedBlock {
   /** Runs so far; at a threshold the CPU compiles the block (cpu.ts). */
   hits = 0;
+  /**
+   * Whether it ever ran other than straight on from a block the decoder cut at
+   * MAX_BLOCK_INSTRUCTIONS (a branch, call or return came here, or a region left here):
+   * only such places end the straight-line code of a region's members (region-compiler.ts).
+   */
+  entered = false;
   /** The compiled form: undefined until compiled, null when it cannot be. */
   compiled: CompiledBlock | null | undefined = undefined;
   /** False once a write to its page dropped it (CodeCache.invalidatePage): links and the jump cache skip it. */
@@ -63,6 +69,8 @@ export class DecodedBlock {
     readonly byteLength: number,
     /** The code size (CS.D: 2 or 4) it was decoded for. */
     readonly codeSize: number,
+    /** Whether decoding stopped at MAX_BLOCK_INSTRUCTIONS: the code runs on straight after it. */
+    readonly runsOn = false,
   ) {}
 }
 
@@ -83,5 +91,5 @@ export function decodeBlock(cpu: Cpu, ram: Uint8Array, physical: number): Decode
     if (decoded.transfersControl || (at & 0xfff) === 0) break;
   }
   // An empty block still counts its runs: the JIT may know the instruction the closures do not.
-  return new DecodedBlock(physical, instructions, lengths, at - physical, cpu.codeSize);
+  return new DecodedBlock(physical, instructions, lengths, at - physical, cpu.codeSize, instructions.length === MAX_BLOCK_INSTRUCTIONS);
 }

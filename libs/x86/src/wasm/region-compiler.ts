@@ -39,17 +39,17 @@ export interface RegionCode {
  * 32-bit code only, under one segment mode (checked by the caller). Undefined when no
  * offset's first instruction compiles.
  */
-export function compileRegion(quirks: CpuQuirks, ram: Uint8Array, page: number, offsets: number[], state: number, mode: number, memoryPages: number): RegionCode | undefined {
+export function compileRegion(quirks: CpuQuirks, ram: Uint8Array, page: number, offsets: number[], entries: ReadonlySet<number>, state: number, mode: number, memoryPages: number): RegionCode | undefined {
   // Members: the offsets whose first instruction compiles (the others are left out, so
   // nothing jumps to them). Each member's code is then emitted once.
   const scratch = new RegionEmitter(state, mode);
-  const entries = [...new Set(offsets)].sort((a, b) => a - b).filter((offset) => {
+  const starts = [...new Set(offsets)].sort((a, b) => a - b).filter((offset) => {
     scratch.start = offset;
     return emitRegionInstruction(scratch, quirks, ram, page * 0x1000 + offset, () => -1) !== undefined;
   });
-  if (entries.length === 0) return undefined;
+  if (starts.length === 0) return undefined;
   const e = new RegionEmitter(state, mode);
-  const members = emitRegion(e, quirks, ram, page, entries);
+  const members = emitRegion(e, quirks, ram, page, starts, entries);
   const bytes = encodeModule({
     types: [
       { params: [I32, I32, I32], results: [I32] }, // 0: region
@@ -82,20 +82,25 @@ export function compileRegion(quirks: CpuQuirks, ram: Uint8Array, page: number, 
   return { bytes, members };
 }
 
-/** Emits the region function for members at `entries`; returns each member's instruction count. */
-function emitRegion(e: RegionEmitter, quirks: CpuQuirks, ram: Uint8Array, page: number, entries: number[]): RegionMember[] {
+/**
+ * Emits the region function for members at `starts`; returns each member's instruction count.
+ * A member's straight-line code ends where another member starts only if that one is in
+ * `entries` (code is branched to there): a member the decoder's length limit made (code
+ * only runs on into it) gets code of its own, and the members before it run through it.
+ */
+function emitRegion(e: RegionEmitter, quirks: CpuQuirks, ram: Uint8Array, page: number, starts: number[], entries: ReadonlySet<number>): RegionMember[] {
   const f = e.f;
-  const index = new Map(entries.map((offset, k) => [offset, k]));
+  const index = new Map(starts.map((offset, k) => [offset, k]));
   const memberAt = (offset: number): number => index.get(offset) ?? -1;
-  const count = entries.length;
+  const count = starts.length;
   const members: RegionMember[] = [];
   e.prologue();
   f.op(Op.block, VOID); // $fault
   f.op(Op.block, VOID); // $exit
   f.op(Op.loop, VOID); // $dispatch
   for (let k = 0; k < count; k++) f.op(Op.block, VOID);
-  f.get(e.member).brTable(entries.map((_, k) => k), count - 1);
-  entries.forEach((offset, k) => {
+  f.get(e.member).brTable(starts.map((_, k) => k), count - 1);
+  starts.forEach((offset, k) => {
     f.op(Op.end);
     // Open now: the blocks of members k+1.., the loop, $exit.
     e.toLoop = count - 1 - k;
@@ -108,7 +113,7 @@ function emitRegion(e: RegionEmitter, quirks: CpuQuirks, ram: Uint8Array, page: 
     let at = offset;
     let done = 0;
     let transferred = false;
-    while (done < MAX_MEMBER_INSTRUCTIONS && at < 0x1000 && !(done > 0 && index.has(at))) {
+    while (done < MAX_MEMBER_INSTRUCTIONS && at < 0x1000 && !(done > 0 && index.has(at) && entries.has(at))) {
       e.start = at;
       e.index = done;
       const emitted = emitRegionInstruction(e, quirks, ram, page * 0x1000 + at, memberAt);

@@ -158,14 +158,19 @@ export class WasmJit {
     const table = cpu.memory.codeCache.existingTable(page, 4);
     if (table === undefined) return null;
     const offsets: number[] = [block.physical & 0xfff];
+    const entries = new Set<number>();
+    if (block.entered) entries.add(block.physical & 0xfff);
     const minimum = this.threshold * MEMBER_SHARE;
     if (rebuilds < MAX_REBUILDS) {
       table.forEach((slot, offset) => {
-        if (slot !== undefined && slot !== block && (slot.hits >= minimum || slot.compiled?.region === true)) offsets.push(offset);
+        if (slot !== undefined && slot !== block && (slot.hits >= minimum || slot.compiled?.region === true)) {
+          offsets.push(offset);
+          if (slot.entered) entries.add(offset);
+        }
       });
     }
     const mode = cpu.jitMode;
-    const region = compileRegion(cpu.quirks, cpu.bus.ram, page, offsets, this.state, mode, this.pages);
+    const region = compileRegion(cpu.quirks, cpu.bus.ram, page, offsets, entries, this.state, mode, this.pages);
     if (region === undefined || !region.members.some((m) => m.offset === (block.physical & 0xfff))) return null;
     this.rebuilds.set(page, rebuilds + 1);
     this.compiled++;
