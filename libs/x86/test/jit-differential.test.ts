@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { StopReason } from '../src/index.js';
-import { DS, FS } from '../src/registers.js';
+import { DS, EAX, EBP, EBX, EDI, EDX, ESI, FS } from '../src/registers.js';
 import { CODE, protectedMachine, put32, type ProtectedMachine } from './support/protected-machine.js';
 import { random, register } from './support/random-code.js';
 
@@ -344,3 +344,92 @@ test.each(JITS)('REP MOVS/STOS in a compiled loop ($name JIT): memory, registers
   if (wasmJit) expect(compiled.cpu.wasmJit!.compiled, 'wasm regions').toBeGreaterThan(0);
   expect(compiled.ram.subarray(0x60000, 0x68000)).toEqual(interpreted.ram.subarray(0x60000, 0x68000));
 }, 60_000);
+
+/** One loop pass: EDX:EAX / DIV divisor, then EDX:EAX / IDIV divisor (each dividend its own). */
+type DivisionRow = { div: [number, number, number]; idiv: [number, number, number] };
+
+/** Rows of 64-bit divisions that do not fault, as Linux's mpihelp_divrem makes them (EDX non-zero, a divisor in memory). */
+function divisionRows(count: number): DivisionRow[] {
+  const pick = random(7);
+  const u32 = (): number => (pick(0x10000) * 0x10000 + pick(0x10000)) >>> 0;
+  const rows: DivisionRow[] = [
+    { div: [0xfffffffe, 0xffffffff, 0xffffffff], idiv: [0xffffffff, 0x80000000, 1] }, // quotients 0xffffffff and -2^31: the edges
+    { div: [0, 5, 7], idiv: [0, 5, 0xffffffff] }, // IDIV by -1 (left to the interpreter)
+    { div: [0x7fffffff, 0, 0x80000000], idiv: [0x3fffffff, 0, 0x7fffffff] },
+  ];
+  while (rows.length < count) {
+    const divisor = u32() | 1;
+    const high = u32() % divisor;
+    const shift = pick(33);
+    const idivDivisor = (u32() >>> (1 + pick(31))) * (pick(2) ? -1 : 1) || 3;
+    const dividend = BigInt.asIntN(64, BigInt(u32() | 0) << BigInt(shift)) ;
+    const q = dividend / BigInt(idivDivisor);
+    if (q < -0x80000000n || q > 0x7fffffffn) continue;
+    const bits = BigInt.asUintN(64, dividend);
+    rows.push({ div: [high, u32(), divisor], idiv: [Number(bits >> 32n), Number(bits & 0xffffffffn), idivDivisor >>> 0] });
+  }
+  return rows;
+}
+
+/**
+ * The loop over the rows at 0x60000 (32 bytes each), ECX of them:
+ *   l: mov edx, [ebx]; mov eax, [ebx+4]; div dword [ebx+8]; add esi, eax; xor edi, edx
+ *      mov edx, [ebx+12]; mov eax, [ebx+16]; idiv dword [ebx+20]; add esi, eax; xor edi, edx
+ *      add ebx, 32; loop l; hlt
+ */
+const DIVISION_LOOP = [
+  0x8b, 0x13, 0x8b, 0x43, 0x04, 0xf7, 0x73, 0x08, 0x01, 0xc6, 0x31, 0xd7,
+  0x8b, 0x53, 0x0c, 0x8b, 0x43, 0x10, 0xf7, 0x7b, 0x14, 0x01, 0xc6, 0x31, 0xd7,
+  0x83, 0xc3, 0x20, 0xe2, 0xe0, 0xf4,
+];
+
+test.each([
+  { name: 'no fault', last: undefined, eip: -1 },
+  { name: 'DIV by zero', last: { div: [0, 1, 0], idiv: [0, 1, 1] }, eip: CODE + 5 },
+  { name: 'DIV quotient too big', last: { div: [7, 0, 7], idiv: [0, 1, 1] }, eip: CODE + 5 },
+  { name: 'IDIV quotient 2^31', last: { div: [0, 1, 1], idiv: [0, 0x80000000, 1] }, eip: CODE + 18 },
+  { name: 'IDIV of -2^63 by -1', last: { div: [0, 1, 1], idiv: [0x80000000, 0, 0xffffffff] }, eip: CODE + 18 },
+  { name: 'IDIV by zero', last: { div: [0, 1, 1], idiv: [0, 1, 0] }, eip: CODE + 18 },
+] as { name: string; last?: DivisionRow; eip: number }[])('DIV/IDIV r/m32 with 64-bit dividends in a compiled loop (wasm JIT): results, and #DE where the interpreter raises it ($name)', ({ last, eip }) => {
+  const rows = divisionRows(200);
+  if (last) rows.push(last);
+  const [compiled, interpreted] = [true, false].map((decodedCache) => {
+    const m = protectedMachine(DIVISION_LOOP, { decodedCache, jitThreshold: 16, wasmJit: decodedCache });
+    rows.forEach((row, i) => [...row.div, ...row.idiv].forEach((v, k) => put32(m.ram, 0x60000 + i * 32 + k * 4, v)));
+    m.setGate(0);
+    m.cpu.reg32.set([0, rows.length, 0, 0x60000, 0x20000, 0, 0, 0]);
+    expect(m.cpu.run(1_000_000)).toBe(StopReason.Halted);
+    return m;
+  });
+  expect(compiled.cpu.wasmJit!.compiled, 'wasm regions').toBeGreaterThan(0);
+  expect(compiled.handlerVector()).toBe(last ? 0 : -1);
+  if (last) expect(compiled.cpu.peekStack(4, 0)).toBe(eip); // #DE points at the divide
+  expect([...compiled.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
+  expect(compiled.cpu.getFlags()).toBe(interpreted.cpu.getFlags());
+  expect(compiled.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
+  expect(interpreted.handlerVector()).toBe(compiled.handlerVector());
+});
+
+test('a loop longer than a decoded block, run in slices that end anywhere in it, compiles (wasm JIT) as one member and computes as interpreted', () => {
+  // ecx = 20000; l: 48 register ALU instructions; dec ecx; jnz l; hlt. The decoder cuts the
+  // body after 32 instructions, and each slice of 997 ends inside it: neither place may end
+  // the loop's compiled code (every instruction once became a member of its own).
+  const body: number[] = [];
+  const dst = [EAX, EDX, EBX, EBP, ESI, EDI];
+  for (let i = 0; i < 48; i++) body.push([0x01, 0x31, 0x29, 0x11][i % 4], 0xc0 | (dst[(i * 5) % 6] << 3) | dst[i % 6]); // add/xor/sub/adc r/m32, r32
+  const code = [0xb9, 0x20, 0x4e, 0, 0, ...body, 0x49, 0x75, (-(body.length + 3)) & 0xff, 0xf4];
+  const [compiled, interpreted] = [true, false].map((decodedCache) => {
+    // A low threshold: places hit ~20 times each by slice ends would be members (a quarter of it).
+    const m = protectedMachine(code, { decodedCache, wasmJit: decodedCache, jitThreshold: 40 });
+    m.cpu.reg32.set([1, 0, 3, 4, 0x20000, 6, 7, 8]);
+    while (!m.cpu.halted) m.cpu.run(997);
+    return m;
+  });
+  expect([...compiled.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
+  expect(compiled.cpu.getFlags()).toBe(interpreted.cpu.getFlags());
+  expect(compiled.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
+  const table = compiled.cpu.memory.codeCache.existingTable(CODE >>> 12, 4)!;
+  const loop = table[(CODE + 5) & 0xfff]?.compiled;
+  expect(loop?.region, 'the loop is a region member').toBe(true);
+  expect(loop!.count, "instructions in one pass of its member").toBe(48 + 2);
+});
