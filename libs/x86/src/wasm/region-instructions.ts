@@ -265,7 +265,7 @@ function planInstruction(e: RegionEmitter, quirks: CpuQuirks, opcode: number, op
       return true;
     };
   }
-  if (opcode === 0xf6 || opcode === 0xf7) return group3(e, size, modrm(), bytes);
+  if (opcode === 0xf6 || opcode === 0xf7) return group3(e, quirks, size, modrm(), bytes);
   if (opcode === 0xfe || opcode === 0xff) return group5(e, quirks, size, opcode, opSize, modrm());
   if (opcode === 0x0f) return twoByte(e, bytes.next8(), opSize, bytes, modrm);
   return undefined;
@@ -715,8 +715,8 @@ function shiftByCl(e: RegionEmitter, m: Modrm, op: number): void {
   e.known = known?.op === FlagOp.Shift && known.size === 4 ? known : undefined;
 }
 
-/** F6/F7: TEST imm, NOT, NEG, MUL r/m32. */
-function group3(e: RegionEmitter, size: OperandSize, m: Modrm, bytes: CodeBytes): Plan | undefined {
+/** F6/F7: TEST imm, NOT, NEG, MUL r/m32, DIV/IDIV r/m32. */
+function group3(e: RegionEmitter, quirks: CpuQuirks, size: OperandSize, m: Modrm, bytes: CodeBytes): Plan | undefined {
   const f = e.f;
   switch (m.reg) {
     case 0: {
@@ -753,9 +753,49 @@ function group3(e: RegionEmitter, size: OperandSize, m: Modrm, bytes: CodeBytes)
         e.record(FlagOp.Shift, 4, false);
         return false;
       };
+    case 6:
+    case 7:
+      if (size !== 4 || quirks.idivRejectsMostNegative || quirks.repNegatesQuotient) return undefined;
+      return () => {
+        divide64(e, m, m.reg === 7);
+        return false;
+      };
     default:
       return undefined;
   }
+}
+
+/**
+ * DIV/IDIV r/m32: EDX:EAX divided by the operand, quotient to EAX, remainder to EDX, flags
+ * untouched (as ops/multiply-divide.ts leaves them). Whatever raises #DE (a zero divisor, a
+ * quotient that does not fit: for DIV exactly when EDX >= divisor) leaves the region at the
+ * instruction for the interpreter to raise it; so does IDIV by -1 (i64.div_s would trap on
+ * the most negative dividend). Linux's mpihelp_divrem divides this way in its inner loop.
+ */
+function divide64(e: RegionEmitter, m: Modrm, signed: boolean): void {
+  const f = e.f;
+  const divisor = e.ta;
+  readRm(e, m, 4);
+  f.set(divisor);
+  f.get(e.R[EDX]).op(Op.i64ExtendI32U).i64(32).op(Op.i64Shl).get(e.R[EAX]).op(Op.i64ExtendI32U).op(Op.i64Or).set(e.x);
+  f.get(divisor).op(Op.i32Eqz);
+  if (signed) f.get(divisor).i32(-1).op(Op.i32Eq, Op.i32Or);
+  else f.get(e.R[EDX]).get(divisor).op(Op.i32GeU, Op.i32Or);
+  e.if();
+  e.exitAt(e.start, e.index);
+  e.endIf();
+  const extend = signed ? Op.i64ExtendI32S : Op.i64ExtendI32U;
+  f.get(e.x).get(divisor).op(extend, signed ? Op.i64RemS : Op.i64RemU, Op.i32WrapI64).set(e.t);
+  f.get(e.x).get(divisor).op(extend, signed ? Op.i64DivS : Op.i64DivU).set(e.x);
+  if (signed) {
+    // The quotient must lie in [-2^31, 2^31).
+    f.get(e.x).i64(0x80000000).op(Op.i64Add).i64(0xffffffff).op(Op.i64GtU);
+    e.if();
+    e.exitAt(e.start, e.index);
+    e.endIf();
+  }
+  f.get(e.x).op(Op.i32WrapI64).set(e.R[EAX]);
+  f.get(e.t).set(e.R[EDX]);
 }
 
 /** FE/FF: INC, DEC, CALL near, JMP near, PUSH r/m. */
