@@ -102,8 +102,10 @@ function emitRegion(e: RegionEmitter, quirks: CpuQuirks, ram: Uint8Array, page: 
   f.get(e.member).brTable(starts.map((_, k) => k), count - 1);
   starts.forEach((offset, k) => {
     f.op(Op.end);
-    // Open now: the blocks of members k+1.., the loop, $exit.
-    e.toLoop = count - 1 - k;
+    // Open now: the member's own loop (a jump to its start stays in it), the blocks of
+    // members k+1.., the dispatcher loop, $exit.
+    e.toLoop = count - 1 - k + 1;
+    e.current = k;
     e.inner = 0;
     e.known = undefined;
     // The member's code goes to an array of its own first: the budget check before it
@@ -133,12 +135,14 @@ function emitRegion(e: RegionEmitter, quirks: CpuQuirks, ram: Uint8Array, page: 
     }
     const body = f.code;
     f.code = main;
+    f.op(Op.loop, VOID);
     // Not enough budget left for a whole pass of this member: leave at its start.
     f.get(e.n).i32(done).op(Op.i32Add).get(e.budget).op(Op.i32GtU);
     e.if();
     e.exitAt(offset, 0);
     e.endIf();
     f.appendPart(body);
+    f.op(Op.end); // the member's loop: its code always ends in a branch
     members.push({ offset, count: done });
   });
   f.op(Op.end); // loop: every member ends in a branch, so this is never reached

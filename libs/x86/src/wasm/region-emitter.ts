@@ -77,6 +77,8 @@ export class RegionEmitter {
   inner = 0;
   /** Labels between a member's code and the dispatcher loop (set per member). */
   toLoop = 0;
+  /** The member being emitted; its code is a loop of its own (region-compiler.ts). */
+  current = -1;
   /** The flag record's op and size when an instruction of this member set it. */
   known: StaticRecord | undefined;
   /** The instruction being emitted: its offset in the page, end, and index in its member. */
@@ -228,10 +230,11 @@ export class RegionEmitter {
     this.exit(() => this.f.get(this.pageEip).i32(offset).op(Op.i32Add), retired);
   }
 
-  /** Goes on with member `k` of the region. */
+  /** Goes on with member `k` of the region: the member being emitted loops in place, any other through the dispatcher. */
   continueWith(k: number, retired: number): void {
     this.retire(retired);
-    this.f.i32(k).set(this.member).br(this.toLoop + this.inner);
+    if (k === this.current) this.f.br(this.inner);
+    else this.f.i32(k).set(this.member).br(this.toLoop + this.inner);
   }
 
   // --- registers ---
