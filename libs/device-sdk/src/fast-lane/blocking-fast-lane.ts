@@ -90,7 +90,12 @@ export class BlockingFastLane {
       if (inc && inc.frameBytes - inc.held >= DIRECT_READ_BYTES) {
         // The rest of a large frame (DMA data) read straight into one buffer of its size:
         // no copy out of the read buffer, no joining of 64 KiB pieces, nothing past its end.
-        const frame = Buffer.allocUnsafe(inc.frameBytes);
+        // Placed so the frame ends on an 8-byte boundary: its large payload, which ends the frame
+        // (encodeEventParts), then starts on one when its length is a multiple of 8 (DMA data
+        // is whole sectors). Copying it into guest RAM (a shared WebAssembly.Memory) from an
+        // unaligned source took ~5x as long (64 KiB: ~22 us instead of ~4.6 us).
+        const pad = (8 - (inc.frameBytes % 8)) % 8;
+        const frame = Buffer.allocUnsafe(inc.frameBytes + pad).subarray(pad);
         let at = this.splitter.takeHeld(frame);
         while (at < frame.length) {
           const n = readSync(this.fd, frame, at, frame.length - at, null);
