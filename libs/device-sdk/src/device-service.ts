@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { loadDeviceProto, type DeviceHandlers, type IoEvent__Input, type IoOp, type IoRequest, type ReadAhead__Input, type WriteAhead__Input } from '@quasivm/proto';
+import { loadDeviceProto, type DeviceHandlers, type CommandAhead__Input, type IoEvent__Input, type IoOp, type IoRequest, type ReadAhead__Input, type WriteAhead__Input } from '@quasivm/proto';
 import { DeviceSession } from './session.js';
-import { DeviceStateError, allOnes, readStringBySingles, writeStringBySingles, type AccessSize, type DeviceFactory, type DeviceModel, type DeviceState, type PhaseAhead } from './model.js';
+import { DeviceStateError, allOnes, readStringBySingles, writeStringBySingles, type AccessSize, type DeviceFactory, type DeviceModel, type DeviceState, type DmaChannelNow, type DmaOffer, type PhaseAhead } from './model.js';
 import { createLogger, type Logger } from './logger.js';
 import { FastLaneServer } from './fast-lane/fast-lane-server.js';
 
@@ -234,6 +234,7 @@ export class DeviceService {
         }
         case 'read':
         case 'write':
+        case 'dmaServed':
         case 'readString':
         case 'writeString':
         case 'consumed':
@@ -297,7 +298,7 @@ export class DeviceService {
         }
         case 'read': {
           const value = m.ioRead(op.port, size, now) >>> 0;
-          const ahead = op.read!.aheadMax > 0 && m.accessAhead ? m.accessAhead(op.port, Math.min(op.read!.aheadMax, this.maxStringBytes)) : null;
+          const ahead = op.read!.aheadMax > 0 && m.accessAhead ? m.accessAhead(op.port, Math.min(op.read!.aheadMax, this.maxStringBytes), { dmaMaxBytes: Math.min(op.read!.dmaAheadMax, MAX_DMA_AHEAD_BYTES) }) : null;
           const hints = op.read!.memoryHints && m.memoryHints ? m.memoryHints() : undefined;
           const memoryHints = hints?.length ? hints.map((h) => ({ ...h, length: Math.min(h.length, this.maxStringBytes) })) : undefined;
           if (!ahead) {
@@ -305,12 +306,12 @@ export class DeviceService {
             send({ readReply: { seq, value, memoryHints, counterForecast } });
           }
           else {
-            const { next, ...phase } = ahead;
+            const { next, dma, ...phase } = ahead;
             const commandsAhead = next?.map((c) => {
               const m = phaseMessage(c.phase);
               return { command: c.command, registers: c.registers, read: m.readAhead, write: m.writeAhead };
             });
-            send({ readReply: { seq, value, memoryHints, ...phaseMessage(phase), commandsAhead } });
+            send({ readReply: { seq, value, memoryHints, ...phaseMessage(phase), commandsAhead, ...(dma && op.read!.dmaAheadMax ? dmaMessage(dma) : {}) } });
           }
           break;
         }
@@ -352,6 +353,12 @@ export class DeviceService {
         case 'write':
           m.ioWrite(op.port, size, op.write!.value, now);
           break;
+        case 'dmaServed': {
+          const d = op.dmaServed!;
+          if (m.dmaServed) m.dmaServed(op.port, size, d.value, d.byteLength, now);
+          else m.ioWrite(op.port, size, d.value, now);
+          break;
+        }
         case 'readString': {
           const count = op.readString!.count;
           if (count * size > this.maxStringBytes)
@@ -410,6 +417,18 @@ function consumeReads(m: DeviceModel, port: number, size: AccessSize, count: num
   if (m.consumeReadString) m.consumeReadString(port, size, count, now);
   else if (m.ioReadString) m.ioReadString(port, size, count, now);
   else readStringBySingles(m, port, size, count, now);
+}
+
+/** Most bytes of predicted DMA data a reply carries (Read.dma_ahead_max): a frame stays well inside MAX_FRAME_BYTES. */
+const MAX_DMA_AHEAD_BYTES = 8 << 20;
+
+/** Predicted DMA commands as their proto messages (CommandAhead.dma, ReadReply.dma_channel and dma_ahead_data). */
+function dmaMessage(d: DmaOffer): { commandsAhead: CommandAhead__Input[]; dmaChannel: DmaChannelNow; dmaAheadData: Buffer } {
+  return {
+    commandsAhead: d.commands.map(({ command, registers, ...dma }) => ({ command, registers, dma })),
+    dmaChannel: d.channel,
+    dmaAheadData: Buffer.from(d.data.buffer, d.data.byteOffset, d.data.byteLength),
+  };
 }
 
 /** A data phase offer as its proto message (ReadAhead or WriteAhead). */
