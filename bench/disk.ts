@@ -11,11 +11,16 @@
 // Over the fast lane the status read that starts a PIO data phase brings the whole command's
 // data (ReadAhead; WriteAhead for writes, which complete when their data is in: the write
 // cache is on) and the next commands of the sequential run with theirs (CommandAhead, up to
-// 512 KiB), and the vCPU answers the sectors' reads itself; a DMA finishes inside the vCPU's
-// bus-master poll, guest memory served on the lane (the PRD table, and for writes the
-// buffers it describes, sent with the START write) and its IRQ changes too. Each row says
-// how many requests the CPU thread waited for (round trips), the figure that does not move
-// with the host's load.
+// 512 KiB), and the vCPU answers the sectors' reads itself. A DMA command the device did not
+// predict finishes inside the vCPU's bus-master poll, guest memory served on the lane (the PRD
+// table, and for writes the buffers it describes, sent with the START write) and its IRQ
+// changes too; the reply to that poll predicts the run's next DMA commands (CommandAhead.dma:
+// up to 256, reads with their sectors up to 8 MiB), which the vCPU then carries out itself at
+// their START writes (PRD table walked and data copied in its own RAM, bus-master and drive
+// status answered as the device would) and posts to the device (DmaServed): READ DMA of 64 KiB
+// is ~13 round trips for 64 MiB instead of ~1030 (QUASIVM_DMA_AHEAD=0: every command crosses).
+// Each row says how many requests the CPU thread waited for (round trips), the figure that
+// does not move with the host's load, and how many DMA commands the vCPU carried out.
 // and the writes end with FLUSH CACHE (fsync), inside the time. Timed between the guest's two
 // serial lines (wall clock), one run each. The guest sums the first dword of every chunk;
 // reads are checked against the image's pattern, writes by reading the image file back.
