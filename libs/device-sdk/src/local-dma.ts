@@ -20,6 +20,8 @@ const PRD_EOT = 0x8000_0000;
 const MAX_ENTRIES = 16;
 /** Largest transfer a command may predict: 65536 sectors (ATA-6 8.28). */
 const MAX_COMMAND_BYTES = 65536 * 512;
+/** Largest write carried out here: its buffers travel as snapshots, which a device keeps only up to a few MiB (proto DmaAhead). */
+export const MAX_SERVED_WRITE_BYTES = 2 << 20;
 
 /** What the vCPU posts for a command it carried out (proto MemorySnapshot x n, then DmaServed). */
 export interface ServedDma {
@@ -84,6 +86,7 @@ export class LocalDma {
     for (const c of commands as DmaCommandAhead[]) {
       if (!byte(c.command) || (c.registers.length !== 5 && c.registers.length !== 9) || !c.registers.every(byte)) return null;
       if (!byte(c.statusDuring) || !byte(c.statusAfter) || !Number.isInteger(c.byteLength) || c.byteLength <= 0 || c.byteLength > MAX_COMMAND_BYTES) return null;
+      if (!c.toMemory && c.byteLength > MAX_SERVED_WRITE_BYTES) return null;
       list.push({ ...c, registers: [...c.registers], dataOffset: at });
       if (c.toMemory) at += c.byteLength;
     }

@@ -23,6 +23,7 @@ describe('LocalDma.from refuses predictions that make no sense', () => {
     ['six registers', channel, [read({ registers: [1, 2, 3, 4, 5, 6] })], data],
     ['an empty transfer', channel, [read({ byteLength: 0 })], new Uint8Array(0)],
     ['a transfer beyond 65536 sectors', channel, [read({ byteLength: 65537 * 512 })], new Uint8Array(65537 * 512)],
+    ['a write beyond 2 MiB (its buffers would not all reach the device)', channel, [read({ toMemory: false, command: 0xca, byteLength: (2 << 20) + 512 })], new Uint8Array(0)],
     ['a status beyond a byte', channel, [read({ statusAfter: 0x150 })], data],
     ['a PRD address not dword aligned', { ...channel, prdAddress: 0x7802 }, [read()], data],
     ['a port beyond 64 Ki', { ...channel, busMasterBase: 0xfffc }, [read()], data],

@@ -4,6 +4,12 @@ import type { BlockDevice } from './storage/block-device.js';
 
 /** Most DMA commands predicted at once (proto CommandAhead.dma). */
 const MAX_PREDICTED = 256;
+/**
+ * Largest write predicted: its buffers ride with the START write as snapshots, which the
+ * channel keeps up to 4 MiB (ide-channel.ts); Linux's largest request is 1280 KiB. Must not
+ * exceed LocalDma's limit (device-sdk local-dma.ts, MAX_SERVED_WRITE_BYTES).
+ */
+export const MAX_PREDICTED_WRITE_BYTES = 2 << 20;
 /** LBA48 addresses are 48 bits (ATA-6 6.20). */
 const LBA48_SECTORS = 2 ** 48;
 
@@ -29,8 +35,8 @@ export interface IssuedDma {
  */
 export function predictDma(done: IssuedDma, disk: BlockDevice, maxBytes: number, writeCache: boolean): { commands: DmaCommandAhead[]; data: Uint8Array } {
   const none = { commands: [], data: new Uint8Array(0) };
-  if (!done.toMemory && (!writeCache || disk.readOnly)) return none;
   const bytes = done.sectors * SECTOR_SIZE;
+  if (!done.toMemory && (!writeCache || disk.readOnly || bytes > MAX_PREDICTED_WRITE_BYTES)) return none;
   const end = Math.min(disk.sectorCount, done.ext ? LBA48_SECTORS : LBA28_MAX_SECTORS);
   const first = done.lba + done.sectors;
   let n = 0;
