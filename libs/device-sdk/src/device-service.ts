@@ -229,8 +229,17 @@ export class DeviceService {
           if (bytes !== data.byteLength) return refuseOp(s, reply, seq, grpc.status.INVALID_ARGUMENT, `data-out runs write ${bytes} bytes, the operation carries ${data.byteLength}`);
           break;
         }
+        case 'write': {
+          const more = op.write!.more ?? [];
+          if (more.length % 4 !== 0) return refuseOp(s, reply, seq, grpc.status.INVALID_ARGUMENT, 'further writes are not (port, size, value, dt) quadruples');
+          for (let i = 0; i < more.length; i += 4) {
+            if (!validSize(more[i + 1])) return refuseOp(s, reply, seq, grpc.status.INVALID_ARGUMENT, `access size ${more[i + 1]} is not 1, 2 or 4`);
+            if (!s.claimsPort(more[i], more[i + 1])) return refuseOp(s, reply, seq, grpc.status.OUT_OF_RANGE, `port 0x${more[i].toString(16)} (size ${more[i + 1]}) is outside the ports ${this.name} claims`);
+          }
+          if (!s.claimsPort(op.port, size)) return refuseOp(s, reply, seq, grpc.status.OUT_OF_RANGE, `port 0x${op.port.toString(16)} (size ${size}) is outside the ports ${this.name} claims`);
+          break;
+        }
         case 'read':
-        case 'write':
         case 'dmaServed':
         case 'readString':
         case 'writeString':
@@ -347,9 +356,16 @@ export class DeviceService {
           }
           break;
         }
-        case 'write':
+        case 'write': {
           m.ioWrite(op.port, size, op.write!.value, now);
+          const more = op.write!.more;
+          for (let i = 0, t = now; i < (more?.length ?? 0); i += 4) {
+            t += more[i + 3];
+            s.lastTime = t;
+            m.ioWrite(more[i], more[i + 1] as AccessSize, more[i + 2], t);
+          }
           break;
+        }
         case 'dmaServed': {
           const d = op.dmaServed!;
           if (m.dmaServed) m.dmaServed(op.port, size, d.value, d.byteLength, now);
