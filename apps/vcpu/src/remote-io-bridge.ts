@@ -1,4 +1,4 @@
-import { allOnes, BlockingFastLane, LocalForecast, sessionTag, type AccessSize, type GuestTimeNs, type LaneGuestMemory, type LaneIrqs } from '@quasivm/device-sdk';
+import { allOnes, BlockingFastLane, LocalDma, LocalForecast, sessionTag, type AccessSize, type GuestTimeNs, type LaneGuestMemory, type LaneIrqs } from '@quasivm/device-sdk';
 import { CommandsAhead } from './commands-ahead.js';
 import { SharedRing } from './shared-ring.js';
 import { createGateBuffer, DeviceGates, GateState, type LaneTarget } from './device-gates.js';
@@ -64,6 +64,12 @@ export class RemoteIoProxy {
   private forecast: LocalForecast | null = null;
   /** Commands the device predicted the guest issues next (proto CommandAhead), from the last read's reply. */
   private readonly commands = new CommandsAhead();
+  /** DMA commands the device predicted (proto CommandAhead.dma), followed and carried out here until anything else happens. */
+  private dma: LocalDma | null = null;
+  /** Predicted DMA commands carried out on this thread (proto DmaServed). */
+  dmaServed = 0;
+  /** Bytes of DMA commands served since the lane was last flushed. */
+  private dmaPostedBytes = 0;
   /**
    * Guest memory the device would ask for after certain writes (proto MemoryHint), from the
    * last read's reply: sent with such a write (MemorySnapshot) when this thread serves memory.
@@ -103,6 +109,7 @@ export class RemoteIoProxy {
   holdIfAsked(now: GuestTimeNs): void {
     if (!this.gates || this.gates.state(this.deviceIndex) !== GateState.HoldAsked) return;
     this.ahead = null;
+    this.dma = null;
     this.commands.clear();
     try {
       if (this.lane) this.laneRequest((seq) => ({ timeNs: now, size: 1, barrier: { seq } }));
@@ -131,6 +138,7 @@ export class RemoteIoProxy {
     this.lane?.close();
     this.lane = null;
     this.ahead = null;
+    this.dma = null;
     this.commands.clear();
     this.hints = [];
     if (!target) return;
@@ -160,6 +168,7 @@ export class RemoteIoProxy {
 
   /** Sends posted writes now (the CPU thread calls this when it stops running guest code). */
   flush(): void {
+    this.dmaPostedBytes = 0;
     this.lane?.flush();
   }
 
@@ -171,6 +180,7 @@ export class RemoteIoProxy {
   private laneRequest(make: (seq: number) => Parameters<BlockingFastLane['post']>[0]): ReturnType<BlockingFastLane['request']> {
     const t0 = performance.now();
     this.roundTrips++;
+    this.dmaPostedBytes = 0; // the batch leaves with the request
     const e = this.lane!.request(make);
     this.blockedMs += performance.now() - t0;
     return e;
@@ -251,6 +261,34 @@ export class RemoteIoProxy {
     const offer = localAhead(r?.readAhead, r?.writeAhead);
     if (offer) this.ahead = offer;
     this.commands.load(r?.commandsAhead);
+    const dmas = r?.commandsAhead.filter((c) => c.dma) ?? [];
+    this.dma = this.memory && dmas.length ? LocalDma.from(r?.dmaChannel, dmas.map((c) => (c.dma ? { command: c.command, registers: c.registers, ...c.dma } : null)), r?.dmaAheadData) : null;
+    // The drive's Status until the next command comes with the DMA predictions (DmaChannel.status).
+    if (this.dma) this.ahead = null;
+  }
+
+  /**
+   * The START write that begins a predicted DMA command, carried out here (LocalDma.serve): the
+   * table and (to the drive) the buffers it used are posted as MemorySnapshots, then the write
+   * as DmaServed, and sent at once (the buffers are views of guest RAM). False: not served.
+   */
+  private serveDma(port: number, size: AccessSize, value: number, now: GuestTimeNs): boolean {
+    const served = this.dma!.serve(this.memory!, value);
+    if (!served) return false;
+    const lane = this.lane!;
+    const snapshot = (addr: number, data: Uint8Array) => {
+      this.memorySnapshots++;
+      lane.post({ timeNs: now, port, size: 1, memorySnapshot: { addr, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) } });
+    };
+    snapshot(served.table.addr, served.table.data);
+    // Copies (64 KiB in ~1 us): the guest may change its buffers before the batch leaves.
+    for (const r of served.regions) snapshot(r.addr, r.data.slice());
+    lane.post({ timeNs: now, port, size, dmaServed: { value: value >>> 0, byteLength: served.byteLength } });
+    // Nothing waits for the device here: the batch goes with the slice's flush or the next request, or once it holds DMA_FLUSH_BYTES.
+    this.dmaPostedBytes += served.byteLength;
+    if (this.dmaPostedBytes >= DMA_FLUSH_BYTES) this.flush();
+    this.dmaServed++;
+    return true;
   }
 
   private header(op: BridgeOp, port: number, size: number, now: GuestTimeNs): number[] {
@@ -275,6 +313,11 @@ export class RemoteIoProxy {
   ioWrite(port: number, size: AccessSize, value: number, now: GuestTimeNs): void {
     this.pass(now);
     this.forecast = null;
+    if (this.dma && this.lane) {
+      const r = this.dma.write(port, size, value);
+      if (r === 'start' && this.serveDma(port, size, value, now)) return;
+      if (r !== 'post') this.dma = null;
+    }
     if (this.ahead) this.aheadWrite(port, size, size);
     // The command a sequential run was predicted to issue next: its data phase is the offer now.
     const next = this.commands.onWrite(port, size, value);
@@ -288,6 +331,15 @@ export class RemoteIoProxy {
 
   ioRead(port: number, size: AccessSize, now: GuestTimeNs): number {
     this.pass(now);
+    if (this.dma) {
+      const a = this.dma.read(port, size);
+      if (a) {
+        if (a.consumed) this.lane!.postConsumed(port, size, 1, now);
+        this.aheadReads++;
+        return a.value;
+      }
+      this.dma = null;
+    }
     if (this.forecast) {
       if (port === this.forecast.port && size === 1) {
         this.lane!.postConsumed(port, 1, 1, now);
@@ -301,7 +353,7 @@ export class RemoteIoProxy {
       if (v !== null) return v;
     }
     if (this.lane) {
-      const e = this.laneRequest((seq) => ({ timeNs: now, port, size, read: { seq, aheadMax: AHEAD_MAX_BYTES, memoryHints: !!this.memory } }));
+      const e = this.laneRequest((seq) => ({ timeNs: now, port, size, read: { seq, aheadMax: AHEAD_MAX_BYTES, memoryHints: !!this.memory, dmaAheadMax: this.memory && DMA_AHEAD ? DMA_AHEAD_MAX_BYTES : 0 } }));
       this.takeAhead(e);
       this.hints = e.readReply?.memoryHints.map((h) => ({ port: h.port, mask: h.mask, addr: Number(h.addr), length: h.length, gatherMax: h.gatherMax, gatherUnless: h.gatherUnless })) ?? [];
       return e.readReply ? e.readReply.value >>> 0 : allOnes(size);
@@ -313,6 +365,7 @@ export class RemoteIoProxy {
   ioReadString(port: number, size: AccessSize, count: number, now: GuestTimeNs): Uint8Array {
     this.pass(now);
     this.forecast = null;
+    this.dma = null;
     const a = this.ahead;
     if (a) {
       if (a.data && port === a.dataPort && size !== 1 && a.pos + count * size <= a.data.length) {
@@ -339,6 +392,7 @@ export class RemoteIoProxy {
   ioWriteString(port: number, size: AccessSize, data: Uint8Array, now: GuestTimeNs): void {
     this.pass(now);
     this.forecast = null;
+    this.dma = null;
     this.commands.onStringWrite(port);
     if (this.ahead) {
       this.aheadWrite(port, size, data.byteLength);
@@ -358,6 +412,7 @@ export class RemoteIoProxy {
     this.forecast = null;
     this.pass(now);
     this.ahead = null;
+    this.dma = null;
     if (this.lane) return this.laneRead((seq) => ({ timeNs: now, size, memRead: { seq, addr } }), allOnes(size));
     this.requests.pushBlocking([...this.header(BridgeOp.MemRead, 0, size, now), addr % TWO32 | 0, Math.floor(addr / TWO32)]);
     return this.awaitReply()[0] >>> 0;
@@ -367,6 +422,7 @@ export class RemoteIoProxy {
     this.forecast = null;
     this.pass(now);
     this.ahead = null;
+    this.dma = null;
     if (this.lane) return this.lane.post({ timeNs: now, size, memWrite: { addr, value: value >>> 0 } });
     this.requests.pushBlocking([...this.header(BridgeOp.MemWrite, 0, size, now), addr % TWO32 | 0, Math.floor(addr / TWO32), value | 0]);
   }
@@ -376,6 +432,7 @@ export class RemoteIoProxy {
     this.forecast = null;
     this.pass(now);
     this.ahead = null;
+    this.dma = null;
     if (this.lane) return this.laneRead((seq) => ({ timeNs: now, size, pciConfigRead: { seq, function: fn, offset } }), allOnes(size));
     this.requests.pushBlocking([...this.header(BridgeOp.PciConfigRead, fn, size, now), offset]);
     return this.awaitReply()[0] >>> 0;
@@ -390,6 +447,7 @@ export class RemoteIoProxy {
     this.forecast = null;
     this.pass(now);
     this.ahead = null;
+    this.dma = null;
     this.commands.clear();
     if (this.lane) {
       const e = this.laneRequest((seq) => ({ timeNs: now, size, pciConfigWrite: { function: fn, offset, value: value >>> 0, seq } }));
@@ -406,6 +464,16 @@ export class RemoteIoProxy {
  * (a 128-sector READ SECTORS is 64 KiB; the service's string limit, 1 MiB, bounds it too).
  */
 const AHEAD_MAX_BYTES = 512 * 1024;
+
+/**
+ * Largest data of predicted DMA commands a read's reply may carry (proto Read.dma_ahead_max):
+ * 32 READ DMAs of 64 KiB, or 4 READ DMA EXTs of 512 KiB, per round trip.
+ */
+const DMA_AHEAD_MAX_BYTES = 8 << 20;
+/** QUASIVM_DMA_AHEAD=0: every DMA command goes to the device (A/B, and tests of that path). */
+const DMA_AHEAD = process.env.QUASIVM_DMA_AHEAD !== '0';
+/** Bytes of served DMA commands posted before the lane is flushed (they ride otherwise with the slice's flush or the next request). */
+const DMA_FLUSH_BYTES = 1 << 20;
 
 type ReadAheadMsg = NonNullable<NonNullable<ReturnType<BlockingFastLane['request']>['readReply']>['readAhead']>;
 type WriteAheadMsg = NonNullable<NonNullable<ReturnType<BlockingFastLane['request']>['readReply']>['writeAhead']>;

@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { loadDeviceProto, type DeviceHandlers, type IoEvent__Input, type IoOp, type IoRequest, type ReadAhead__Input, type WriteAhead__Input } from '@quasivm/proto';
+import { loadDeviceProto, type DeviceHandlers, type CommandAhead__Input, type IoEvent__Input, type IoOp, type IoRequest, type ReadAhead__Input, type WriteAhead__Input } from '@quasivm/proto';
 import { DeviceSession } from './session.js';
-import { DeviceStateError, allOnes, readStringBySingles, writeStringBySingles, type AccessSize, type DeviceFactory, type DeviceModel, type DeviceState, type PhaseAhead } from './model.js';
+import { DeviceStateError, allOnes, readStringBySingles, writeStringBySingles, type AccessSize, type DeviceFactory, type DeviceModel, type DeviceState, type DmaChannelNow, type DmaOffer, type PhaseAhead } from './model.js';
 import { createLogger, type Logger } from './logger.js';
 import { FastLaneServer } from './fast-lane/fast-lane-server.js';
 
@@ -201,66 +201,73 @@ export class DeviceService {
   }
 
   /** Applies one operation in stream order. Never throws: refusals become IoError events. */
+  // No closures per operation: tsx names every function it creates (a defineProperty each), which
+  // cost ~10 % of the IDE service's time at ~14 operations per DMA command.
   private apply(s: DeviceSession, op: IoOp, reply: (e: IoEvent__Input) => void): void {
-    const send = (e: IoEvent__Input) => {
-      s.sendHeldIrqs();
-      reply(e);
-    };
     const now = op.timeNs;
     s.lastTime = now;
     const size = op.size;
     const seq = op.read?.seq ?? op.readString?.seq ?? op.memRead?.seq ?? op.pciConfigRead?.seq ?? op.pciConfigWrite?.seq ?? op.windowQuery?.seq ?? op.memoryFetch?.seq ?? op.barrier?.seq ?? 0;
-    const refuse = (code: grpc.status, message: string) => send({ error: { seq, code, message } });
-    if (!validSize(size)) return refuse(grpc.status.INVALID_ARGUMENT, `access size ${size} is not 1, 2 or 4`);
+    if (!validSize(size)) return refuseOp(s, reply, seq, grpc.status.INVALID_ARGUMENT, `access size ${size} is not 1, 2 or 4`);
     const m = s.model;
     try {
       switch (op.op) {
         case 'dataOut': {
           // Every run checked before any is applied: a refused operation changes nothing.
           const { data, runs } = op.dataOut!;
-          if (data.byteLength > this.maxStringBytes) return refuse(grpc.status.RESOURCE_EXHAUSTED, `data-out of ${data.byteLength} bytes exceeds the limit of ${this.maxStringBytes}`);
-          if (runs.length % 4 !== 0) return refuse(grpc.status.INVALID_ARGUMENT, 'data-out runs are not (port, size, count, write) quadruples');
+          if (data.byteLength > this.maxStringBytes) return refuseOp(s, reply, seq, grpc.status.RESOURCE_EXHAUSTED, `data-out of ${data.byteLength} bytes exceeds the limit of ${this.maxStringBytes}`);
+          if (runs.length % 4 !== 0) return refuseOp(s, reply, seq, grpc.status.INVALID_ARGUMENT, 'data-out runs are not (port, size, count, write) quadruples');
           let bytes = 0;
           for (let i = 0; i < runs.length; i += 4) {
             const [port, sz, count, write] = [runs[i], runs[i + 1], runs[i + 2], runs[i + 3]];
-            if (!validSize(sz)) return refuse(grpc.status.INVALID_ARGUMENT, `access size ${sz} is not 1, 2 or 4`);
-            if (!s.claimsPort(port, sz)) return refuse(grpc.status.OUT_OF_RANGE, `port 0x${port.toString(16)} (size ${sz}) is outside the ports ${this.name} claims`);
-            if (count * sz > this.maxStringBytes) return refuse(grpc.status.RESOURCE_EXHAUSTED, `data-out run of ${count * sz} bytes exceeds the limit of ${this.maxStringBytes}`);
-            if (write > 1) return refuse(grpc.status.INVALID_ARGUMENT, `data-out run kind ${write} is not 0 (reads) or 1 (writes)`);
+            if (!validSize(sz)) return refuseOp(s, reply, seq, grpc.status.INVALID_ARGUMENT, `access size ${sz} is not 1, 2 or 4`);
+            if (!s.claimsPort(port, sz)) return refuseOp(s, reply, seq, grpc.status.OUT_OF_RANGE, `port 0x${port.toString(16)} (size ${sz}) is outside the ports ${this.name} claims`);
+            if (count * sz > this.maxStringBytes) return refuseOp(s, reply, seq, grpc.status.RESOURCE_EXHAUSTED, `data-out run of ${count * sz} bytes exceeds the limit of ${this.maxStringBytes}`);
+            if (write > 1) return refuseOp(s, reply, seq, grpc.status.INVALID_ARGUMENT, `data-out run kind ${write} is not 0 (reads) or 1 (writes)`);
             if (write) bytes += count * sz;
           }
-          if (bytes !== data.byteLength) return refuse(grpc.status.INVALID_ARGUMENT, `data-out runs write ${bytes} bytes, the operation carries ${data.byteLength}`);
+          if (bytes !== data.byteLength) return refuseOp(s, reply, seq, grpc.status.INVALID_ARGUMENT, `data-out runs write ${bytes} bytes, the operation carries ${data.byteLength}`);
+          break;
+        }
+        case 'write': {
+          const more = op.write!.more ?? [];
+          if (more.length % 4 !== 0) return refuseOp(s, reply, seq, grpc.status.INVALID_ARGUMENT, 'further writes are not (port, size, value, dt) quadruples');
+          for (let i = 0; i < more.length; i += 4) {
+            if (!validSize(more[i + 1])) return refuseOp(s, reply, seq, grpc.status.INVALID_ARGUMENT, `access size ${more[i + 1]} is not 1, 2 or 4`);
+            if (!s.claimsPort(more[i], more[i + 1])) return refuseOp(s, reply, seq, grpc.status.OUT_OF_RANGE, `port 0x${more[i].toString(16)} (size ${more[i + 1]}) is outside the ports ${this.name} claims`);
+          }
+          if (!s.claimsPort(op.port, size)) return refuseOp(s, reply, seq, grpc.status.OUT_OF_RANGE, `port 0x${op.port.toString(16)} (size ${size}) is outside the ports ${this.name} claims`);
           break;
         }
         case 'read':
-        case 'write':
+        case 'dmaServed':
         case 'readString':
         case 'writeString':
         case 'consumed':
           if (!s.claimsPort(op.port, size))
-            return refuse(grpc.status.OUT_OF_RANGE, `port 0x${op.port.toString(16)} (size ${size}) is outside the ports ${this.name} claims`);
+            return refuseOp(s, reply, seq, grpc.status.OUT_OF_RANGE, `port 0x${op.port.toString(16)} (size ${size}) is outside the ports ${this.name} claims`);
           break;
         case 'memRead':
         case 'memWrite': {
           const addr = op.memRead?.addr ?? op.memWrite?.addr ?? 0;
           if (!s.claimsMemory(addr, size))
-            return refuse(grpc.status.OUT_OF_RANGE, `address 0x${addr.toString(16)} is outside the memory windows ${this.name} claims`);
+            return refuseOp(s, reply, seq, grpc.status.OUT_OF_RANGE, `address 0x${addr.toString(16)} is outside the memory windows ${this.name} claims`);
           break;
         }
         case 'memorySync':
         case 'memoryFetch': {
           const addr = op.memorySync?.addr ?? op.memoryFetch?.addr ?? 0;
           const length = op.memorySync ? op.memorySync.data.byteLength : op.memoryFetch!.length;
-          if (length > this.maxStringBytes) return refuse(grpc.status.RESOURCE_EXHAUSTED, `window transfer of ${length} bytes exceeds the limit of ${this.maxStringBytes}`);
+          if (length > this.maxStringBytes) return refuseOp(s, reply, seq, grpc.status.RESOURCE_EXHAUSTED, `window transfer of ${length} bytes exceeds the limit of ${this.maxStringBytes}`);
           if (!s.claimsMemory(addr, length))
-            return refuse(grpc.status.OUT_OF_RANGE, `window bytes 0x${addr.toString(16)}+${length} are outside the memory windows ${this.name} claims`);
+            return refuseOp(s, reply, seq, grpc.status.OUT_OF_RANGE, `window bytes 0x${addr.toString(16)}+${length} are outside the memory windows ${this.name} claims`);
           break;
         }
         case 'memorySnapshot': {
           const length = op.memorySnapshot!.data.byteLength;
-          if (length > this.maxStringBytes) return refuse(grpc.status.RESOURCE_EXHAUSTED, `memory snapshot of ${length} bytes exceeds the limit of ${this.maxStringBytes}`);
+          if (length > this.maxStringBytes) return refuseOp(s, reply, seq, grpc.status.RESOURCE_EXHAUSTED, `memory snapshot of ${length} bytes exceeds the limit of ${this.maxStringBytes}`);
           if (!s.claimsPort(op.port, size))
-            return refuse(grpc.status.OUT_OF_RANGE, `port 0x${op.port.toString(16)} (size ${size}) is outside the ports ${this.name} claims`);
+            return refuseOp(s, reply, seq, grpc.status.OUT_OF_RANGE, `port 0x${op.port.toString(16)} (size ${size}) is outside the ports ${this.name} claims`);
           break;
         }
         case 'windowQuery':
@@ -271,17 +278,17 @@ export class DeviceService {
         case 'pciConfigWrite': {
           const fn = op.pciConfigRead?.function ?? op.pciConfigWrite?.function ?? 0;
           const offset = op.pciConfigRead?.offset ?? op.pciConfigWrite?.offset ?? 0;
-          if (fn >= (s.description.pciFunctions?.length ?? 0)) return refuse(grpc.status.OUT_OF_RANGE, `${this.name} has no PCI function ${fn}`);
-          if (offset % size !== 0 || offset + size > 256) return refuse(grpc.status.INVALID_ARGUMENT, `PCI config offset 0x${offset.toString(16)} size ${size} is not aligned inside 256 bytes`);
+          if (fn >= (s.description.pciFunctions?.length ?? 0)) return refuseOp(s, reply, seq, grpc.status.OUT_OF_RANGE, `${this.name} has no PCI function ${fn}`);
+          if (offset % size !== 0 || offset + size > 256) return refuseOp(s, reply, seq, grpc.status.INVALID_ARGUMENT, `PCI config offset 0x${offset.toString(16)} size ${size} is not aligned inside 256 bytes`);
           break;
         }
         default:
-          return refuse(grpc.status.INVALID_ARGUMENT, 'empty I/O operation');
+          return refuseOp(s, reply, seq, grpc.status.INVALID_ARGUMENT, 'empty I/O operation');
       }
       switch (op.op) {
         case 'pciConfigRead': {
           const r = op.pciConfigRead!;
-          send({ readReply: { seq, value: m.pciConfigRead ? m.pciConfigRead(r.function, r.offset, size) >>> 0 : allOnes(size) } });
+          sendOp(s, reply, { readReply: { seq, value: m.pciConfigRead ? m.pciConfigRead(r.function, r.offset, size) >>> 0 : allOnes(size) } });
           break;
         }
         case 'pciConfigWrite': {
@@ -291,26 +298,26 @@ export class DeviceService {
           // Asked for an answer: say which ports the device decodes now if the write moved them.
           if (w.seq) {
             const moved = JSON.stringify(s.description.ports) !== before;
-            send({ readReply: { seq, claims: moved ? { ports: s.description.ports, memoryWindows: s.description.memoryWindows } : null } });
+            sendOp(s, reply, { readReply: { seq, claims: moved ? { ports: s.description.ports, memoryWindows: s.description.memoryWindows } : null } });
           }
           break;
         }
         case 'read': {
           const value = m.ioRead(op.port, size, now) >>> 0;
-          const ahead = op.read!.aheadMax > 0 && m.accessAhead ? m.accessAhead(op.port, Math.min(op.read!.aheadMax, this.maxStringBytes)) : null;
+          const ahead = op.read!.aheadMax > 0 && m.accessAhead ? m.accessAhead(op.port, Math.min(op.read!.aheadMax, this.maxStringBytes), { dmaMaxBytes: Math.min(op.read!.dmaAheadMax, MAX_DMA_AHEAD_BYTES) }) : null;
           const hints = op.read!.memoryHints && m.memoryHints ? m.memoryHints() : undefined;
           const memoryHints = hints?.length ? hints.map((h) => ({ ...h, length: Math.min(h.length, this.maxStringBytes) })) : undefined;
           if (!ahead) {
             const counterForecast = op.read!.aheadMax > 0 ? (m.counterForecast?.(op.port) ?? undefined) : undefined;
-            send({ readReply: { seq, value, memoryHints, counterForecast } });
+            sendOp(s, reply, { readReply: { seq, value, memoryHints, counterForecast } });
           }
           else {
-            const { next, ...phase } = ahead;
+            const { next, dma, ...phase } = ahead;
             const commandsAhead = next?.map((c) => {
               const m = phaseMessage(c.phase);
               return { command: c.command, registers: c.registers, read: m.readAhead, write: m.writeAhead };
             });
-            send({ readReply: { seq, value, memoryHints, ...phaseMessage(phase), commandsAhead } });
+            sendOp(s, reply, { readReply: { seq, value, memoryHints, ...phaseMessage(phase), commandsAhead, ...(dma && op.read!.dmaAheadMax ? dmaMessage(dma) : {}) } });
           }
           break;
         }
@@ -322,12 +329,12 @@ export class DeviceService {
         case 'consumed': {
           // Reads the vCPU answered from a ReadAhead/WriteAhead: apply them in order, their values are known.
           const more = op.consumed!.moreRuns ?? [];
-          if (more.length % 3 !== 0) return refuse(grpc.status.INVALID_ARGUMENT, 'consumed runs are not (port, size, count) triples');
+          if (more.length % 3 !== 0) return refuseOp(s, reply, seq, grpc.status.INVALID_ARGUMENT, 'consumed runs are not (port, size, count) triples');
           for (let i = -3; i < more.length; i += 3) {
             const [port, sz, count] = i < 0 ? [op.port, size as number, op.consumed!.count] : [more[i], more[i + 1], more[i + 2]];
-            if (!validSize(sz)) return refuse(grpc.status.INVALID_ARGUMENT, `access size ${sz} is not 1, 2 or 4`);
-            if (!s.claimsPort(port, sz)) return refuse(grpc.status.OUT_OF_RANGE, `port 0x${port.toString(16)} (size ${sz}) is outside the ports ${this.name} claims`);
-            if (count * sz > this.maxStringBytes) return refuse(grpc.status.RESOURCE_EXHAUSTED, `consumed reads of ${count * sz} bytes exceed the limit of ${this.maxStringBytes}`);
+            if (!validSize(sz)) return refuseOp(s, reply, seq, grpc.status.INVALID_ARGUMENT, `access size ${sz} is not 1, 2 or 4`);
+            if (!s.claimsPort(port, sz)) return refuseOp(s, reply, seq, grpc.status.OUT_OF_RANGE, `port 0x${port.toString(16)} (size ${sz}) is outside the ports ${this.name} claims`);
+            if (count * sz > this.maxStringBytes) return refuseOp(s, reply, seq, grpc.status.RESOURCE_EXHAUSTED, `consumed reads of ${count * sz} bytes exceed the limit of ${this.maxStringBytes}`);
             if (count === 1) m.ioRead(port, sz, now);
             else consumeReads(m, port, sz, count, now);
           }
@@ -349,28 +356,41 @@ export class DeviceService {
           }
           break;
         }
-        case 'write':
+        case 'write': {
           m.ioWrite(op.port, size, op.write!.value, now);
+          const more = op.write!.more;
+          for (let i = 0, t = now; i < (more?.length ?? 0); i += 4) {
+            t += more[i + 3];
+            s.lastTime = t;
+            m.ioWrite(more[i], more[i + 1] as AccessSize, more[i + 2], t);
+          }
           break;
+        }
+        case 'dmaServed': {
+          const d = op.dmaServed!;
+          if (m.dmaServed) m.dmaServed(op.port, size, d.value, d.byteLength, now);
+          else m.ioWrite(op.port, size, d.value, now);
+          break;
+        }
         case 'readString': {
           const count = op.readString!.count;
           if (count * size > this.maxStringBytes)
-            return refuse(grpc.status.RESOURCE_EXHAUSTED, `string read of ${count * size} bytes exceeds the limit of ${this.maxStringBytes}`);
+            return refuseOp(s, reply, seq, grpc.status.RESOURCE_EXHAUSTED, `string read of ${count * size} bytes exceeds the limit of ${this.maxStringBytes}`);
           const data = m.ioReadString ? m.ioReadString(op.port, size, count, now) : readStringBySingles(m, op.port, size, count, now);
-          send({ readReply: { seq, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) } });
+          sendOp(s, reply, { readReply: { seq, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) } });
           break;
         }
         case 'writeString': {
           const data = op.writeString!.data;
           if (data.byteLength > this.maxStringBytes)
-            return refuse(grpc.status.RESOURCE_EXHAUSTED, `string write of ${data.byteLength} bytes exceeds the limit of ${this.maxStringBytes}`);
-          if (data.byteLength % size !== 0) return refuse(grpc.status.INVALID_ARGUMENT, `string write of ${data.byteLength} bytes is not a multiple of size ${size}`);
+            return refuseOp(s, reply, seq, grpc.status.RESOURCE_EXHAUSTED, `string write of ${data.byteLength} bytes exceeds the limit of ${this.maxStringBytes}`);
+          if (data.byteLength % size !== 0) return refuseOp(s, reply, seq, grpc.status.INVALID_ARGUMENT, `string write of ${data.byteLength} bytes is not a multiple of size ${size}`);
           if (m.ioWriteString) m.ioWriteString(op.port, size, data, now);
           else writeStringBySingles(m, op.port, size, data, now);
           break;
         }
         case 'memRead':
-          send({ readReply: { seq, value: m.memRead ? m.memRead(op.memRead!.addr, size, now) >>> 0 : allOnes(size) } });
+          sendOp(s, reply, { readReply: { seq, value: m.memRead ? m.memRead(op.memRead!.addr, size, now) >>> 0 : allOnes(size) } });
           break;
         case 'memWrite':
           m.memWrite?.(op.memWrite!.addr, size, op.memWrite!.value, now);
@@ -378,19 +398,19 @@ export class DeviceService {
         case 'windowQuery': {
           const windows = m.windowModes?.() ?? [];
           s.vcpuMapsWindows = windows.some((w) => w.direct);
-          send({ readReply: { seq, windows } });
+          sendOp(s, reply, { readReply: { seq, windows } });
           break;
         }
         case 'windowSynced':
           s.windowSynced(op.windowSynced!.requestId);
           break;
         case 'barrier':
-          send({ readReply: { seq } });
+          sendOp(s, reply, { readReply: { seq } });
           break;
         case 'memoryFetch': {
           const f = op.memoryFetch!;
           const data = m.memoryFetch?.(f.addr, f.length) ?? new Uint8Array(f.length).fill(0xff);
-          send({ readReply: { seq, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) } });
+          sendOp(s, reply, { readReply: { seq, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) } });
           break;
         }
         case 'memorySync':
@@ -400,9 +420,19 @@ export class DeviceService {
     } catch (e) {
       // A model must not throw; if one does, the guest sees a refused access, the service lives on.
       this.log.error({ vmId: s.vmId, port: op.port, err: (e as Error).message }, 'device model threw');
-      refuse(grpc.status.INTERNAL, `device model failed: ${(e as Error).message}`);
+      refuseOp(s, reply, seq, grpc.status.INTERNAL, `device model failed: ${(e as Error).message}`);
     }
   }
+}
+
+/** A reply or event for an operation: after the IRQ changes held so far, so they keep their order with it. */
+function sendOp(s: DeviceSession, reply: (e: IoEvent__Input) => void, e: IoEvent__Input): void {
+  s.sendHeldIrqs();
+  reply(e);
+}
+
+function refuseOp(s: DeviceSession, reply: (e: IoEvent__Input) => void, seq: number, code: grpc.status, message: string): void {
+  sendOp(s, reply, { error: { seq, code, message } });
 }
 
 /** Reads the vCPU already answered (proto Consumed): their effects, the values dropped. */
@@ -410,6 +440,18 @@ function consumeReads(m: DeviceModel, port: number, size: AccessSize, count: num
   if (m.consumeReadString) m.consumeReadString(port, size, count, now);
   else if (m.ioReadString) m.ioReadString(port, size, count, now);
   else readStringBySingles(m, port, size, count, now);
+}
+
+/** Most bytes of predicted DMA data a reply carries (Read.dma_ahead_max): a frame stays well inside MAX_FRAME_BYTES. */
+const MAX_DMA_AHEAD_BYTES = 8 << 20;
+
+/** Predicted DMA commands as their proto messages (CommandAhead.dma, ReadReply.dma_channel and dma_ahead_data). */
+function dmaMessage(d: DmaOffer): { commandsAhead: CommandAhead__Input[]; dmaChannel: DmaChannelNow; dmaAheadData: Buffer } {
+  return {
+    commandsAhead: d.commands.map(({ command, registers, ...dma }) => ({ command, registers, dma })),
+    dmaChannel: d.channel,
+    dmaAheadData: Buffer.from(d.data.buffer, d.data.byteOffset, d.data.byteLength),
+  };
 }
 
 /** A data phase offer as its proto message (ReadAhead or WriteAhead). */

@@ -8,3 +8,4 @@ export * from './service-cli.js';
 export * from './fast-lane/frame-codec.js';
 export * from './fast-lane/blocking-fast-lane.js';
 export * from './counter-forecast.js';
+export * from './local-dma.js';

@@ -106,7 +106,15 @@ export interface DeviceModel {
    * change the model: the vCPU reports the reads it answered as Consumed, in order, and
    * they are then applied with ioRead / ioReadString as usual. At most `maxBytes` of data.
    */
-  accessAhead?(port: number, maxBytes: number): AccessAhead | null;
+  accessAhead?(port: number, maxBytes: number, options?: { dmaMaxBytes?: number }): AccessAhead | null;
+  /**
+   * The guest's write of `value` to a bus master's command register that started a predicted
+   * DMA command (AccessAhead.dma) the vCPU carried out itself, of `byteLength` bytes (proto
+   * DmaServed): the write and the transfer's outcome, without moving guest memory (the PRD table
+   * and a transfer's buffers came as memorySnapshot just before). A model whose command differs
+   * applies it as the plain write.
+   */
+  dmaServed?(port: number, size: AccessSize, value: number, byteLength: number, now: GuestTimeNs): void;
   /**
    * What the next reads of `port` will return, when they read a counter that runs down
    * with guest time and reading has no other effect (proto CounterForecast), offered with
@@ -171,7 +179,37 @@ export interface MemoryHint {
 export type AccessAhead = PhaseAhead & {
   /** The commands the guest may issue next and their data phases (proto CommandAhead). */
   next?: CommandAhead[];
+  /** Or the DMA commands it may issue next (proto CommandAhead.dma, only when asked: options.dmaMaxBytes, the most data they carry). */
+  dma?: DmaOffer;
 };
+
+/** Predicted DMA commands, their channel as it is now and the data of those that move data to memory, in order (proto ReadReply.dma_channel, dma_ahead_data). */
+export interface DmaOffer {
+  channel: DmaChannelNow;
+  commands: DmaCommandAhead[];
+  data: Uint8Array;
+}
+
+/** proto DmaChannel. */
+export interface DmaChannelNow {
+  commandBase: number;
+  controlPort: number;
+  busMasterBase: number;
+  bmCommand: number;
+  bmStatus: number;
+  prdAddress: number;
+  status: number;
+}
+
+/** proto CommandAhead with DmaAhead: `command` written after `registers` starts a DMA transfer of byteLength bytes. */
+export interface DmaCommandAhead {
+  command: number;
+  registers: number[];
+  toMemory: boolean;
+  byteLength: number;
+  statusDuring: number;
+  statusAfter: number;
+}
 
 export type PhaseAhead =
   | ({ kind: 'read'; data: Uint8Array; statusDuring: number; statusAfter: number; complete: boolean } & AheadPorts)

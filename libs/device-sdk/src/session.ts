@@ -128,7 +128,7 @@ export class DeviceSession {
 
   /**
    * Applies a batch of operations (everything one message from the vCPU carried) with the
-   * IRQ line changes it causes collapsed to at most two per line: the last two, so the final
+   * IRQ line changes it causes collapsed to at most two per line (sendHeldIrqs), so the final
    * level and the last edge stay as they were. A PIO command answered from a ReadAhead
    * comes back as one batch that pulses INTRQ once per sector; the vCPU would see them all
    * at once anyway, and an 8259 latches one edge as well as 128. Held changes are sent
@@ -149,7 +149,9 @@ export class DeviceSession {
   sendHeldIrqs(): void {
     const held = this.heldIrqs;
     if (!held?.size) return;
-    for (const [line, levels] of held) for (const level of levels.slice(-2)) this.sendIrq(line, level);
+    // A line's changes alternate (a model sends a level only when it changes): an odd number of
+    // them ends at the other level, reached by the last alone; an even number is a pulse, the last two.
+    for (const [line, levels] of held) for (const level of levels.slice(levels.length % 2 ? -1 : -2)) this.sendIrq(line, level);
     held.clear();
   }
 

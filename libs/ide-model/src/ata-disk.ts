@@ -7,6 +7,8 @@ import { ataIdentifyData } from './ata-identify.js';
 import { predictSequential, PREDICTABLE_COMMANDS, type IssuedCommand, type PredictedCommand } from './sequential-prediction.js';
 import { bool, num, obj, str, type Json } from './state-check.js';
 import type { BlockDevice } from './storage/block-device.js';
+import type { DmaCommandAhead } from '@quasivm/device-sdk';
+import { predictDma, type IssuedDma } from './dma-prediction.js';
 
 export interface AtaDiskOptions {
   /** 20-character serial number (IDENTIFY words 10-19). */
@@ -97,6 +99,13 @@ export class AtaDisk extends IdeDevice {
    * a hint, dropped by any other command, reset and restore.
    */
   private issued: IssuedCommand | null = null;
+  /**
+   * The READ/WRITE DMA (EXT) running, as issued (LBA addressing), and once it completed without
+   * error, until predictions after it are offered (dmaAhead) or anything else happens. Not
+   * state: a hint, dropped by any command, reset and restore.
+   */
+  private dmaIssued: IssuedDma | null = null;
+  private dmaDoneLast: IssuedDma | null = null;
 
   constructor(readonly disk: BlockDevice, counters: IdeCounters, options: AtaDiskOptions = {}) {
     super(counters);
@@ -135,12 +144,14 @@ export class AtaDisk extends IdeDevice {
     this.xfer = null;
     this.dmaRequest = null;
     this.issued = null;
+    this.dmaIssued = this.dmaDoneLast = null;
     this.predictedReads = [];
   }
 
   command(cmd: number): void {
     this.writeOutQuietly(); // a command that replaces an unfinished write: what the guest wrote is kept
     this.issued = null;
+    this.dmaIssued = this.dmaDoneLast = null;
     this.writeArea = null;
     this.intPending = false;
     this.xfer = null;
@@ -251,6 +262,10 @@ export class AtaDisk extends IdeDevice {
     this.readCache = null;
     if (dma) {
       this.dmaRequest = { toMemory: !write, byteLength: t.count * SECTOR_SIZE };
+      if (t.addr !== 'chs') {
+        const count = ext ? (this.tf.hobCount << 8) | this.tf.count : this.tf.count;
+        this.dmaIssued = { command: cmd, toMemory: !write, ext, count, device: this.tf.device & 0xff, lba: t.lba, sectors: t.count };
+      }
       this.status = Status.DRDY | Status.DSC | Status.DRQ;
       return;
     }
@@ -413,7 +428,7 @@ export class AtaDisk extends IdeDevice {
     return this.disk.read(x.lba, x.remaining);
   }
 
-  dmaWrite(parts: readonly Uint8Array[]): void {
+  dmaWrite(parts: readonly Uint8Array[], posted = false): void {
     const x = this.xfer!;
     this.readCache = null;
     this.predictedReads = [];
@@ -425,13 +440,36 @@ export class AtaDisk extends IdeDevice {
       take.push(p.byteLength <= left ? p : p.subarray(0, left));
       left -= Math.min(left, p.byteLength);
     }
-    this.disk.write(x.lba, take);
-    if (!this.writeCache) this.disk.flush();
+    if (!posted) {
+      this.disk.write(x.lba, take);
+      if (!this.writeCache) this.disk.flush();
+      return;
+    }
+    try {
+      this.disk.write(x.lba, take);
+    } catch {
+      // Completed from the cache as far as the guest knows: FLUSH CACHE reports it (ATA-6 8.14).
+      this.counters.mediaErrors++;
+      this.deferredWriteError ??= x.lba;
+    }
+  }
+
+  /**
+   * After a READ/WRITE DMA (EXT) that completed: the commands a sequential transfer issues
+   * next (predictDma), offered once. Writes only with the volatile write cache on.
+   */
+  override dmaAhead(maxBytes: number): { commands: DmaCommandAhead[]; data: Uint8Array } | null {
+    const done = this.dmaDoneLast;
+    this.dmaDoneLast = null;
+    if (!done || this.xfer || this.dmaRequest || this.status !== (Status.DRDY | Status.DSC)) return null;
+    return predictDma(done, this.disk, maxBytes, this.writeCache);
   }
 
   dmaDone(ok: boolean): void {
     const x = this.xfer;
     this.xfer = null;
+    const issued = this.dmaIssued;
+    this.dmaIssued = null;
     if (!x) return this.fail();
     if (!ok) {
       this.counters.dmaErrors++;
@@ -440,6 +478,7 @@ export class AtaDisk extends IdeDevice {
     }
     this.setAddress(x.lba + x.remaining - 1, x.addr);
     this.finish();
+    if (issued && issued.lba === x.lba && issued.sectors === x.remaining) this.dmaDoneLast = issued;
   }
 
   flushMedia(): void {
@@ -599,6 +638,7 @@ export class AtaDisk extends IdeDevice {
     this.xfer = c.transfer ? { ...c.transfer } : null;
     this.readCache = null;
     this.predictedReads = [];
+    this.dmaIssued = this.dmaDoneLast = null;
     this.issued = null;
     this.heads = c.heads;
     this.sectorsPerTrack = c.sectorsPerTrack;

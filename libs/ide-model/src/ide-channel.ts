@@ -38,6 +38,8 @@ export class IdeChannel {
   private snapshotsAtCommand: MemorySnapshot[] = [];
   private snapshotsBytes = 0;
   private startSnapshots: MemorySnapshot[] = [];
+  /** While a DmaServed write is applied: the transfer's byte count as the vCPU carried it out. */
+  private servedBytes: number | null = null;
 
   constructor(
     private readonly host: DeviceHost,
@@ -138,6 +140,26 @@ export class IdeChannel {
   pioAhead(maxBytes: number): PioAhead | null {
     if (this.deviceControl & DeviceControl.SRST) return null;
     return this.selected?.pioAhead(maxBytes) ?? null;
+  }
+
+  /** The DMA commands the selected device expects next (see IdeDevice.dmaAhead), when the bus master could run them. */
+  dmaAhead(maxBytes: number): ReturnType<IdeDevice['dmaAhead']> {
+    if (this.deviceControl & DeviceControl.SRST || this.inFlight || !this.busMasterEnabled()) return null;
+    return this.selected?.dmaAhead(maxBytes) ?? null;
+  }
+
+  /**
+   * The guest's write of `value` to the bus-master command register that started a predicted
+   * DMA command a vCPU carried out itself (proto DmaServed): as the write, but the transfer it
+   * starts moves no guest memory (a write to the drive takes the buffers the vCPU sent).
+   */
+  dmaServed(value: number, byteLength: number): void {
+    this.servedBytes = byteLength;
+    try {
+      this.writeBusMaster(0, value);
+    } finally {
+      this.servedBytes = null;
+    }
   }
 
   /** The commands the selected device expects next (see IdeDevice.commandsAhead). */
@@ -246,14 +268,17 @@ export class IdeChannel {
   private maybeStartDma(): void {
     const dev = this.selected;
     if (this.inFlight || !dev?.dmaRequest || !this.busMaster.started || !this.busMasterEnabled()) return;
+    // Carried out by the vCPU only when it is the transfer the device has (a command that differs runs as usual).
+    const served = this.servedBytes !== null && this.servedBytes === dev.dmaRequest.byteLength;
+    if (served && this.endServedDma(dev)) return;
     const gen = ++this.generation;
-    const p = this.runDma(dev, gen).finally(() => {
+    const p = this.runDma(dev, gen, served).finally(() => {
       if (this.generation === gen) this.inFlight = null;
     });
     this.inFlight = p;
   }
 
-  private async runDma(dev: IdeDevice, gen: number): Promise<void> {
+  private async runDma(dev: IdeDevice, gen: number, served: boolean): Promise<void> {
     const req = dev.dmaRequest!;
     const bm = this.busMaster;
     let ok = false;
@@ -267,10 +292,12 @@ export class IdeChannel {
       const buffers = snapshots.filter((s) => s !== table);
       const prds = await this.readPrdTable(bm.prdAddress, req.byteLength, table);
       if (gen !== this.generation) return;
-      const available = prds.reduce((n, p) => n + p.length, 0);
+      const available = prds.total;
       tableLonger = available > req.byteLength || !prds.eot;
       if (available >= req.byteLength) {
-        if (req.toMemory) {
+        if (req.toMemory && served) {
+          // The vCPU copied the predicted data (read from the disk when predicted) into the regions itself.
+        } else if (req.toMemory) {
           const data = dev.dmaRead();
           let off = 0;
           for (const p of prds) {
@@ -297,7 +324,7 @@ export class IdeChannel {
           // Each region as it came (a view into the vCPU's message), not copied into one buffer.
           const parts = reads.map((r, i) => chunks[i].subarray(0, r.n));
           if (parts.some((p, i) => p.byteLength < reads[i].n)) throw new Error('guest memory came back short');
-          dev.dmaWrite(parts);
+          dev.dmaWrite(parts, served);
         }
         ok = true;
       }
@@ -305,6 +332,11 @@ export class IdeChannel {
       ok = false;
     }
     if (gen !== this.generation) return;
+    this.endDma(dev, ok, tableLonger);
+  }
+
+  private endDma(dev: IdeDevice, ok: boolean, tableLonger: boolean): void {
+    const bm = this.busMaster;
     // SFF-8038i 2.1.2: INTERRUPT set at the end; ACTIVE stays set only when the PRD
     // table described more than the device transferred; ERROR on a failed transfer.
     bm.status |= BmStatus.INTERRUPT;
@@ -315,31 +347,52 @@ export class IdeChannel {
     this.updateIrq();
   }
 
+  /**
+   * A transfer the vCPU carried out (DmaServed), ended within the write that started it when
+   * what it sent decides it: the table's entries in the snapshot at the PRD address, and for a
+   * write to the drive every region's bytes. Nothing is in flight then, so the lane goes on
+   * with the next operation at once. False: left to runDma (which asks for what is missing).
+   */
+  private endServedDma(dev: IdeDevice): boolean {
+    const req = dev.dmaRequest!;
+    const bm = this.busMaster;
+    if (((bm.command & BmCommand.READ) !== 0) !== req.toMemory) return false;
+    const table = this.startSnapshots.find((s) => s.address === bm.prdAddress);
+    if (!table) return false;
+    const whole = Math.min(prdChunkBytes(bm.prdAddress), table.data.length - (table.data.length % PRD_ENTRY_SIZE));
+    const prds: PrdList = Object.assign([], { eot: false, total: 0 });
+    if (!addPrdEntries(prds, table.data.subarray(0, whole), req.byteLength)) return false;
+    const available = prds.total;
+    if (available < req.byteLength) return false;
+    const parts: Uint8Array[] = [];
+    if (!req.toMemory) {
+      for (let i = 0, off = 0; off < req.byteLength; i++) {
+        const n = Math.min(prds[i].length, req.byteLength - off);
+        const snap = this.startSnapshots.find((s) => s !== table && s.address === prds[i].address && s.data.length >= n);
+        if (!snap) return false;
+        parts.push(snap.data.subarray(0, n));
+        off += n;
+      }
+    }
+    this.startSnapshots = [];
+    this.generation++;
+    if (!req.toMemory) dev.dmaWrite(parts, true);
+    this.endDma(dev, true, available > req.byteLength || !prds.eot);
+    return true;
+  }
+
   /** Walk the PRD table until end-of-table or until `needed` bytes are described. */
   private async readPrdTable(address: number, needed: number, snapshot: MemorySnapshot | null): Promise<PrdList> {
-    const list: PrdList = Object.assign([], { eot: false });
-    let total = 0;
+    const list: PrdList = Object.assign([], { eot: false, total: 0 });
     let addr = address;
     while (list.length < MAX_PRD_ENTRIES) {
       const chunk = prdChunkBytes(addr);
-      // The table's first chunk as the vCPU read it when the guest set START, when it is that chunk.
-      const snap = addr === address && snapshot?.address === address && snapshot.data.length >= chunk ? snapshot.data.subarray(0, chunk) : null;
+      // The table's first chunk (or its first entries) as the vCPU read it when the guest set START.
+      const whole = snapshot ? Math.min(chunk, snapshot.data.length - (snapshot.data.length % PRD_ENTRY_SIZE)) : 0;
+      const snap = addr === address && snapshot?.address === address && whole > 0 ? snapshot.data.subarray(0, whole) : null;
       const raw = snap ?? (await this.host.readMemory(addr, chunk));
       if (raw.length < PRD_ENTRY_SIZE) throw new Error('PRD table unreadable');
-      const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-      for (let i = 0; i + PRD_ENTRY_SIZE <= raw.length && list.length < MAX_PRD_ENTRIES; i += PRD_ENTRY_SIZE) {
-        const base = view.getUint32(i, true) & ~1;
-        const flags = view.getUint32(i + 4, true);
-        const count = flags & 0xfffe;
-        const length = count === 0 ? PRD_MAX_BYTES : count;
-        list.push({ address: base >>> 0, length });
-        total += length;
-        if (flags & PRD_EOT) {
-          list.eot = true;
-          return list;
-        }
-        if (total > needed) return list;
-      }
+      if (addPrdEntries(list, raw, needed)) return list;
       addr = (addr + raw.length - (raw.length % PRD_ENTRY_SIZE)) >>> 0; // a 32-bit bus master wraps
     }
     return list;
@@ -407,6 +460,29 @@ export class IdeChannel {
 }
 
 /**
+ * Adds the entries in `raw` to `list` (SFF-8038i 1.2: base with bit 0 ignored, byte count
+ * where 0 means 64 KiB, end of table in bit 31) until end-of-table, more than `needed` bytes,
+ * or MAX_PRD_ENTRIES; true when the walk ends there.
+ */
+function addPrdEntries(list: PrdList, raw: Uint8Array, needed: number): boolean {
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  for (let i = 0; i + PRD_ENTRY_SIZE <= raw.length && list.length < MAX_PRD_ENTRIES; i += PRD_ENTRY_SIZE) {
+    const base = view.getUint32(i, true) & ~1;
+    const flags = view.getUint32(i + 4, true);
+    const count = flags & 0xfffe;
+    const length = count === 0 ? PRD_MAX_BYTES : count;
+    list.push({ address: base >>> 0, length });
+    list.total += length;
+    if (flags & PRD_EOT) {
+      list.eot = true;
+      return true;
+    }
+    if (list.total > needed) return true;
+  }
+  return list.length >= MAX_PRD_ENTRIES;
+}
+
+/**
  * How much of a PRD table at `addr` is read at once: at most 16 whole entries, never past
  * the 4 KiB page the table is in (a table near the top of guest RAM must not make us ask
  * for memory beyond it); only an entry the guest placed across a page boundary is read across it.
@@ -425,7 +501,7 @@ interface PrdEntry {
   address: number;
   length: number;
 }
-type PrdList = PrdEntry[] & { eot: boolean };
+type PrdList = PrdEntry[] & { eot: boolean; total: number };
 
 export interface ChannelState {
   deviceControl: number;

@@ -193,7 +193,7 @@ export class AtaController implements DeviceModel {
    * (data-out), and the Status meanwhile. Nothing changes here until the reads come back
    * as ordinary accesses.
    */
-  accessAhead(port: number, maxBytes: number): AccessAhead | null {
+  accessAhead(port: number, maxBytes: number, options?: { dmaMaxBytes?: number }): AccessAhead | null {
     // A bus-master port too: the poll that sees a DMA finished gets the idle drive's Status.
     const t = this.decode(port);
     if (!t) return null;
@@ -207,7 +207,22 @@ export class AtaController implements DeviceModel {
     const whole = a.kind === 'read' ? a.complete && a.data.length > 0 : a.statusAfter !== undefined;
     const left = maxBytes - (a.kind === 'read' ? a.data.length : a.length);
     const next = whole ? t.ch.commandsAhead(left).map((c) => ({ command: c.command, registers: c.registers, phase: { ...c.phase, ...ports } })) : [];
-    return next.length ? { ...a, ...ports, next } : { ...a, ...ports };
+    if (next.length) return { ...a, ...ports, next };
+    // An idle drive after a DMA command: the DMA commands a sequential transfer issues next (proto CommandAhead.dma).
+    const idle = a.kind === 'read' && a.complete && a.data.length === 0;
+    const bm = this.pci.busMasterBase;
+    const dma = idle && options?.dmaMaxBytes && bm !== null ? t.ch.dmaAhead(options.dmaMaxBytes) : null;
+    if (!dma?.commands.length || a.kind !== 'read') return { ...a, ...ports };
+    const b = t.ch.busMaster;
+    const channel = { commandBase: base, controlPort: this.ports[i].control, busMasterBase: bm! + 8 * i, bmCommand: b.command, bmStatus: b.status, prdAddress: b.prdAddress, status: a.statusAfter };
+    return { ...a, ...ports, dma: { channel, commands: dma.commands, data: dma.data } };
+  }
+
+  /** A bus-master START write whose predicted DMA command the vCPU carried out itself (proto DmaServed). */
+  dmaServed(port: number, size: AccessSize, value: number, byteLength: number, now: GuestTimeNs): void {
+    const t = this.decode(port);
+    if (t?.block === 'bm' && t.offset === 0 && size === 1) return t.ch.dmaServed(value & 0xff, byteLength);
+    this.ioWrite(port, size, value, now);
   }
 
   /**

@@ -3,6 +3,7 @@ import type { IdeCounters } from './counters.js';
 import { bool, bytes, num, obj, toBase64, type Json } from './state-check.js';
 import { TaskFile, type TaskFileState } from './task-file.js';
 import type { PredictedCommand } from './sequential-prediction.js';
+import type { DmaCommandAhead } from '@quasivm/device-sdk';
 
 /** A transfer the device is ready to do through the bus master (SFF-8038i). */
 export interface DmaRequest {
@@ -44,8 +45,12 @@ export abstract class IdeDevice {
   protected abstract blockDone(): void;
   /** Device-to-memory DMA: produce the data of dmaRequest. */
   abstract dmaRead(): Uint8Array;
-  /** Memory-to-device DMA: consume the data of dmaRequest, the PRD regions' bytes in order (not joined). */
-  abstract dmaWrite(parts: readonly Uint8Array[]): void;
+  /**
+   * Memory-to-device DMA: consume the data of dmaRequest, the PRD regions' bytes in order (not
+   * joined). `posted`: the guest was already told it completed (a vCPU carried out a predicted
+   * command, proto DmaServed), so a failure is kept for FLUSH CACHE instead of thrown.
+   */
+  abstract dmaWrite(parts: readonly Uint8Array[], posted?: boolean): void;
   /** The bus master finished (ok) or failed the transfer of dmaRequest. */
   abstract dmaDone(ok: boolean): void;
   /** Make completed writes durable (no-op for read-only media). */
@@ -168,6 +173,14 @@ export abstract class IdeDevice {
   /** The commands the guest may issue after the running one, and their data phases (proto CommandAhead). */
   commandsAhead(_maxBytes: number): PredictedCommand[] {
     return [];
+  }
+
+  /**
+   * The DMA commands the guest may issue after the one that just completed (proto
+   * CommandAhead.dma) and the data of those to memory, in order; offered once per completed command.
+   */
+  dmaAhead(_maxBytes: number): { commands: DmaCommandAhead[]; data: Uint8Array } | null {
+    return null;
   }
 
   /**

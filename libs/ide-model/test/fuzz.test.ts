@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AccessAhead, AccessSize, CommandAhead, DeviceHost } from '@quasivm/device-sdk';
+import { LocalDma, type AccessAhead, type AccessSize, type CommandAhead, type DeviceHost, type DmaChannelNow, type DmaCommandAhead } from '@quasivm/device-sdk';
 import { AtaController, DEFAULT_BUS_MASTER_BASE } from '../src/ide-controller.js';
 import { checkRange, MemoryBlockDevice, type BlockDevice } from '../src/storage/block-device.js';
 
@@ -283,7 +283,81 @@ class OfferOracle {
   followed = 0;
   checked = 0;
   readonly mismatches: string[] = [];
+  /** DMA commands the last offer predicted (CommandAhead.dma), followed and served as the proxy does (LocalDma). */
+  dma: LocalDma | null = null;
+  dmaChannel: DmaChannelNow | null = null;
+  dmaNext: DmaCommandAhead[] = [];
+  dmaServed = 0;
+  dmaOffers = 0;
   constructor(private readonly r: () => number) {}
+
+  dropDma(): void {
+    this.dma = null;
+    this.dmaNext = [];
+  }
+
+  /** A read the DMA predictions answer (null: they end, ask the model). */
+  dmaRead(port: number, size: AccessSize): number | null {
+    const a = this.dma?.read(port, size) ?? null;
+    if (!a) this.dropDma();
+    return a?.value ?? null;
+  }
+
+  /**
+   * A write as the proxy sends it with DMA predictions: true when it was a START the vCPU
+   * carried out (snapshots and dmaServed sent instead of the write); then the model must have
+   * moved no memory and must answer the bus master's and the drive's registers as the vCPU does.
+   */
+  dmaWrite(ide: AtaController, host: GuardedHost, port: number, size: AccessSize, value: number, now: number): boolean {
+    const d = this.dma;
+    if (!d) return false;
+    const r = d.write(port, size, value);
+    if (r === 'start') {
+      const served = d.serve({ bytes: MEMORY, read: (a, n) => host.memory.slice(a, a + n), write: (a, data) => host.memory.set(data, a) }, value);
+      if (served) {
+        this.dmaServed++;
+        host.served(served.table.data);
+        ide.memorySnapshot(port, served.table.addr, served.table.data);
+        for (const g of served.regions) ide.memorySnapshot(port, g.addr, g.data.slice());
+        const before = host.memoryReads + host.memoryWrites + host.refused;
+        ide.dmaServed(port, size, value, served.byteLength, now);
+        if (host.memoryReads + host.memoryWrites + host.refused !== before || ide.busy()) this.mismatch(`served DMA at ${now} went to guest memory`);
+        const ch = this.dmaChannel!;
+        for (const p of [ch.busMasterBase + 2, ch.busMasterBase, ch.controlPort]) this.check(d.read(p, 1)?.value ?? null, ide.ioRead(p, 1, now), `after served DMA, read 0x${p.toString(16)} at ${now}`);
+        return true;
+      }
+    }
+    if (r === 'post' && port === this.dmaChannel!.commandBase + 7) this.dmaNext.shift(); // it was the predicted command
+    if (r !== 'post') this.dropDma();
+    return false;
+  }
+
+  /** The writes that issue the next predicted DMA command and start it (a fresh PRD table for it, most of the time). */
+  dmaIssue(host: GuardedHost, r: () => number): Array<[number, AccessSize, number]> | null {
+    const next = this.dmaNext[0];
+    const ch = this.dmaChannel;
+    if (!next || !ch) return null;
+    const out: Array<[number, AccessSize, number]> = [];
+    if (r() < 0.7) {
+      // A table of 64 KiB entries inside memory describing the transfer, in a page with room for it.
+      const entries = Math.ceil(next.byteLength / 0x10000) + (r() < 0.2 ? 1 : 0);
+      const table = (Math.floor(r() * (MEMORY / 0x1000)) * 0x1000 + Math.floor(r() * 16) * 8) >>> 0;
+      const view = new DataView(host.memory.buffer);
+      for (let e = 0; e < entries && table + e * 8 + 8 <= MEMORY; e++) {
+        view.setUint32(table + e * 8, Math.floor(r() * (MEMORY - 0x10000)) & ~1, true);
+        view.setUint32(table + e * 8 + 4, e === entries - 1 && r() < 0.9 ? 0x8000_0000 : 0, true);
+      }
+      out.push([ch.busMasterBase + 4, 4, table]);
+    }
+    const dir = next.toMemory ? 0x08 : 0;
+    if (r() < 0.9) out.push([ch.busMasterBase, 1, dir]);
+    const regs = next.registers;
+    if (regs.length === 9) for (let k = 0; k < 4; k++) out.push([ch.commandBase + 2 + k, 1, regs[5 + k]]);
+    for (let k = 0; k < 5; k++) out.push([ch.commandBase + 2 + k, 1, regs[k]]);
+    out.push([ch.commandBase + 7, 1, next.command]);
+    if (r() < 0.9) out.push([ch.busMasterBase, 1, dir | (r() < 0.95 ? 1 : 0x09 ^ dir)]);
+    return out;
+  }
 
   private mismatch(what: string): void {
     if (this.mismatches.length < 10) this.mismatches.push(`${what} (offer ${JSON.stringify({ ...this.offer, data: undefined })}, pos ${this.pos}, written ${this.written})`);
@@ -358,11 +432,17 @@ class OfferOracle {
 
   /** After a read the device answered: the offer a service would attach to its reply. */
   take(ide: AtaController, port: number): void {
-    this.offer = ide.accessAhead(port, 512 + Math.floor(this.r() * 16384));
+    this.offer = ide.accessAhead(port, 512 + Math.floor(this.r() * 16384), { dmaMaxBytes: Math.floor(this.r() * (1 << 20)) });
     this.pos = 0;
     this.written = 0;
     this.commands = this.offer?.next ? [...this.offer.next] : [];
     this.regs.fill(-1);
+    const d = this.offer?.dma;
+    this.dma = d ? LocalDma.from(d.channel, d.commands, d.data) : null;
+    this.dmaChannel = d?.channel ?? null;
+    this.dmaNext = this.dma ? [...d!.commands] : [];
+    if (d) this.dmaOffers++;
+    if (this.dma) this.offer = null; // the proxy answers the drive's Status from the DMA predictions then
   }
 
   check(predicted: number | null, actual: number, what: string): void {
@@ -405,6 +485,7 @@ describe('fuzz', () => {
     // Its own random stream, so the fuzz's accesses are the same with and without it.
     const oracle = new OfferOracle(rng(SEED ^ 0x5a5a));
     const vcpu = rng(SEED ^ 0xa5a5); // the same, for the memory a vCPU sends with bus-master writes
+    const dmaR = rng(SEED ^ 0x3c3c); // and for the DMA commands a driver issues as predicted
     for (let i = 0; i < ITERATIONS; i++) {
       const port = PORTS[Math.floor(r() * PORTS.length)];
       const size = sizes[Math.floor(r() * sizes.length)] as AccessSize;
@@ -413,7 +494,21 @@ describe('fuzz', () => {
         // let a transfer it started run before random accesses disturb it, most of the time
         oracle.offer = null; // the scenario writes registers itself
         oracle.commands = [];
+        oracle.dropDma();
         if (scenario(ide, host, r, i, vcpu) ? r() < 0.8 : r() < 0.3) await ide.whenIdle();
+        continue;
+      }
+      // A guest write as the proxy sends it: a START of a predicted DMA command it serves goes as dmaServed.
+      const write = (p: number, sz: AccessSize, v: number) => {
+        if (!oracle.dmaWrite(ide, host, p, sz, v, i)) ide.ioWrite(p, sz, v, i);
+      };
+      const dmaIssue = oracle.dmaIssue(host, dmaR);
+      if (dmaIssue && roll < 0.3) {
+        // a driver going on with the DMA run the offer predicted
+        for (const [p, sz, v] of dmaIssue) {
+          oracle.write(p, sz, sz, v);
+          write(p, sz, v);
+        }
         continue;
       }
       const issue = oracle.predictedIssue();
@@ -421,44 +516,49 @@ describe('fuzz', () => {
         // a driver going on with the sequence the offer predicted: the next reads check its phase
         for (const [p, v] of issue) {
           oracle.write(p, 1, 1, v);
-          ide.ioWrite(p, 1, v, i);
+          write(p, 1, v);
         }
         continue;
       }
       if ((port & 7) === 7 && roll < 0.5 && port < 0x200) {
         const command = r() < 0.8 ? COMMANDS[Math.floor(r() * COMMANDS.length)] : Math.floor(r() * 256);
         oracle.write(port, 1, 1, command);
-        ide.ioWrite(port, 1, command, i);
+        write(port, 1, command);
       } else if (roll < 0.45) {
         const value = Math.floor(r() * 0x1_0000_0000);
         oracle.write(port, size, size, value);
         vcpuSnapshots(ide, host, port, value, vcpu);
-        ide.ioWrite(port, size, value, i);
+        if (validSize(size)) write(port, size, value);
+        else ide.ioWrite(port, size, value, i);
       } else if (roll < 0.9) {
-        const predicted = validSize(size) ? oracle.predictRead(port, size) : ((oracle.offer = null), null);
+        const fromDma = oracle.dma && validSize(size) ? oracle.dmaRead(port, size) : (oracle.dropDma(), null);
+        const predicted = fromDma ?? (validSize(size) ? oracle.predictRead(port, size) : ((oracle.offer = null), null));
         oracle.check(predicted, ide.ioRead(port, size, i), `read 0x${port.toString(16)} size ${size} at ${i}`);
         if (predicted === null) oracle.take(ide, port);
       } else if (roll < 0.95) {
         // rep ins: whole blocks on a data port (one call in the model), a few elements
         // elsewhere (the model does those one access at a time, so long ones only cost time)
         const count = Math.floor(r() * (DATA_PORTS.has(port) ? 600 : 16));
+        oracle.dropDma();
         const predicted = validSize(size) ? oracle.predictString(port, size, count) : ((oracle.offer = null), null);
         oracle.checkBytes(predicted, ide.ioReadString!(port, size, count, i), `rep ins 0x${port.toString(16)} x${count} at ${i}`);
       } else {
         const data = noise(r, Math.floor(r() * (DATA_PORTS.has(port) ? 1200 : 32)));
         oracle.write(port, size, data.length - (data.length % size), null);
+        oracle.dropDma();
         ide.ioWriteString!(port, size, data, i);
       }
       if (i % 2000 === 0) await ide.whenIdle();
     }
     await ide.whenIdle();
     const stats = { disks: disks.map((d) => [d.reads, d.writes]), memoryReads: host.memoryReads, memoryWrites: host.memoryWrites, refused: host.refused };
-    if (process.env.FUZZ_STATS) console.log(stats, ide.counters.snapshot(), { offerChecks: oracle.checked, predictedCommandsFollowed: oracle.followed });
+    if (process.env.FUZZ_STATS) console.log(stats, ide.counters.snapshot(), { offerChecks: oracle.checked, predictedCommandsFollowed: oracle.followed, dmaOffers: oracle.dmaOffers, dmaServed: oracle.dmaServed });
     for (const d of disks) expect(d.violations).toEqual([]);
     // every access a vCPU would have answered from an offer got the model's own answer
     expect(oracle.mismatches).toEqual([]);
     expect(oracle.checked).toBeGreaterThan(1000);
     expect(oracle.followed).toBeGreaterThan(10); // predicted commands issued, and their phases checked
+    expect(oracle.dmaServed).toBeGreaterThan(10); // predicted DMA commands carried out as a vCPU does, the model following
     expect(host.violations.slice(0, 10)).toEqual([]);
     // the fuzz did exercise the media, DMA both ways, and refused requests
     for (const n of [disks[0].reads, disks[0].writes, disks[1].reads, disks[1].writes, disks[2].reads]) expect(n).toBeGreaterThan(0);

@@ -55,7 +55,9 @@ export type { IoRequest, IoRequest__Input } from './generated/quasivm/device/v1/
 export type { IoEvent, IoEvent__Input } from './generated/quasivm/device/v1/IoEvent.js';
 export type { IoOp, IoOp__Input } from './generated/quasivm/device/v1/IoOp.js';
 export type { ReadAhead__Input } from './generated/quasivm/device/v1/ReadAhead.js';
-export type { CommandAhead } from './generated/quasivm/device/v1/CommandAhead.js';
+export type { CommandAhead, CommandAhead__Input } from './generated/quasivm/device/v1/CommandAhead.js';
+export type { DmaChannel } from './generated/quasivm/device/v1/DmaChannel.js';
+export type { DmaAhead } from './generated/quasivm/device/v1/DmaAhead.js';
 export type { WriteAhead__Input } from './generated/quasivm/device/v1/WriteAhead.js';
 export type { DeviceDescription as DeviceDescriptionMsg, DeviceDescription__Input as DeviceDescriptionMsg__Input } from './generated/quasivm/device/v1/DeviceDescription.js';
 export type { DeviceStateBlob, DeviceStateBlob__Input } from './generated/quasivm/device/v1/DeviceStateBlob.js';

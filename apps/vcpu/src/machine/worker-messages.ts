@@ -27,6 +27,8 @@ export interface CpuStats {
   remoteAheadReads?: number;
   /** Guest memory sent with writes a device named, saving it a request (proto MemorySnapshot). */
   remoteMemorySnapshots?: number;
+  /** Predicted DMA commands the CPU thread carried out itself (proto DmaServed). */
+  remoteDmaServed?: number;
   /** IRQ line changes that came on a device's fast lane instead of through the gRPC stream (proto OpenStream.irqs_on_lane). */
   remoteLaneIrqs?: number;
 }

@@ -326,6 +326,7 @@ export class SoftMachine {
         remoteRoundTrips: this.proxies.reduce((s, p) => s + p.roundTrips, 0),
         remoteAheadReads: this.proxies.reduce((s, p) => s + p.aheadReads, 0),
         remoteMemorySnapshots: this.proxies.reduce((s, p) => s + p.memorySnapshots, 0),
+        remoteDmaServed: this.proxies.reduce((s, p) => s + p.dmaServed, 0),
         remoteLaneIrqs: this.laneIrqCount,
       },
     });

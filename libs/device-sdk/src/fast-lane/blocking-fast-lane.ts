@@ -63,6 +63,9 @@ export class BlockingFastLane {
   private outBuf = Buffer.allocUnsafeSlow(DATA_OUT_BUFFER_BYTES);
   private outUsed = 0;
   private seq = 1;
+  /** The write that ends the batch, which a following write joins (post), and the guest time of the last write in it. */
+  private lastWrite: IoOp__Input | null = null;
+  private lastWriteTime = 0;
   /** Refusals the device sent for posted operations (bad port...), most recent last. */
   readonly refusals: string[] = [];
   /**
@@ -90,7 +93,12 @@ export class BlockingFastLane {
       if (inc && inc.frameBytes - inc.held >= DIRECT_READ_BYTES) {
         // The rest of a large frame (DMA data) read straight into one buffer of its size:
         // no copy out of the read buffer, no joining of 64 KiB pieces, nothing past its end.
-        const frame = Buffer.allocUnsafe(inc.frameBytes);
+        // Placed so the frame ends on an 8-byte boundary: its large payload, which ends the frame
+        // (encodeEventParts), then starts on one when its length is a multiple of 8 (DMA data
+        // is whole sectors). Copying it into guest RAM (a shared WebAssembly.Memory) from an
+        // unaligned source took ~5x as long (64 KiB: ~22 us instead of ~4.6 us).
+        const pad = (8 - (inc.frameBytes % 8)) % 8;
+        const frame = Buffer.allocUnsafe(inc.frameBytes + pad).subarray(pad);
         let at = this.splitter.takeHeld(frame);
         while (at < frame.length) {
           const n = readSync(this.fd, frame, at, frame.length - at, null);
@@ -112,7 +120,20 @@ export class BlockingFastLane {
 
   post(op: IoOp__Input): void {
     this.seal();
+    // A write right after a write joins it (proto Write.more): one operation to encode, decode and dispatch, not one each.
+    const last = this.batch[this.batch.length - 1];
+    const w = op.write;
+    const dt = Number(op.timeNs ?? 0) - this.lastWriteTime;
+    if (w && last?.write && last === this.lastWrite && dt >= 0 && dt <= 0xffff_ffff && (last.write.more?.length ?? 0) < 4 * 1024) {
+      ((last.write.more ??= []) as number[]).push(op.port ?? 0, op.size ?? 1, (w.value ?? 0) >>> 0, dt);
+      this.lastWriteTime += dt;
+      return;
+    }
     this.batch.push(op);
+    if (w) {
+      this.lastWrite = op;
+      this.lastWriteTime = Number(op.timeNs ?? 0);
+    }
     if (this.batch.length >= 256) this.flush();
   }
 

@@ -45,7 +45,7 @@ export function encodeEvent(ev: IoEvent__Input): Buffer {
 const TAIL_BYTES = 4096;
 
 /** Where a large bytes field may sit: a path of field names from the top message (a repeated field: its last element). */
-const EVENT_PAYLOADS = [['memoryRequest', 'writeData'], ['readReply', 'data'], ['readReply', 'readAhead', 'data']];
+const EVENT_PAYLOADS = [['memoryRequest', 'writeData'], ['readReply', 'data'], ['readReply', 'dmaAheadData'], ['readReply', 'readAhead', 'data']];
 const REQUEST_PAYLOADS = [['memoryReply', 'data'], ['batch', 'ops', 'writeString', 'data'], ['batch', 'ops', 'dataOut', 'data'], ['batch', 'ops', 'memorySnapshot', 'data']];
 
 /** Whether `op` carries a payload that travels uncopied when it is the last operation of its frame. */

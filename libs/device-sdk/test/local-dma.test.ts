@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { LocalDma, type DmaChannelNow, type DmaCommandAhead } from '../src/index.js';
+
+/** A device's DMA predictions as the vCPU takes them (proto CommandAhead.dma): nonsense is refused, not trusted. */
+const channel: DmaChannelNow = { commandBase: 0x1f0, controlPort: 0x3f6, busMasterBase: 0xc000, bmCommand: 0x09, bmStatus: 0x04, prdAddress: 0x7800, status: 0x50 };
+const read = (over: Partial<DmaCommandAhead> = {}): DmaCommandAhead => ({
+  command: 0xc8, registers: [128, 128, 0, 0, 0xe0], toMemory: true, byteLength: 65536, statusDuring: 0x58, statusAfter: 0x50, ...over,
+});
+const data = new Uint8Array(65536);
+
+describe('LocalDma.from refuses predictions that make no sense', () => {
+  it('takes a well-formed one', () => {
+    expect(LocalDma.from(channel, [read()], data)).not.toBeNull();
+    expect(LocalDma.from(channel, [read({ toMemory: false, command: 0xca })], new Uint8Array(0))).not.toBeNull();
+  });
+
+  it.each([
+    ['no channel', null, [read()], data],
+    ['no commands', channel, [], data],
+    ['data shorter than the reads', channel, [read()], new Uint8Array(512)],
+    ['data for a write', channel, [read({ toMemory: false })], data],
+    ['a register beyond a byte', channel, [read({ registers: [128, 256, 0, 0, 0xe0] })], data],
+    ['six registers', channel, [read({ registers: [1, 2, 3, 4, 5, 6] })], data],
+    ['an empty transfer', channel, [read({ byteLength: 0 })], new Uint8Array(0)],
+    ['a transfer beyond 65536 sectors', channel, [read({ byteLength: 65537 * 512 })], new Uint8Array(65537 * 512)],
+    ['a write beyond 2 MiB (its buffers would not all reach the device)', channel, [read({ toMemory: false, command: 0xca, byteLength: (2 << 20) + 512 })], new Uint8Array(0)],
+    ['a status beyond a byte', channel, [read({ statusAfter: 0x150 })], data],
+    ['a PRD address not dword aligned', { ...channel, prdAddress: 0x7802 }, [read()], data],
+    ['a port beyond 64 Ki', { ...channel, busMasterBase: 0xfffc }, [read()], data],
+    ['the bus master over the command block', { ...channel, busMasterBase: 0x1f4 }, [read()], data],
+    ['Device Control inside the command block', { ...channel, controlPort: 0x1f7 }, [read()], data],
+  ] as Array<[string, DmaChannelNow | null, DmaCommandAhead[], Uint8Array]>)('refuses %s', (_what, ch, commands, bytes) => {
+    expect(LocalDma.from(ch, commands, bytes)).toBeNull();
+  });
+
+  it('answers only what it follows: the drive Status until the task file is written, the bus master; anything else ends it', () => {
+    const d = LocalDma.from(channel, [read()], data)!;
+    expect(d.read(0x1f7, 1)).toEqual({ value: 0x50, consumed: true });
+    expect(d.read(0x3f6, 1)).toEqual({ value: 0x50, consumed: false });
+    expect(d.read(0xc002, 1)).toEqual({ value: 0x04, consumed: false });
+    expect(d.read(0x1f7, 2)).toBeNull();
+    expect(d.read(0x1f1, 1)).toBeNull(); // Error: the device's to answer
+    expect(d.write(0x1f2, 1, 128)).toBe('post');
+    expect(d.read(0x1f7, 1)).toBeNull(); // the task file changed: the device knows
+    expect(d.write(0x3f6, 1, 0x02)).toBe('drop'); // Device Control
+    const e = LocalDma.from(channel, [read()], data)!;
+    expect(e.write(0xc000, 1, 0x09)).toBe('post'); // START without the predicted command: not a start
+    expect(e.write(0xc000, 1, 0x08)).toBe('post');
+    expect(e.write(0xc000, 1, 0x09)).toBe('drop');
+    expect(LocalDma.from(channel, [read()], data)!.write(0x1f0, 2, 0)).toBe('drop'); // data port
+  });
+});

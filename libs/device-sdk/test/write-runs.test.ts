@@ -1,0 +1,81 @@
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import type { IoEvent, IoOp__Input } from '@quasivm/proto';
+import { DeviceService } from '../src/device-service.js';
+import { RemoteDevice } from '../src/remote-device.js';
+import { decodeEvent, encodeRequestParts, FrameSplitter } from '../src/fast-lane/frame-codec.js';
+import type { DeviceFactory, DeviceModel } from '../src/model.js';
+import pino from 'pino';
+
+/**
+ * Writes posted back to back as one operation (proto Write.more, which the fast-lane client
+ * builds): the service applies each as the write it is, in order and at its own guest time,
+ * and refuses a malformed run without applying any of it.
+ */
+const BASE = 0x40;
+const calls: string[] = [];
+const model: DeviceModel = {
+  ioRead: () => 0,
+  ioWrite: (port, size, value, now) => void calls.push(`${port.toString(16)}/${size}=${value}@${now}`),
+  saveState: () => ({ device: 'runs', version: 1 }),
+  loadState: () => undefined,
+};
+const factory: DeviceFactory = { describe: () => ({ name: 'runs', version: '1', ports: [{ base: BASE, length: 8 }], irqs: [], memoryWindows: [] }), create: () => model };
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'qvm-runs-'));
+const service = new DeviceService(factory, 'runs', { logger: pino({ level: 'silent' }) });
+let dev: RemoteDevice;
+let socket: net.Socket;
+const events: IoEvent[] = [];
+let seq = 1;
+
+beforeAll(async () => {
+  await service.listen(`unix:${path.join(dir, 'runs.sock')}`);
+  dev = await RemoteDevice.connect(`unix:${path.join(dir, 'runs.sock')}`, 'vm', {});
+  socket = net.connect(dev.fastLanePath);
+  const splitter = new FrameSplitter();
+  socket.on('data', (d: Buffer) => events.push(...splitter.push(d).map(decodeEvent)));
+  socket.write(Buffer.concat(encodeRequestParts({ open: { sessionId: dev.sessionId } })));
+  await until(() => events.some((e) => e.opened));
+});
+afterAll(async () => {
+  socket?.destroy();
+  dev?.close();
+  await service.shutdown(100);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Sends `ops` and a read behind them; resolves with the events that came back for them. */
+async function exchange(ops: IoOp__Input[]): Promise<IoEvent[]> {
+  const s = seq++;
+  const from = events.length;
+  for (const p of encodeRequestParts({ batch: { ops: [...ops, { timeNs: 0, port: BASE, size: 1, read: { seq: s } }] } })) socket.write(p);
+  await until(() => events.some((e) => e.readReply?.seq === s));
+  return events.slice(from);
+}
+
+test('a write and the writes that followed it are applied in order, each at its own time', async () => {
+  calls.length = 0;
+  await exchange([{ timeNs: 1000, port: BASE + 6, size: 1, write: { value: 0xe0, more: [BASE + 2, 1, 128, 5, BASE + 3, 1, 7, 0, BASE + 4, 4, 0x12345678, 3_000_000_000] } }]);
+  expect(calls).toEqual(['46/1=224@1000', '42/1=128@1005', '43/1=7@1005', '44/4=305419896@3000001005']);
+});
+
+test('a run with a port the device does not claim, a bad size or a partial quadruple is refused, none of it applied', async () => {
+  for (const more of [[BASE + 2, 1, 1, 0, 0x80, 1, 2, 0], [BASE + 2, 3, 1, 0], [BASE + 2, 1, 1]]) {
+    calls.length = 0;
+    const out = await exchange([{ timeNs: 0, port: BASE, size: 1, write: { value: 9, more } }]);
+    expect(out.some((e) => e.error)).toBe(true);
+    expect(calls).toEqual([]);
+  }
+});
