@@ -1,14 +1,10 @@
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { IoEvent, IoOp__Input } from '@quasivm/proto';
+import { expect, test } from 'vitest';
+import type { IoOp__Input } from '@quasivm/proto';
 import { DeviceService } from '../src/device-service.js';
-import { RemoteDevice } from '../src/remote-device.js';
-import { decodeEvent, encodeRequestParts, FrameSplitter } from '../src/fast-lane/frame-codec.js';
+import { encodeRequestParts } from '../src/fast-lane/frame-codec.js';
 import type { DeviceFactory, DeviceHost, DeviceModel } from '../src/model.js';
 import pino from 'pino';
+import { rawLaneSession, until } from './support/raw-lane.js';
 
 /**
  * A data-out phase as one operation (proto DataOut): the service applies its string writes
@@ -38,46 +34,10 @@ const model: DeviceModel = {
 };
 const factory: DeviceFactory = { describe: () => ({ name: 'out', version: '1', ports: [{ base: DATA, length: 8 }], irqs: [IRQ_LINE], memoryWindows: [] }), create: (h) => ((host = h), model) };
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'qvm-dataout-'));
 const service = new DeviceService(factory, 'out', { logger: pino({ level: 'silent' }) });
-let dev: RemoteDevice;
-let socket: net.Socket;
-const events: IoEvent[] = [];
 const irqs: Array<[number, boolean]> = [];
-let seq = 1;
-
-beforeAll(async () => {
-  await service.listen(`unix:${path.join(dir, 'out.sock')}`);
-  dev = await RemoteDevice.connect(`unix:${path.join(dir, 'out.sock')}`, 'vm', {}, { onIrq: (line, level) => irqs.push([line, level]) });
-  socket = net.connect(dev.fastLanePath);
-  const splitter = new FrameSplitter();
-  socket.on('data', (d: Buffer) => events.push(...splitter.push(d).map(decodeEvent)));
-  socket.write(Buffer.concat(encodeRequestParts({ open: { sessionId: dev.sessionId } })));
-  await until(() => events.some((e) => e.opened));
-});
-afterAll(async () => {
-  socket?.destroy();
-  dev?.close();
-  await service.shutdown(100);
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function until(cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-/** Sends `ops` and a read behind them; resolves with the events that came back for them. */
-async function exchange(ops: IoOp__Input[]): Promise<IoEvent[]> {
-  const s = seq++;
-  const from = events.length;
-  for (const p of encodeRequestParts({ batch: { ops: [...ops, { timeNs: 0, port: STATUS, size: 1, read: { seq: s } }] } })) socket.write(p);
-  await until(() => events.some((e) => e.readReply?.seq === s));
-  return events.slice(from);
-}
+const lane = rawLaneSession(service, { name: 'out', readPort: STATUS, device: { onIrq: (line, level) => irqs.push([line, level]) } });
+const { events, exchange } = lane;
 
 const block = (n: number, fill: number) => new Uint8Array(n).fill(fill);
 
@@ -117,13 +77,13 @@ test('a malformed DataOut is refused and none of it is applied', async () => {
 
 test('frames that arrive together are applied as one batch: the IRQ changes they cause collapse as within one frame', async () => {
   irqs.length = 0;
-  const s = seq++;
+  const s = lane.nextSeq();
   const w = (value: number): IoOp__Input => ({ timeNs: 0, port: IRQ_PORT, size: 1, write: { value } });
   // What a vCPU sends when it cuts a batch after a large payload: two frames, one write.
   const first = encodeRequestParts({ batch: { ops: [w(1), w(0), w(1), { timeNs: 0, port: DATA, size: 2, writeString: { data: Buffer.from(block(8192, 1)) } }] } });
   const second = encodeRequestParts({ batch: { ops: [w(0), { timeNs: 0, port: STATUS, size: 1, read: { seq: s } }] } });
   expect(first).toHaveLength(2); // the payload went out as its own buffer
-  socket.write(Buffer.concat([...first, ...second]));
+  lane.socket.write(Buffer.concat([...first, ...second]));
   await until(() => events.some((e) => e.readReply?.seq === s));
   await until(() => irqs.length >= 2);
   await new Promise((r) => setTimeout(r, 100));

@@ -1,4 +1,4 @@
-import net from 'node:net';
+import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -6,8 +6,9 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { IoEvent, IoOp } from '@quasivm/proto';
 import { DeviceSession } from '../src/session.js';
 import { FastLaneServer } from '../src/fast-lane/fast-lane-server.js';
-import { decodeEvent, encodeRequest, FrameSplitter } from '../src/fast-lane/frame-codec.js';
+import { encodeRequest } from '../src/fast-lane/frame-codec.js';
 import type { DeviceFactory, DeviceModel } from '../src/model.js';
+import { openRawLane, until } from './support/raw-lane.js';
 
 /**
  * The fast lane holds a session's next operation while the model's own work runs
@@ -43,11 +44,7 @@ let socket: net.Socket;
 const events: IoEvent[] = [];
 beforeAll(async () => {
   await server.listen();
-  socket = net.connect(server.path);
-  const splitter = new FrameSplitter();
-  socket.on('data', (d: Buffer) => events.push(...splitter.push(d).map(decodeEvent)));
-  socket.write(encodeRequest({ open: { sessionId: session.id } }));
-  await until(() => events.some((e) => e.opened));
+  socket = await openRawLane(server.path, session.id, events);
 });
 afterAll(() => {
   socket?.destroy();
@@ -55,13 +52,6 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function until(cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 const reply = (seq: number) => events.find((e) => e.readReply?.seq === seq)?.readReply;
 const send = (ops: IoOp[]) => socket.write(encodeRequest({ batch: { ops: ops as never } }));
 

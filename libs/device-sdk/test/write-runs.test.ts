@@ -1,14 +1,8 @@
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { IoEvent, IoOp__Input } from '@quasivm/proto';
+import { expect, test } from 'vitest';
 import { DeviceService } from '../src/device-service.js';
-import { RemoteDevice } from '../src/remote-device.js';
-import { decodeEvent, encodeRequestParts, FrameSplitter } from '../src/fast-lane/frame-codec.js';
 import type { DeviceFactory, DeviceModel } from '../src/model.js';
 import pino from 'pino';
+import { rawLaneSession } from './support/raw-lane.js';
 
 /**
  * Writes posted back to back as one operation (proto Write.more, which the fast-lane client
@@ -25,45 +19,8 @@ const model: DeviceModel = {
 };
 const factory: DeviceFactory = { describe: () => ({ name: 'runs', version: '1', ports: [{ base: BASE, length: 8 }], irqs: [], memoryWindows: [] }), create: () => model };
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'qvm-runs-'));
 const service = new DeviceService(factory, 'runs', { logger: pino({ level: 'silent' }) });
-let dev: RemoteDevice;
-let socket: net.Socket;
-const events: IoEvent[] = [];
-let seq = 1;
-
-beforeAll(async () => {
-  await service.listen(`unix:${path.join(dir, 'runs.sock')}`);
-  dev = await RemoteDevice.connect(`unix:${path.join(dir, 'runs.sock')}`, 'vm', {});
-  socket = net.connect(dev.fastLanePath);
-  const splitter = new FrameSplitter();
-  socket.on('data', (d: Buffer) => events.push(...splitter.push(d).map(decodeEvent)));
-  socket.write(Buffer.concat(encodeRequestParts({ open: { sessionId: dev.sessionId } })));
-  await until(() => events.some((e) => e.opened));
-});
-afterAll(async () => {
-  socket?.destroy();
-  dev?.close();
-  await service.shutdown(100);
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function until(cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-/** Sends `ops` and a read behind them; resolves with the events that came back for them. */
-async function exchange(ops: IoOp__Input[]): Promise<IoEvent[]> {
-  const s = seq++;
-  const from = events.length;
-  for (const p of encodeRequestParts({ batch: { ops: [...ops, { timeNs: 0, port: BASE, size: 1, read: { seq: s } }] } })) socket.write(p);
-  await until(() => events.some((e) => e.readReply?.seq === s));
-  return events.slice(from);
-}
+const { exchange } = rawLaneSession(service, { name: 'runs', readPort: BASE });
 
 test('a write and the writes that followed it are applied in order, each at its own time', async () => {
   calls.length = 0;
