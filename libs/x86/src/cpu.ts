@@ -108,6 +108,9 @@ export const CR0_PG = 1 << 31;
  * injected bus, and the fetch/dispatch loop. Instruction semantics live in
  * instructions/ and ops/; this class only provides what they share.
  */
+/** Number fields of Cpu that hold values of 2^31 and more (see the constructor). */
+const WIDE_FIELDS = ['eip', 'instructionStart', 'instructionCount', 'lastDecay', 'jitFaultStart', 'jitFaultNext'] as const;
+
 export class Cpu {
   readonly model: CpuModel;
   readonly quirks: CpuQuirks;
@@ -264,6 +267,17 @@ export class Cpu {
     this.decodeAfter = Math.max(0, Math.min(DECODE_AFTER, this.jitThreshold - 1));
     if (options.wasmJit === true && wasm === undefined) throw new Error('wasmJit needs a bus with a wasm memory (CpuBus.wasmMemory)');
     this.wasmJit = options.wasmJit === true && wasm !== undefined ? new WasmJit(this, wasm, this.jitThreshold) : undefined;
+    // These fields come to hold numbers of 2^31 and more (a kernel's EIPs at 0xc0000000 and
+    // up, instruction counts past 2 G). V8 keeps a field that began as a small integer in a
+    // narrower form; the first big number changes the object's layout, and every optimized
+    // function that reads the Cpu is thrown away and compiled again. Linux's boot did that
+    // right at kernel init. Holding a big number once, now, gives them the wider form at once.
+    const wide = this as unknown as Record<(typeof WIDE_FIELDS)[number], number>;
+    for (const field of WIDE_FIELDS) {
+      const value = wide[field];
+      wide[field] = 2 ** 32;
+      wide[field] = value;
+    }
     this.reset();
   }
 
