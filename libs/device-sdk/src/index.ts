@@ -9,3 +9,4 @@ export * from './fast-lane/frame-codec.js';
 export * from './fast-lane/blocking-fast-lane.js';
 export * from './counter-forecast.js';
 export * from './local-dma.js';
+export * from './prd-table.js';

@@ -1,4 +1,5 @@
 import type { AccessSize, DmaChannelNow, DmaCommandAhead } from './model.js';
+import { addPrdEntries, emptyPrdList, PRD_ENTRY_SIZE } from './prd-table.js';
 
 /** Guest RAM as the vCPU thread holds it (LaneGuestMemory's shape); read/view/write throw outside it. */
 export interface DmaGuestMemory {
@@ -15,7 +16,6 @@ const BM_ACTIVE = 0x01;
 const BM_ERROR = 0x02;
 const BM_INTERRUPT = 0x04;
 const BM_CAPABLE = 0x60;
-const PRD_EOT = 0x8000_0000;
 /** Most PRD entries read from guest RAM to decide a transfer (the device's snapshot holds as many). */
 const MAX_ENTRIES = 16;
 /** Largest transfer a command may predict: 65536 sectors (ATA-6 8.28). */
@@ -188,37 +188,27 @@ export class LocalDma {
     if (!c) return null;
     const need = c.byteLength;
     const fits = (addr: number, n: number) => addr + n <= memory.bytes;
-    const room = Math.min(MAX_ENTRIES, Math.floor((0x1000 - (this.prd & 0xfff)) / 8));
-    if (room === 0 || !fits(this.prd, room * 8)) return null;
+    const room = Math.min(MAX_ENTRIES, Math.floor((0x1000 - (this.prd & 0xfff)) / PRD_ENTRY_SIZE));
+    if (room === 0 || !fits(this.prd, room * PRD_ENTRY_SIZE)) return null;
     let table: Uint8Array;
     try {
-      table = memory.read(this.prd, room * 8);
+      table = memory.read(this.prd, room * PRD_ENTRY_SIZE);
     } catch {
       return null;
     }
-    // The walk the bus master makes (SFF-8038i 1.2): base (bit 0 ignored), byte count (0 = 64 KiB), EOT in bit 31.
-    const view = new DataView(table.buffer, table.byteOffset, table.byteLength);
-    const entries: Array<{ addr: number; length: number }> = [];
-    let total = 0;
-    let ended = false;
-    for (let i = 0; i < room && !ended; i++) {
-      const addr = (view.getUint32(i * 8, true) & ~1) >>> 0;
-      const flags = view.getUint32(i * 8 + 4, true);
-      const length = flags & 0xfffe || 0x10000;
-      entries.push({ addr, length });
-      total += length;
-      ended = (flags & PRD_EOT) !== 0 || total > need;
-    }
+    const entries = emptyPrdList();
+    addPrdEntries(entries, table, need, room);
     // Undecided within the entries read, or too short (the device then fails it): the device's to do.
-    if (!ended || total < need) return null;
+    if (!(entries.eot || entries.total > need) || entries.total < need) return null;
+    const total = entries.total;
     const regions: Array<{ addr: number; length: number; at: number }> = [];
     for (let i = 0, at = 0; at < need; i++) {
       const n = Math.min(entries[i].length, need - at);
-      if (!fits(entries[i].addr, n)) return null;
-      regions.push({ addr: entries[i].addr, length: n, at });
+      if (!fits(entries[i].address, n)) return null;
+      regions.push({ addr: entries[i].address, length: n, at });
       at += n;
     }
-    const served: ServedDma = { table: { addr: this.prd, data: table.slice(0, entries.length * 8) }, regions: [], byteLength: need };
+    const served: ServedDma = { table: { addr: this.prd, data: table.slice(0, entries.length * PRD_ENTRY_SIZE) }, regions: [], byteLength: need };
     try {
       if (c.toMemory) {
         for (const r of regions) memory.write(r.addr, this.data.subarray(c.dataOffset + r.at, c.dataOffset + r.at + r.length));

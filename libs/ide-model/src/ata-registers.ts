@@ -189,8 +189,5 @@ export enum BmStatus {
   SIMPLEX = 0x80,
 }
 
-/** One PRD entry is 8 bytes; bit 31 of the second dword marks the end of table (SFF-8038i 1.2). */
-export const PRD_ENTRY_SIZE = 8;
-export const PRD_EOT = 0x80000000;
-/** Byte count 0 in a PRD means 64 KiB. */
-export const PRD_MAX_BYTES = 0x10000;
+/** PRD entries (SFF-8038i 1.2): the SDK's walk, shared with a vCPU that carries out DMA itself. */
+export { PRD_ENTRY_SIZE, PRD_EOT, PRD_MAX_BYTES } from '@quasivm/device-sdk';

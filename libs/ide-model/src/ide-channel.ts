@@ -1,7 +1,7 @@
 import type { AccessSize, DeviceHost } from '@quasivm/device-sdk';
-import { allOnes, DeviceStateError } from '@quasivm/device-sdk';
+import { addPrdEntries, allOnes, DeviceStateError, emptyPrdList, type PrdList } from '@quasivm/device-sdk';
 import {
-  AtaCmd, AtaReg, BmCommand, BmStatus, DeviceBit, DeviceControl, DIAG_PASSED, PRD_ENTRY_SIZE, PRD_EOT, PRD_MAX_BYTES, Status,
+  AtaCmd, AtaReg, BmCommand, BmStatus, DeviceBit, DeviceControl, DIAG_PASSED, PRD_ENTRY_SIZE, Status,
 } from './ata-registers.js';
 import { BusMasterChannel, type BusMasterState } from './bus-master.js';
 import type { IdeCounters } from './counters.js';
@@ -360,8 +360,8 @@ export class IdeChannel {
     const table = this.startSnapshots.find((s) => s.address === bm.prdAddress);
     if (!table) return false;
     const whole = Math.min(prdChunkBytes(bm.prdAddress), table.data.length - (table.data.length % PRD_ENTRY_SIZE));
-    const prds: PrdList = Object.assign([], { eot: false, total: 0 });
-    if (!addPrdEntries(prds, table.data.subarray(0, whole), req.byteLength)) return false;
+    const prds = emptyPrdList();
+    if (!addPrdEntries(prds, table.data.subarray(0, whole), req.byteLength, MAX_PRD_ENTRIES)) return false;
     const available = prds.total;
     if (available < req.byteLength) return false;
     const parts: Uint8Array[] = [];
@@ -383,7 +383,7 @@ export class IdeChannel {
 
   /** Walk the PRD table until end-of-table or until `needed` bytes are described. */
   private async readPrdTable(address: number, needed: number, snapshot: MemorySnapshot | null): Promise<PrdList> {
-    const list: PrdList = Object.assign([], { eot: false, total: 0 });
+    const list = emptyPrdList();
     let addr = address;
     while (list.length < MAX_PRD_ENTRIES) {
       const chunk = prdChunkBytes(addr);
@@ -392,7 +392,7 @@ export class IdeChannel {
       const snap = addr === address && snapshot?.address === address && whole > 0 ? snapshot.data.subarray(0, whole) : null;
       const raw = snap ?? (await this.host.readMemory(addr, chunk));
       if (raw.length < PRD_ENTRY_SIZE) throw new Error('PRD table unreadable');
-      if (addPrdEntries(list, raw, needed)) return list;
+      if (addPrdEntries(list, raw, needed, MAX_PRD_ENTRIES)) return list;
       addr = (addr + raw.length - (raw.length % PRD_ENTRY_SIZE)) >>> 0; // a 32-bit bus master wraps
     }
     return list;
@@ -460,29 +460,6 @@ export class IdeChannel {
 }
 
 /**
- * Adds the entries in `raw` to `list` (SFF-8038i 1.2: base with bit 0 ignored, byte count
- * where 0 means 64 KiB, end of table in bit 31) until end-of-table, more than `needed` bytes,
- * or MAX_PRD_ENTRIES; true when the walk ends there.
- */
-function addPrdEntries(list: PrdList, raw: Uint8Array, needed: number): boolean {
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  for (let i = 0; i + PRD_ENTRY_SIZE <= raw.length && list.length < MAX_PRD_ENTRIES; i += PRD_ENTRY_SIZE) {
-    const base = view.getUint32(i, true) & ~1;
-    const flags = view.getUint32(i + 4, true);
-    const count = flags & 0xfffe;
-    const length = count === 0 ? PRD_MAX_BYTES : count;
-    list.push({ address: base >>> 0, length });
-    list.total += length;
-    if (flags & PRD_EOT) {
-      list.eot = true;
-      return true;
-    }
-    if (list.total > needed) return true;
-  }
-  return list.length >= MAX_PRD_ENTRIES;
-}
-
-/**
  * How much of a PRD table at `addr` is read at once: at most 16 whole entries, never past
  * the 4 KiB page the table is in (a table near the top of guest RAM must not make us ask
  * for memory beyond it); only an entry the guest placed across a page boundary is read across it.
@@ -497,11 +474,6 @@ interface MemorySnapshot {
   data: Uint8Array;
 }
 
-interface PrdEntry {
-  address: number;
-  length: number;
-}
-type PrdList = PrdEntry[] & { eot: boolean; total: number };
 
 export interface ChannelState {
   deviceControl: number;
