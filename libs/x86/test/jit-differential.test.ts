@@ -433,3 +433,35 @@ test('a loop longer than a decoded block, run in slices that end anywhere in it,
   expect(loop?.region, 'the loop is a region member').toBe(true);
   expect(loop!.count, "instructions in one pass of its member").toBe(48 + 2);
 });
+
+test('an instruction that runs on into the next page is compiled into its page\'s region (wasm JIT), and still follows the next page when the guest rewrites it', () => {
+  // mov esi, 2; outer: mov ecx, 3000; jmp top; ... top (page offset 0xff9): inc ebx;
+  // and ebx, 63; mov edx, [ebx*4 + 0x60000] (3 bytes on this page, 4 on the next);
+  // add eax, edx; dec ecx; jnz top; dec esi; jz done; mov byte [displacement byte 2], 7
+  // (the loop now reads 0x70000); jmp outer; done: hlt.
+  const TOP = 0xff9;
+  const code: number[] = [0xbe, 2, 0, 0, 0, 0xb9, 0xb8, 0x0b, 0, 0, 0xe9, ...le32(TOP - 15)];
+  while (code.length < TOP) code.push(0x90);
+  code.push(0x43, 0x83, 0xe3, 0x3f, 0x8b, 0x14, 0x9d, 0x00, 0x00, 0x06, 0x00); // 0xff9..0x1003
+  code.push(0x01, 0xd0, 0x49, 0x75, (TOP - 0x1009) & 0xff, 0x4e, 0x74, 0x0c); // ..0x100b
+  code.push(0xc6, 0x05, ...le32(CODE + 0x1002), 0x07, 0xe9, ...le32(5 - 0x1018), 0xf4); // ..0x1018
+  const [compiled, interpreted] = [true, false].map((decodedCache) => {
+    const m = protectedMachine(code, { decodedCache, wasmJit: decodedCache, jitThreshold: 16 });
+    for (let i = 0; i < 64; i++) {
+      put32(m.ram, 0x60000 + i * 4, i * 7 + 1);
+      put32(m.ram, 0x70000 + i * 4, i * 1000 + 13);
+    }
+    expect(m.cpu.run(100_000)).toBe(StopReason.Halted);
+    return m;
+  });
+  expect([...compiled.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
+  expect(compiled.cpu.getFlags()).toBe(interpreted.cpu.getFlags());
+  expect(compiled.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
+  const loop = compiled.cpu.memory.codeCache.existingTable(CODE >>> 12, 4)![TOP]?.compiled;
+  expect(loop?.region, 'the loop head is a region member').toBe(true);
+  expect(loop!.count, 'inc, and, and the crossing mov in one pass of its member').toBe(3);
+});
+
+function le32(value: number): number[] {
+  return [value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, (value >>> 24) & 0xff];
+}

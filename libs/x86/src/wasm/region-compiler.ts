@@ -37,19 +37,21 @@ export interface RegionCode {
  *   or REGION_FAULTED, with the faulting instruction's place in faultStart/faultNext/faultRetired.
  *
  * 32-bit code only, under one segment mode (checked by the caller). Undefined when no
- * offset's first instruction compiles.
+ * offset's first instruction compiles. `tail`: the first bytes of the page CS:EIP runs on
+ * into after this one, as mapped now (undefined: unknown), for an instruction that
+ * crosses into it (emitRegionInstruction checks them again when it runs).
  */
-export function compileRegion(quirks: CpuQuirks, ram: Uint8Array, page: number, offsets: number[], entries: ReadonlySet<number>, state: number, mode: number, memoryPages: number): RegionCode | undefined {
+export function compileRegion(quirks: CpuQuirks, ram: Uint8Array, page: number, offsets: number[], entries: ReadonlySet<number>, state: number, mode: number, memoryPages: number, tail?: Uint8Array): RegionCode | undefined {
   // Members: the offsets whose first instruction compiles (the others are left out, so
   // nothing jumps to them). Each member's code is then emitted once.
   const scratch = new RegionEmitter(state, mode);
   const starts = [...new Set(offsets)].sort((a, b) => a - b).filter((offset) => {
     scratch.start = offset;
-    return emitRegionInstruction(scratch, quirks, ram, page * 0x1000 + offset, () => -1) !== undefined;
+    return emitRegionInstruction(scratch, quirks, ram, page * 0x1000 + offset, () => -1, tail) !== undefined;
   });
   if (starts.length === 0) return undefined;
   const e = new RegionEmitter(state, mode);
-  const members = emitRegion(e, quirks, ram, page, starts, entries);
+  const members = emitRegion(e, quirks, ram, page, starts, entries, tail);
   const bytes = encodeModule({
     types: [
       { params: [I32, I32, I32], results: [I32] }, // 0: region
@@ -88,7 +90,7 @@ export function compileRegion(quirks: CpuQuirks, ram: Uint8Array, page: number, 
  * `entries` (code is branched to there): a member the decoder's length limit made (code
  * only runs on into it) gets code of its own, and the members before it run through it.
  */
-function emitRegion(e: RegionEmitter, quirks: CpuQuirks, ram: Uint8Array, page: number, starts: number[], entries: ReadonlySet<number>): RegionMember[] {
+function emitRegion(e: RegionEmitter, quirks: CpuQuirks, ram: Uint8Array, page: number, starts: number[], entries: ReadonlySet<number>, tail: Uint8Array | undefined): RegionMember[] {
   const f = e.f;
   const index = new Map(starts.map((offset, k) => [offset, k]));
   const memberAt = (offset: number): number => index.get(offset) ?? -1;
@@ -118,7 +120,7 @@ function emitRegion(e: RegionEmitter, quirks: CpuQuirks, ram: Uint8Array, page: 
     while (done < MAX_MEMBER_INSTRUCTIONS && at < 0x1000 && !(done > 0 && index.has(at) && entries.has(at))) {
       e.start = at;
       e.index = done;
-      const emitted = emitRegionInstruction(e, quirks, ram, page * 0x1000 + at, memberAt);
+      const emitted = emitRegionInstruction(e, quirks, ram, page * 0x1000 + at, memberAt, tail);
       if (emitted === undefined) break;
       done++;
       at += emitted.length;

@@ -2,11 +2,11 @@ import { ARITH_FLAGS, CF } from '../flag-bits.js';
 import { FlagOp } from '../lazy-flags.js';
 import type { CpuQuirks } from '../cpu-model.js';
 import { ADC, ADD, AND, CMP, OR, SBB, XOR } from '../ops/alu.js';
-import { EAX, EBP, ECX, EDI, EDX, ES, ESI, ESP, NO_SEGMENT, SS, type OperandSize } from '../registers.js';
+import { CS, EAX, EBP, ECX, EDI, EDX, ES, ESI, ESP, NO_SEGMENT, SS, type OperandSize } from '../registers.js';
 import { CodeBytes, SEGMENT_PREFIXES } from '../decoded/code-bytes.js';
 import { addressFields32 } from '../decoded/address-fields.js';
 import { MODE_STACK32 } from '../jit/instruction-emitter.js';
-import { Op } from './wasm-encoder.js';
+import { I32, Op } from './wasm-encoder.js';
 import { STATE } from './wasm-state.js';
 import { Fn, sizeMask, type RegionEmitter } from './region-emitter.js';
 
@@ -23,25 +23,82 @@ export interface Emitted {
   transfers: boolean;
 }
 
+/** Longest x86 instruction: one that starts this close to a page's end may run on into the next. */
+const MAX_INSTRUCTION_LENGTH = 15;
+
 /**
- * Emits the instruction at RAM offset `physical` (32-bit code, inside one page) into the
- * region; undefined when it is not one the wasm JIT compiles (nothing is emitted then).
+ * Emits the instruction at RAM offset `physical` (32-bit code) into the region; undefined
+ * when it is not one the wasm JIT compiles (nothing is emitted then). An instruction may
+ * run on into the next page when `tail` holds that page's first bytes as the page CS:EIP
+ * runs on into maps them now: its code then first checks that the next page still maps
+ * to RAM and holds those bytes (crossingGuard), else leaves at the instruction.
  * `memberAt` names the member starting at a page offset (-1: none), for branches.
  */
-export function emitRegionInstruction(e: RegionEmitter, quirks: CpuQuirks, ram: Uint8Array, physical: number, memberAt: (offset: number) => number): Emitted | undefined {
+export function emitRegionInstruction(e: RegionEmitter, quirks: CpuQuirks, ram: Uint8Array, physical: number, memberAt: (offset: number) => number, tail?: Uint8Array): Emitted | undefined {
   const f = e.f;
   const mark = f.code.length;
   const inner = e.inner;
   const known = e.known;
-  const bytes = new CodeBytes(ram, physical, (physical | 0xfff) + 1);
-  const result = decodeAndEmit(e, quirks, bytes, physical, memberAt);
+  const pageEnd = (physical | 0xfff) + 1;
+  const head = pageEnd - physical;
+  const crossable = tail !== undefined && head < MAX_INSTRUCTION_LENGTH;
+  // Decoded from a copy of the page's last bytes followed by the next page's first ones.
+  const bytes = crossable ? new CodeBytes(joinBytes(ram.subarray(physical, pageEnd), tail), 0, head + tail.length) : new CodeBytes(ram, physical, pageEnd);
+  const result = decodeAndEmit(e, quirks, bytes, crossable ? 0 : physical, memberAt);
   if (result === undefined || bytes.overrun) {
     f.code.length = mark;
     e.inner = inner;
     e.known = known;
     return undefined;
   }
+  if (crossable && result.length > head) {
+    // The instruction's code is there already: the guard goes in front of it.
+    const body = f.code.splice(mark);
+    crossingGuard(e, tail.subarray(0, result.length - head));
+    for (const b of body) f.code.push(b);
+  }
   return result;
+}
+
+function joinBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const joined = new Uint8Array(a.length + b.length);
+  joined.set(a);
+  joined.set(b, a.length);
+  return joined;
+}
+
+/**
+ * Before an instruction that runs on into the next page: leaves at it unless the page
+ * after this one (CS base + pageEip + 4 KiB) is in the current fast read table and its
+ * first bytes are still `expected`. The region is dropped when its own page's code
+ * changes, not when the next page's does, nor when paging maps other RAM there: the
+ * interpreter's crossing blocks check the same (Cpu.crossingHolds).
+ */
+function crossingGuard(e: RegionEmitter, expected: Uint8Array): void {
+  const f = e.f;
+  f.get(e.readTable).i32(0).mem(Op.i32Load, e.state + STATE.segBase + CS * 4).get(e.pageEip).op(Op.i32Add).i32(0x1000).op(Op.i32Add);
+  f.i32(12).op(Op.i32ShrU).i32(2).op(Op.i32Shl, Op.i32Add).mem(Op.i32Load).tee(e.q);
+  f.i32(0).op(Op.i32LtS);
+  e.if(I32);
+  f.i32(1);
+  e.else();
+  // Nonzero when a byte differs: whole little-endian words, the last one masked.
+  for (let w = 0; w < expected.length; w += 4) {
+    let word = 0;
+    let mask = 0;
+    for (let k = 0; k < 4 && w + k < expected.length; k++) {
+      word |= expected[w + k] << (8 * k);
+      mask |= 0xff << (8 * k);
+    }
+    f.get(e.q).mem(Op.i32Load, w);
+    if (mask !== -1) f.i32(mask).op(Op.i32And);
+    f.i32(word).op(Op.i32Xor);
+    if (w > 0) f.op(Op.i32Or);
+  }
+  e.endIf();
+  e.if();
+  e.exitAt(e.start, e.index);
+  e.endIf();
 }
 
 function decodeAndEmit(e: RegionEmitter, quirks: CpuQuirks, bytes: CodeBytes, physical: number, memberAt: (offset: number) => number): Emitted | undefined {

@@ -2,7 +2,7 @@ import type { Cpu } from '../cpu.js';
 import { ARITH_FLAGS, CF, DF, OF } from '../flag-bits.js';
 import { testCondition } from '../instructions/conditions.js';
 import { readTimeStamp } from '../instructions/two-byte/processor-info.js';
-import type { OperandSize } from '../registers.js';
+import { CS, type OperandSize } from '../registers.js';
 import type { DecodedBlock } from '../decoded/decode-block.js';
 import type { CompiledBlock } from '../jit/compile-block.js';
 import { compileRegion, REGION_FAULTED } from './region-compiler.js';
@@ -18,6 +18,8 @@ import { encodeModule, FunctionBody, I32 } from './wasm-encoder.js';
 const MAX_REBUILDS = 32;
 /** Blocks of the page with at least this share of the JIT threshold's runs join a region. */
 const MEMBER_SHARE = 0.25;
+/** Bytes of the next page an instruction at a page's end may take (at most 14 of 15). */
+const CROSSING_BYTES = 14;
 
 /** A member of a region: the CompiledBlock Cpu.runChain sees, with where the region is. */
 export interface RegionMember extends CompiledBlock {
@@ -170,7 +172,7 @@ export class WasmJit {
       });
     }
     const mode = cpu.jitMode;
-    const region = compileRegion(cpu.quirks, cpu.bus.ram, page, offsets, entries, this.state, mode, this.pages);
+    const region = compileRegion(cpu.quirks, cpu.bus.ram, page, offsets, entries, this.state, mode, this.pages, this.nextPageBytes(block));
     if (region === undefined || !region.members.some((m) => m.offset === (block.physical & 0xfff))) return null;
     this.rebuilds.set(page, rebuilds + 1);
     this.compiled++;
@@ -189,13 +191,26 @@ export class WasmJit {
     return mine;
   }
 
+  /**
+   * The first bytes of the page CS:EIP runs on into after `block`'s (CS:EIP is at the
+   * block now), as mapped now, when that is known without a page walk; an instruction
+   * that crosses into it may then be compiled (region-instructions.ts crossingGuard).
+   */
+  private nextPageBytes(block: DecodedBlock): Uint8Array | undefined {
+    const cpu = this.cpu;
+    const ram = cpu.bus.ram;
+    const next = cpu.memory.codeProbe((cpu.segBase[CS] + cpu.eip - (block.physical & 0xfff) + 0x1000) >>> 0);
+    return next >= 0 && next + CROSSING_BYTES <= ram.length ? ram.slice(next, next + CROSSING_BYTES) : undefined;
+  }
+
   /** A CompiledBlock that runs the region in table slot `slot` from member k (see run). */
   private member(slot: number, k: number, offset: number, count: number, mode: number): RegionMember {
     const member: RegionMember = {
       run: (_: Cpu, budget: number) => this.run(member, budget),
       count,
       offsets: Int32Array.of(0, 0),
-      byteLength: 0x1000 - offset,
+      // The last instruction may run on into the next page.
+      byteLength: 0x1000 - offset + CROSSING_BYTES,
       region: true,
       slot,
       member: k,
