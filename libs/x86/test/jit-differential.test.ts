@@ -465,3 +465,36 @@ test('an instruction that runs on into the next page is compiled into its page\'
 function le32(value: number): number[] {
   return [value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, (value >>> 24) & 0xff];
 }
+
+test('REPNE SCASB and REPE CMPSB in a compiled loop (wasm JIT): registers, flags and counts as interpreted at every slice end, strings across pages included', () => {
+  // edx = 400; ebp = 0; ebx = 0x60000; top: strlen(ebx) by edi = ebx, eax = 0, ecx = -1,
+  // repne scasb, ebp += ecx; then compare ecx = edx & 31 bytes at ebx and ebx + 0x801 by
+  // repe cmpsb (ecx may be 0), ebp += seta + ecx; ebx += 29; dec edx; jnz top; hlt.
+  const body = [
+    0x89, 0xdf, 0x31, 0xc0, 0xb9, 0xff, 0xff, 0xff, 0xff, 0xf2, 0xae, 0x01, 0xcd,
+    0x89, 0xde, 0x8d, 0xbb, 0x01, 0x08, 0x00, 0x00, 0x89, 0xd1, 0x83, 0xe1, 0x1f, 0xf3, 0xa6,
+    0x0f, 0x97, 0xc0, 0x01, 0xc5, 0x01, 0xcd, 0x83, 0xc3, 0x1d, 0x4a,
+  ];
+  const code = [0xba, 0x90, 0x01, 0, 0, 0x31, 0xed, 0xbb, 0x00, 0x00, 0x06, 0x00, ...body, 0x75, (-(body.length + 2)) & 0xff, 0xf4];
+  const next = random(4242);
+  const text = Array.from({ length: 0x4000 }, () => (next(16) === 0 ? 0 : 0x61 + next(2))); // 'a'/'b' runs, zeros
+  const [compiled, interpreted] = [true, false].map((decodedCache) => {
+    const m = protectedMachine(code, { decodedCache, wasmJit: decodedCache, jitThreshold: 16 });
+    m.ram.set(text, 0x60000);
+    return m;
+  });
+  const slices = random(77);
+  let stop: StopReason = StopReason.InstructionLimit;
+  while (stop !== StopReason.Halted) {
+    stop = compiled.cpu.run(1 + slices(300));
+    const behind = compiled.cpu.instructionCount - interpreted.cpu.instructionCount;
+    if (behind > 0) interpreted.cpu.run(behind);
+    expect(interpreted.cpu.instructionCount).toBe(compiled.cpu.instructionCount);
+    expect([...compiled.cpu.reg32], `at ${compiled.cpu.instructionCount}`).toEqual([...interpreted.cpu.reg32]);
+    expect(compiled.cpu.getFlags(), `at ${compiled.cpu.instructionCount}`).toBe(interpreted.cpu.getFlags());
+    expect(compiled.cpu.eip).toBe(interpreted.cpu.eip);
+  }
+  const table = compiled.cpu.memory.codeCache.existingTable(CODE >>> 12, 4)!;
+  expect(table[12 + 9]?.compiled?.region, 'REPNE SCASB starts a region member').toBe(true);
+  expect(table[12 + 26]?.compiled?.region, 'REPE CMPSB starts a region member').toBe(true);
+});

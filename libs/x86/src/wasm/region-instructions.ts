@@ -6,7 +6,7 @@ import { CS, EAX, EBP, ECX, EDI, EDX, ES, ESI, ESP, NO_SEGMENT, SS, type Operand
 import { CodeBytes, SEGMENT_PREFIXES } from '../decoded/code-bytes.js';
 import { addressFields32 } from '../decoded/address-fields.js';
 import { MODE_STACK32 } from '../jit/instruction-emitter.js';
-import { I32, Op } from './wasm-encoder.js';
+import { I32, Op, VOID } from './wasm-encoder.js';
 import { STATE } from './wasm-state.js';
 import { Fn, sizeMask, type RegionEmitter } from './region-emitter.js';
 
@@ -113,6 +113,12 @@ function decodeAndEmit(e: RegionEmitter, quirks: CpuQuirks, bytes: CodeBytes, ph
     else if (opcode === 0xf2 || opcode === 0xf3) {
       const next = bytes.next8();
       if (next === 0x90) return { length: bytes.position - physical, transfers: false }; // F3 90 is PAUSE
+      // REPE/REPNE CMPSB and SCASB: a scan inside one page each way (repCompareBytes).
+      if (next === 0xa6 || next === 0xae) {
+        e.end = e.start + (bytes.position - physical);
+        repCompareBytes(e, next === 0xa6, opcode === 0xf2, seg);
+        return { length: bytes.position - physical, transfers: false };
+      }
       // REP MOVS/STOS in one page each way: a bulk copy or fill (repMovsStos); other REP
       // forms stay with the interpreter.
       if (opcode !== 0xf3 || (next !== 0xa4 && next !== 0xa5 && next !== 0xaa && next !== 0xab)) return undefined;
@@ -561,6 +567,97 @@ function repMovsStos(e: RegionEmitter, movs: boolean, size: OperandSize, seg: nu
   f.get(e.n).get(ecx).op(Op.i32Add).i32(1).op(Op.i32Sub).set(e.n);
   f.i32(0).set(ecx);
   e.endIf();
+}
+
+/**
+ * REPE/REPNE CMPSB and SCASB (32-bit addressing, flat segments with base 0, DF clear), as
+ * strcmp/strstr/strlen use them: the bytes are compared here when the scan ends (a byte
+ * that stops it, or ECX elements) inside the pages ESI and EDI are in, which the fast read
+ * table maps, and within the budget, each element retired as an instruction (as Cpu counts
+ * a REP). The scan changes no register until it has ended, so otherwise the region leaves
+ * at the instruction and the interpreter does all of it (by its yield rule,
+ * Cpu.repElementLimit, slices end where they would). ECX = 0 does nothing.
+ */
+function repCompareBytes(e: RegionEmitter, cmps: boolean, stopWhenEqual: boolean, seg: number): void {
+  const f = e.f;
+  const source = seg === NO_SEGMENT ? 3 : seg;
+  if (!e.flatZero(ES) || (cmps && !e.flatZero(source))) {
+    e.exitAt(e.start, e.index);
+    return;
+  }
+  const ecx = e.R[ECX];
+  const dst = e.q;
+  const src = e.l;
+  const i = e.t;
+  const limit = e.v;
+  const a = e.ta;
+  const b = e.tb;
+  const pageOf = (table: number, r: number, local: number): void => {
+    f.get(table).get(e.R[r]).i32(12).op(Op.i32ShrU).i32(2).op(Op.i32Shl, Op.i32Add).mem(Op.i32Load).tee(local);
+    f.i32(0).op(Op.i32LtS);
+  };
+  const bytesToPageEnd = (r: number): void => {
+    f.i32(0x1000).get(e.R[r]).i32(0xfff).op(Op.i32And).op(Op.i32Sub);
+  };
+  const lowerLimit = (value: () => void, compare: number): void => {
+    value();
+    f.get(limit);
+    value();
+    f.get(limit).op(compare, Op.select).set(limit);
+  };
+  f.get(ecx);
+  e.if(); // ECX = 0: nothing to do
+  // limit = min(ECX, bytes to EDI's (and ESI's) page end, budget left beyond this member)
+  bytesToPageEnd(EDI);
+  f.set(limit);
+  if (cmps) lowerLimit(() => bytesToPageEnd(ESI), Op.i32LtU);
+  lowerLimit(() => f.get(ecx), Op.i32LtU);
+  lowerLimit(() => f.get(e.budget).get(e.n).op(Op.i32Sub).i32(64).op(Op.i32Sub), Op.i32LtS);
+  // Leave for the interpreter: DF set, no budget, a page the fast table does not map.
+  f.i32(0).mem(Op.i32Load, e.state + STATE.direction);
+  f.get(limit).i32(0).op(Op.i32LeS, Op.i32Or);
+  pageOf(e.readTable, EDI, dst);
+  f.op(Op.i32Or);
+  if (cmps) {
+    pageOf(e.readTable, ESI, src);
+    f.op(Op.i32Or);
+  }
+  e.if();
+  e.exitAt(e.start, e.index);
+  e.endIf();
+  f.get(dst).get(e.R[EDI]).i32(0xfff).op(Op.i32And, Op.i32Or).set(dst);
+  if (cmps) f.get(src).get(e.R[ESI]).i32(0xfff).op(Op.i32And, Op.i32Or).set(src);
+  else {
+    e.reg(1, EAX);
+    f.set(a);
+  }
+  f.i32(0).set(i);
+  f.op(Op.loop, VOID);
+  if (cmps) f.get(src).get(i).op(Op.i32Add).mem(Op.i32Load8U).set(a);
+  f.get(dst).get(i).op(Op.i32Add).mem(Op.i32Load8U).set(b);
+  f.get(i).i32(1).op(Op.i32Add).set(i);
+  // REPE goes on while the bytes are equal, REPNE while they differ.
+  f.get(a).get(b).op(stopWhenEqual ? Op.i32Ne : Op.i32Eq);
+  f.get(i).get(limit).op(Op.i32LtU, Op.i32And).brIf(0);
+  f.op(Op.end);
+  // Ended: by the byte that stops it, or after ECX elements; else the interpreter does it.
+  f.get(a).get(b).op(stopWhenEqual ? Op.i32Ne : Op.i32Eq);
+  f.get(i).get(ecx).op(Op.i32Ne, Op.i32And);
+  e.if();
+  e.exitAt(e.start, e.index);
+  e.endIf();
+  f.get(e.R[EDI]).get(i).op(Op.i32Add).set(e.R[EDI]);
+  if (cmps) f.get(e.R[ESI]).get(i).op(Op.i32Add).set(e.R[ESI]);
+  f.get(ecx).get(i).op(Op.i32Sub).set(ecx);
+  // The instruction retires once with its member; the other elements here.
+  f.get(e.n).get(i).op(Op.i32Add).i32(1).op(Op.i32Sub).set(e.n);
+  f.get(a).op(Op.i64ExtendI32U).set(e.fa);
+  f.get(b).op(Op.i64ExtendI32U).set(e.fb);
+  f.get(e.fa).get(e.fb).op(Op.i64Sub).set(e.fres);
+  e.record(FlagOp.Sub, 1, true);
+  e.endIf();
+  // With ECX = 0 the flags are what they were: no record this member's code may rely on.
+  e.known = undefined;
 }
 
 /**
