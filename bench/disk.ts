@@ -18,7 +18,8 @@
 // up to 256, reads with their sectors up to 8 MiB), which the vCPU then carries out itself at
 // their START writes (PRD table walked and data copied in its own RAM, bus-master and drive
 // status answered as the device would) and posts to the device (DmaServed): READ DMA of 64 KiB
-// is ~13 round trips for 64 MiB instead of ~1030 (QUASIVM_DMA_AHEAD=0: every command crosses).
+// is ~6 round trips for 64 MiB instead of ~1030, the next predictions asked for while the vCPU
+// serves those it holds (DmaMore) (QUASIVM_DMA_AHEAD=0: every command crosses).
 // Each row says how many requests the CPU thread waited for (round trips), the figure that
 // does not move with the host's load, and how many DMA commands the vCPU carried out.
 // and the writes end with FLUSH CACHE (fsync), inside the time. Timed between the guest's two

@@ -68,6 +68,12 @@ export class RemoteIoProxy {
   private dma: LocalDma | null = null;
   /** Predicted DMA commands carried out on this thread (proto DmaServed). */
   dmaServed = 0;
+  /** The DmaMore asked for `dma` (its lane seq), whose reply is taken when `dma` runs out. */
+  private dmaMore: { seq: number; dma: LocalDma } | null = null;
+  /** Commands the last reply predicted for `dma`; 0: none, ask for no more. */
+  private dmaBatch = 0;
+  /** DmaMore requests sent (the vCPU did not wait for them unless it ran out first). */
+  dmaMoreAsked = 0;
   /** Bytes of DMA commands served since the lane was last flushed. */
   private dmaPostedBytes = 0;
   /**
@@ -109,7 +115,7 @@ export class RemoteIoProxy {
   holdIfAsked(now: GuestTimeNs): void {
     if (!this.gates || this.gates.state(this.deviceIndex) !== GateState.HoldAsked) return;
     this.ahead = null;
-    this.dma = null;
+    this.dropDma();
     this.commands.clear();
     try {
       if (this.lane) this.laneRequest((seq) => ({ timeNs: now, size: 1, barrier: { seq } }));
@@ -135,10 +141,10 @@ export class RemoteIoProxy {
 
   /** The session lives elsewhere now: its fast lane, or the bridge (the main thread's new client). */
   private follow(target: LaneTarget): void {
+    this.dropDma();
     this.lane?.close();
     this.lane = null;
     this.ahead = null;
-    this.dma = null;
     this.commands.clear();
     this.hints = [];
     if (!target) return;
@@ -262,7 +268,8 @@ export class RemoteIoProxy {
     if (offer) this.ahead = offer;
     this.commands.load(r?.commandsAhead);
     const dmas = r?.commandsAhead.filter((c) => c.dma) ?? [];
-    this.dma = this.memory && dmas.length ? LocalDma.from(r?.dmaChannel, dmas.map((c) => (c.dma ? { command: c.command, registers: c.registers, ...c.dma } : null)), r?.dmaAheadData) : null;
+    this.dma = this.memory && dmas.length ? LocalDma.from(r?.dmaChannel, dmaCommands(dmas), r?.dmaAheadData) : null;
+    this.dmaBatch = dmas.length;
     // The drive's Status until the next command comes with the DMA predictions (DmaChannel.status).
     if (this.dma) this.ahead = null;
   }
@@ -284,11 +291,51 @@ export class RemoteIoProxy {
     // Copies (64 KiB in ~1 us): the guest may change its buffers before the batch leaves.
     for (const r of served.regions) snapshot(r.addr, r.data.slice());
     lane.post({ timeNs: now, port, size, dmaServed: { value: value >>> 0, byteLength: served.byteLength } });
+    this.dmaServed++;
+    const dma = this.dma!;
+    if (!this.dmaMore && this.dmaBatch > 0) {
+      // The predictions after those held are asked for now (sent at once, with what is posted),
+      // so they are there before these run out, instead of a round trip then.
+      const seq = lane.requestAhead((seq) => ({ timeNs: now, port, size, dmaMore: { seq, skip: dma.queued, maxBytes: DMA_AHEAD_MAX_BYTES } }));
+      this.dmaMore = { seq, dma };
+      this.dmaMoreAsked++;
+      this.dmaPostedBytes = 0;
+      return true;
+    }
     // Nothing waits for the device here: the batch goes with the slice's flush or the next request, or once it holds DMA_FLUSH_BYTES.
     this.dmaPostedBytes += served.byteLength;
     if (this.dmaPostedBytes >= DMA_FLUSH_BYTES) this.flush();
-    this.dmaServed++;
     return true;
+  }
+
+  /** Forgets the DMA predictions and the DmaMore asked for them. */
+  private dropDma(): void {
+    this.dma = null;
+    if (this.dmaMore) this.lane?.forget(this.dmaMore.seq);
+    this.dmaMore = null;
+  }
+
+  /**
+   * The predictions asked for with DmaMore, added to `dma` when it is still the one they extend
+   * and has none left to issue (waiting for the reply if it has not come), or dropped. Without
+   * any it asks no more (dmaBatch 0) until a read's reply brings new predictions.
+   */
+  private takeDmaMore(): void {
+    const m = this.dmaMore;
+    if (!m || !this.lane) return;
+    if (m.dma !== this.dma) {
+      this.dmaMore = null;
+      this.lane.forget(m.seq);
+      return;
+    }
+    if (m.dma.queued > 0) return;
+    this.dmaMore = null;
+    const t0 = performance.now();
+    const e = this.lane.reply(m.seq);
+    this.blockedMs += performance.now() - t0;
+    const r = e.readReply;
+    const dmas = r?.commandsAhead.filter((c) => c.dma) ?? [];
+    this.dmaBatch = dmas.length && m.dma.extend(dmaCommands(dmas), r?.dmaAheadData) ? dmas.length : 0;
   }
 
   private header(op: BridgeOp, port: number, size: number, now: GuestTimeNs): number[] {
@@ -313,6 +360,7 @@ export class RemoteIoProxy {
   ioWrite(port: number, size: AccessSize, value: number, now: GuestTimeNs): void {
     this.pass(now);
     this.forecast = null;
+    if (this.dmaMore) this.takeDmaMore();
     if (this.dma && this.lane) {
       const r = this.dma.write(port, size, value);
       if (r === 'start' && this.serveDma(port, size, value, now)) return;
@@ -466,14 +514,19 @@ export class RemoteIoProxy {
 const AHEAD_MAX_BYTES = 512 * 1024;
 
 /**
- * Largest data of predicted DMA commands a read's reply may carry (proto Read.dma_ahead_max):
- * 32 READ DMAs of 64 KiB, or 4 READ DMA EXTs of 512 KiB, per round trip.
+ * Largest data of predicted DMA commands a read's or DmaMore's reply may carry (proto
+ * Read.dma_ahead_max, DmaMore.max_bytes): 128 READ DMAs of 64 KiB, or 16 READ DMA EXTs of 512 KiB.
  */
 const DMA_AHEAD_MAX_BYTES = 8 << 20;
 /** QUASIVM_DMA_AHEAD=0: every DMA command goes to the device (A/B, and tests of that path). */
 const DMA_AHEAD = process.env.QUASIVM_DMA_AHEAD !== '0';
 /** Bytes of served DMA commands posted before the lane is flushed (they ride otherwise with the slice's flush or the next request). */
 const DMA_FLUSH_BYTES = 1 << 20;
+
+/** The DMA commands of a reply's CommandAhead list, as LocalDma takes them. */
+function dmaCommands(dmas: NonNullable<ReturnType<BlockingFastLane['request']>['readReply']>['commandsAhead']) {
+  return dmas.map((c) => (c.dma ? { command: c.command, registers: c.registers, ...c.dma } : null));
+}
 
 type ReadAheadMsg = NonNullable<NonNullable<ReturnType<BlockingFastLane['request']>['readReply']>['readAhead']>;
 type WriteAheadMsg = NonNullable<NonNullable<ReturnType<BlockingFastLane['request']>['readReply']>['writeAhead']>;

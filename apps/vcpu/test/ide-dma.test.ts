@@ -47,7 +47,7 @@ describe('the PRD table rides with the bus-master START write (proto MemoryHint 
     const stats = await vm.stats();
     await vm.stop();
     rig.vm = null;
-    return { log, snapshots: stats?.remoteMemorySnapshots ?? 0 };
+    return { log, snapshots: stats?.remoteMemorySnapshots ?? 0, served: stats?.remoteDmaServed ?? 0, more: stats?.remoteDmaMore ?? 0, trips: stats?.remoteRoundTrips ?? 0 };
   };
   const sum = (mark: number, chunks = CHUNKS) => hex([...Array(chunks).keys()].reduce((s, c) => (s + mark + c * 128) >>> 0, 0));
 
@@ -57,6 +57,15 @@ describe('the PRD table rides with the bus-master START write (proto MemoryHint 
     expect(log).toContain(`ide-speed: done sum=${sum(0x5ec00000)} errors=0x00000000`);
     // The first START may precede the first hint naming the table's address; the others carry it.
     expect(snapshots).toBeGreaterThanOrEqual(CHUNKS - 1);
+  }, 120_000);
+
+  test('a READ DMA run longer than one reply predicts (8 MiB): the vCPU asks for the next predictions ahead (DmaMore) and serves every command after the first', async () => {
+    const chunks = 320; // 20 MiB: the first reply predicts 128 commands, DmaMore replies the rest
+    rig.makeImage('speed-long-read.img', chunks * 128, [...Array(chunks).keys()].map((c) => c * 128));
+    const r = await run(2, 'speed-long-read.img', chunks);
+    expect(r.log).toContain(`ide-speed: done sum=${sum(0x5ec00000, chunks)} errors=0x00000000`);
+    expect(r.served).toBe(chunks - 1);
+    expect(r.more).toBeGreaterThanOrEqual(2);
   }, 120_000);
 
   test('WRITE DMA: the image holds what the guest wrote', async () => {

@@ -207,7 +207,7 @@ export class DeviceService {
     const now = op.timeNs;
     s.lastTime = now;
     const size = op.size;
-    const seq = op.read?.seq ?? op.readString?.seq ?? op.memRead?.seq ?? op.pciConfigRead?.seq ?? op.pciConfigWrite?.seq ?? op.windowQuery?.seq ?? op.memoryFetch?.seq ?? op.barrier?.seq ?? 0;
+    const seq = op.read?.seq ?? op.readString?.seq ?? op.memRead?.seq ?? op.pciConfigRead?.seq ?? op.pciConfigWrite?.seq ?? op.windowQuery?.seq ?? op.memoryFetch?.seq ?? op.barrier?.seq ?? op.dmaMore?.seq ?? 0;
     if (!validSize(size)) return refuseOp(s, reply, seq, grpc.status.INVALID_ARGUMENT, `access size ${size} is not 1, 2 or 4`);
     const m = s.model;
     try {
@@ -241,6 +241,7 @@ export class DeviceService {
         }
         case 'read':
         case 'dmaServed':
+        case 'dmaMore':
         case 'readString':
         case 'writeString':
         case 'consumed':
@@ -370,6 +371,14 @@ export class DeviceService {
           const d = op.dmaServed!;
           if (m.dmaServed) m.dmaServed(op.port, size, d.value, d.byteLength, now);
           else m.ioWrite(op.port, size, d.value, now);
+          break;
+        }
+        case 'dmaMore': {
+          const d = op.dmaMore!;
+          const more = m.dmaMore?.(op.port, d.skip, Math.min(d.maxBytes, MAX_DMA_AHEAD_BYTES)) ?? null;
+          const commandsAhead = more?.commands.map(({ command, registers, ...dma }) => ({ command, registers, dma })) ?? [];
+          const dmaAheadData = more?.data.byteLength ? Buffer.from(more.data.buffer, more.data.byteOffset, more.data.byteLength) : undefined;
+          sendOp(s, reply, { readReply: { seq, commandsAhead, dmaAheadData } });
           break;
         }
         case 'readString': {

@@ -33,7 +33,8 @@ export interface ServedDma {
 }
 
 interface Predicted extends DmaCommandAhead {
-  /** To memory: where its data starts in the offer's data. */
+  /** To memory: the reply's data that holds its bytes, and where they start there. */
+  data: Uint8Array;
   dataOffset: number;
 }
 
@@ -51,6 +52,8 @@ export class LocalDma {
   private prd: number;
   /** The drive's Status now; null once the command block was written (the device knows). */
   private status: number | null;
+  /** The next predicted command in `list`. */
+  private at = 0;
   /** The predicted command the guest issued and has not started yet. */
   private issued: Predicted | null = null;
   /** Offsets 2-6 since the last command: the last two values written and how many writes. */
@@ -61,8 +64,7 @@ export class LocalDma {
 
   private constructor(
     private readonly ch: DmaChannelNow,
-    private readonly list: Predicted[],
-    private readonly data: Uint8Array,
+    private list: Predicted[],
   ) {
     this.bmCommand = ch.bmCommand;
     this.bmStatus = ch.bmStatus;
@@ -73,25 +75,27 @@ export class LocalDma {
 
   /** Usable predictions from a reply, or null (none, or values that make no sense: refused). */
   static from(ch: DmaChannelNow | null | undefined, commands: Array<DmaCommandAhead | null>, data: Uint8Array | null | undefined): LocalDma | null {
-    if (!ch || commands.length === 0 || commands.some((c) => !c)) return null;
+    if (!ch) return null;
     const port = (p: number) => Number.isInteger(p) && p >= 0 && p <= 0xffff;
-    const byte = (b: number) => Number.isInteger(b) && b >= 0 && b <= 0xff;
     if (![ch.commandBase, ch.controlPort, ch.busMasterBase].every(port) || ch.busMasterBase + 8 > 0x10000 || ch.commandBase + 8 > 0x10000) return null;
     if (![ch.bmCommand, ch.bmStatus, ch.status].every(byte) || !Number.isInteger(ch.prdAddress) || ch.prdAddress < 0 || ch.prdAddress > 0xffff_ffff || ch.prdAddress & 3) return null;
     // The three blocks must not overlap, or a write could mean two things.
     const blocks = [[ch.commandBase, 8], [ch.controlPort, 1], [ch.busMasterBase, 8]];
     if (blocks.some(([a, n], i) => blocks.some(([b, m], j) => i !== j && a < b + m && b < a + n))) return null;
-    const list: Predicted[] = [];
-    let at = 0;
-    for (const c of commands as DmaCommandAhead[]) {
-      if (!byte(c.command) || (c.registers.length !== 5 && c.registers.length !== 9) || !c.registers.every(byte)) return null;
-      if (!byte(c.statusDuring) || !byte(c.statusAfter) || !Number.isInteger(c.byteLength) || c.byteLength <= 0 || c.byteLength > MAX_COMMAND_BYTES) return null;
-      if (!c.toMemory && c.byteLength > MAX_SERVED_WRITE_BYTES) return null;
-      list.push({ ...c, registers: [...c.registers], dataOffset: at });
-      if (c.toMemory) at += c.byteLength;
-    }
-    if (at !== (data?.byteLength ?? 0)) return null; // the data must be exactly the reads'
-    return new LocalDma({ ...ch }, list, data ?? new Uint8Array(0));
+    const list = predictedList(commands, data);
+    return list ? new LocalDma({ ...ch }, list) : null;
+  }
+
+  /**
+   * Appends the commands a DmaMore reply predicts after those held (their data in `data`);
+   * false when there are none or they make no sense (nothing changes then).
+   */
+  extend(commands: Array<DmaCommandAhead | null>, data: Uint8Array | null | undefined): boolean {
+    const more = predictedList(commands, data);
+    if (!more) return false;
+    this.list = this.at < this.list.length ? this.list.slice(this.at).concat(more) : more;
+    this.at = 0;
+    return true;
   }
 
   /** A read answered here (`consumed`: it has a side effect the device must apply), or null: ask the device. */
@@ -130,10 +134,10 @@ export class LocalDma {
       this.writes[i]++;
       return 'post';
     }
-    const next = this.list[0];
+    const next = this.list[this.at];
     // With START already set the device would start the transfer at this write: not followed.
     if (!next || next.command !== v || !this.registersMatch(next.registers) || this.bmCommand & BM_START) return 'drop';
-    this.list.shift();
+    this.at++;
     this.issued = next;
     this.writes.fill(0);
     return 'post';
@@ -211,7 +215,7 @@ export class LocalDma {
     const served: ServedDma = { table: { addr: this.prd, data: table.slice(0, entries.length * PRD_ENTRY_SIZE) }, regions: [], byteLength: need };
     try {
       if (c.toMemory) {
-        for (const r of regions) memory.write(r.addr, this.data.subarray(c.dataOffset + r.at, c.dataOffset + r.at + r.length));
+        for (const r of regions) memory.write(r.addr, c.data.subarray(c.dataOffset + r.at, c.dataOffset + r.at + r.length));
       } else {
         for (const r of regions) served.regions.push({ addr: r.addr, data: memory.view ? memory.view(r.addr, r.length) : memory.read(r.addr, r.length) });
       }
@@ -229,6 +233,29 @@ export class LocalDma {
 
   /** Predicted commands not issued yet. */
   get pending(): number {
-    return this.list.length + (this.issued ? 1 : 0);
+    return this.list.length - this.at + (this.issued ? 1 : 0);
   }
+
+  /** Predicted commands not issued yet after the issued one (what a DmaMore skips). */
+  get queued(): number {
+    return this.list.length - this.at;
+  }
+}
+
+const byte = (b: number) => Number.isInteger(b) && b >= 0 && b <= 0xff;
+
+/** Checked predictions with their data (the reads', back to back, exactly), or null. */
+function predictedList(commands: Array<DmaCommandAhead | null>, data: Uint8Array | null | undefined): Predicted[] | null {
+  if (commands.length === 0 || commands.some((c) => !c)) return null;
+  const bytes = data ?? new Uint8Array(0);
+  const list: Predicted[] = [];
+  let at = 0;
+  for (const c of commands as DmaCommandAhead[]) {
+    if (!byte(c.command) || (c.registers.length !== 5 && c.registers.length !== 9) || !c.registers.every(byte)) return null;
+    if (!byte(c.statusDuring) || !byte(c.statusAfter) || !Number.isInteger(c.byteLength) || c.byteLength <= 0 || c.byteLength > MAX_COMMAND_BYTES) return null;
+    if (!c.toMemory && c.byteLength > MAX_SERVED_WRITE_BYTES) return null;
+    list.push({ command: c.command, registers: [...c.registers], toMemory: c.toMemory, byteLength: c.byteLength, statusDuring: c.statusDuring, statusAfter: c.statusAfter, data: bytes, dataOffset: at });
+    if (c.toMemory) at += c.byteLength;
+  }
+  return at === bytes.byteLength ? list : null; // the data must be exactly the reads'
 }

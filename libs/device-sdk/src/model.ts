@@ -116,6 +116,13 @@ export interface DeviceModel {
    */
   dmaServed?(port: number, size: AccessSize, value: number, byteLength: number, now: GuestTimeNs): void;
   /**
+   * Right after a dmaServed of `port`: the DMA commands a sequential transfer issues after the
+   * served one and the `skip` the vCPU still holds, with the data of those to memory (at most
+   * `maxBytes`), as AccessAhead.dma offers them (proto DmaMore); null or none: no more. Must not
+   * change the model's state.
+   */
+  dmaMore?(port: number, skip: number, maxBytes: number): { commands: DmaCommandAhead[]; data: Uint8Array } | null;
+  /**
    * What the next reads of `port` will return, when they read a counter that runs down
    * with guest time and reading has no other effect (proto CounterForecast), offered with
    * the reply of a read of `port`; null otherwise. Must not change the model: the vCPU

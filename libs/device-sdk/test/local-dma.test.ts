@@ -49,4 +49,33 @@ describe('LocalDma.from refuses predictions that make no sense', () => {
     expect(e.write(0xc000, 1, 0x09)).toBe('drop');
     expect(LocalDma.from(channel, [read()], data)!.write(0x1f0, 2, 0)).toBe('drop'); // data port
   });
+
+  it('extend (proto DmaMore): appends well-formed commands after those held, each with its own data; refuses nonsense and keeps what it held', () => {
+    const d = LocalDma.from(channel, [read()], data)!;
+    expect(d.extend([], new Uint8Array(0))).toBe(false);
+    expect(d.extend([read()], new Uint8Array(512))).toBe(false); // data shorter than the reads
+    expect(d.extend([read({ registers: [1, 2, 3] })], data)).toBe(false);
+    expect(d.queued).toBe(1);
+    const second = new Uint8Array(65536).fill(7);
+    expect(d.extend([read({ registers: [128, 0, 1, 0, 0xe0] })], second)).toBe(true);
+    expect(d.queued).toBe(2);
+    // The first command, then the second: the data each carries lands in guest RAM.
+    const ram = new Uint8Array(0x20000);
+    new DataView(ram.buffer).setUint32(0x7800, 0x10000, true);
+    new DataView(ram.buffer).setUint32(0x7804, 0x8000_0000, true); // 64 KiB, end of table
+    const memory = { bytes: ram.length, read: (a: number, n: number) => ram.slice(a, a + n), write: (a: number, b: Uint8Array) => ram.set(b, a) };
+    const issue = (regs: number[]) => {
+      expect(d.write(0xc000, 1, 0x08)).toBe('post');
+      regs.forEach((v, i) => expect(d.write(0x1f2 + i, 1, v)).toBe('post'));
+      expect(d.write(0x1f7, 1, 0xc8)).toBe('post');
+      expect(d.write(0xc000, 1, 0x09)).toBe('start');
+      expect(d.serve(memory, 0x09)).not.toBeNull();
+    };
+    ram.fill(1, 0x10000);
+    issue([128, 128, 0, 0, 0xe0]);
+    expect(ram[0x10000]).toBe(0);
+    issue([128, 0, 1, 0, 0xe0]);
+    expect(ram[0x10000]).toBe(7);
+    expect(d.queued).toBe(0);
+  });
 });

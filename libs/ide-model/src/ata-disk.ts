@@ -456,13 +456,14 @@ export class AtaDisk extends IdeDevice {
 
   /**
    * After a READ/WRITE DMA (EXT) that completed: the commands a sequential transfer issues
-   * next (predictDma), offered once. Writes only with the volatile write cache on.
+   * next (predictDma), offered once; `skip`: after that many (proto DmaMore). Writes only with the
+   * volatile write cache on.
    */
-  override dmaAhead(maxBytes: number): { commands: DmaCommandAhead[]; data: Uint8Array } | null {
+  override dmaAhead(maxBytes: number, skip = 0): { commands: DmaCommandAhead[]; data: Uint8Array } | null {
     const done = this.dmaDoneLast;
     this.dmaDoneLast = null;
     if (!done || this.xfer || this.dmaRequest || this.status !== (Status.DRDY | Status.DSC)) return null;
-    return predictDma(done, this.disk, maxBytes, this.writeCache);
+    return predictDma(done, this.disk, maxBytes, this.writeCache, skip);
   }
 
   dmaDone(ok: boolean): void {

@@ -32,13 +32,15 @@ export interface IssuedDma {
  * before they are issued: any other command drops the predictions), while they fit in
  * `maxBytes`; a media error ends the list there. Writes only with the volatile write cache on:
  * they complete once their data is in, and a failure is reported by FLUSH CACHE (ATA-6 8.14).
+ * `skip`: the list starts after that many of those commands (a vCPU holds them already).
  */
-export function predictDma(done: IssuedDma, disk: BlockDevice, maxBytes: number, writeCache: boolean): { commands: DmaCommandAhead[]; data: Uint8Array } {
+export function predictDma(done: IssuedDma, disk: BlockDevice, maxBytes: number, writeCache: boolean, skip = 0): { commands: DmaCommandAhead[]; data: Uint8Array } {
   const none = { commands: [], data: new Uint8Array(0) };
   const bytes = done.sectors * SECTOR_SIZE;
   if (!done.toMemory && (!writeCache || disk.readOnly || bytes > MAX_PREDICTED_WRITE_BYTES)) return none;
   const end = Math.min(disk.sectorCount, done.ext ? LBA48_SECTORS : LBA28_MAX_SECTORS);
-  const first = done.lba + done.sectors;
+  if (!Number.isInteger(skip) || skip < 0) return none;
+  const first = done.lba + (1 + skip) * done.sectors;
   let n = 0;
   while (n < MAX_PREDICTED && first + (n + 1) * done.sectors <= end && (!done.toMemory || (n + 1) * bytes <= maxBytes)) n++;
   let data: Uint8Array = new Uint8Array(0);

@@ -1,4 +1,4 @@
-import type { AccessAhead, AccessSize, DeviceHost, DeviceModel, DeviceState, GuestTimeNs, MemoryHint, PortRange } from '@quasivm/device-sdk';
+import type { AccessAhead, AccessSize, DeviceHost, DmaCommandAhead, DeviceModel, DeviceState, GuestTimeNs, MemoryHint, PortRange } from '@quasivm/device-sdk';
 import { allOnes, DeviceStateError } from '@quasivm/device-sdk';
 import { AtaDisk, type AtaDiskOptions } from './ata-disk.js';
 import { AtaReg, BmCommand } from './ata-registers.js';
@@ -223,6 +223,13 @@ export class AtaController implements DeviceModel {
     const t = this.decode(port);
     if (t?.block === 'bm' && t.offset === 0 && size === 1) return t.ch.dmaServed(value & 0xff, byteLength);
     this.ioWrite(port, size, value, now);
+  }
+
+  /** After a DmaServed of a bus master's command register: the commands after the served one and the `skip` after it (proto DmaMore). */
+  dmaMore(port: number, skip: number, maxBytes: number): { commands: DmaCommandAhead[]; data: Uint8Array } | null {
+    const t = this.decode(port);
+    if (t?.block !== 'bm' || t.offset !== 0) return null;
+    return t.ch.dmaAhead(maxBytes, skip);
   }
 
   /**

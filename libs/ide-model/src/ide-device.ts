@@ -178,8 +178,9 @@ export abstract class IdeDevice {
   /**
    * The DMA commands the guest may issue after the one that just completed (proto
    * CommandAhead.dma) and the data of those to memory, in order; offered once per completed command.
+   * `skip`: start after that many of them (the vCPU holds those already, proto DmaMore).
    */
-  dmaAhead(_maxBytes: number): { commands: DmaCommandAhead[]; data: Uint8Array } | null {
+  dmaAhead(_maxBytes: number, _skip = 0): { commands: DmaCommandAhead[]; data: Uint8Array } | null {
     return null;
   }
 

@@ -40,9 +40,16 @@ function plain(m: ReturnType<typeof machine>): Io {
   };
 }
 
-/** The model behind a vCPU that carries out predicted DMA commands (remote-io-bridge.ts's logic). */
-function ahead(m: ReturnType<typeof machine>, stats: { served: number; local: number }): Io {
+/**
+ * The model behind a vCPU that carries out predicted DMA commands (remote-io-bridge.ts's logic).
+ * `more`: offers of at most `more.bytes` (reads' data), and after each served command the next
+ * ones asked for with DmaMore (the device applies it right after the DmaServed), added once those
+ * held are used up.
+ */
+function ahead(m: ReturnType<typeof machine>, stats: { served: number; local: number; extended: number }, more?: { bytes: number }): Io {
   let dma: LocalDma | null = null;
+  let pending: { dma: LocalDma; reply: ReturnType<AtaController['dmaMore']> } | null = null;
+  const maxBytes = more?.bytes ?? 8 << 20;
   const memory = { bytes: MEM, read: (a: number, n: number) => m.host.memory.slice(a, a + n), write: (a: number, d: Uint8Array) => m.host.memory.set(d, a) };
   return {
     read: async (port, size) => {
@@ -54,11 +61,15 @@ function ahead(m: ReturnType<typeof machine>, stats: { served: number; local: nu
       }
       dma = null;
       const v = m.ide.ioRead(port, size, 0);
-      const offer = m.ide.accessAhead(port, 64 * 1024, { dmaMaxBytes: 8 << 20 });
+      const offer = m.ide.accessAhead(port, 64 * 1024, { dmaMaxBytes: maxBytes });
       dma = offer?.dma ? LocalDma.from(offer.dma.channel, offer.dma.commands, offer.dma.data) : null;
       return v;
     },
     write: async (port, size, value) => {
+      if (pending && (pending.dma !== dma || dma.queued === 0)) {
+        if (pending.dma === dma && pending.reply?.commands.length && dma.extend(pending.reply.commands, pending.reply.data)) stats.extended++;
+        pending = null;
+      }
       const r = dma?.write(port, size, value) ?? 'drop';
       if (r === 'start') {
         const before = [m.host.memoryReads, m.host.memoryWrites];
@@ -70,6 +81,11 @@ function ahead(m: ReturnType<typeof machine>, stats: { served: number; local: nu
           m.ide.dmaServed(port, size, value, served.byteLength, 0);
           expect(m.ide.busy()).toBeNull(); // ended within the write: the lane goes on at once
           expect([m.host.memoryReads, m.host.memoryWrites]).toEqual(before);
+          if (more && !pending) {
+            const state = JSON.stringify(m.ide.saveState());
+            pending = { dma: dma!, reply: m.ide.dmaMore(port, dma!.queued, maxBytes) };
+            expect(JSON.stringify(m.ide.saveState())).toBe(state); // asking changes nothing
+          }
           return;
         }
       }
@@ -159,16 +175,16 @@ async function drive(io: Io, mem: Uint8Array, steps: Step[], table: number, linu
   return seen;
 }
 
-async function compare(steps: Step[], entries: Array<[number, number, boolean]>, linux: boolean, disturb?: (io: Io, i: number) => Promise<void>) {
+async function compare(steps: Step[], entries: Array<[number, number, boolean]>, linux: boolean, disturb?: (io: Io, i: number) => Promise<void>, more?: { bytes: number }) {
   const a = machine();
   const b = machine();
   for (const m of [a, b]) {
     m.ide.pciConfigWrite(0, 0x04, 2, 0x05); // I/O decode and bus mastering on
     prdTable(m.host.memory, 0x7800, entries);
   }
-  const stats = { served: 0, local: 0 };
+  const stats = { served: 0, local: 0, extended: 0 };
   const ioA = plain(a);
-  const ioB = ahead(b, stats);
+  const ioB = ahead(b, stats, more);
   const seenA = await drive(ioA, a.host.memory, steps, 0x7800, linux, disturb && ((i) => disturb(ioA, i)));
   const seenB = await drive(ioB, b.host.memory, steps, 0x7800, linux, disturb && ((i) => disturb(ioB, i)));
   expect(seenB).toEqual(seenA);
@@ -206,6 +222,29 @@ describe('DMA commands carried out by the vCPU read, write and leave the model e
     expect((await compare(run(0, 64, 4, false), [[0x10000, 0x8000, false], [0x30000, 0, true]], false)).served).toBe(3);
     // exactly 64 KiB in two entries without EOT: the next (junk) entry says the table is longer.
     expect((await compare(run(0, 128, 4, false), [[0x10000, 0x8000, false], [0x18000, 0x8000, false], [0x40000, 0x200, true]], true)).served).toBe(3);
+  });
+
+  it('DmaMore: the commands after those the vCPU holds, asked for after each served one, continue the run where they end', async () => {
+    // Offers of two READ DMAs' data: 12 commands need the first offer and five extensions.
+    const reads = await compare(run(0, 128, 12, false), one64k, false, undefined, { bytes: 128 << 10 });
+    expect(reads).toMatchObject({ served: 11, extended: 5 });
+    // READ DMA EXT of 512 KiB, one per offer, to the disk's end (4096 sectors).
+    const ext = await compare(run(0, 1024, 4, false, true), eight64k, true, undefined, { bytes: 512 << 10 });
+    expect(ext).toMatchObject({ served: 3, extended: 2 });
+    // Writes carry no data: one extension predicts as many as fit the disk (up to 256).
+    const writes = await compare(run(128, 128, 8, true), one64k, false, undefined, { bytes: 128 << 10 });
+    expect(writes).toMatchObject({ served: 7 });
+    // A jump in LBA drops the predictions and their extension; the run after it is served again.
+    const steps = run(0, 128, 10, false);
+    for (const [i, st] of steps.entries()) if (i >= 5) st.lba = 2048 + (i - 5) * 128;
+    expect(await compare(steps, one64k, false, undefined, { bytes: 128 << 10 })).toMatchObject({ served: 8 });
+  });
+
+  it('DmaMore past the end of the disk, or not right after a served command, predicts nothing', () => {
+    const m = machine();
+    m.ide.pciConfigWrite(0, 0x04, 2, 0x05);
+    expect(m.ide.dmaMore(BM, 0, 1 << 20)).toBeNull(); // no command completed
+    expect(m.ide.dmaMore(0x1f7, 0, 1 << 20)).toBeNull(); // not a bus master's command register
   });
 
   it('what it cannot follow goes to the model: another LBA, nIEN, a table too short for the command', async () => {

@@ -29,6 +29,8 @@ export interface CpuStats {
   remoteMemorySnapshots?: number;
   /** Predicted DMA commands the CPU thread carried out itself (proto DmaServed). */
   remoteDmaServed?: number;
+  /** Further DMA predictions asked for before those held ran out, not waited for (proto DmaMore). */
+  remoteDmaMore?: number;
   /** IRQ line changes that came on a device's fast lane instead of through the gRPC stream (proto OpenStream.irqs_on_lane). */
   remoteLaneIrqs?: number;
 }

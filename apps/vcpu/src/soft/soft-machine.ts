@@ -327,6 +327,7 @@ export class SoftMachine {
         remoteAheadReads: this.proxies.reduce((s, p) => s + p.aheadReads, 0),
         remoteMemorySnapshots: this.proxies.reduce((s, p) => s + p.memorySnapshots, 0),
         remoteDmaServed: this.proxies.reduce((s, p) => s + p.dmaServed, 0),
+        remoteDmaMore: this.proxies.reduce((s, p) => s + p.dmaMoreAsked, 0),
         remoteLaneIrqs: this.laneIrqCount,
       },
     });

@@ -235,9 +235,57 @@ export class BlockingFastLane {
     this.seal();
     this.batch.push(make(seq));
     this.flush();
+    return this.awaitReply(seq);
+  }
+
+  /**
+   * Sends `op` (with everything posted before it) without waiting: its reply is kept when it
+   * comes (while the thread waits for another) until reply(seq) takes it or forget(seq).
+   */
+  requestAhead(make: (seq: number) => IoOp__Input): number {
+    const seq = this.seq++;
+    this.seal();
+    this.batch.push(make(seq));
+    this.flush();
+    this.kept.set(seq, null);
+    return seq;
+  }
+
+  /** The reply to requestAhead `seq`, waited for if it has not come yet. */
+  reply(seq: number): IoEvent {
+    const e = this.kept.get(seq);
+    if (e === undefined) throw new Error(`fast lane: no request ${seq} waits for its reply`);
+    if (e) {
+      this.kept.delete(seq);
+      return e;
+    }
+    return this.awaitReply(seq);
+  }
+
+  /** The reply to requestAhead `seq` is not wanted: dropped now or when it comes. */
+  forget(seq: number): void {
+    if (this.kept.get(seq)) this.kept.delete(seq);
+    else if (this.kept.has(seq)) this.forgotten.add(seq);
+  }
+
+  /** Replies (or refusals) to requests sent ahead, kept until taken; null: not come yet. */
+  private readonly kept = new Map<number, IoEvent | null>();
+  private readonly forgotten = new Set<number>();
+
+  /** Serves what comes until the reply to `seq` does (replies to requests sent ahead are kept). */
+  private awaitReply(seq: number): IoEvent {
     for (;;) {
       const e = this.next();
-      if (e.readReply?.seq === seq) return e;
+      const replied = e.readReply?.seq ?? e.error?.seq;
+      if (replied === seq) {
+        this.kept.delete(seq);
+        return e;
+      }
+      if (replied && this.kept.has(replied)) {
+        if (this.forgotten.delete(replied)) this.kept.delete(replied);
+        else this.kept.set(replied, e);
+        continue;
+      }
       if (e.memoryRequest) {
         this.serveMemory(e.memoryRequest);
         continue;
@@ -252,7 +300,6 @@ export class BlockingFastLane {
         continue;
       }
       if (e.error) {
-        if (e.error.seq === seq) return e;
         this.refusals.push(e.error.message);
         if (this.refusals.length > 100) this.refusals.shift();
       }
