@@ -59,6 +59,14 @@ function timeStamp(cpu: Cpu): bigint {
  */
 export function readTimeStamp(cpu: Cpu): void {
   if ((cpu.cr4 & CR4_TSD) !== 0) requireRing0(cpu);
+  if (cpu.msr.tscOffset === 0n) {
+    // No WRMSR to the TSC: the count is an integer far below 2^53, split without BigInt
+    // (Linux reads the TSC ~10^5 times a second during its init).
+    const count = Math.floor(cpu.timeStampSource());
+    cpu.reg32[EAX] = count % 0x1_0000_0000;
+    cpu.reg32[EDX] = Math.floor(count / 0x1_0000_0000);
+    return;
+  }
   const tsc = timeStamp(cpu);
   cpu.reg32[EAX] = Number(tsc & 0xffffffffn);
   cpu.reg32[EDX] = Number(tsc >> 32n);
