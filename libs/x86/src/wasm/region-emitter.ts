@@ -363,7 +363,14 @@ export class RegionEmitter {
     }
     f.get(this.fvalid).op(Op.i32Eqz).op(Op.if, VOID).i32(-1).set(this.fcarry).op(Op.else);
     f.get(this.faffected).i32(CF).op(Op.i32And).op(Op.if, VOID);
-    this.conditionCall(2); // B: CF set
+    // CF of the record, inline (a call of the condition function cost more than the rest of
+    // a DEC): ADD/SUB carry out of the size is bit size*8 of the untruncated result (a
+    // borrow makes it negative, at least -2^bits); a shift keeps CF in `a`; logic ops clear it.
+    f.get(this.fres).get(this.fsize).i32(3).op(Op.i32Shl, Op.i64ExtendI32U, Op.i64ShrU, Op.i32WrapI64).i32(1).op(Op.i32And);
+    f.get(this.fa).op(Op.i32WrapI64).i32(0).op(Op.i32Ne);
+    f.get(this.fop).i32(FlagOp.Shift).op(Op.i32Ne, Op.select);
+    f.i32(0);
+    f.get(this.fop).i32(FlagOp.Logic).op(Op.i32Ne, Op.select);
     f.set(this.fcarry);
     f.op(Op.end, Op.end);
   }
