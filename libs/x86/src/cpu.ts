@@ -216,6 +216,13 @@ export class Cpu {
    * the TSC keeps pace with the timers an OS calibrates it against.
    */
   timeStampSource: () => number = () => this.instructionCount;
+  /**
+   * Whether timeStampSource moves on by exactly one per retired instruction between
+   * interpreted instructions (no idle time or I/O in between): compiled code then counts
+   * the TSC on itself instead of asking it at every RDTSC. Set false with a source that
+   * does not (a wall clock, another rate).
+   */
+  timeStampCountsInstructions = true;
   /** Vectors raised with raiseInterrupt and not yet taken, oldest first. */
   readonly queuedInterrupts: number[] = [];
   private stopRequested = false;

@@ -498,3 +498,39 @@ test('REPNE SCASB and REPE CMPSB in a compiled loop (wasm JIT): registers, flags
   expect(table[12 + 9]?.compiled?.region, 'REPNE SCASB starts a region member').toBe(true);
   expect(table[12 + 26]?.compiled?.region, 'REPE CMPSB starts a region member').toBe(true);
 });
+
+test.each([
+  { name: 'a source that counts instructions, counted on in wasm', source: (count: number) => count + 12345, counts: true, offset: 0n },
+  { name: 'a TSC offset (WRMSR), asked of JavaScript', source: (count: number) => count, counts: true, offset: 1000n },
+  { name: 'a source at another rate, asked of JavaScript', source: (count: number) => count * 3 + 7, counts: false, offset: 0n },
+])('RDTSC in regions reached by chaining from another page reads what the interpreter reads, at every slice end ($name)', ({ source, counts, offset }) => {
+  // Page 1 (CODE): mov esi, 3000; top: add ebp, esi; jmp page2. Page 2: rdtsc; add edi, eax;
+  // adc ecx, edx; dec esi; jnz top; hlt. Page 2's region is entered by chaining from page 1's,
+  // after instructions page 1 retired in the same run.
+  const code = new Array<number>(0x1020).fill(0x90);
+  const page1 = [0xbe, 0xb8, 0x0b, 0, 0, 0x01, 0xf5];
+  const rel = 0x1000 - (page1.length + 5);
+  page1.push(0xe9, ...le32(rel));
+  page1.forEach((b, i) => (code[i] = b));
+  const page2 = [0x0f, 0x31, 0x01, 0xc7, 0x11, 0xd1, 0x4e];
+  const back = 5 - (0x1000 + page2.length + 6);
+  page2.push(0x0f, 0x85, ...le32(back), 0xf4);
+  page2.forEach((b, i) => (code[0x1000 + i] = b));
+  const [compiled, interpreted] = [true, false].map((decodedCache) => {
+    const m = protectedMachine(code, { decodedCache, jitThreshold: 16, wasmJit: decodedCache });
+    m.cpu.timeStampSource = () => source(m.cpu.instructionCount);
+    m.cpu.timeStampCountsInstructions = counts;
+    m.cpu.msr.tscOffset = offset;
+    return m;
+  });
+  const slices = random(5);
+  let stop: StopReason = StopReason.InstructionLimit;
+  while (stop !== StopReason.Halted) {
+    stop = compiled.cpu.run(1 + slices(500));
+    const behind = compiled.cpu.instructionCount - interpreted.cpu.instructionCount;
+    if (behind > 0) interpreted.cpu.run(behind);
+    expect(interpreted.cpu.instructionCount).toBe(compiled.cpu.instructionCount);
+    expect([...compiled.cpu.reg32], `at ${compiled.cpu.instructionCount}`).toEqual([...interpreted.cpu.reg32]);
+  }
+  expect(compiled.cpu.wasmJit!.compiled, 'wasm regions').toBeGreaterThan(1);
+});

@@ -97,7 +97,10 @@ export class SoftMachine {
     this.cpu = new Cpu({ bus: this.bus, model: 'i686', jitThreshold: threshold, wasmJit: process.env.QUASIVM_WASM !== '0' });
     this.cpu.interruptSource = this.pic;
     // RDTSC follows guest time (it must keep counting while the CPU idles in HLT).
-    this.cpu.timeStampSource = () => this.now() / config.nsPerInstruction;
+    // now() in instruction units, floored (what RDTSC reads): instructions plus idle and I/O
+    // time. Written so it moves on by exactly one per instruction in between
+    // (Cpu.timeStampCountsInstructions): floor(count + x) = count + floor(x).
+    this.cpu.timeStampSource = () => this.cpu.instructionCount + Math.floor((this.idleNs + this.bus.ioTimeNs) / config.nsPerInstruction);
     this.enterKernelIfDirectBoot();
   }
 

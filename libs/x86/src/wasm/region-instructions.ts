@@ -1076,10 +1076,19 @@ function twoByte(e: RegionEmitter, opcode: number, opSize: OperandSize, bytes: C
   }
   if (opcode === 0x31) {
     return () => {
-      // RDTSC: JavaScript reads the counter (it may fault: CR4.TSD) into EAX:EDX.
+      // RDTSC: the counter at the region's entry (WasmJit.run puts it in tscEntry when
+      // it is plain: no TSC offset, RDTSC allowed) plus the instructions retired since;
+      // else JavaScript reads it (it may fault: CR4.TSD) into EAX:EDX.
+      f.i32(0).mem(Op.f64Load, e.state + STATE.tscEntry).op(Op.i64TruncF64S).tee(e.x).i64(0).op(Op.i64LtS);
+      e.if();
       e.spill();
       f.call(Fn.readTimeStamp);
       e.reloadRegisters(EAX, EDX);
+      e.else();
+      f.get(e.x).i32(0).mem(Op.i32Load, e.state + STATE.chainRetired).get(e.n).op(Op.i32Add).i32(e.index).op(Op.i32Add, Op.i64ExtendI32U, Op.i64Add).tee(e.x);
+      f.op(Op.i32WrapI64).set(e.R[EAX]);
+      f.get(e.x).i64(32).op(Op.i64ShrU, Op.i32WrapI64).set(e.R[EDX]);
+      e.endIf();
       return false;
     };
   }

@@ -1,7 +1,7 @@
 import type { Cpu } from '../cpu.js';
 import { ARITH_FLAGS, CF, DF, OF } from '../flag-bits.js';
 import { testCondition } from '../instructions/conditions.js';
-import { readTimeStamp } from '../instructions/two-byte/processor-info.js';
+import { plainTimeStamp, readTimeStamp } from '../instructions/two-byte/processor-info.js';
 import { CS, type OperandSize } from '../registers.js';
 import type { DecodedBlock } from '../decoded/decode-block.js';
 import type { CompiledBlock } from '../jit/compile-block.js';
@@ -124,7 +124,7 @@ export class WasmJit {
         // RDTSC reads the instruction count as the interpreter would have it: the
         // region's spill put what it retired so far in faultRetired.
         readTimeStamp: () => {
-          const retired = this.words[STATE.faultRetired >> 2];
+          const retired = this.words[STATE.faultRetired >> 2] + this.words[STATE.chainRetired >> 2];
           cpu.instructionCount += retired;
           try {
             readTimeStamp(cpu);
@@ -231,6 +231,7 @@ export class WasmJit {
     const words = this.words;
     words[STATE.direction >> 2] = (cpu.flags.stored & DF) !== 0 ? 1 : 0;
     words[STATE.jitMode >> 2] = cpu.jitMode;
+    this.doubles[STATE.tscEntry >> 3] = plainTimeStamp(cpu) ? Math.floor(cpu.timeStampSource()) : -1;
     let retired: number;
     try {
       retired = this.dispatch(member.slot, member.member, (cpu.eip - member.entryOffset) | 0, budget);

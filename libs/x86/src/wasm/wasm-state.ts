@@ -43,6 +43,11 @@ export const STATE = {
   chainRetired: 136,
   /** Cpu.jitMode while regions run (a region goes on only into one compiled under it). */
   jitMode: 140,
+  /**
+   * The time-stamp counter when the region was entered, as f64 (an integer), or -1: RDTSC
+   * then asks JavaScript (a TSC offset, or CR4.TSD outside ring 0).
+   */
+  tscEntry: 144,
   /** Code marks (one byte per RAM page) start here. */
   codeMarks: 4096,
 } as const;

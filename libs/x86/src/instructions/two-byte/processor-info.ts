@@ -53,6 +53,15 @@ function timeStamp(cpu: Cpu): bigint {
 }
 
 /**
+ * Whether RDTSC now reads cpu.timeStampSource() itself, floored, and cannot fault (no TSC
+ * offset; CR4.TSD clear or ring 0), with a source that counts instructions: compiled code
+ * may then count on from the value at its entry.
+ */
+export function plainTimeStamp(cpu: Cpu): boolean {
+  return cpu.timeStampCountsInstructions && cpu.msr.tscOffset === 0n && ((cpu.cr4 & CR4_TSD) === 0 || !cpu.protectedMode || cpu.cpl === 0);
+}
+
+/**
  * 0F 31 RDTSC; CR4.TSD reserves it to CPL 0. The count it reads must be exact: the
  * decoded-instruction and JIT paths call it with cpu.instructionCount as the interpreter
  * would have it (see DecodedResult.readsInstructionCount).
