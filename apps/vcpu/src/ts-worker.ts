@@ -19,3 +19,8 @@ export function startTsWorker(entry: URL, options: WorkerOptions = {}): Worker {
   `;
   return new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), options);
 }
+
+/** Starts `entry` as a worker thread: its bundle (worker-bundle.ts) when there is one, else under tsx. */
+export function startWorker(entry: URL, bundled: URL | null, options: WorkerOptions = {}): Worker {
+  return bundled ? new Worker(bundled, options) : startTsWorker(entry, options);
+}

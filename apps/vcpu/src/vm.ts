@@ -12,7 +12,8 @@ import { DEFAULT_NS_PER_INSTRUCTION, DEFAULT_RAM_MIB, type MachineConfig, type R
 import { Control, encodeNames, type CpuStats, type FromCpu, type VmRunState } from './machine/worker-messages.js';
 import { createBridgeBuffers, RemoteIoPump, type BridgeBuffers } from './remote-io-bridge.js';
 import { SharedRing } from './shared-ring.js';
-import { startTsWorker } from './ts-worker.js';
+import { startWorker } from './ts-worker.js';
+import { workerBundle } from './worker-bundle.js';
 import { chooseBackend } from './kvm/kvm-device-path.js';
 import { KvmVmLink } from './kvm/kvm-vm-link.js';
 import { DeviceGates } from './device-gates.js';
@@ -73,6 +74,8 @@ export class Vm extends EventEmitter {
   readonly createdAt = Date.now();
   startedAt = 0;
   private worker: Worker | null = null;
+  /** The CPU thread's bundled module (null: it runs under tsx). */
+  private workerModule: URL | null = null;
   private control!: SharedRing;
   private ram!: SharedArrayBuffer;
   /** Soft backend: the WebAssembly memory `ram` belongs to (guest RAM first, then CPU state). */
@@ -116,6 +119,8 @@ export class Vm extends EventEmitter {
       vm.ram = new SharedArrayBuffer(0);
     }
     if (vm.resolvedBackend === 'kvm') vm.kvm = new KvmVmLink((m) => vm.onCpuMessage(m), (message) => vm.emit('device-error', { device: 'vcpu', message }));
+    // The CPU thread's code, bundled once (worker-bundle.ts), ready for start().
+    vm.workerModule = await workerBundle(vm.workerEntry());
     vm.control = SharedRing.create(1 << 16);
     vm.bridge = createBridgeBuffers();
     const slots: RemoteDeviceSlot[] = [];
@@ -206,13 +211,17 @@ export class Vm extends EventEmitter {
     this.kvm?.kick();
   }
 
+  /** The CPU thread's entry module for this VM's backend. */
+  private workerEntry(): URL {
+    return new URL(this.resolvedBackend === 'kvm' ? './kvm/kvm-vcpu-worker.ts' : './soft/soft-vcpu-worker.ts', import.meta.url);
+  }
+
   start(): void {
     if (this.worker) throw new Error(`VM ${this.id} is already started`);
     this.pump = new RemoteIoPump(this.bridge, this.remotes, (i, e) => this.emit('device-error', { device: this.spec.devices?.[i]?.device, message: e.message }));
     this.pump.start();
     this.startedAt = Date.now();
-    const entry = this.kvm ? './kvm/kvm-vcpu-worker.ts' : './soft/soft-vcpu-worker.ts';
-    this.worker = startTsWorker(new URL(entry, import.meta.url), {
+    this.worker = startWorker(this.workerEntry(), this.workerModule, {
       workerData: { config: this.config, wasmMemory: this.wasmMemory, control: this.control.buffer, bridge: this.bridge, link: this.kvm?.buffers },
     });
     this.kvm?.start();

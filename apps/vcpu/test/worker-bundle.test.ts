@@ -1,0 +1,48 @@
+import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { afterAll, expect, test } from 'vitest';
+import { bundleFor } from '../src/worker-bundle.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'quasivm-bundle-'));
+const made: string[] = [];
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  // The cache entries of this test's throwaway entry: bundles and their manifest (<name>-<key>.json).
+  for (const file of made) {
+    rmSync(file, { force: true });
+    rmSync(file.replace(/-[0-9a-f]+\.mjs$/, '.json'), { force: true });
+  }
+});
+
+/** Runs a bundled worker and returns the message it posts. */
+function runWorker(url: URL): Promise<{ value: number; url: string }> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(url);
+    w.once('message', (m) => {
+      resolve(m);
+      void w.terminate();
+    });
+    w.once('error', reject);
+  });
+}
+
+test('a worker entry is bundled with its sources, keeps each module\'s import.meta.url, and is rebuilt only when a source changes', async () => {
+  const entry = path.join(dir, 'entry.ts');
+  const dep = path.join(dir, 'dep.ts');
+  writeFileSync(dep, 'export const value: number = 1;\nexport const where: string = import.meta.url;\n');
+  writeFileSync(entry, "import { parentPort } from 'node:worker_threads';\nimport { value, where } from './dep.ts';\nparentPort!.postMessage({ value, url: where });\n");
+  const first = await bundleFor(entry);
+  made.push(fileURLToPath(first));
+  expect(await runWorker(first)).toEqual({ value: 1, url: pathToFileURL(dep).href });
+  expect((await bundleFor(entry)).href, 'unchanged sources: the same bundle').toBe(first.href);
+  writeFileSync(dep, 'export const value: number = 2;\nexport const where: string = import.meta.url;\n');
+  utimesSync(dep, new Date(), new Date(Date.now() + 5000));
+  const second = await bundleFor(entry);
+  made.push(fileURLToPath(second));
+  expect(second.href, 'a changed source: a new bundle').not.toBe(first.href);
+  expect((await runWorker(second)).value).toBe(2);
+  expect(existsSync(fileURLToPath(first)), 'the replaced bundle is removed').toBe(false);
+});
