@@ -94,6 +94,26 @@ const JITS = [
   { name: 'wasm', wasmJit: true },
 ];
 
+/**
+ * Runs `compiled` in slices of 1..maxSlice instructions (from `seed`) to its HLT, and the
+ * interpreter to the same count after each: registers, flags and EIP must agree at every
+ * slice end.
+ */
+function runInLockstep(compiled: ProtectedMachine, interpreted: ProtectedMachine, seed: number, maxSlice: number, label = ''): void {
+  const slices = random(seed);
+  let stop: StopReason = StopReason.InstructionLimit;
+  while (stop !== StopReason.Halted) {
+    stop = compiled.cpu.run(1 + slices(maxSlice));
+    const behind = compiled.cpu.instructionCount - interpreted.cpu.instructionCount;
+    if (behind > 0) interpreted.cpu.run(behind);
+    const at = `${label}at ${compiled.cpu.instructionCount}`;
+    expect(interpreted.cpu.instructionCount, at).toBe(compiled.cpu.instructionCount);
+    expect([...compiled.cpu.reg32], at).toEqual([...interpreted.cpu.reg32]);
+    expect(compiled.cpu.getFlags(), at).toBe(interpreted.cpu.getFlags());
+    expect(compiled.cpu.eip, at).toBe(interpreted.cpu.eip);
+  }
+}
+
 test.each(JITS)('random straight-line code gives the same registers, flags, memory and counts compiled ($name JIT) as interpreted', ({ wasmJit }) => {
   for (let seed = 1; seed <= 40; seed++) {
     const code = program(seed, 400);
@@ -170,16 +190,7 @@ test.each(JITS)('random loops compiled ($name JIT) with registers in locals matc
       m.cpu.reg32[4] = 0x20000;
       return m;
     });
-    const slices = random(seed * 7919);
-    let stop: StopReason = StopReason.InstructionLimit;
-    while (stop !== StopReason.Halted) {
-      stop = compiled.cpu.run(1 + slices(400));
-      const behind = compiled.cpu.instructionCount - interpreted.cpu.instructionCount;
-      if (behind > 0) interpreted.cpu.run(behind);
-      expect(interpreted.cpu.instructionCount, `seed ${seed}`).toBe(compiled.cpu.instructionCount);
-      expect([...compiled.cpu.reg32], `seed ${seed} at ${compiled.cpu.instructionCount}`).toEqual([...interpreted.cpu.reg32]);
-      expect(compiled.cpu.getFlags(), `seed ${seed} at ${compiled.cpu.instructionCount}`).toBe(interpreted.cpu.getFlags());
-    }
+    runInLockstep(compiled, interpreted, seed * 7919, 400, `seed ${seed} `);
     if (wasmJit) expect(compiled.cpu.wasmJit!.compiled, `seed ${seed}: wasm regions`).toBeGreaterThan(0);
     expect(compiled.ram.subarray(0x1e000, 0x20000), `seed ${seed}: stack`).toEqual(interpreted.ram.subarray(0x1e000, 0x20000));
   }
@@ -483,17 +494,7 @@ test('REPNE SCASB and REPE CMPSB in a compiled loop (wasm JIT): registers, flags
     m.ram.set(text, 0x60000);
     return m;
   });
-  const slices = random(77);
-  let stop: StopReason = StopReason.InstructionLimit;
-  while (stop !== StopReason.Halted) {
-    stop = compiled.cpu.run(1 + slices(300));
-    const behind = compiled.cpu.instructionCount - interpreted.cpu.instructionCount;
-    if (behind > 0) interpreted.cpu.run(behind);
-    expect(interpreted.cpu.instructionCount).toBe(compiled.cpu.instructionCount);
-    expect([...compiled.cpu.reg32], `at ${compiled.cpu.instructionCount}`).toEqual([...interpreted.cpu.reg32]);
-    expect(compiled.cpu.getFlags(), `at ${compiled.cpu.instructionCount}`).toBe(interpreted.cpu.getFlags());
-    expect(compiled.cpu.eip).toBe(interpreted.cpu.eip);
-  }
+  runInLockstep(compiled, interpreted, 77, 300);
   const table = compiled.cpu.memory.codeCache.existingTable(CODE >>> 12, 4)!;
   expect(table[12 + 9]?.compiled?.region, 'REPNE SCASB starts a region member').toBe(true);
   expect(table[12 + 26]?.compiled?.region, 'REPE CMPSB starts a region member').toBe(true);
@@ -523,14 +524,6 @@ test.each([
     m.cpu.msr.tscOffset = offset;
     return m;
   });
-  const slices = random(5);
-  let stop: StopReason = StopReason.InstructionLimit;
-  while (stop !== StopReason.Halted) {
-    stop = compiled.cpu.run(1 + slices(500));
-    const behind = compiled.cpu.instructionCount - interpreted.cpu.instructionCount;
-    if (behind > 0) interpreted.cpu.run(behind);
-    expect(interpreted.cpu.instructionCount).toBe(compiled.cpu.instructionCount);
-    expect([...compiled.cpu.reg32], `at ${compiled.cpu.instructionCount}`).toEqual([...interpreted.cpu.reg32]);
-  }
+  runInLockstep(compiled, interpreted, 5, 500);
   expect(compiled.cpu.wasmJit!.compiled, 'wasm regions').toBeGreaterThan(1);
 });
