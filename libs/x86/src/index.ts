@@ -3,6 +3,7 @@ export type { CpuBus, MmioHandler } from './cpu-bus.js';
 export { MMIO_PAGE_SHIFT } from './cpu-bus.js';
 export { RamBus } from './ram-bus.js';
 export { allocateGuestMemory } from './wasm/wasm-state.js';
+export { serveRegionCompiles, type RegionReply, type RegionRequest } from './wasm/region-compile-service.js';
 export { quirksFor, type CpuModel, type CpuQuirks } from './cpu-model.js';
 export { CpuFault, Vector } from './cpu-fault.js';
 export { StopReason } from './stop-reason.js';

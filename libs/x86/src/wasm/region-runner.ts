@@ -5,7 +5,11 @@ import { plainTimeStamp, readTimeStamp } from '../instructions/two-byte/processo
 import { CS, type OperandSize } from '../registers.js';
 import type { DecodedBlock } from '../decoded/decode-block.js';
 import type { CompiledBlock } from '../jit/compile-block.js';
-import { compileRegion, REGION_FAULTED } from './region-compiler.js';
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { compileRegion, REGION_FAULTED, type RegionMember as RegionCodeMember } from './region-compiler.js';
+import type { RegionReply, RegionRequest } from './region-compile-service.js';
+import { compileBlock } from '../jit/compile-block.js';
+import type { CacheSlot } from '../decoded/code-cache.js';
 import { CpuFault } from '../cpu-fault.js';
 import { CHAIN, CHAIN_ENTRIES, CHAIN_ENTRY_BYTES, STATE, stateLayout } from './wasm-state.js';
 import { encodeModule, FunctionBody, I32 } from './wasm-encoder.js';
@@ -72,6 +76,10 @@ export class WasmJit {
   private readonly dispatch: Dispatch;
   /** Regions compiled (for benchmarks and tests). */
   compiled = 0;
+  /** Requests the compile service has not answered yet, by id, and the pages they are for. */
+  private readonly waiting = new Map<number, { block: DecodedBlock; table: CacheSlot[]; offsets: number; rebuilds: number; mode: number }>();
+  private readonly pagesWaiting = new Set<number>();
+  private nextRequest = 1;
   /** The fault an access through JavaScript raised, until run() throws it (see `guarded`). */
   private pendingFault: CpuFault | undefined = undefined;
 
@@ -79,6 +87,8 @@ export class WasmJit {
     private readonly cpu: Cpu,
     private readonly memory: WebAssembly.Memory,
     private readonly threshold: number,
+    /** A compile service on another thread (region-compile-service.ts); without one, regions compile here. */
+    private readonly service?: MessagePort,
   ) {
     const layout = stateLayout(cpu.bus.ram.length);
     this.state = layout.base;
@@ -152,10 +162,11 @@ export class WasmJit {
    * Compiles the page of `block` as a region with its hot blocks as members; null when
    * the block cannot be a member (the JavaScript JIT then tries it).
    */
-  compile(block: DecodedBlock): CompiledBlock | null {
+  compile(block: DecodedBlock): CompiledBlock | null | undefined {
     if (!this.suitable()) return null;
     const cpu = this.cpu;
     const page = block.physical >>> 12;
+    if (this.service !== undefined && this.pagesWaiting.has(page)) return undefined;
     const rebuilds = this.rebuilds.get(page) ?? 0;
     const table = cpu.memory.codeCache.existingTable(page, 4);
     if (table === undefined) return null;
@@ -172,17 +183,55 @@ export class WasmJit {
       });
     }
     const mode = cpu.jitMode;
-    const region = compileRegion(cpu.quirks, cpu.bus.ram, page, offsets, entries, this.state, mode, this.pages, this.nextPageBytes(block));
-    if (region === undefined || !region.members.some((m) => m.offset === (block.physical & 0xfff))) return null;
+    const tail = this.nextPageBytes(block);
+    if (this.service !== undefined) {
+      // Compiled on the service's thread; the block runs on as it did until poll() installs it.
+      const id = this.nextRequest++;
+      const request: RegionRequest = { id, page, offsets, entries: [...entries], state: this.state, mode, memoryPages: this.pages, tail };
+      this.service.postMessage(request);
+      this.waiting.set(id, { block, table, offsets: offsets.length, rebuilds, mode });
+      this.pagesWaiting.add(page);
+      return undefined;
+    }
+    const region = compileRegion(cpu.quirks, cpu.bus.ram, page, offsets, entries, this.state, mode, this.pages, tail);
+    if (region === undefined) return null;
+    return this.install(block, table, offsets.length, rebuilds, mode, new WebAssembly.Module(region.bytes), region.members);
+  }
+
+  /**
+   * Installs the regions the compile service finished (called between slices): each one
+   * whose page still has the code table it was asked for (no write dropped the page's
+   * code since); its block gets the JavaScript JIT when the region has no member for it.
+   */
+  poll(): void {
+    if (this.service === undefined || this.waiting.size === 0) return;
+    for (let m = receiveMessageOnPort(this.service); m !== undefined; m = receiveMessageOnPort(this.service)) {
+      const reply = m.message as RegionReply;
+      const w = this.waiting.get(reply.id);
+      if (w === undefined) continue;
+      this.waiting.delete(reply.id);
+      const page = w.block.physical >>> 12;
+      this.pagesWaiting.delete(page);
+      if (this.cpu.memory.codeCache.existingTable(page, 4) !== w.table || !w.block.alive) continue;
+      const compiled = reply.module ? this.install(w.block, w.table, w.offsets, w.rebuilds, w.mode, reply.module, reply.members!) : null;
+      if (w.block.compiled === undefined) w.block.compiled = compiled ?? compileBlock(this.cpu, this.cpu.bus.ram, w.block.physical);
+    }
+  }
+
+  /** Puts a compiled region in the table and hands its members to their blocks; null when `block` is not one. */
+  private install(block: DecodedBlock, table: CacheSlot[], offsetCount: number, rebuilds: number, mode: number, module: WebAssembly.Module, members: readonly RegionCodeMember[]): CompiledBlock | null {
+    const cpu = this.cpu;
+    const page = block.physical >>> 12;
+    if (!members.some((m) => m.offset === (block.physical & 0xfff))) return null;
     this.rebuilds.set(page, rebuilds + 1);
     this.compiled++;
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(region.bytes), this.imports);
-    const functionSlot = this.slotFor(offsets.length > 1 ? -1 - page : block.physical);
+    const instance = new WebAssembly.Instance(module, this.imports);
+    const functionSlot = this.slotFor(offsetCount > 1 ? -1 - page : block.physical);
     this.table.set(functionSlot, instance.exports.run);
     // Member numbers change with a rebuild: chain table entries into the page go stale.
-    if (offsets.length > 1) cpu.memory.codeCache.regionGenerations[page]++;
+    if (offsetCount > 1) cpu.memory.codeCache.regionGenerations[page]++;
     let mine: CompiledBlock | null = null;
-    region.members.forEach((member, k) => {
+    members.forEach((member, k) => {
       const compiled = this.member(functionSlot, k, member.offset, member.count, mode);
       const slot = table[member.offset];
       if (slot !== undefined) slot.compiled = compiled;

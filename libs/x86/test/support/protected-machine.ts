@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import { Cpu, RamBus } from '../../src/index.js';
 import { farJump } from '../../src/instructions/far-transfer.js';
 import { DS, ES, ESP, SS } from '../../src/registers.js';
@@ -90,7 +91,7 @@ export interface ProtectedMachine {
  * loaded with ESP0 = KERNEL_STACK_TOP, an empty IDT of 256 not-present
  * entries), `code` at CODE, the stack at STACK0_TOP.
  */
-export function protectedMachine(code: number[], options: { userCode?: number[]; model?: 'i686' | '386'; decodedCache?: boolean; jitThreshold?: number; wasmJit?: boolean } = {}): ProtectedMachine {
+export function protectedMachine(code: number[], options: { userCode?: number[]; model?: 'i686' | '386'; decodedCache?: boolean; jitThreshold?: number; wasmJit?: boolean; wasmCompileService?: MessagePort } = {}): ProtectedMachine {
   const portWrites: Array<[number, number, number]> = [];
   const bus = new RamBus(8 << 20, {
     ioRead: (port) => port & 0xff,
@@ -114,7 +115,7 @@ export function protectedMachine(code: number[], options: { userCode?: number[];
   ram.set(code, CODE);
   if (options.userCode) ram.set(options.userCode, USER_CODE);
 
-  const cpu = new Cpu({ bus, model: options.model ?? 'i686', decodedCache: options.decodedCache, jitThreshold: options.jitThreshold, wasmJit: options.wasmJit });
+  const cpu = new Cpu({ bus, model: options.model ?? 'i686', decodedCache: options.decodedCache, jitThreshold: options.jitThreshold, wasmJit: options.wasmJit, wasmCompileService: options.wasmCompileService });
   cpu.gdtrBase = GDT;
   cpu.gdtrLimit = GDT_ENTRIES * 8 - 1;
   cpu.idtrBase = IDT;

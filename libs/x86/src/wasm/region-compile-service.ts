@@ -1,0 +1,41 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { CpuQuirks } from '../cpu-model.js';
+import { compileRegion, type RegionMember } from './region-compiler.js';
+
+/** A page to compile into a region, as WasmJit asks a compile service on another thread. */
+export interface RegionRequest {
+  id: number;
+  page: number;
+  offsets: number[];
+  entries: number[];
+  state: number;
+  mode: number;
+  memoryPages: number;
+  tail: Uint8Array | undefined;
+}
+
+/** The compiled region (no module: nothing at the block's offset compiles). */
+export interface RegionReply {
+  id: number;
+  module?: WebAssembly.Module;
+  members?: RegionMember[];
+}
+
+/**
+ * Compiles regions for a CPU on another thread: emission and V8's compile of the module
+ * happen here, off the CPU thread, which instantiates the module when it next looks
+ * (WasmJit.poll). The page's code is read from the shared guest RAM as it is when the
+ * request is served; the CPU throws the region away if the page changed since it asked.
+ */
+export function serveRegionCompiles(port: MessagePort, ram: Uint8Array, quirks: CpuQuirks): void {
+  port.on('message', (r: RegionRequest) => {
+    let reply: RegionReply = { id: r.id };
+    try {
+      const region = compileRegion(quirks, ram, r.page, r.offsets, new Set(r.entries), r.state, r.mode, r.memoryPages, r.tail);
+      if (region) reply = { id: r.id, module: new WebAssembly.Module(region.bytes), members: region.members };
+    } catch {
+      // Nothing compiled: the CPU runs the block as it did.
+    }
+    port.postMessage(reply);
+  });
+}
