@@ -65,6 +65,9 @@ const SERIAL_KEEP = 1 << 20;
  * serial console and counters. The guest itself runs on a CPU thread.
  * Events: 'state' (state, reason), 'serial' (Uint8Array), 'debug-console' (Uint8Array), 'event'.
  */
+/** The soft backend's region compile thread (MachineConfig.compileWorker). */
+const COMPILE_WORKER = new URL('./soft/region-compile-worker.ts', import.meta.url);
+
 export class Vm extends EventEmitter {
   state: VmRunState = 'created';
   exitReason = '';
@@ -138,6 +141,7 @@ export class Vm extends EventEmitter {
     }
     vm.config = {
       vmId: spec.id,
+      compileWorker: vm.resolvedBackend === 'soft' && process.env.QUASIVM_WASM_BACKGROUND !== '0' ? { entry: COMPILE_WORKER.href, bundle: (await workerBundle(COMPILE_WORKER))?.href ?? null } : undefined,
       ramBytes,
       firmware,
       baseEpochMs: Date.now(),

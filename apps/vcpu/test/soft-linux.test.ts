@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 (missing ? test.skip : test)(
-  `soft backend: direct kernel boot of Debian's 686 Linux to the busybox shell on serial; uname -r and a growing timer count in /proc/interrupts${missing ? ' (skipped: guest images not built; run the @quasivm/guest-images build)' : ''}`,
+  `soft backend: direct kernel boot of Debian's 686 Linux to the busybox shell on serial; uname -r and a growing timer count in /proc/interrupts; hot pages compiled on the VM's compile thread${missing ? ' (skipped: guest images not built; run the @quasivm/guest-images build)' : ''}`,
   async () => {
     const t0 = Date.now();
     const cmdline = 'console=ttyS0';
@@ -74,6 +74,10 @@ afterAll(async () => {
     );
     expect(after).toBeGreaterThan(before);
     expect(vm.state).toBe('running');
+    // The kernel's hot pages ran as wasm regions, compiled on the VM's compile thread.
+    const stats = await vm.stats();
+    expect(stats?.wasmRegions, 'pages compiled to wasm').toBeGreaterThan(100);
+    expect(stats?.wasmRegionsCompiledElsewhere, 'compiled on the compile thread').toBe(stats?.wasmRegions);
   },
   400_000,
 );

@@ -1,6 +1,12 @@
 /** Everything needed to build one VM's machine, as passed to the CPU thread (structured-clone safe). */
 export interface MachineConfig {
   vmId: string;
+  /**
+   * Soft backend: the thread that compiles hot pages to wasm beside the CPU thread
+   * (soft/region-compile-worker.ts, its bundle or null for tsx); absent: compiled on the
+   * CPU thread (QUASIVM_WASM_BACKGROUND=0).
+   */
+  compileWorker?: { entry: string; bundle: string | null };
   ramBytes: number;
   /** Firmware image bytes (SeaBIOS bios.bin, or a flat test guest); mapped below 1 MiB and below 4 GiB. */
   firmware: Uint8Array;

@@ -33,6 +33,9 @@ export interface CpuStats {
   remoteDmaMore?: number;
   /** IRQ line changes that came on a device's fast lane instead of through the gRPC stream (proto OpenStream.irqs_on_lane). */
   remoteLaneIrqs?: number;
+  /** Soft backend: pages compiled to wasm regions, and of those, on the VM's compile thread. */
+  wasmRegions?: number;
+  wasmRegionsCompiledElsewhere?: number;
 }
 
 /** Control record codes (first word of a record in the control ring). */

@@ -13,6 +13,8 @@ import { RemoteIoProxy, type BridgeBuffers } from '../remote-io-bridge.js';
 import { SharedRing } from '../shared-ring.js';
 import { MappedWindows } from './mapped-windows.js';
 import { SoftCpuBus } from './soft-cpu-bus.js';
+import { startWorker } from '../ts-worker.js';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 
 /** Instructions run between looks at the control ring and the deadlines. */
 const SLICE = 50_000;
@@ -94,7 +96,8 @@ export class SoftMachine {
     // QUASIVM_WASM=0 compiles hot blocks to JavaScript only; QUASIVM_JIT=0 compiles nothing
     // (to tell a JIT bug from another one); QUASIVM_JIT_THRESHOLD=n sets the runs before compiling.
     const threshold = process.env.QUASIVM_JIT === '0' ? Infinity : process.env.QUASIVM_JIT_THRESHOLD ? Number(process.env.QUASIVM_JIT_THRESHOLD) : undefined;
-    this.cpu = new Cpu({ bus: this.bus, model: 'i686', jitThreshold: threshold, wasmJit: process.env.QUASIVM_WASM !== '0' });
+    const wasmJit = process.env.QUASIVM_WASM !== '0';
+    this.cpu = new Cpu({ bus: this.bus, model: 'i686', jitThreshold: threshold, wasmJit, wasmCompileService: wasmJit ? startCompileWorker(config, guestMemory) : undefined });
     this.cpu.interruptSource = this.pic;
     // RDTSC follows guest time (it must keep counting while the CPU idles in HLT).
     // now() in instruction units, floored (what RDTSC reads): instructions plus idle and I/O
@@ -332,6 +335,8 @@ export class SoftMachine {
         remoteDmaServed: this.proxies.reduce((s, p) => s + p.dmaServed, 0),
         remoteDmaMore: this.proxies.reduce((s, p) => s + p.dmaMoreAsked, 0),
         remoteLaneIrqs: this.laneIrqCount,
+        wasmRegions: this.cpu.wasmJit?.compiled ?? 0,
+        wasmRegionsCompiledElsewhere: this.cpu.wasmJit?.compiledElsewhere ?? 0,
       },
     });
   }
@@ -410,4 +415,17 @@ export class SoftMachine {
     if (waitNs > 0) this.control.waitForData(Math.min(waitNs / 1e6, 50));
     this.idleNs += Math.max(0, Math.min(waitNs, (performance.now() - t0) * 1e6));
   }
+}
+
+/**
+ * Starts the thread that compiles hot pages to wasm for this CPU (MachineConfig.compileWorker)
+ * and returns the CPU's end of its port; it ends with the CPU thread.
+ */
+function startCompileWorker(config: MachineConfig, guestMemory: WebAssembly.Memory): MessagePort | undefined {
+  const w = config.compileWorker;
+  if (!w) return undefined;
+  const { port1, port2 } = new MessageChannel();
+  const worker = startWorker(new URL(w.entry), w.bundle ? new URL(w.bundle) : null, { workerData: { memory: guestMemory, ramBytes: config.ramBytes, port: port2 }, transferList: [port2], name: 'region-compiler' });
+  worker.unref();
+  return port1;
 }

@@ -74,8 +74,9 @@ export class WasmJit {
   private readonly table = new WebAssembly.Table({ initial: 256, element: 'anyfunc' });
   private readonly slots = new Map<number, number>();
   private readonly dispatch: Dispatch;
-  /** Regions compiled (for benchmarks and tests). */
+  /** Regions compiled (for benchmarks and tests), and of those, compiled by the compile service. */
   compiled = 0;
+  compiledElsewhere = 0;
   /** Requests the compile service has not answered yet, by id, and the pages they are for. */
   private readonly waiting = new Map<number, { block: DecodedBlock; table: CacheSlot[]; offsets: number; rebuilds: number; mode: number }>();
   private readonly pagesWaiting = new Set<number>();
@@ -214,6 +215,7 @@ export class WasmJit {
       this.pagesWaiting.delete(page);
       if (this.cpu.memory.codeCache.existingTable(page, 4) !== w.table || !w.block.alive) continue;
       const compiled = reply.module ? this.install(w.block, w.table, w.offsets, w.rebuilds, w.mode, reply.module, reply.members!) : null;
+      if (compiled !== null) this.compiledElsewhere++;
       if (w.block.compiled === undefined) w.block.compiled = compiled ?? compileBlock(this.cpu, this.cpu.bus.ram, w.block.physical);
     }
   }
