@@ -746,6 +746,21 @@ export class Cpu {
     return StopReason.InstructionLimit;
   }
 
+  /**
+   * Runs the instruction at instructionStart through the interpreter's handler, for a
+   * decoded block that holds one without a closure (decode-instruction.ts handlerInBlock):
+   * the block counts it and delivers its fault.
+   */
+  interpretInBlock(): void {
+    this.eip = this.instructionStart;
+    this.opSize = this.codeSize;
+    this.addrSize = this.codeSize;
+    this.segOverride = NO_SEGMENT;
+    this.repPrefix = REP_NONE;
+    const opcode = this.fetch8();
+    this.opcodeTable[opcode](this, opcode);
+  }
+
   private executeInstruction(): void {
     const trapAfter = (this.flags.stored & TF) !== 0;
     this.interruptDelivered = false;

@@ -1,6 +1,7 @@
 import { expect, test } from 'vitest';
 import { StopReason } from '../src/index.js';
-import { protectedMachine } from './support/protected-machine.js';
+import { CODE, protectedMachine } from './support/protected-machine.js';
+import { DS, FS } from '../src/registers.js';
 import { random, register } from './support/random-code.js';
 
 /**
@@ -84,4 +85,31 @@ test('random ALU sequences give the same registers, flags and counts with and wi
     expect(cached.ram.subarray(0x60000, 0x60100), `seed ${seed}: memory operands`).toEqual(interpreted.ram.subarray(0x60000, 0x60100));
     expect(cached.ram.subarray(0x1e000, 0x20000), `seed ${seed}: pushed flags`).toEqual(interpreted.ram.subarray(0x1e000, 0x20000));
   }
+});
+
+test('LOCK/FS-prefixed CMPXCHG8B, CMPXCHG, XADD and POP r/m run inside a decoded block (by the interpreter\'s handlers) with the same results and counts', () => {
+  // ebp = 200; top: edx:eax = [esi]; ecx:ebx = edx:(eax + ebp); lock cmpxchg8b [esi] (equal:
+  // stores); cmpxchg8b [esi] (now unequal: loads); pushfd; fs cmpxchg [edi], ebx; lock xadd
+  // [edi+4], eax; push ebp; pop dword [edi+8]; dec ebp; jnz top; hlt
+  const body = [
+    0x8b, 0x06, 0x8b, 0x56, 0x04, 0x8d, 0x1c, 0x28, 0x89, 0xd1,
+    0xf0, 0x0f, 0xc7, 0x0e, 0x0f, 0xc7, 0x0e, 0x9c,
+    0x64, 0x0f, 0xb1, 0x1f, 0xf0, 0x0f, 0xc1, 0x47, 0x04, 0x55, 0x8f, 0x47, 0x08, 0x4d,
+  ];
+  const code = [0xbd, 0xc8, 0, 0, 0, ...body, 0x75, (-(body.length + 2)) & 0xff, 0xf4];
+  const [cached, interpreted] = [true, false].map((decodedCache) => {
+    const m = protectedMachine(code, { decodedCache });
+    m.cpu.reg32[6] = 0x60000; // esi
+    m.cpu.reg32[7] = 0x60100; // edi
+    m.cpu.setSegmentCache(FS, m.cpu.segSelector[DS], 0x100, 0xffffffff, m.cpu.segAttr[DS]);
+    expect(m.cpu.run(100_000)).toBe(StopReason.Halted);
+    return m;
+  });
+  expect([...cached.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
+  expect(cached.cpu.getFlags()).toBe(interpreted.cpu.getFlags());
+  expect(cached.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
+  expect(cached.ram.subarray(0x60000, 0x60300)).toEqual(interpreted.ram.subarray(0x60000, 0x60300));
+  expect(cached.ram.subarray(0x1e000, 0x20000), 'pushed flags').toEqual(interpreted.ram.subarray(0x1e000, 0x20000));
+  const loop = cached.cpu.memory.codeCache.existingTable(CODE >>> 12, 4)![5];
+  expect(loop?.instructions.length, 'the loop is one block, jnz included').toBe(13);
 });
