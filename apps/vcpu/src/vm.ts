@@ -60,14 +60,14 @@ function readInput(source: string | Uint8Array, what: string): Uint8Array {
 }
 const SERIAL_KEEP = 1 << 20;
 
+/** The soft backend's region compile thread (MachineConfig.compileWorker). */
+const COMPILE_WORKER = new URL('./soft/region-compile-worker.ts', import.meta.url);
+
 /**
  * One VM as the main thread sees it: lifecycle, remote device sessions, the bridge pump,
  * serial console and counters. The guest itself runs on a CPU thread.
  * Events: 'state' (state, reason), 'serial' (Uint8Array), 'debug-console' (Uint8Array), 'event'.
  */
-/** The soft backend's region compile thread (MachineConfig.compileWorker). */
-const COMPILE_WORKER = new URL('./soft/region-compile-worker.ts', import.meta.url);
-
 export class Vm extends EventEmitter {
   state: VmRunState = 'created';
   exitReason = '';

@@ -117,14 +117,14 @@ export const CR0_PE = 1 << 0;
 export const CR0_WP = 1 << 16;
 export const CR0_PG = 1 << 31;
 
+/** Number fields of Cpu that hold values of 2^31 and more (see the constructor). */
+const WIDE_FIELDS = ['eip', 'instructionStart', 'instructionCount', 'lastDecay', 'jitFaultStart', 'jitFaultNext'] as const;
+
 /**
  * One x86 processor: architectural state, memory access through the
  * injected bus, and the fetch/dispatch loop. Instruction semantics live in
  * instructions/ and ops/; this class only provides what they share.
  */
-/** Number fields of Cpu that hold values of 2^31 and more (see the constructor). */
-const WIDE_FIELDS = ['eip', 'instructionStart', 'instructionCount', 'lastDecay', 'jitFaultStart', 'jitFaultNext'] as const;
-
 export class Cpu {
   readonly model: CpuModel;
   readonly quirks: CpuQuirks;

@@ -1,3 +1,4 @@
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Cpu, StopReason } from '@quasivm/x86';
 import { Pic8259Pair, PIC_MASTER_PORTS, PIC_SLAVE_PORTS, PIC_ELCR_PORTS } from '@quasivm/chipset';
 import type { DeviceHost, LaneIrqs } from '@quasivm/device-sdk';
@@ -14,7 +15,6 @@ import { SharedRing } from '../shared-ring.js';
 import { MappedWindows } from './mapped-windows.js';
 import { SoftCpuBus } from './soft-cpu-bus.js';
 import { startWorker } from '../ts-worker.js';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
 
 /** Instructions run between looks at the control ring and the deadlines. */
 const SLICE = 50_000;

@@ -57,11 +57,10 @@ function handlerInBlock(ram: Uint8Array, physical: number, codeSize: number): De
     else if (opcode !== 0x66 && SEGMENT_PREFIXES[opcode] === undefined) break;
     opcode = bytes.next8();
   }
-  let reg: number;
   if (opcode === 0x0f) {
     const op2 = bytes.next8();
     const modrm = bytes.next8();
-    reg = (modrm >>> 3) & 7;
+    const reg = (modrm >>> 3) & 7;
     // CMPXCHG8B m64 (0F C7 /1), CMPXCHG and XADD (0F B0/B1, 0F C0/C1)
     if (op2 === 0xc7 ? reg !== 1 || modrm >>> 6 === 3 : op2 !== 0xb0 && op2 !== 0xb1 && op2 !== 0xc0 && op2 !== 0xc1) return INTERPRET;
     skipAddress(bytes, modrm, addrSize);

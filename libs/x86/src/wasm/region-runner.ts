@@ -4,11 +4,10 @@ import { testCondition } from '../instructions/conditions.js';
 import { plainTimeStamp, readTimeStamp } from '../instructions/two-byte/processor-info.js';
 import { CS, type OperandSize } from '../registers.js';
 import type { DecodedBlock } from '../decoded/decode-block.js';
-import type { CompiledBlock } from '../jit/compile-block.js';
+import { compileBlock, type CompiledBlock } from '../jit/compile-block.js';
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { compileRegion, REGION_FAULTED, type RegionMember as RegionCodeMember } from './region-compiler.js';
 import type { RegionReply, RegionRequest } from './region-compile-service.js';
-import { compileBlock } from '../jit/compile-block.js';
 import type { CacheSlot } from '../decoded/code-cache.js';
 import { CpuFault } from '../cpu-fault.js';
 import { CHAIN, CHAIN_ENTRIES, CHAIN_ENTRY_BYTES, STATE, stateLayout } from './wasm-state.js';
@@ -35,6 +34,16 @@ export interface RegionMember extends CompiledBlock {
   readonly entryOffset: number;
   /** Cpu.jitMode the region was compiled under. */
   readonly mode: number;
+}
+
+/** A region asked for: the block that got hot, its page's code table then, and what was known at the time. */
+interface RegionAsked {
+  block: DecodedBlock;
+  table: CacheSlot[];
+  /** How many offsets the request named (more than one: the page's region, rebuilt in place). */
+  offsets: number;
+  rebuilds: number;
+  mode: number;
 }
 
 /** dispatch(slot, member, pageEip, budget): the region in `slot` run from `member`. */
@@ -78,7 +87,7 @@ export class WasmJit {
   compiled = 0;
   compiledElsewhere = 0;
   /** Requests the compile service has not answered yet, by id, and the pages they are for. */
-  private readonly waiting = new Map<number, { block: DecodedBlock; table: CacheSlot[]; offsets: number; rebuilds: number; mode: number }>();
+  private readonly waiting = new Map<number, RegionAsked>();
   private readonly pagesWaiting = new Set<number>();
   private nextRequest = 1;
   /** The fault an access through JavaScript raised, until run() throws it (see `guarded`). */
@@ -185,18 +194,19 @@ export class WasmJit {
     }
     const mode = cpu.jitMode;
     const tail = this.nextPageBytes(block);
+    const asked: RegionAsked = { block, table, offsets: offsets.length, rebuilds, mode };
     if (this.service !== undefined) {
       // Compiled on the service's thread; the block runs on as it did until poll() installs it.
       const id = this.nextRequest++;
       const request: RegionRequest = { id, page, offsets, entries: [...entries], state: this.state, mode, memoryPages: this.pages, tail };
       this.service.postMessage(request);
-      this.waiting.set(id, { block, table, offsets: offsets.length, rebuilds, mode });
+      this.waiting.set(id, asked);
       this.pagesWaiting.add(page);
       return undefined;
     }
     const region = compileRegion(cpu.quirks, cpu.bus.ram, page, offsets, entries, this.state, mode, this.pages, tail);
     if (region === undefined) return null;
-    return this.install(block, table, offsets.length, rebuilds, mode, new WebAssembly.Module(region.bytes), region.members);
+    return this.install(asked, new WebAssembly.Module(region.bytes), region.members);
   }
 
   /**
@@ -214,14 +224,14 @@ export class WasmJit {
       const page = w.block.physical >>> 12;
       this.pagesWaiting.delete(page);
       if (this.cpu.memory.codeCache.existingTable(page, 4) !== w.table || !w.block.alive) continue;
-      const compiled = reply.module ? this.install(w.block, w.table, w.offsets, w.rebuilds, w.mode, reply.module, reply.members!) : null;
+      const compiled = reply.module ? this.install(w, reply.module, reply.members!) : null;
       if (compiled !== null) this.compiledElsewhere++;
       if (w.block.compiled === undefined) w.block.compiled = compiled ?? compileBlock(this.cpu, this.cpu.bus.ram, w.block.physical);
     }
   }
 
   /** Puts a compiled region in the table and hands its members to their blocks; null when `block` is not one. */
-  private install(block: DecodedBlock, table: CacheSlot[], offsetCount: number, rebuilds: number, mode: number, module: WebAssembly.Module, members: readonly RegionCodeMember[]): CompiledBlock | null {
+  private install({ block, table, offsets: offsetCount, rebuilds, mode }: RegionAsked, module: WebAssembly.Module, members: readonly RegionCodeMember[]): CompiledBlock | null {
     const cpu = this.cpu;
     const page = block.physical >>> 12;
     if (!members.some((m) => m.offset === (block.physical & 0xfff))) return null;
