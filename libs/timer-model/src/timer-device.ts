@@ -73,19 +73,23 @@ export class TimerDevice implements DeviceModel {
 
   ioRead(port: number, size: AccessSize, now: GuestTimeNs): number {
     this.advance(now);
-    let value: number;
-    if (port >= PIT_PORTS.base && port < PIT_PORTS.base + PIT_PORTS.length) {
-      if (size !== 1) return this.badWidth(size);
-      value = this.pit.read(port - PIT_PORTS.base);
-    } else if (port === PORT_B_PORTS.base) {
-      if (size !== 1) return this.badWidth(size);
-      value = this.portB.read(this.pit.pulses, this.pit.out(SPEAKER_COUNTER));
-    } else {
-      this.ignored.unknownPort++;
-      return allOnes(size);
-    }
+    const value = this.readPort(port, size);
+    // Even an ignored access moved time on: a one-shot deadline may have passed with another edge behind it.
     this.syncIrq0();
     return value;
+  }
+
+  private readPort(port: number, size: AccessSize): number {
+    if (port >= PIT_PORTS.base && port < PIT_PORTS.base + PIT_PORTS.length) {
+      if (size !== 1) return this.badWidth(size);
+      return this.pit.read(port - PIT_PORTS.base);
+    }
+    if (port === PORT_B_PORTS.base) {
+      if (size !== 1) return this.badWidth(size);
+      return this.portB.read(this.pit.pulses, this.pit.out(SPEAKER_COUNTER));
+    }
+    this.ignored.unknownPort++;
+    return allOnes(size);
   }
 
   /**
@@ -103,6 +107,12 @@ export class TimerDevice implements DeviceModel {
 
   ioWrite(port: number, size: AccessSize, value: number, now: GuestTimeNs): void {
     this.advance(now);
+    this.writePort(port, size, value);
+    this.syncIrq0();
+    this.syncSpeaker();
+  }
+
+  private writePort(port: number, size: AccessSize, value: number): void {
     if (port >= PIT_PORTS.base && port < PIT_PORTS.base + PIT_PORTS.length) {
       if (size !== 1) {
         this.badWidth(size);
@@ -119,10 +129,7 @@ export class TimerDevice implements DeviceModel {
       this.pit.setGate(SPEAKER_COUNTER, this.portB.timer2Gate);
     } else {
       this.ignored.unknownPort++;
-      return;
     }
-    this.syncIrq0();
-    this.syncSpeaker();
   }
 
   saveState(): TimerState {
@@ -179,7 +186,8 @@ export class TimerDevice implements DeviceModel {
   /**
    * Keep the host's IRQ0 deadline equal to the next rising edges of OUT0. Recomputed after
    * a write to the chip, and after a one-shot deadline has passed (in mode 4 a second edge
-   * can follow). A periodic sequence that still matches is not sent again.
+   * can follow), which the model notices at the guest's next access of any port or width.
+   * A periodic sequence that still matches is not sent again.
    */
   private syncIrq0(): void {
     const pulse = this.pit.pulses;

@@ -77,6 +77,18 @@ describe('IRQ0 deadlines', () => {
     expect(r.host.lastDeadline).toMatchObject({ at: timeOfPulse(12), periodNs: undefined });
   });
 
+  it('mode 4 retriggered during its strobe: the second rising edge is announced at the next access, even an ignored one', () => {
+    const r = new Rig().at(0);
+    program(r, 0x38, 10);
+    // CE reaches 0 at pulse 11: OUT is low for that clock and rises at 12 (the announced edge)
+    r.at(11).out(0x40, 20).out(0x40, 0);
+    expect(r.host.lastDeadline).toMatchObject({ at: timeOfPulse(12) });
+    // the new count loads at pulse 12 and strobes 20 pulses later: OUT rises again at 33
+    r.dev.ioRead(0x41, 2, timeOfPulse(13)); // wrong width: a no-op, but guest time moved on
+    expect(r.host.lastDeadline).toMatchObject({ at: timeOfPulse(33), periodNs: undefined });
+    expect(r.dev.counters.badWidth).toBe(1);
+  });
+
   it('reprogramming revises the deadline', () => {
     const r = new Rig().at(0);
     program(r, 0x34, 1193);
