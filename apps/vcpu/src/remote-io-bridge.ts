@@ -72,8 +72,12 @@ export class RemoteIoProxy {
   private dmaMore: { seq: number; dma: LocalDma } | null = null;
   /** Commands the last reply predicted for `dma`; 0: none, ask for no more. */
   private dmaBatch = 0;
+  /** Read data the next DmaMore asks for: twice the last batch's, up to DMA_AHEAD_MAX_BYTES (see DMA_AHEAD_FIRST_BYTES). */
+  private dmaAsk = DMA_AHEAD_MAX_BYTES;
   /** DmaMore requests sent (the vCPU did not wait for them unless it ran out first). */
   dmaMoreAsked = 0;
+  /** Bytes of DMA commands served since the lane was last drained (a DmaMore's reply read as it comes). */
+  private dmaDrained = 0;
   /** Bytes of DMA commands served since the lane was last flushed. */
   private dmaPostedBytes = 0;
   /**
@@ -189,6 +193,7 @@ export class RemoteIoProxy {
     this.dmaPostedBytes = 0; // the batch leaves with the request
     const e = this.lane!.request(make);
     this.blockedMs += performance.now() - t0;
+    if (process.env.QV_TRACE) process.stderr.write(`T ${performance.now().toFixed(1)} req ${(performance.now() - t0).toFixed(1)} ms dma=${e.readReply?.commandsAhead?.length ?? 0} data=${e.readReply?.dmaAheadData?.byteLength ?? 0}\n`);
     return e;
   }
 
@@ -270,6 +275,7 @@ export class RemoteIoProxy {
     const dmas = r?.commandsAhead.filter((c) => c.dma) ?? [];
     this.dma = this.memory && dmas.length ? LocalDma.from(r?.dmaChannel, dmaCommands(dmas), r?.dmaAheadData) : null;
     this.dmaBatch = dmas.length;
+    this.dmaAsk = nextAsk(r?.dmaAheadData);
     // The drive's Status until the next command comes with the DMA predictions (DmaChannel.status).
     if (this.dma) this.ahead = null;
   }
@@ -288,23 +294,32 @@ export class RemoteIoProxy {
       lane.post({ timeNs: now, port, size: 1, memorySnapshot: { addr, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) } });
     };
     snapshot(served.table.addr, served.table.data);
-    // Copies (64 KiB in ~1 us): the guest may change its buffers before the batch leaves.
-    for (const r of served.regions) snapshot(r.addr, r.data.slice());
+    // Copied (the guest may change its buffers before the batch leaves) into the lane's reused data-out buffer.
+    for (const r of served.regions) snapshot(r.addr, lane.copyOut(r.data));
     lane.post({ timeNs: now, port, size, dmaServed: { value: value >>> 0, byteLength: served.byteLength } });
     this.dmaServed++;
     const dma = this.dma!;
     if (!this.dmaMore && this.dmaBatch > 0) {
       // The predictions after those held are asked for now (sent at once, with what is posted),
       // so they are there before these run out, instead of a round trip then.
-      const seq = lane.requestAhead((seq) => ({ timeNs: now, port, size, dmaMore: { seq, skip: dma.queued, maxBytes: DMA_AHEAD_MAX_BYTES } }));
+      const seq = lane.requestAhead((seq) => ({ timeNs: now, port, size, dmaMore: { seq, skip: dma.queued, maxBytes: this.dmaAsk } }));
       this.dmaMore = { seq, dma };
       this.dmaMoreAsked++;
       this.dmaPostedBytes = 0;
+      this.dmaDrained = 0;
       return true;
     }
+
     // Nothing waits for the device here: the batch goes with the slice's flush or the next request, or once it holds DMA_FLUSH_BYTES.
     this.dmaPostedBytes += served.byteLength;
     if (this.dmaPostedBytes >= DMA_FLUSH_BYTES) this.flush();
+    // The DmaMore reply (up to 8 MiB) taken in as it comes, so it is there when these run out
+    // (the device writes the rest as the socket drains); a look (FIONREAD, ~2 us) per 512 KiB served.
+    this.dmaDrained += served.byteLength;
+    if (this.dmaMore && this.dmaDrained >= DRAIN_EVERY_BYTES) {
+      this.dmaDrained = 0;
+      lane.drain();
+    }
     return true;
   }
 
@@ -333,9 +348,11 @@ export class RemoteIoProxy {
     const t0 = performance.now();
     const e = this.lane.reply(m.seq);
     this.blockedMs += performance.now() - t0;
+    if (process.env.QV_TRACE) process.stderr.write(`T ${performance.now().toFixed(1)} more ${(performance.now() - t0).toFixed(1)} ms dma=${e.readReply?.commandsAhead?.length ?? 0} data=${e.readReply?.dmaAheadData?.byteLength ?? 0} served=${this.dmaServed}\n`);
     const r = e.readReply;
     const dmas = r?.commandsAhead.filter((c) => c.dma) ?? [];
     this.dmaBatch = dmas.length && m.dma.extend(dmaCommands(dmas), r?.dmaAheadData) ? dmas.length : 0;
+    this.dmaAsk = nextAsk(r?.dmaAheadData);
   }
 
   private header(op: BridgeOp, port: number, size: number, now: GuestTimeNs): number[] {
@@ -401,7 +418,7 @@ export class RemoteIoProxy {
       if (v !== null) return v;
     }
     if (this.lane) {
-      const e = this.laneRequest((seq) => ({ timeNs: now, port, size, read: { seq, aheadMax: AHEAD_MAX_BYTES, memoryHints: !!this.memory, dmaAheadMax: this.memory && DMA_AHEAD ? DMA_AHEAD_MAX_BYTES : 0 } }));
+      const e = this.laneRequest((seq) => ({ timeNs: now, port, size, read: { seq, aheadMax: AHEAD_MAX_BYTES, memoryHints: !!this.memory, dmaAheadMax: this.memory && DMA_AHEAD ? DMA_AHEAD_MAX_BYTES : 0, dmaAheadFirst: DMA_AHEAD_FIRST_BYTES } }));
       this.takeAhead(e);
       this.hints = e.readReply?.memoryHints.map((h) => ({ port: h.port, mask: h.mask, addr: Number(h.addr), length: h.length, gatherMax: h.gatherMax, gatherUnless: h.gatherUnless })) ?? [];
       return e.readReply ? e.readReply.value >>> 0 : allOnes(size);
@@ -518,10 +535,23 @@ const AHEAD_MAX_BYTES = 512 * 1024;
  * Read.dma_ahead_max, DmaMore.max_bytes): 128 READ DMAs of 64 KiB, or 16 READ DMA EXTs of 512 KiB.
  */
 const DMA_AHEAD_MAX_BYTES = 8 << 20;
+/**
+ * Read data the first predictions bring (proto Read.dma_ahead_first; at least one command):
+ * the guest starts on them after ~1 MiB crossed instead of 8 (at 64 MiB that first wait was
+ * ~50 ms of ~270), and each DmaMore then asks for twice the last batch's, up to the maximum.
+ */
+const DMA_AHEAD_FIRST_BYTES = 1 << 20;
+/** What the DmaMore after a batch with `data` asks for (a batch without read data: the maximum). */
+function nextAsk(data: Uint8Array | null | undefined): number {
+  const n = data?.byteLength ?? 0;
+  return n > 0 ? Math.min(DMA_AHEAD_MAX_BYTES, 2 * n) : DMA_AHEAD_MAX_BYTES;
+}
 /** QUASIVM_DMA_AHEAD=0: every DMA command goes to the device (A/B, and tests of that path). */
 const DMA_AHEAD = process.env.QUASIVM_DMA_AHEAD !== '0';
 /** Bytes of served DMA commands posted before the lane is flushed (they ride otherwise with the slice's flush or the next request). */
 const DMA_FLUSH_BYTES = 1 << 20;
+/** Read data served between two looks for the DmaMore reply's bytes (BlockingFastLane.drain). */
+const DRAIN_EVERY_BYTES = 512 * 1024;
 
 /** The DMA commands of a reply's CommandAhead list, as LocalDma takes them. */
 function dmaCommands(dmas: NonNullable<ReturnType<BlockingFastLane['request']>['readReply']>['commandsAhead']) {

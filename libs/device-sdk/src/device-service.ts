@@ -305,7 +305,7 @@ export class DeviceService {
         }
         case 'read': {
           const value = m.ioRead(op.port, size, now) >>> 0;
-          const ahead = op.read!.aheadMax > 0 && m.accessAhead ? m.accessAhead(op.port, Math.min(op.read!.aheadMax, this.maxStringBytes), { dmaMaxBytes: Math.min(op.read!.dmaAheadMax, MAX_DMA_AHEAD_BYTES) }) : null;
+          const ahead = op.read!.aheadMax > 0 && m.accessAhead ? m.accessAhead(op.port, Math.min(op.read!.aheadMax, this.maxStringBytes), { dmaMaxBytes: Math.min(op.read!.dmaAheadMax, MAX_DMA_AHEAD_BYTES), dmaFirstBytes: op.read!.dmaAheadFirst }) : null;
           const hints = op.read!.memoryHints && m.memoryHints ? m.memoryHints() : undefined;
           const memoryHints = hints?.length ? hints.map((h) => ({ ...h, length: Math.min(h.length, this.maxStringBytes) })) : undefined;
           if (!ahead) {

@@ -106,7 +106,7 @@ export interface DeviceModel {
    * change the model: the vCPU reports the reads it answered as Consumed, in order, and
    * they are then applied with ioRead / ioReadString as usual. At most `maxBytes` of data.
    */
-  accessAhead?(port: number, maxBytes: number, options?: { dmaMaxBytes?: number }): AccessAhead | null;
+  accessAhead?(port: number, maxBytes: number, options?: { dmaMaxBytes?: number; dmaFirstBytes?: number }): AccessAhead | null;
   /**
    * The guest's write of `value` to a bus master's command register that started a predicted
    * DMA command (AccessAhead.dma) the vCPU carried out itself, of `byteLength` bytes (proto

@@ -459,11 +459,11 @@ export class AtaDisk extends IdeDevice {
    * next (predictDma), offered once; `skip`: after that many (proto DmaMore). Writes only with the
    * volatile write cache on.
    */
-  override dmaAhead(maxBytes: number, skip = 0): { commands: DmaCommandAhead[]; data: Uint8Array } | null {
+  override dmaAhead(maxBytes: number, skip = 0, firstBytes = 0): { commands: DmaCommandAhead[]; data: Uint8Array } | null {
     const done = this.dmaDoneLast;
     this.dmaDoneLast = null;
     if (!done || this.xfer || this.dmaRequest || this.status !== (Status.DRDY | Status.DSC)) return null;
-    return predictDma(done, this.disk, maxBytes, this.writeCache, skip);
+    return predictDma(done, this.disk, maxBytes, this.writeCache, skip, firstBytes);
   }
 
   dmaDone(ok: boolean): void {

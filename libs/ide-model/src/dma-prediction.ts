@@ -33,8 +33,9 @@ export interface IssuedDma {
  * `maxBytes`; a media error ends the list there. Writes only with the volatile write cache on:
  * they complete once their data is in, and a failure is reported by FLUSH CACHE (ATA-6 8.14).
  * `skip`: the list starts after that many of those commands (a vCPU holds them already).
+ * `firstBytes` (non-zero): reads stop once their data holds that many bytes (at least one comes).
  */
-export function predictDma(done: IssuedDma, disk: BlockDevice, maxBytes: number, writeCache: boolean, skip = 0): { commands: DmaCommandAhead[]; data: Uint8Array } {
+export function predictDma(done: IssuedDma, disk: BlockDevice, maxBytes: number, writeCache: boolean, skip = 0, firstBytes = 0): { commands: DmaCommandAhead[]; data: Uint8Array } {
   const none = { commands: [], data: new Uint8Array(0) };
   const bytes = done.sectors * SECTOR_SIZE;
   if (!done.toMemory && (!writeCache || disk.readOnly || bytes > MAX_PREDICTED_WRITE_BYTES)) return none;
@@ -42,7 +43,8 @@ export function predictDma(done: IssuedDma, disk: BlockDevice, maxBytes: number,
   if (!Number.isInteger(skip) || skip < 0) return none;
   const first = done.lba + (1 + skip) * done.sectors;
   let n = 0;
-  while (n < MAX_PREDICTED && first + (n + 1) * done.sectors <= end && (!done.toMemory || (n + 1) * bytes <= maxBytes)) n++;
+  const fits = (n: number) => !done.toMemory || ((n + 1) * bytes <= maxBytes && (n === 0 || !firstBytes || n * bytes < firstBytes));
+  while (n < MAX_PREDICTED && first + (n + 1) * done.sectors <= end && fits(n)) n++;
   let data: Uint8Array = new Uint8Array(0);
   if (done.toMemory && n > 0) {
     try {

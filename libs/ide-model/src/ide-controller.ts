@@ -193,7 +193,7 @@ export class AtaController implements DeviceModel {
    * (data-out), and the Status meanwhile. Nothing changes here until the reads come back
    * as ordinary accesses.
    */
-  accessAhead(port: number, maxBytes: number, options?: { dmaMaxBytes?: number }): AccessAhead | null {
+  accessAhead(port: number, maxBytes: number, options?: { dmaMaxBytes?: number; dmaFirstBytes?: number }): AccessAhead | null {
     // A bus-master port too: the poll that sees a DMA finished gets the idle drive's Status.
     const t = this.decode(port);
     if (!t) return null;
@@ -211,7 +211,7 @@ export class AtaController implements DeviceModel {
     // An idle drive after a DMA command: the DMA commands a sequential transfer issues next (proto CommandAhead.dma).
     const idle = a.kind === 'read' && a.complete && a.data.length === 0;
     const bm = this.pci.busMasterBase;
-    const dma = idle && options?.dmaMaxBytes && bm !== null ? t.ch.dmaAhead(options.dmaMaxBytes) : null;
+    const dma = idle && options?.dmaMaxBytes && bm !== null ? t.ch.dmaAhead(options.dmaMaxBytes, 0, options.dmaFirstBytes ?? 0) : null;
     if (!dma?.commands.length || a.kind !== 'read') return { ...a, ...ports };
     const b = t.ch.busMaster;
     const channel = { commandBase: base, controlPort: this.ports[i].control, busMasterBase: bm! + 8 * i, bmCommand: b.command, bmStatus: b.status, prdAddress: b.prdAddress, status: a.statusAfter };

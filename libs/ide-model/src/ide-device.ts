@@ -180,7 +180,7 @@ export abstract class IdeDevice {
    * CommandAhead.dma) and the data of those to memory, in order; offered once per completed command.
    * `skip`: start after that many of them (the vCPU holds those already, proto DmaMore).
    */
-  dmaAhead(_maxBytes: number, _skip = 0): { commands: DmaCommandAhead[]; data: Uint8Array } | null {
+  dmaAhead(_maxBytes: number, _skip = 0, _firstBytes = 0): { commands: DmaCommandAhead[]; data: Uint8Array } | null {
     return null;
   }
 

@@ -3,6 +3,7 @@ import { LocalDma } from '@quasivm/device-sdk';
 import { AtaController, DEFAULT_BUS_MASTER_BASE } from '../src/ide-controller.js';
 import { MemoryBlockDevice } from '../src/storage/block-device.js';
 import { FakeHost, patternSectors } from './helpers.js';
+import { predictDma } from '../src/dma-prediction.js';
 
 /**
  * DMA commands a vCPU carries out itself (proto CommandAhead.dma, DmaServed), against the model
@@ -261,5 +262,24 @@ describe('DMA commands carried out by the vCPU read, write and leave the model e
     expect((await compare(started, one64k, false)).served).toBe(2);
     // 16 KiB described for a 64 KiB command: the model fails it (ERROR), the vCPU never serves it.
     expect((await compare(run(0, 128, 3, false), [[0x10000, 0x4000, true]], false)).served).toBe(0);
+  });
+});
+
+describe('the first predictions stop early when asked (proto Read.dma_ahead_first)', () => {
+  const disk = new MemoryBlockDevice(patternSectors(0, 1 << 16));
+  const read = (sectors: number, lba = 0) => ({ command: 0xc8, toMemory: true, ext: false, count: sectors & 0xff, device: 0xe0, lba, sectors });
+
+  it('reads stop once their data holds firstBytes, with at least one command; their data is the disk after the done one', () => {
+    const p = predictDma(read(128), disk, 8 << 20, true, 0, 1 << 20);
+    expect(p.commands).toHaveLength(16);
+    expect(Buffer.from(p.data).equals(Buffer.from(disk.read(128, 16 * 128)))).toBe(true);
+    expect(predictDma(read(128), disk, 8 << 20, true, 0, 100 * 1024).commands).toHaveLength(2); // 64 KiB < 100 KiB: one more
+    expect(predictDma(read(4096), disk, 8 << 20, true, 0, 1 << 20).commands).toHaveLength(1); // a 2 MiB command still comes
+    expect(predictDma(read(128), disk, 8 << 20, true, 0, 0).commands).toHaveLength(128); // 0: only maxBytes bounds them
+  });
+
+  it('writes carry no data: firstBytes does not bound them', () => {
+    const write = { ...read(128), command: 0xca, toMemory: false };
+    expect(predictDma(write, disk, 8 << 20, true, 0, 1 << 20).commands).toHaveLength(256);
   });
 });

@@ -1,13 +1,9 @@
 import { readSync, writeSync, writevSync } from 'node:fs';
 import type { IoEvent, IoOp__Input, IoRequest__Input } from '@quasivm/proto';
-import { FrameSplitter, decodeEvent, encodeRequest, encodeRequestParts, hasLargePayload } from './frame-codec.js';
-import { closeFd, connectUnixBlocking } from './unix-socket.js';
+import { FrameReceiver } from './frame-receiver.js';
+import { decodeEvent, encodeRequest, encodeRequestParts, hasLargePayload } from './frame-codec.js';
+import { bytesReadable, closeFd, connectUnixBlocking } from './unix-socket.js';
 import type { AccessSize, GuestTimeNs } from '../model.js';
-
-/** A frame with at least this much still to come is read straight into a buffer of its own. */
-const DIRECT_READ_BYTES = 16 * 1024;
-/** Most bytes read at once otherwise (see next()). */
-const SMALL_READ_BYTES = 8 * 1024;
 
 /** Largest DataOut the lane builds (a WRITE SECTORS of 256 sectors is 128 KiB). */
 const DATA_OUT_MAX_BYTES = 256 * 1024;
@@ -49,8 +45,7 @@ export type LaneIrqs = (line: number, level: boolean, timeNs: GuestTimeNs, resen
  */
 export class BlockingFastLane {
   private readonly fd: number;
-  private readonly splitter = new FrameSplitter();
-  private readonly buf = Buffer.allocUnsafe(SMALL_READ_BYTES);
+  private readonly receiver = new FrameReceiver();
   private readonly ready: IoEvent[] = [];
   private batch: IoOp__Input[] = [];
   /** The DataOut at the end of the batch that later data-out writes and Status reads join, until anything else is posted. */
@@ -88,34 +83,30 @@ export class BlockingFastLane {
   }
 
   private next(): IoEvent {
-    while (this.ready.length === 0) {
-      const inc = this.splitter.incomplete();
-      if (inc && inc.frameBytes - inc.held >= DIRECT_READ_BYTES) {
-        // The rest of a large frame (DMA data) read straight into one buffer of its size:
-        // no copy out of the read buffer, no joining of 64 KiB pieces, nothing past its end.
-        // Placed so the frame ends on an 8-byte boundary: its large payload, which ends the frame
-        // (encodeEventParts), then starts on one when its length is a multiple of 8 (DMA data
-        // is whole sectors). Copying it into guest RAM (a shared WebAssembly.Memory) from an
-        // unaligned source took ~5x as long (64 KiB: ~22 us instead of ~4.6 us).
-        const pad = (8 - (inc.frameBytes % 8)) % 8;
-        const frame = Buffer.allocUnsafe(inc.frameBytes + pad).subarray(pad);
-        let at = this.splitter.takeHeld(frame);
-        while (at < frame.length) {
-          const n = readSync(this.fd, frame, at, frame.length - at, null);
-          if (n === 0) throw new Error('fast lane closed by the device service');
-          at += n;
-        }
-        for (const body of this.splitter.push(frame)) this.ready.push(decodeEvent(body));
-        continue;
-      }
-      // A read outside a large frame takes a few KiB: the replies and events that came, or the
-      // start of a large frame (DMA data), whose rest is then read straight into its own buffer
-      // above instead of into this one (a copy out, and a join with the rest).
-      const n = readSync(this.fd, this.buf, 0, SMALL_READ_BYTES, null);
-      if (n === 0) throw new Error('fast lane closed by the device service');
-      for (const body of this.splitter.push(Buffer.from(this.buf.subarray(0, n)))) this.ready.push(decodeEvent(body));
-    }
+    while (this.ready.length === 0) this.readOnce(Infinity);
     return this.ready.shift()!;
+  }
+
+  /**
+   * Reads what has come without waiting (FIONREAD says how much), into the frames it belongs
+   * to: a large reply the device is sending (DMA data ahead) then moves while this thread does
+   * other work, instead of waiting in the device's queue for the read that needs it (the
+   * socket buffer holds a few MiB; the device writes the rest as it drains). Its events are
+   * handled in order later, when a request waits.
+   */
+  drain(): void {
+    for (let n = bytesReadable(this.fd); n > 0; n = bytesReadable(this.fd)) {
+      while (n > 0) n -= this.readOnce(n);
+    }
+  }
+
+  /** One read(2) of at most `max` bytes (it blocks until some come); returns how many. */
+  private readOnce(max: number): number {
+    const space = this.receiver.space();
+    const n = readSync(this.fd, space, 0, Math.min(max, space.length), null);
+    if (n === 0) throw new Error('fast lane closed by the device service');
+    for (const body of this.receiver.received(n)) this.ready.push(decodeEvent(body));
+    return n;
   }
 
   post(op: IoOp__Input): void {
@@ -162,6 +153,25 @@ export class BlockingFastLane {
     const n = r.length;
     if (n && r[n - 4] === port && r[n - 3] === size && r[n - 1] === 1) r[n - 2] += count;
     else r.push(port, size, count, 1);
+  }
+
+  /**
+   * A copy of `data` for an operation posted next (a WRITE DMA's buffers as a MemorySnapshot),
+   * valid until the batch is written (flush): a region of the data-out buffer, reused after each
+   * flush, instead of a fresh copy each time (slice() of 64 KiB of the shared guest memory took
+   * ~3x as long, most of it the new buffer's first touch).
+   */
+  copyOut(data: Uint8Array): Buffer {
+    this.seal(); // an open DataOut grows at the end of the used part: it ends here
+    if (this.outUsed + data.byteLength > this.outBuf.length) {
+      // Regions of the current buffer are still waiting to be written: a new one (the old goes with its batch).
+      this.outBuf = Buffer.allocUnsafeSlow(Math.max(DATA_OUT_BUFFER_BYTES, data.byteLength));
+      this.outUsed = 0;
+    }
+    const region = this.outBuf.subarray(this.outUsed, this.outUsed + data.byteLength);
+    region.set(data);
+    this.outUsed += data.byteLength;
+    return region;
   }
 
   /** Closes the open DataOut: its data in one buffer. */

@@ -1,7 +1,8 @@
 import net from 'node:net';
 import { rmSync } from 'node:fs';
 import type { IoEvent__Input } from '@quasivm/proto';
-import { FrameSplitter, decodeRequest, encodeEventParts } from './frame-codec.js';
+import { decodeRequest, encodeEventParts } from './frame-codec.js';
+import { FrameReceiver } from './frame-receiver.js';
 import { setSendBuffer } from './unix-socket.js';
 import type { DeviceSession } from '../session.js';
 import type { IoOp } from '@quasivm/proto';
@@ -34,7 +35,8 @@ export class FastLaneServer {
     /** Longest the lane waits for a model's own work before applying the next operation anyway. */
     private readonly holdMs = HOLD_MS,
   ) {
-    this.server = net.createServer((socket) => this.serve(socket));
+    // Paused: serve() wraps the connection's handle in a socket that reads into buffers it chooses.
+    this.server = net.createServer({ pauseOnConnect: true }, (socket) => this.serve(socket));
   }
 
   listen(): Promise<void> {
@@ -50,12 +52,21 @@ export class FastLaneServer {
     rmSync(this.path, { force: true });
   }
 
-  private serve(socket: net.Socket): void {
+  private serve(accepted: net.Socket): void {
+    // Reads go where the FrameReceiver says (net.Socket's onread, which net.Server does not offer
+    // for the sockets it accepts; a new socket on the accepted handle does): the rest of a large
+    // frame (a WRITE DMA's 64 KiB buffers) straight into a buffer of its own, not read in 64 KiB
+    // pieces and joined with Buffer.concat (~1/5 of the service's time in WRITE DMA).
+    const receiver = new FrameReceiver();
+    const handle = (accepted as unknown as { _handle: unknown })._handle;
+    const socket = new net.Socket({ handle, readable: true, writable: true, onread: { buffer: () => receiver.space(), callback: (n: number) => void received(n) } } as net.SocketConstructorOpts);
+    // The accepted socket lets go of the handle (its destroy then closes nothing) and ends.
+    (accepted as unknown as { _handle: unknown })._handle = null;
+    accepted.destroy();
     socket.setNoDelay?.(true);
     // A large reply (DMA data, predicted PIO sectors) in one write, not in 208 KiB pieces the vCPU must drain first.
     const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
     if (typeof fd === 'number' && fd >= 0) setSendBuffer(fd);
-    const splitter = new FrameSplitter();
     let session: DeviceSession | undefined;
     // What this turn sent, written together (one writev, one wake-up of the vCPU thread): a
     // DMA's posted memory writes and the reply to the read that waited for them leave as one.
@@ -128,10 +139,10 @@ export class FastLaneServer {
         flushOut();
       }
     };
-    socket.on('data', (chunk: Buffer) => {
+    const received = (n: number) => {
       let bodies: Buffer[];
       try {
-        bodies = splitter.push(chunk);
+        bodies = receiver.received(n);
       } catch (e) {
         this.log.warn({ err: (e as Error).message }, 'fast lane: bad frame, closing');
         socket.destroy();
@@ -174,11 +185,12 @@ export class FastLaneServer {
       // they were in one frame, and the vCPU thread is known to wait for the read at its end.
       if (session && queue.length && !more) drain();
       else flushOut();
-    });
+    };
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       // Memory requests this lane carried will not be answered: fail them (the DMA ends with ERROR).
       if (session && servesMemory) session.laneClosed(send);
     });
+    socket.resume();
   }
 }

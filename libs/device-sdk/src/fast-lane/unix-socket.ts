@@ -25,6 +25,7 @@ let libc:
       connect: (fd: number, addr: Buffer, len: number) => number;
       close: (fd: number) => number;
       setsockopt: (fd: number, level: number, name: number, value: Buffer, len: number) => number;
+      ioctl: (fd: number, request: number, arg: Buffer) => number;
     }
   | undefined;
 
@@ -36,6 +37,7 @@ function bind() {
       connect: lib.func('int connect(int fd, const void *addr, uint32_t addrlen)'),
       close: lib.func('int close(int fd)'),
       setsockopt: lib.func('int setsockopt(int fd, int level, int optname, const void *optval, uint32_t optlen)'),
+      ioctl: lib.func('int ioctl(int fd, unsigned long request, void *arg)'),
     };
   }
   return libc;
@@ -46,6 +48,14 @@ export function setSendBuffer(fd: number, bytes = LANE_SEND_BUFFER_BYTES): boole
   const v = Buffer.alloc(4);
   v.writeInt32LE(bytes);
   return bind().setsockopt(fd, SOL_SOCKET, SO_SNDBUF, v, 4) === 0;
+}
+
+const FIONREAD = 0x541b;
+const readable = Buffer.alloc(4);
+
+/** Bytes that can be read from socket `fd` now without blocking (FIONREAD); 0 when unknown. */
+export function bytesReadable(fd: number): number {
+  return bind().ioctl(fd, FIONREAD, readable) === 0 ? readable.readInt32LE(0) : 0;
 }
 
 /** Connects a blocking AF_UNIX stream socket to `path`; returns its descriptor. */

@@ -1,0 +1,62 @@
+import { expect, test } from 'vitest';
+import { FrameReceiver } from '../src/fast-lane/frame-receiver.js';
+
+/** A frame: 4-byte little-endian length, then `n` bytes of a pattern `seed` picks. */
+function frame(n: number, seed: number): { wire: Buffer; body: Buffer } {
+  const body = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) body[i] = (i * 31 + seed * 7 + (i >> 9)) & 0xff;
+  const wire = Buffer.alloc(4 + n);
+  wire.writeUInt32LE(n, 0);
+  body.copy(wire, 4);
+  return { wire, body };
+}
+
+/** Feeds `stream` to a receiver in reads of the sizes `sizes` cycles through (each at most what space() allows); returns the bodies in order. */
+function receiveAll(stream: Buffer, sizes: number[]): Buffer[] {
+  const r = new FrameReceiver();
+  const out: Buffer[] = [];
+  for (let at = 0, i = 0; at < stream.length; i++) {
+    const space = r.space();
+    const n = Math.min(space.length, sizes[i % sizes.length], stream.length - at);
+    stream.copy(space, 0, at, at + n);
+    at += n;
+    out.push(...r.received(n));
+  }
+  return out;
+}
+
+test('frames of every size come out whole and in order, whatever the sizes of the reads', () => {
+  const frames = [frame(10, 1), frame(70_000, 2), frame(3, 3), frame(1 << 20, 4), frame(16 * 1024 + 1, 5), frame(0, 6), frame(65_536 + 40, 7)];
+  const stream = Buffer.concat(frames.map((f) => f.wire));
+  for (const sizes of [[1], [7, 4096, 3], [100_000], [stream.length], [8192, 1, 65_536]]) {
+    const got = receiveAll(stream, sizes);
+    expect(got.map((b) => b.length)).toEqual(frames.map((f) => f.body.length));
+    got.forEach((b, i) => expect(b.equals(frames[i].body)).toBe(true));
+  }
+});
+
+test('a large frame keeps its bytes while later frames are read (no buffer of a frame handed out is reused)', () => {
+  // Every body is checked only after the whole stream was read: a receiver that read later
+  // frames into a buffer it had already returned (the reused read buffer, a reused frame
+  // buffer) would hand the guest their bytes instead.
+  const frames = Array.from({ length: 12 }, (_, i) => frame(i % 3 === 0 ? 20 : 200_000 + i * 8, i));
+  const got = receiveAll(Buffer.concat(frames.map((f) => f.wire)), [65_536, 8192, 5]);
+  expect(got).toHaveLength(frames.length);
+  got.forEach((b, i) => expect(b.equals(frames[i].body)).toBe(true));
+  const large = got.filter((b) => b.length > 100_000);
+  expect(new Set(large.map((b) => b.buffer)).size).toBe(large.length); // each in a buffer of its own
+});
+
+test('the rest of a large frame is read straight into its own buffer, its payload 8-byte aligned at the end', () => {
+  const r = new FrameReceiver();
+  const f = frame(65_536 + 13, 9);
+  const first = r.space();
+  f.wire.copy(first, 0, 0, first.length);
+  expect(r.received(first.length)).toEqual([]);
+  const rest = r.space();
+  expect(rest.length).toBe(f.wire.length - first.length); // nothing past the frame's end
+  f.wire.copy(rest, 0, first.length);
+  const [body] = r.received(rest.length);
+  expect(body.equals(f.body)).toBe(true);
+  expect((body.byteOffset + body.length) % 8).toBe(0);
+});
