@@ -193,7 +193,6 @@ export class RemoteIoProxy {
     this.dmaPostedBytes = 0; // the batch leaves with the request
     const e = this.lane!.request(make);
     this.blockedMs += performance.now() - t0;
-    if (process.env.QV_TRACE) process.stderr.write(`T ${performance.now().toFixed(1)} req ${(performance.now() - t0).toFixed(1)} ms dma=${e.readReply?.commandsAhead?.length ?? 0} data=${e.readReply?.dmaAheadData?.byteLength ?? 0}\n`);
     return e;
   }
 
@@ -348,7 +347,6 @@ export class RemoteIoProxy {
     const t0 = performance.now();
     const e = this.lane.reply(m.seq);
     this.blockedMs += performance.now() - t0;
-    if (process.env.QV_TRACE) process.stderr.write(`T ${performance.now().toFixed(1)} more ${(performance.now() - t0).toFixed(1)} ms dma=${e.readReply?.commandsAhead?.length ?? 0} data=${e.readReply?.dmaAheadData?.byteLength ?? 0} served=${this.dmaServed}\n`);
     const r = e.readReply;
     const dmas = r?.commandsAhead.filter((c) => c.dma) ?? [];
     this.dmaBatch = dmas.length && m.dma.extend(dmaCommands(dmas), r?.dmaAheadData) ? dmas.length : 0;
