@@ -1,3 +1,4 @@
+import { widenNumberFields } from './wide-fields.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { CpuBus } from './cpu-bus.js';
 import { CpuFault, Vector } from './cpu-fault.js';
@@ -117,8 +118,8 @@ export const CR0_PE = 1 << 0;
 export const CR0_WP = 1 << 16;
 export const CR0_PG = 1 << 31;
 
-/** Number fields of Cpu that hold values of 2^31 and more (see the constructor). */
-const WIDE_FIELDS = ['eip', 'instructionStart', 'instructionCount', 'lastDecay', 'jitFaultStart', 'jitFaultNext'] as const;
+/** Number fields of Cpu that hold values of 2^31 and more (wide-fields.ts). */
+const WIDE_FIELDS = ['eip', 'instructionStart', 'instructionCount', 'lastDecay', 'jitFaultStart', 'jitFaultNext', 'ipMask', 'eaOffset', 'cr0', 'cr2', 'gdtrBase', 'idtrBase'] as const;
 
 /**
  * One x86 processor: architectural state, memory access through the
@@ -288,17 +289,7 @@ export class Cpu {
     this.decodeAfter = Math.max(0, Math.min(DECODE_AFTER, this.jitThreshold - 1));
     if (options.wasmJit === true && wasm === undefined) throw new Error('wasmJit needs a bus with a wasm memory (CpuBus.wasmMemory)');
     this.wasmJit = options.wasmJit === true && wasm !== undefined ? new WasmJit(this, wasm, this.jitThreshold, options.wasmCompileService) : undefined;
-    // These fields come to hold numbers of 2^31 and more (a kernel's EIPs at 0xc0000000 and
-    // up, instruction counts past 2 G). V8 keeps a field that began as a small integer in a
-    // narrower form; the first big number changes the object's layout, and every optimized
-    // function that reads the Cpu is thrown away and compiled again. Linux's boot did that
-    // right at kernel init. Holding a big number once, now, gives them the wider form at once.
-    const wide = this as unknown as Record<(typeof WIDE_FIELDS)[number], number>;
-    for (const field of WIDE_FIELDS) {
-      const value = wide[field];
-      wide[field] = 2 ** 32;
-      wide[field] = value;
-    }
+    widenNumberFields(this, WIDE_FIELDS);
     this.reset();
   }
 

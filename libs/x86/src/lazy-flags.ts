@@ -1,5 +1,6 @@
 import { AF, ARITH_FLAGS, CF, OF, PARITY, PF, SF, ZF } from './flag-bits.js';
 import type { OperandSize } from './registers.js';
+import { widenNumberFields } from './wide-fields.js';
 
 /** Which formula turns the recorded operands and result into status flags. */
 export enum FlagOp {
@@ -32,6 +33,11 @@ export class LazyFlags {
   private b = 0;
   private res = 0;
   private size: OperandSize = 1;
+
+  constructor() {
+    // Unsigned 32-bit operands and results (wide-fields.ts).
+    widenNumberFields(this, ['a', 'b', 'res']);
+  }
 
   /** Records an operation; `affected` are the flags it defines (INC/DEC leave CF alone). */
   record(op: FlagOp, a: number, b: number, res: number, size: OperandSize, affected: number = ARITH_FLAGS): void {

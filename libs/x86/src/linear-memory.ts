@@ -3,6 +3,7 @@ import { MMIO_PAGE_SHIFT } from './cpu-bus.js';
 import { walkPage, type PhysicalMemory } from './paging/page-walk.js';
 import { Tlb, TLB_NEED } from './paging/tlb.js';
 import { CodeCache } from './decoded/code-cache.js';
+import { widenNumberFields } from './wide-fields.js';
 import { FastPages } from './paging/fast-pages.js';
 import { STATE, stateLayout } from './wasm/wasm-state.js';
 
@@ -96,6 +97,8 @@ export class LinearMemory implements PhysicalMemory {
     this.publishTables(false);
     this.fastA20 = bus.a20Mask;
     this.fastMapping = bus.mappingVersion ?? 0;
+    // CR0 with PG set and A20 masks of 0xffffffff are 2^31 and more.
+    widenNumberFields(this, ['cr0', 'codeA20', 'fastA20']);
   }
 
   /** Drops every fast translation (both privilege levels). */

@@ -3,6 +3,9 @@ import { INTERPRET, type DecodedInstruction } from './code-cache.js';
 import { decodeInstruction } from './decode-instruction.js';
 import type { CompiledBlock } from '../jit/compile-block.js';
 
+/** No EIP: 2^32 (EIPs are below it). */
+const NO_EIP = 2 ** 32;
+
 /** Longest block: bounds decoding work for code that is only partly run. */
 const MAX_BLOCK_INSTRUCTIONS = 32;
 
@@ -32,17 +35,21 @@ export class DecodedBlock {
    */
   crossPhysical = -1;
   crossBytes: Uint8Array | undefined = undefined;
-  /** The EIP and LinearMemory.codeMapping under which Cpu.runsAt last found it runs there. */
-  checkedEip = -1;
+  /**
+   * The EIP and LinearMemory.codeMapping under which Cpu.runsAt last found it runs there.
+   * NO_EIP (2^32, no EIP) rather than -1 gives the EIP fields V8's wide number form from
+   * the start, as kernel EIPs need (wide-fields.ts).
+   */
+  checkedEip = NO_EIP;
   checkedMapping = -1;
   /**
    * Links to the blocks that ran next (a branch's two ways): following one skips
    * translating EIP and the cache lookup. A link says nothing about whether its block
    * still is the code at that EIP; the CPU checks that on every use (Cpu.runsAt).
    */
-  private linkEip0 = -1;
+  private linkEip0 = NO_EIP;
   private link0: DecodedBlock | undefined = undefined;
-  private linkEip1 = -1;
+  private linkEip1 = NO_EIP;
   private link1: DecodedBlock | undefined = undefined;
 
   /** The block last linked for `eip`, if any. */

@@ -1,3 +1,5 @@
+import { widenNumberFields } from '../wide-fields.js';
+
 /** LDTR or TR: a selector with its cached descriptor (Intel SDM vol. 3, sections 2.4.3-2.4.4). */
 export class SystemSegment {
   selector = 0;
@@ -5,6 +7,11 @@ export class SystemSegment {
   limit = 0;
   /** Attribute word as in protected/descriptor.ts; 0 means not loaded (null). */
   attributes = 0;
+
+  constructor() {
+    // A kernel's GDT and TSS sit at 0xc0000000 and up (wide-fields.ts).
+    widenNumberFields(this, ['base', 'limit']);
+  }
 
   clear(): void {
     this.selector = this.base = this.limit = this.attributes = 0;
