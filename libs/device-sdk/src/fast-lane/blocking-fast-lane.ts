@@ -251,12 +251,13 @@ export class BlockingFastLane {
   /**
    * Sends `op` (with everything posted before it) without waiting: its reply is kept when it
    * comes (while the thread waits for another) until reply(seq) takes it or forget(seq).
+   * `send` false: posted like a write (several go in one batch; flush() sends them).
    */
-  requestAhead(make: (seq: number) => IoOp__Input): number {
+  requestAhead(make: (seq: number) => IoOp__Input, send = true): number {
     const seq = this.seq++;
     this.seal();
     this.batch.push(make(seq));
-    this.flush();
+    if (send) this.flush();
     this.kept.set(seq, null);
     return seq;
   }
