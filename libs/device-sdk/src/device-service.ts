@@ -378,7 +378,10 @@ export class DeviceService {
           const more = m.dmaMore?.(op.port, d.skip, Math.min(d.maxBytes, MAX_DMA_AHEAD_BYTES)) ?? null;
           const commandsAhead = more?.commands.map(({ command, registers, ...dma }) => ({ command, registers, dma })) ?? [];
           const dmaAheadData = more?.data.byteLength ? Buffer.from(more.data.buffer, more.data.byteOffset, more.data.byteLength) : undefined;
-          sendOp(s, reply, { readReply: { seq, commandsAhead, dmaAheadData } });
+          // Not after the IRQ changes held so far (sendOp): the reply says nothing those changes
+          // could contradict (it changes no state, the vCPU takes it later), and sending them
+          // would cut the batch's collapsed changes into a pulse on the gRPC stream per request.
+          reply({ readReply: { seq, commandsAhead, dmaAheadData } });
           break;
         }
         case 'readString': {
