@@ -6,8 +6,11 @@ import type { LocalDma } from '@quasivm/device-sdk';
  * one large reply made it wait for its last byte.
  */
 export const DMA_ASK_BYTES = 1 << 20;
-/** Read data held or asked for ahead of the guest: enough to cover the device's turnaround many times over. */
-export const DMA_WINDOW_BYTES = 8 << 20;
+/**
+ * Read data held or asked for ahead of the guest: enough to cover the device's turnaround many
+ * times over, requests riding with batches of up to 4 MiB served (remote-io-bridge.ts).
+ */
+export const DMA_WINDOW_BYTES = 16 << 20;
 /** Most commands a device predicts in one reply (proto CommandAhead.dma). */
 const MAX_PER_REPLY = 256;
 

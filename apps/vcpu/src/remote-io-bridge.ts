@@ -312,16 +312,15 @@ export class RemoteIoProxy {
     for (const r of served.regions) snapshot(r.addr, lane.copyOut(r.data));
     lane.post({ timeNs: now, port, size, dmaServed: { value: value >>> 0, byteLength: served.byteLength } });
     this.dmaServed++;
-    if (this.askDmaMore(now)) {
-      // The predictions after those held and asked for, asked for now (sent at once, with what
-      // is posted), so they are there before these run out, instead of a round trip then.
-      this.flush();
-      return true;
-    }
-
-    // Nothing waits for the device here: the batch goes with the slice's flush or the next request, or once it holds DMA_FLUSH_BYTES.
+    // The predictions after those held and asked for, asked for now: they ride with the batch
+    // (DmaAsks keeps them far enough ahead that its flush is soon enough).
+    this.askDmaMore(now);
+    // Nothing waits for the device here: the batch goes with the slice's flush or the next request,
+    // or once it holds DMA_FLUSH_BYTES of writes' buffers (the lane's copy buffer is reused after a
+    // flush) or DMA_READ_FLUSH_BYTES of reads. Each batch costs the device an IRQ pulse on the gRPC
+    // stream (the changes its commands make, collapsed): reads, which post little, go in large ones.
     this.dmaPostedBytes += served.byteLength;
-    if (this.dmaPostedBytes >= DMA_FLUSH_BYTES) this.flush();
+    if (this.dmaPostedBytes >= (served.regions.length ? DMA_FLUSH_BYTES : DMA_READ_FLUSH_BYTES)) this.flush();
     // The DmaMore reply (up to 8 MiB) taken in as it comes, so it is there when these run out
     // (the device writes the rest as the socket drains); a look (FIONREAD, ~2 us) per 512 KiB served.
     this.dmaDrained += served.byteLength;
@@ -553,6 +552,8 @@ const DMA_AHEAD_FIRST_BYTES = 1 << 20;
 const DMA_AHEAD = process.env.QUASIVM_DMA_AHEAD !== '0';
 /** Bytes of served DMA commands posted before the lane is flushed (they ride otherwise with the slice's flush or the next request). */
 const DMA_FLUSH_BYTES = 1 << 20;
+/** The same for reads (what they post is a few dozen bytes per command). */
+const DMA_READ_FLUSH_BYTES = 4 << 20;
 /** Read data served between two looks for the DmaMore reply's bytes (BlockingFastLane.drain). */
 const DRAIN_EVERY_BYTES = 512 * 1024;
 
