@@ -13,8 +13,20 @@ function load() {
   if (!types) {
     const root = protobuf.loadSync(path.join(PROTO_DIR, 'quasivm/device/v1/device.proto'));
     types = { request: root.lookupType('quasivm.device.v1.IoRequest'), event: root.lookupType('quasivm.device.v1.IoEvent') };
+    // Every message's encoder and decoder generated now, when the lane opens, rather than each on
+    // its first use (protobufjs builds them lazily): the first DMA run of a fresh vCPU otherwise
+    // paid ~10-25 ms generating and compiling them for the messages it meets first.
+    setupAll(root);
   }
   return types;
+}
+
+/** Generates the codec functions of every message type under `ns` (protobufjs Type.setup). */
+function setupAll(ns: protobuf.NamespaceBase): void {
+  for (const o of ns.nestedArray) {
+    if (o instanceof protobuf.Type) o.setup();
+    if (o instanceof protobuf.Namespace || o instanceof protobuf.Type) setupAll(o);
+  }
 }
 
 const TO_OBJECT: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, oneofs: true };
