@@ -11,6 +11,11 @@ let types: { request: protobuf.Type; event: protobuf.Type } | undefined;
 
 function load() {
   if (!types) {
+    // 64-bit fields (guest times, addresses) as plain numbers, not long.js objects: decoding a
+    // Long per operation and converting it back (toObject) was ~40 % of decoding a batch. This
+    // protobufjs is the lane's own (gRPC's proto-loader has its copy); values stay below 2^53.
+    protobuf.util.Long = null as unknown as typeof protobuf.util.Long;
+    protobuf.configure();
     const root = protobuf.loadSync(path.join(PROTO_DIR, 'quasivm/device/v1/device.proto'));
     types = { request: root.lookupType('quasivm.device.v1.IoRequest'), event: root.lookupType('quasivm.device.v1.IoEvent') };
     // Every message's encoder and decoder generated now, when the lane opens, rather than each on
