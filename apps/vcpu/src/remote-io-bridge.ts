@@ -1,4 +1,4 @@
-import { allOnes, BlockingFastLane, LocalDma, LocalForecast, sessionTag, type AccessSize, type GuestTimeNs, type LaneGuestMemory, type LaneIrqs } from '@quasivm/device-sdk';
+import { allOnes, BlockingFastLane, DATA_OUT_BUFFER_BYTES, LocalDma, LocalForecast, sessionTag, type AccessSize, type GuestTimeNs, type LaneGuestMemory, type LaneIrqs } from '@quasivm/device-sdk';
 import { CommandsAhead } from './commands-ahead.js';
 import { DmaAsks } from './dma-asks.js';
 import { SharedRing } from './shared-ring.js';
@@ -550,8 +550,13 @@ const DMA_AHEAD_MAX_BYTES = 8 << 20;
 const DMA_AHEAD_FIRST_BYTES = 1 << 20;
 /** QUASIVM_DMA_AHEAD=0: every DMA command goes to the device (A/B, and tests of that path). */
 const DMA_AHEAD = process.env.QUASIVM_DMA_AHEAD !== '0';
-/** Bytes of served DMA commands posted before the lane is flushed (they ride otherwise with the slice's flush or the next request). */
-const DMA_FLUSH_BYTES = 1 << 20;
+/**
+ * Bytes of served DMA commands posted before the lane is flushed (they ride otherwise with the
+ * slice's flush or the next request): writes' buffers fill the lane's copy buffer
+ * (DATA_OUT_BUFFER_BYTES, used again after each flush); each batch costs the device an IRQ pulse
+ * on the gRPC stream (1 MiB: 127 of them per 64 MiB of WRITE DMA).
+ */
+const DMA_FLUSH_BYTES = DATA_OUT_BUFFER_BYTES;
 /** The same for reads (what they post is a few dozen bytes per command). */
 const DMA_READ_FLUSH_BYTES = 4 << 20;
 /** Read data served between two looks for the DmaMore reply's bytes (BlockingFastLane.drain). */

@@ -7,8 +7,11 @@ import type { AccessSize, GuestTimeNs } from '../model.js';
 
 /** Largest DataOut the lane builds (a WRITE SECTORS of 256 sectors is 128 KiB). */
 const DATA_OUT_MAX_BYTES = 256 * 1024;
-/** Data-out bytes gathered between two flushes before a new buffer is taken (predicted commands: several per batch). */
-const DATA_OUT_BUFFER_BYTES = 1 << 20;
+/**
+ * Data-out bytes gathered between two flushes before a new buffer is taken (predicted commands:
+ * several per batch; a vCPU flushes served WRITE DMAs every 2 MiB, remote-io-bridge.ts).
+ */
+export const DATA_OUT_BUFFER_BYTES = 2 << 20;
 
 /** Guest memory as a blocking vCPU thread serves it to a device (DMA); throws outside RAM. */
 export interface LaneGuestMemory {
