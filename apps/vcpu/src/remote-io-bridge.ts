@@ -310,6 +310,8 @@ export class RemoteIoProxy {
     snapshot(served.table.addr, served.table.data);
     // Copied (the guest may change its buffers before the batch leaves) into the lane's reused data-out buffer.
     for (const r of served.regions) snapshot(r.addr, lane.copyOut(r.data));
+    // The reply those bytes came in is done with (copied into guest RAM): its buffer takes a later one.
+    if (served.dataDone) lane.recycle(served.dataDone);
     lane.post({ timeNs: now, port, size, dmaServed: { value: value >>> 0, byteLength: served.byteLength } });
     this.dmaServed++;
     // The predictions after those held and asked for, asked for now: they ride with the batch

@@ -103,6 +103,11 @@ export class BlockingFastLane {
     }
   }
 
+  /** The reply bytes `data` came in are not used any more, not any of them (FrameReceiver.recycle). */
+  recycle(data: Uint8Array): void {
+    this.receiver.recycle(data);
+  }
+
   /** One read(2) of at most `max` bytes (it blocks until some come); returns how many. */
   private readOnce(max: number): number {
     const space = this.receiver.space();
