@@ -1,7 +1,7 @@
 import { readSync, writeSync, writevSync } from 'node:fs';
 import type { IoEvent, IoOp__Input, IoRequest__Input } from '@quasivm/proto';
 import { FrameReceiver } from './frame-receiver.js';
-import { decodeEvent, encodeRequest, encodeRequestParts, hasLargePayload } from './frame-codec.js';
+import { decodeEvent, encodeRequest, encodeRequestParts, hasLargePayload, MORE_READS } from './frame-codec.js';
 import { bytesReadable, closeFd, connectUnixBlocking } from './unix-socket.js';
 import type { AccessSize, GuestTimeNs } from '../model.js';
 
@@ -204,11 +204,23 @@ export class BlockingFastLane {
       else r.push(port, size, count, 0);
       return;
     }
+    // Right after a write (and what joined it): the reads join it too (proto Write.more, MORE_READS),
+    // so a DMA command's register writes and the Status reads between them are one operation.
+    const last = this.batch[this.batch.length - 1];
+    const w = last?.write;
+    const dt = Number(now) - this.lastWriteTime;
+    if (w && last === this.lastWrite && dt >= 0 && dt <= 0xffff_ffff && (w.more?.length ?? 0) < 4 * 1024) {
+      const more = (w.more ??= []) as number[];
+      const n = more.length;
+      if (n && more[n - 4] === port && more[n - 3] === (size | MORE_READS)) more[n - 2] += count;
+      else more.push(port, size | MORE_READS, count, dt);
+      this.lastWriteTime += dt;
+      return;
+    }
     // Runs in a row go into one Consumed (a PIO sector loop alternates Status and Data):
     // a 128-sector READ SECTORS reports 256 runs in one op, not 256 ops to encode, decode
     // and dispatch. Nothing on the device waits for them: they ride with the next request
     // or the slice's flush, and do not count towards the 256-op flush.
-    const last = this.batch[this.batch.length - 1];
     const c = last?.consumed;
     if (c) {
       const more = (c.moreRuns ??= []) as number[];

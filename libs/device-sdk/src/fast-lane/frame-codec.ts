@@ -34,6 +34,12 @@ function setupAll(ns: protobuf.NamespaceBase): void {
   }
 }
 
+/**
+ * In a Write.more quadruple's size: the entry is not a write but `value` reads of that port the
+ * vCPU answered itself (as a Consumed op reports them), applied as the reads they were.
+ */
+export const MORE_READS = 0x100;
+
 const TO_OBJECT: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, oneofs: true };
 
 function frame(body: Uint8Array): Buffer {
