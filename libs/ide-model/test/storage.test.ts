@@ -206,28 +206,3 @@ describe('MemoryBlockDevice', () => {
     expect(m.read(1, 1)[0]).toBe(1);
   });
 });
-
-describe('RawImage background write-back', () => {
-  it('every 8 MiB written starts a write-back that does not hold the image: writes, reads, flush and close go on, and a new open takes the lock at once', async () => {
-    const dir = tempDir();
-    const file = path.join(dir, 'wb.img');
-    fs.writeFileSync(file, Buffer.alloc(20 << 20));
-    const img = new RawImage(file, { readOnly: false });
-    const chunk = Buffer.alloc(1 << 20, 0x5a);
-    for (let i = 0; i < 7; i++) img.write(i * 2048, chunk);
-    expect(img.writeBacks).toBe(0);
-    img.write(7 * 2048, chunk);
-    expect(img.writeBacks).toBe(1);
-    // One at a time: the next 8 MiB while the first runs starts none; the counter restarts with each.
-    for (let i = 8; i < 16; i++) img.write(i * 2048, chunk);
-    expect(img.writeBacks).toBeLessThanOrEqual(2);
-    expect(Buffer.from(img.read(15 * 2048, 1)).equals(chunk.subarray(0, 512))).toBe(true);
-    img.flush();
-    img.close(); // while a write-back may still run
-    const again = new RawImage(file, { readOnly: false });
-    expect(Buffer.from(again.read(0, 1)).equals(chunk.subarray(0, 512))).toBe(true);
-    again.close();
-    await new Promise((r) => setTimeout(r, 50)); // the write-back's own descriptor closes by itself
-    expect(fs.readFileSync(file).subarray(0, 16 << 20).every((b) => b === 0x5a)).toBe(true);
-  });
-});

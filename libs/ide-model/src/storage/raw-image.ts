@@ -12,22 +12,13 @@ export interface RawImageOptions {
 /**
  * A raw image file (a flat array of sectors). `path` must already be resolved inside
  * the data directory (see resolveImagePath). Read-write opens take the image lock.
- * Writes go straight to the file; flush() fsyncs it. Every WRITEBACK_BYTES written, the kernel
- * is asked to write them out in the background (fdatasync in libuv's pool, on a descriptor of its
- * own): a guest's FLUSH CACHE after a long run of writes then waits for the last few MiB, not all
- * of them (64 MiB: ~20-30 ms).
+ * Writes go straight to the file; flush() fsyncs it.
  */
 export class RawImage implements BlockDevice {
   readonly sectorCount: number;
   readonly readOnly: boolean;
   private fd: number | null;
   private lock: ImageLock | null = null;
-  /** Bytes written since the last background write-back started. */
-  private unsynced = 0;
-  /** A background write-back is running (one at a time). */
-  private writingBack = false;
-  /** Background write-backs started (tests). */
-  writeBacks = 0;
 
   constructor(readonly path: string, options: RawImageOptions) {
     this.readOnly = options.readOnly;
@@ -65,26 +56,8 @@ export class RawImage implements BlockDevice {
   write(lba: number, data: Uint8Array | readonly Uint8Array[]): void {
     if (this.readOnly) throw new ImageError(`image ${this.path} is read-only`);
     const parts = writeParts(data);
-    const sectors = writeSectors(parts);
-    checkRange(this, lba, sectors);
+    checkRange(this, lba, writeSectors(parts));
     writeAllFully(this.handle(), parts, lba * BLOCK_SIZE);
-    this.unsynced += sectors * BLOCK_SIZE;
-    if (this.unsynced >= WRITEBACK_BYTES && !this.writingBack) this.writeBack();
-  }
-
-  /** Starts writing the dirty pages out without waiting (flush() still waits for everything). */
-  private writeBack(): void {
-    this.unsynced = 0;
-    this.writingBack = true;
-    this.writeBacks++;
-    const done = () => {
-      this.writingBack = false;
-    };
-    // Its own descriptor: closing the image meanwhile cannot leave it syncing a reused number.
-    fs.open(this.path, 'r', (err, fd) => {
-      if (err) return done();
-      fs.fdatasync(fd, () => fs.close(fd, done));
-    });
   }
 
   flush(): void {
@@ -107,9 +80,6 @@ export class RawImage implements BlockDevice {
     return this.fd;
   }
 }
-
-/** Bytes written between two background write-backs. */
-const WRITEBACK_BYTES = 8 << 20;
 
 /** pread until `buf` is full; bytes past end of file read as zero. */
 export function readFully(fd: number, buf: Uint8Array, position: number): void {
