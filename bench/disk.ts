@@ -25,8 +25,7 @@
 // writes each reply as it makes it, and the vCPU reads their bytes as they come (FIONREAD, every
 // 512 KiB served) into buffers it reuses once their commands are served, and takes each reply
 // when the commands it holds run out. Served commands reach the device in batches of 4 MiB
-// (reads) or 2 MiB (writes), each one IRQ pulse on the gRPC stream; the image is written back in
-// the background every 8 MiB, so the final FLUSH CACHE waits for the last few MiB only. Written buffers are copied into a reused buffer
+// (reads) or 2 MiB (writes), each one IRQ pulse on the gRPC stream. Written buffers are copied into a reused buffer
 // of the lane; the IDE service reads a large frame straight into a buffer of its own (onread).
 // Each row says how many requests the CPU thread waited for (round trips), the figure that
 // does not move with the host's load, and how many DMA commands the vCPU carried out.
