@@ -20,9 +20,12 @@
 // status answered as the device would) and posts to the device (DmaServed): READ DMA of 64 KiB
 // is ~6 round trips for 64 MiB instead of ~1030, the next predictions asked for while the vCPU
 // serves those it holds (DmaMore) (QUASIVM_DMA_AHEAD=0: every command crosses). The first
-// predictions carry ~1 MiB of read data (Read.dma_ahead_first), each DmaMore twice the last
-// batch's up to 8 MiB, and the vCPU reads a DmaMore reply's bytes as they come (FIONREAD, every
-// 512 KiB served) rather than when it runs out. Written buffers are copied into a reused buffer
+// predictions carry ~1 MiB of read data (Read.dma_ahead_first); the vCPU asks at once, and then
+// as it serves, for the next ones in DmaMore requests of ~1 MiB each, ~16 MiB ahead, the device
+// writes each reply as it makes it, and the vCPU reads their bytes as they come (FIONREAD, every
+// 512 KiB served) into buffers it reuses once their commands are served, and takes each reply
+// when the commands it holds run out. Served commands reach the device in batches of 4 MiB
+// (reads) or 2 MiB (writes), each one IRQ pulse on the gRPC stream. Written buffers are copied into a reused buffer
 // of the lane; the IDE service reads a large frame straight into a buffer of its own (onread).
 // Each row says how many requests the CPU thread waited for (round trips), the figure that
 // does not move with the host's load, and how many DMA commands the vCPU carried out.

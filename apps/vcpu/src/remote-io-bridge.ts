@@ -1,5 +1,6 @@
-import { allOnes, BlockingFastLane, LocalDma, LocalForecast, sessionTag, type AccessSize, type GuestTimeNs, type LaneGuestMemory, type LaneIrqs } from '@quasivm/device-sdk';
+import { allOnes, BlockingFastLane, DATA_OUT_BUFFER_BYTES, LocalDma, LocalForecast, sessionTag, type AccessSize, type GuestTimeNs, type LaneGuestMemory, type LaneIrqs } from '@quasivm/device-sdk';
 import { CommandsAhead } from './commands-ahead.js';
+import { DmaAsks } from './dma-asks.js';
 import { SharedRing } from './shared-ring.js';
 import { createGateBuffer, DeviceGates, GateState, type LaneTarget } from './device-gates.js';
 
@@ -68,12 +69,10 @@ export class RemoteIoProxy {
   private dma: LocalDma | null = null;
   /** Predicted DMA commands carried out on this thread (proto DmaServed). */
   dmaServed = 0;
-  /** The DmaMore asked for `dma` (its lane seq), whose reply is taken when `dma` runs out. */
-  private dmaMore: { seq: number; dma: LocalDma } | null = null;
-  /** Commands the last reply predicted for `dma`; 0: none, ask for no more. */
-  private dmaBatch = 0;
-  /** Read data the next DmaMore asks for: twice the last batch's, up to DMA_AHEAD_MAX_BYTES (see DMA_AHEAD_FIRST_BYTES). */
-  private dmaAsk = DMA_AHEAD_MAX_BYTES;
+  /** The DmaMore requests in flight for `asks.dma`, whose replies are taken as it runs out. */
+  private asks: DmaAsks | null = null;
+  /** The bus master's command port of `dma` (where DmaMore requests go). */
+  private dmaPort = 0;
   /** DmaMore requests sent (the vCPU did not wait for them unless it ran out first). */
   dmaMoreAsked = 0;
   /** Bytes of DMA commands served since the lane was last drained (a DmaMore's reply read as it comes). */
@@ -265,18 +264,34 @@ export class RemoteIoProxy {
   }
 
   /** Takes the offer a read's reply carries, if any, and the commands it predicts after it. */
-  private takeAhead(e: ReturnType<BlockingFastLane['request']>): void {
+  private takeAhead(e: ReturnType<BlockingFastLane['request']>, now: GuestTimeNs): void {
     const r = e.readReply;
     this.forecast = LocalForecast.from(r?.counterForecast);
     const offer = localAhead(r?.readAhead, r?.writeAhead);
     if (offer) this.ahead = offer;
     this.commands.load(r?.commandsAhead);
     const dmas = r?.commandsAhead.filter((c) => c.dma) ?? [];
+    this.dropDma();
     this.dma = this.memory && dmas.length ? LocalDma.from(r?.dmaChannel, dmaCommands(dmas), r?.dmaAheadData) : null;
-    this.dmaBatch = dmas.length;
-    this.dmaAsk = nextAsk(r?.dmaAheadData);
+    if (!this.dma) return;
     // The drive's Status until the next command comes with the DMA predictions (DmaChannel.status).
-    if (this.dma) this.ahead = null;
+    this.ahead = null;
+    // The run's next predictions asked for now, while the guest starts on these (the device is
+    // still right after the command that completed): they come one after another behind this reply.
+    const first = dmas[0].dma!;
+    this.dmaPort = r!.dmaChannel!.busMasterBase;
+    this.asks = DMA_AHEAD ? DmaAsks.for(this.dma, first.toMemory, first.byteLength) : null;
+    if (this.askDmaMore(now)) this.lane!.flush();
+  }
+
+  /** Posts the DmaMore requests due (right after a command completed); how many. */
+  private askDmaMore(now: GuestTimeNs): number {
+    const a = this.asks;
+    const lane = this.lane;
+    if (!a || !lane || a.dma !== this.dma) return 0;
+    const n = a.ask((skip) => lane.requestAhead((seq) => ({ timeNs: now, port: this.dmaPort, size: 1, dmaMore: { seq, skip, maxBytes: a.maxBytes } }), false));
+    this.dmaMoreAsked += n;
+    return n;
   }
 
   /**
@@ -295,62 +310,58 @@ export class RemoteIoProxy {
     snapshot(served.table.addr, served.table.data);
     // Copied (the guest may change its buffers before the batch leaves) into the lane's reused data-out buffer.
     for (const r of served.regions) snapshot(r.addr, lane.copyOut(r.data));
+    // The reply those bytes came in is done with (copied into guest RAM): its buffer takes a later one.
+    if (served.dataDone) lane.recycle(served.dataDone);
     lane.post({ timeNs: now, port, size, dmaServed: { value: value >>> 0, byteLength: served.byteLength } });
     this.dmaServed++;
-    const dma = this.dma!;
-    if (!this.dmaMore && this.dmaBatch > 0) {
-      // The predictions after those held are asked for now (sent at once, with what is posted),
-      // so they are there before these run out, instead of a round trip then.
-      const seq = lane.requestAhead((seq) => ({ timeNs: now, port, size, dmaMore: { seq, skip: dma.queued, maxBytes: this.dmaAsk } }));
-      this.dmaMore = { seq, dma };
-      this.dmaMoreAsked++;
-      this.dmaPostedBytes = 0;
-      this.dmaDrained = 0;
-      return true;
-    }
-
-    // Nothing waits for the device here: the batch goes with the slice's flush or the next request, or once it holds DMA_FLUSH_BYTES.
+    // The predictions after those held and asked for, asked for now: they ride with the batch
+    // (DmaAsks keeps them far enough ahead that its flush is soon enough).
+    this.askDmaMore(now);
+    // Nothing waits for the device here: the batch goes with the slice's flush or the next request,
+    // or once it holds DMA_FLUSH_BYTES of writes' buffers (the lane's copy buffer is reused after a
+    // flush) or DMA_READ_FLUSH_BYTES of reads. Each batch costs the device an IRQ pulse on the gRPC
+    // stream (the changes its commands make, collapsed): reads, which post little, go in large ones.
     this.dmaPostedBytes += served.byteLength;
-    if (this.dmaPostedBytes >= DMA_FLUSH_BYTES) this.flush();
+    if (this.dmaPostedBytes >= (served.regions.length ? DMA_FLUSH_BYTES : DMA_READ_FLUSH_BYTES)) this.flush();
     // The DmaMore reply (up to 8 MiB) taken in as it comes, so it is there when these run out
     // (the device writes the rest as the socket drains); a look (FIONREAD, ~2 us) per 512 KiB served.
     this.dmaDrained += served.byteLength;
-    if (this.dmaMore && this.dmaDrained >= DRAIN_EVERY_BYTES) {
+    if (this.asks && this.dmaDrained >= DRAIN_EVERY_BYTES) {
       this.dmaDrained = 0;
       lane.drain();
     }
     return true;
   }
 
-  /** Forgets the DMA predictions and the DmaMore asked for them. */
+  /** Forgets the DMA predictions and the DmaMore requests asked for them. */
   private dropDma(): void {
     this.dma = null;
-    if (this.dmaMore) this.lane?.forget(this.dmaMore.seq);
-    this.dmaMore = null;
+    this.forgetAsks();
+  }
+
+  private forgetAsks(): void {
+    for (const seq of this.asks?.stop() ?? []) this.lane?.forget(seq);
+    this.asks = null;
   }
 
   /**
-   * The predictions asked for with DmaMore, added to `dma` when it is still the one they extend
-   * and has none left to issue (waiting for the reply if it has not come), or dropped. Without
-   * any it asks no more (dmaBatch 0) until a read's reply brings new predictions.
+   * The next reply to the DmaMore requests asked for `dma`, added to it when it is still the one
+   * they extend and has none left to issue (waiting for the reply if it has not come), or all of
+   * them dropped. A reply with fewer commands than asked (or none) ends the asks until a read's
+   * reply brings new predictions.
    */
   private takeDmaMore(): void {
-    const m = this.dmaMore;
-    if (!m || !this.lane) return;
-    if (m.dma !== this.dma) {
-      this.dmaMore = null;
-      this.lane.forget(m.seq);
-      return;
-    }
-    if (m.dma.queued > 0) return;
-    this.dmaMore = null;
+    const a = this.asks!;
+    if (!this.lane || a.dma !== this.dma) return this.forgetAsks();
+    const next = a.due();
+    if (!next) return;
     const t0 = performance.now();
-    const e = this.lane.reply(m.seq);
+    const e = this.lane.reply(next.seq);
     this.blockedMs += performance.now() - t0;
     const r = e.readReply;
     const dmas = r?.commandsAhead.filter((c) => c.dma) ?? [];
-    this.dmaBatch = dmas.length && m.dma.extend(dmaCommands(dmas), r?.dmaAheadData) ? dmas.length : 0;
-    this.dmaAsk = nextAsk(r?.dmaAheadData);
+    const extended = dmas.length > 0 && a.dma.extend(dmaCommands(dmas), r?.dmaAheadData);
+    if (!extended || dmas.length !== next.count) for (const seq of a.stop()) this.lane.forget(seq);
   }
 
   private header(op: BridgeOp, port: number, size: number, now: GuestTimeNs): number[] {
@@ -375,7 +386,7 @@ export class RemoteIoProxy {
   ioWrite(port: number, size: AccessSize, value: number, now: GuestTimeNs): void {
     this.pass(now);
     this.forecast = null;
-    if (this.dmaMore) this.takeDmaMore();
+    if (this.asks) this.takeDmaMore();
     if (this.dma && this.lane) {
       const r = this.dma.write(port, size, value);
       if (r === 'start' && this.serveDma(port, size, value, now)) return;
@@ -417,7 +428,7 @@ export class RemoteIoProxy {
     }
     if (this.lane) {
       const e = this.laneRequest((seq) => ({ timeNs: now, port, size, read: { seq, aheadMax: AHEAD_MAX_BYTES, memoryHints: !!this.memory, dmaAheadMax: this.memory && DMA_AHEAD ? DMA_AHEAD_MAX_BYTES : 0, dmaAheadFirst: DMA_AHEAD_FIRST_BYTES } }));
-      this.takeAhead(e);
+      this.takeAhead(e, now);
       this.hints = e.readReply?.memoryHints.map((h) => ({ port: h.port, mask: h.mask, addr: Number(h.addr), length: h.length, gatherMax: h.gatherMax, gatherUnless: h.gatherUnless })) ?? [];
       return e.readReply ? e.readReply.value >>> 0 : allOnes(size);
     }
@@ -539,15 +550,17 @@ const DMA_AHEAD_MAX_BYTES = 8 << 20;
  * ~50 ms of ~270), and each DmaMore then asks for twice the last batch's, up to the maximum.
  */
 const DMA_AHEAD_FIRST_BYTES = 1 << 20;
-/** What the DmaMore after a batch with `data` asks for (a batch without read data: the maximum). */
-function nextAsk(data: Uint8Array | null | undefined): number {
-  const n = data?.byteLength ?? 0;
-  return n > 0 ? Math.min(DMA_AHEAD_MAX_BYTES, 2 * n) : DMA_AHEAD_MAX_BYTES;
-}
 /** QUASIVM_DMA_AHEAD=0: every DMA command goes to the device (A/B, and tests of that path). */
 const DMA_AHEAD = process.env.QUASIVM_DMA_AHEAD !== '0';
-/** Bytes of served DMA commands posted before the lane is flushed (they ride otherwise with the slice's flush or the next request). */
-const DMA_FLUSH_BYTES = 1 << 20;
+/**
+ * Bytes of served DMA commands posted before the lane is flushed (they ride otherwise with the
+ * slice's flush or the next request): writes' buffers fill the lane's copy buffer
+ * (DATA_OUT_BUFFER_BYTES, used again after each flush); each batch costs the device an IRQ pulse
+ * on the gRPC stream (1 MiB: 127 of them per 64 MiB of WRITE DMA).
+ */
+const DMA_FLUSH_BYTES = DATA_OUT_BUFFER_BYTES;
+/** The same for reads (what they post is a few dozen bytes per command). */
+const DMA_READ_FLUSH_BYTES = 4 << 20;
 /** Read data served between two looks for the DmaMore reply's bytes (BlockingFastLane.drain). */
 const DRAIN_EVERY_BYTES = 512 * 1024;
 

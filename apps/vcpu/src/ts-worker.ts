@@ -20,7 +20,29 @@ export function startTsWorker(entry: URL, options: WorkerOptions = {}): Worker {
   return new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), options);
 }
 
-/** Starts `entry` as a worker thread: its bundle (worker-bundle.ts) when there is one, else under tsx. */
+/**
+ * Starts `entry` as a worker thread: its bundle (worker-bundle.ts) when there is one, else under tsx.
+ * A bundle is plain JavaScript: it starts without the tsx loader the process may run under (a
+ * worker inherits `--import tsx`), which took a soft VM's region compile thread, started beside
+ * the CPU thread, ~0.1-0.3 s of CPU to load, while the guest ran its first I/O.
+ */
 export function startWorker(entry: URL, bundled: URL | null, options: WorkerOptions = {}): Worker {
-  return bundled ? new Worker(bundled, options) : startTsWorker(entry, options);
+  return bundled ? new Worker(bundled, { execArgv: withoutTsx(process.execArgv), ...options }) : startTsWorker(entry, options);
+}
+
+/** `args` without the flags that load tsx (`--import tsx`, `--require .../tsx/dist/preflight.cjs`, ...). */
+export function withoutTsx(args: readonly string[]): string[] {
+  const loads = /^--(import|require|loader|experimental-loader)$/;
+  const isTsx = (v: string) => /(^|[\\/])tsx($|[\\/])/.test(v);
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (loads.test(args[i]) && i + 1 < args.length && isTsx(args[i + 1])) {
+      i++;
+      continue;
+    }
+    const eq = /^--(import|require|loader|experimental-loader|r)=(.*)$/.exec(args[i]);
+    if (eq && isTsx(eq[2])) continue;
+    out.push(args[i]);
+  }
+  return out;
 }

@@ -5,6 +5,7 @@ import { DeviceSession } from './session.js';
 import { DeviceStateError, allOnes, readStringBySingles, writeStringBySingles, type AccessSize, type DeviceFactory, type DeviceModel, type DeviceState, type DmaChannelNow, type DmaOffer, type PhaseAhead } from './model.js';
 import { createLogger, type Logger } from './logger.js';
 import { FastLaneServer } from './fast-lane/fast-lane-server.js';
+import { MORE_READS } from './fast-lane/frame-codec.js';
 
 export interface DeviceServiceOptions {
   /** Largest string I/O payload accepted in one request (bytes). */
@@ -233,8 +234,11 @@ export class DeviceService {
           const more = op.write!.more ?? [];
           if (more.length % 4 !== 0) return refuseOp(s, reply, seq, grpc.status.INVALID_ARGUMENT, 'further writes are not (port, size, value, dt) quadruples');
           for (let i = 0; i < more.length; i += 4) {
-            if (!validSize(more[i + 1])) return refuseOp(s, reply, seq, grpc.status.INVALID_ARGUMENT, `access size ${more[i + 1]} is not 1, 2 or 4`);
-            if (!s.claimsPort(more[i], more[i + 1])) return refuseOp(s, reply, seq, grpc.status.OUT_OF_RANGE, `port 0x${more[i].toString(16)} (size ${more[i + 1]}) is outside the ports ${this.name} claims`);
+            // A size with MORE_READS: `value` reads the vCPU answered (as Consumed).
+            const sz = more[i + 1] & ~MORE_READS;
+            if (!validSize(sz)) return refuseOp(s, reply, seq, grpc.status.INVALID_ARGUMENT, `access size ${more[i + 1]} is not 1, 2 or 4 (with 0x100 for reads)`);
+            if (!s.claimsPort(more[i], sz)) return refuseOp(s, reply, seq, grpc.status.OUT_OF_RANGE, `port 0x${more[i].toString(16)} (size ${sz}) is outside the ports ${this.name} claims`);
+            if (more[i + 1] & MORE_READS && more[i + 2] * sz > this.maxStringBytes) return refuseOp(s, reply, seq, grpc.status.RESOURCE_EXHAUSTED, `consumed reads of ${more[i + 2] * sz} bytes exceed the limit of ${this.maxStringBytes}`);
           }
           if (!s.claimsPort(op.port, size)) return refuseOp(s, reply, seq, grpc.status.OUT_OF_RANGE, `port 0x${op.port.toString(16)} (size ${size}) is outside the ports ${this.name} claims`);
           break;
@@ -363,7 +367,10 @@ export class DeviceService {
           for (let i = 0, t = now; i < (more?.length ?? 0); i += 4) {
             t += more[i + 3];
             s.lastTime = t;
-            m.ioWrite(more[i], more[i + 1] as AccessSize, more[i + 2], t);
+            const sz = more[i + 1];
+            if (!(sz & MORE_READS)) m.ioWrite(more[i], sz as AccessSize, more[i + 2], t);
+            else if (more[i + 2] === 1) m.ioRead(more[i], (sz & ~MORE_READS) as AccessSize, t);
+            else consumeReads(m, more[i], (sz & ~MORE_READS) as AccessSize, more[i + 2], t);
           }
           break;
         }
@@ -378,7 +385,10 @@ export class DeviceService {
           const more = m.dmaMore?.(op.port, d.skip, Math.min(d.maxBytes, MAX_DMA_AHEAD_BYTES)) ?? null;
           const commandsAhead = more?.commands.map(({ command, registers, ...dma }) => ({ command, registers, dma })) ?? [];
           const dmaAheadData = more?.data.byteLength ? Buffer.from(more.data.buffer, more.data.byteOffset, more.data.byteLength) : undefined;
-          sendOp(s, reply, { readReply: { seq, commandsAhead, dmaAheadData } });
+          // Not after the IRQ changes held so far (sendOp): the reply says nothing those changes
+          // could contradict (it changes no state, the vCPU takes it later), and sending them
+          // would cut the batch's collapsed changes into a pulse on the gRPC stream per request.
+          reply({ readReply: { seq, commandsAhead, dmaAheadData } });
           break;
         }
         case 'readString': {

@@ -30,6 +30,11 @@ export interface ServedDma {
   /** Transfers to the drive: each region's bytes as guest RAM holds them (views: send before the guest runs on). */
   regions: Array<{ addr: number; data: Uint8Array }>;
   byteLength: number;
+  /**
+   * To memory: the read data of the reply that predicted this command, when it was the last
+   * command of that reply (no prediction uses those bytes any more); else null.
+   */
+  dataDone: Uint8Array | null;
 }
 
 interface Predicted extends DmaCommandAhead {
@@ -212,7 +217,8 @@ export class LocalDma {
       regions.push({ addr: entries[i].address, length: n, at });
       at += n;
     }
-    const served: ServedDma = { table: { addr: this.prd, data: table.slice(0, entries.length * PRD_ENTRY_SIZE) }, regions: [], byteLength: need };
+    const last = c.toMemory && c.dataOffset + c.byteLength === c.data.byteLength;
+    const served: ServedDma = { table: { addr: this.prd, data: table.slice(0, entries.length * PRD_ENTRY_SIZE) }, regions: [], byteLength: need, dataDone: last ? c.data : null };
     try {
       if (c.toMemory) {
         for (const r of regions) memory.write(r.addr, c.data.subarray(c.dataOffset + r.at, c.dataOffset + r.at + r.length));

@@ -82,3 +82,16 @@ test('a reader may complete an incomplete frame itself: the splitter says its si
   expect(s.push(frame)).toEqual([big]);
   expect(s.incomplete()).toBeNull();
 });
+
+test('64-bit fields (guest time, addresses) decode as plain numbers, exact up to 2^53', () => {
+  const t = 2 ** 52 + 12345;
+  const req = decodeRequest(encodeRequest({ batch: { ops: [{ timeNs: t, port: 0xc000, size: 1, memorySnapshot: { addr: 0xffff_fff0, data: Buffer.alloc(8) } }], irqSeqApplied: 7 } }).subarray(4));
+  const op = req.batch!.ops[0];
+  expect(op.timeNs).toBe(t);
+  expect(typeof op.timeNs).toBe('number');
+  expect(op.memorySnapshot!.addr).toBe(0xffff_fff0);
+  expect(req.batch!.irqSeqApplied).toBe(7);
+  const ev = decodeEvent(encodeEvent({ irq: { line: 14, level: true, timeNs: t, seq: 3, resent: false } }).subarray(4));
+  expect(ev.irq!.timeNs).toBe(t);
+  expect(typeof ev.irq!.seq).toBe('number');
+});

@@ -60,3 +60,35 @@ test('the rest of a large frame is read straight into its own buffer, its payloa
   expect(body.equals(f.body)).toBe(true);
   expect((body.byteOffset + body.length) % 8).toBe(0);
 });
+
+test('a large frame its reader hands back (recycle) holds a later large frame: same memory, right bytes; small or foreign buffers are not taken', () => {
+  const r = new FrameReceiver();
+  const read = (wire: Buffer): Buffer[] => {
+    const out: Buffer[] = [];
+    for (let at = 0; at < wire.length; ) {
+      const space = r.space();
+      const n = Math.min(space.length, wire.length - at);
+      wire.copy(space, 0, at, at + n);
+      at += n;
+      out.push(...r.received(n));
+    }
+    return out;
+  };
+  const a = frame((1 << 20) + 100, 1);
+  const [first] = read(a.wire);
+  expect(first.equals(a.body)).toBe(true);
+  r.recycle(first.subarray(10, 20)); // any view of the frame hands back the whole buffer
+  const b = frame((1 << 20) + 60, 2);
+  const [second] = read(b.wire);
+  expect(second.buffer).toBe(first.buffer);
+  expect(second.equals(b.body)).toBe(true);
+  // Not recycled: the next large frame gets fresh memory.
+  const c = frame(1 << 20, 3);
+  const [third] = read(c.wire);
+  expect(third.buffer).not.toBe(second.buffer);
+  expect(second.equals(b.body)).toBe(true);
+  // A buffer the receiver did not take for a large frame is ignored.
+  r.recycle(Buffer.alloc(2 << 20));
+  const [fourth] = read(frame(1 << 20, 4).wire);
+  expect(fourth.buffer.byteLength).toBeLessThan(2 << 20);
+});

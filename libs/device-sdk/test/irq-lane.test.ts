@@ -54,3 +54,29 @@ test('a change on the lane comes behind copies of the stream\'s changes the vCPU
   }
   expect(applied).toEqual([true, false, true, false, true]);
 });
+
+test("a DmaMore's reply does not cut the batch's collapsed IRQ changes: one pulse per batch on the stream, not one per request", async () => {
+  const { DeviceService } = await import('../src/device-service.js');
+  class MoreDevice extends LineDevice {
+    dmaMore() {
+      return { commands: [], data: new Uint8Array(0) };
+    }
+  }
+  const more: DeviceFactory = { ...factory, create: (host) => new MoreDevice(host) };
+  const service = new DeviceService(more, 'line', { logger: { info() {}, warn() {}, error() {}, debug() {} } as never });
+  const s = new DeviceSession('vm', more, {});
+  const stream: IoEvent__Input[] = [];
+  s.attachStream((e) => stream.push(e));
+  const replies: IoEvent__Input[] = [];
+  const apply = (op: object) => (service as unknown as { apply(s: DeviceSession, op: object, send: (e: IoEvent__Input) => void): void }).apply(s, { timeNs: 0, port: 0, size: 1, ...op }, (e) => replies.push(e));
+  s.applyBatch(() => {
+    for (let i = 0; i < 4; i++) {
+      apply({ op: 'write', write: { value: 1, more: [] } }); // a served command's completion
+      apply({ op: 'write', write: { value: 0, more: [] } }); // the Status read that lowers it
+      apply({ op: 'dmaMore', dmaMore: { seq: i + 1, skip: 0, maxBytes: 1 << 20 } });
+    }
+  });
+  expect(replies.map((e) => e.readReply?.seq)).toEqual([1, 2, 3, 4]);
+  expect(stream.filter((e) => e.irq).map((e) => e.irq!.level)).toEqual([true, false]);
+  service.server.forceShutdown();
+});

@@ -78,4 +78,22 @@ describe('LocalDma.from refuses predictions that make no sense', () => {
     expect(ram[0x10000]).toBe(7);
     expect(d.queued).toBe(0);
   });
+
+  it('serve says when the command was the last one of its reply to use the reply\'s read data (dataDone: the vCPU may reuse its buffer)', () => {
+    const both = new Uint8Array(2 * 65536).fill(3);
+    const d = LocalDma.from(channel, [read(), read({ registers: [128, 0, 1, 0, 0xe0] })], both)!;
+    const ram = new Uint8Array(0x20000);
+    new DataView(ram.buffer).setUint32(0x7800, 0x10000, true);
+    new DataView(ram.buffer).setUint32(0x7804, 0x8000_0000, true);
+    const memory = { bytes: ram.length, read: (a: number, n: number) => ram.slice(a, a + n), write: (a: number, b: Uint8Array) => ram.set(b, a) };
+    const serve = (regs: number[]) => {
+      d.write(0xc000, 1, 0x08);
+      regs.forEach((v, i) => d.write(0x1f2 + i, 1, v));
+      d.write(0x1f7, 1, 0xc8);
+      expect(d.write(0xc000, 1, 0x09)).toBe('start');
+      return d.serve(memory, 0x09)!;
+    };
+    expect(serve([128, 128, 0, 0, 0xe0]).dataDone).toBeNull();
+    expect(serve([128, 0, 1, 0, 0xe0]).dataDone).toBe(both);
+  });
 });

@@ -106,6 +106,8 @@ export class AtaDisk extends IdeDevice {
    */
   private dmaIssued: IssuedDma | null = null;
   private dmaDoneLast: IssuedDma | null = null;
+  /** Predictions after dmaDoneLast were offered with a read's reply (once; DmaMore asks again). */
+  private dmaOffered = false;
 
   constructor(readonly disk: BlockDevice, counters: IdeCounters, options: AtaDiskOptions = {}) {
     super(counters);
@@ -456,13 +458,14 @@ export class AtaDisk extends IdeDevice {
 
   /**
    * After a READ/WRITE DMA (EXT) that completed: the commands a sequential transfer issues
-   * next (predictDma), offered once; `skip`: after that many (proto DmaMore). Writes only with the
+   * next (predictDma), offered once with a read's reply; `more` (proto DmaMore): asked for again,
+   * after `skip` of them, any number of times until the next command. Writes only with the
    * volatile write cache on.
    */
-  override dmaAhead(maxBytes: number, skip = 0, firstBytes = 0): { commands: DmaCommandAhead[]; data: Uint8Array } | null {
+  override dmaAhead(maxBytes: number, skip = 0, firstBytes = 0, more = false): { commands: DmaCommandAhead[]; data: Uint8Array } | null {
     const done = this.dmaDoneLast;
-    this.dmaDoneLast = null;
-    if (!done || this.xfer || this.dmaRequest || this.status !== (Status.DRDY | Status.DSC)) return null;
+    if (!done || (this.dmaOffered && !more) || this.xfer || this.dmaRequest || this.status !== (Status.DRDY | Status.DSC)) return null;
+    this.dmaOffered = true;
     return predictDma(done, this.disk, maxBytes, this.writeCache, skip, firstBytes);
   }
 
@@ -480,6 +483,7 @@ export class AtaDisk extends IdeDevice {
     this.setAddress(x.lba + x.remaining - 1, x.addr);
     this.finish();
     if (issued && issued.lba === x.lba && issued.sectors === x.remaining) this.dmaDoneLast = issued;
+    this.dmaOffered = false;
   }
 
   flushMedia(): void {

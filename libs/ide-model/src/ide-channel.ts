@@ -143,9 +143,9 @@ export class IdeChannel {
   }
 
   /** The DMA commands the selected device expects next (see IdeDevice.dmaAhead), when the bus master could run them. */
-  dmaAhead(maxBytes: number, skip = 0, firstBytes = 0): ReturnType<IdeDevice['dmaAhead']> {
+  dmaAhead(maxBytes: number, skip = 0, firstBytes = 0, more = false): ReturnType<IdeDevice['dmaAhead']> {
     if (this.deviceControl & DeviceControl.SRST || this.inFlight || !this.busMasterEnabled()) return null;
-    return this.selected?.dmaAhead(maxBytes, skip, firstBytes) ?? null;
+    return this.selected?.dmaAhead(maxBytes, skip, firstBytes, more) ?? null;
   }
 
   /**

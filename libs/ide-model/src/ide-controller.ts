@@ -225,11 +225,15 @@ export class AtaController implements DeviceModel {
     this.ioWrite(port, size, value, now);
   }
 
-  /** After a DmaServed of a bus master's command register: the commands after the served one and the `skip` after it (proto DmaMore). */
+  /**
+   * After a DMA command completed (a DmaServed of a bus master's command register, or the read
+   * whose reply predicted the run), before the next: the commands after it and the `skip` after
+   * those (proto DmaMore), as often as asked.
+   */
   dmaMore(port: number, skip: number, maxBytes: number): { commands: DmaCommandAhead[]; data: Uint8Array } | null {
     const t = this.decode(port);
     if (t?.block !== 'bm' || t.offset !== 0) return null;
-    return t.ch.dmaAhead(maxBytes, skip);
+    return t.ch.dmaAhead(maxBytes, skip, 0, true);
   }
 
   /**

@@ -177,10 +177,11 @@ export abstract class IdeDevice {
 
   /**
    * The DMA commands the guest may issue after the one that just completed (proto
-   * CommandAhead.dma) and the data of those to memory, in order; offered once per completed command.
-   * `skip`: start after that many of them (the vCPU holds those already, proto DmaMore).
+   * CommandAhead.dma) and the data of those to memory, in order; offered once per completed command,
+   * and again with `more` (proto DmaMore) until the next command. `skip`: start after that many of
+   * them (the vCPU holds or asked for those already).
    */
-  dmaAhead(_maxBytes: number, _skip = 0, _firstBytes = 0): { commands: DmaCommandAhead[]; data: Uint8Array } | null {
+  dmaAhead(_maxBytes: number, _skip = 0, _firstBytes = 0, _more = false): { commands: DmaCommandAhead[]; data: Uint8Array } | null {
     return null;
   }
 

@@ -241,6 +241,29 @@ describe('DMA commands carried out by the vCPU read, write and leave the model e
     expect(await compare(steps, one64k, false, undefined, { bytes: 128 << 10 })).toMatchObject({ served: 8 });
   });
 
+  it('DmaMore right after the read whose reply predicted the run, several in a row: each continues where the ones before end, changing nothing, until the next command', async () => {
+    const m = machine();
+    m.ide.pciConfigWrite(0, 0x04, 2, 0x05);
+    prdTable(m.host.memory, 0x7800, one64k);
+    // One READ DMA of 128 sectors at LBA 0 through the model, then the poll that sees it done.
+    await drive(plain(m), m.host.memory, run(0, 128, 1, false), 0x7800, false);
+    const offer = m.ide.accessAhead(BM + 2, 64 * 1024, { dmaMaxBytes: 1 << 20, dmaFirstBytes: 256 << 10 });
+    expect(offer?.dma?.commands.length).toBe(4); // commands 1-4 (LBA 128...)
+    const state = JSON.stringify(m.ide.saveState());
+    const lbaOf = (r: number[]) => r[1] | (r[2] << 8) | (r[3] << 16);
+    const a = m.ide.dmaMore(BM, 4, 256 << 10)!;
+    const b = m.ide.dmaMore(BM, 8, 256 << 10)!;
+    expect(a.commands.map((c) => lbaOf(c.registers))).toEqual([5, 6, 7, 8].map((i) => i * 128));
+    expect(b.commands.map((c) => lbaOf(c.registers))).toEqual([9, 10, 11, 12].map((i) => i * 128));
+    expect(Buffer.from(b.data).equals(Buffer.from(m.disk.read(9 * 128, 4 * 128)))).toBe(true);
+    expect(JSON.stringify(m.ide.saveState())).toBe(state);
+    // A read's reply offers them once; only DmaMore asks again.
+    expect(m.ide.accessAhead(BM + 2, 64 * 1024, { dmaMaxBytes: 1 << 20 })?.dma).toBeUndefined();
+    // The next command ends it.
+    m.ide.ioWrite(0x1f7, 1, 0xc8, 0);
+    expect(m.ide.dmaMore(BM, 0, 1 << 20)).toBeNull();
+  });
+
   it('DmaMore past the end of the disk, or not right after a served command, predicts nothing', () => {
     const m = machine();
     m.ide.pciConfigWrite(0, 0x04, 2, 0x05);

@@ -1,14 +1,17 @@
 import { readSync, writeSync, writevSync } from 'node:fs';
 import type { IoEvent, IoOp__Input, IoRequest__Input } from '@quasivm/proto';
 import { FrameReceiver } from './frame-receiver.js';
-import { decodeEvent, encodeRequest, encodeRequestParts, hasLargePayload } from './frame-codec.js';
+import { decodeEvent, encodeRequest, encodeRequestParts, hasLargePayload, MORE_READS } from './frame-codec.js';
 import { bytesReadable, closeFd, connectUnixBlocking } from './unix-socket.js';
 import type { AccessSize, GuestTimeNs } from '../model.js';
 
 /** Largest DataOut the lane builds (a WRITE SECTORS of 256 sectors is 128 KiB). */
 const DATA_OUT_MAX_BYTES = 256 * 1024;
-/** Data-out bytes gathered between two flushes before a new buffer is taken (predicted commands: several per batch). */
-const DATA_OUT_BUFFER_BYTES = 1 << 20;
+/**
+ * Data-out bytes gathered between two flushes before a new buffer is taken (predicted commands:
+ * several per batch; a vCPU flushes served WRITE DMAs every 2 MiB, remote-io-bridge.ts).
+ */
+export const DATA_OUT_BUFFER_BYTES = 2 << 20;
 
 /** Guest memory as a blocking vCPU thread serves it to a device (DMA); throws outside RAM. */
 export interface LaneGuestMemory {
@@ -98,6 +101,11 @@ export class BlockingFastLane {
     for (let n = bytesReadable(this.fd); n > 0; n = bytesReadable(this.fd)) {
       while (n > 0) n -= this.readOnce(n);
     }
+  }
+
+  /** The reply bytes `data` came in are not used any more, not any of them (FrameReceiver.recycle). */
+  recycle(data: Uint8Array): void {
+    this.receiver.recycle(data);
   }
 
   /** One read(2) of at most `max` bytes (it blocks until some come); returns how many. */
@@ -196,11 +204,23 @@ export class BlockingFastLane {
       else r.push(port, size, count, 0);
       return;
     }
+    // Right after a write (and what joined it): the reads join it too (proto Write.more, MORE_READS),
+    // so a DMA command's register writes and the Status reads between them are one operation.
+    const last = this.batch[this.batch.length - 1];
+    const w = last?.write;
+    const dt = Number(now) - this.lastWriteTime;
+    if (w && last === this.lastWrite && dt >= 0 && dt <= 0xffff_ffff && (w.more?.length ?? 0) < 4 * 1024) {
+      const more = (w.more ??= []) as number[];
+      const n = more.length;
+      if (n && more[n - 4] === port && more[n - 3] === (size | MORE_READS)) more[n - 2] += count;
+      else more.push(port, size | MORE_READS, count, dt);
+      this.lastWriteTime += dt;
+      return;
+    }
     // Runs in a row go into one Consumed (a PIO sector loop alternates Status and Data):
     // a 128-sector READ SECTORS reports 256 runs in one op, not 256 ops to encode, decode
     // and dispatch. Nothing on the device waits for them: they ride with the next request
     // or the slice's flush, and do not count towards the 256-op flush.
-    const last = this.batch[this.batch.length - 1];
     const c = last?.consumed;
     if (c) {
       const more = (c.moreRuns ??= []) as number[];
@@ -251,12 +271,13 @@ export class BlockingFastLane {
   /**
    * Sends `op` (with everything posted before it) without waiting: its reply is kept when it
    * comes (while the thread waits for another) until reply(seq) takes it or forget(seq).
+   * `send` false: posted like a write (several go in one batch; flush() sends them).
    */
-  requestAhead(make: (seq: number) => IoOp__Input): number {
+  requestAhead(make: (seq: number) => IoOp__Input, send = true): number {
     const seq = this.seq++;
     this.seal();
     this.batch.push(make(seq));
-    this.flush();
+    if (send) this.flush();
     this.kept.set(seq, null);
     return seq;
   }

@@ -10,6 +10,9 @@ import type { IoOp } from '@quasivm/proto';
 /** Longest a lane waits for a model's own work (DMA) before applying the next operation anyway. */
 const HOLD_MS = 5000;
 
+/** What a turn's output may hold before it is written mid-turn (a DMA reply's data). */
+const OUT_FLUSH_BYTES = 256 * 1024;
+
 /** Operations the vCPU waits for an answer to. */
 function needsReply(op: IoOp): boolean {
   return !!(op.read || op.readString || op.memRead || op.pciConfigRead || op.windowQuery || op.memoryFetch || op.barrier || op.pciConfigWrite?.seq);
@@ -72,22 +75,29 @@ export class FastLaneServer {
     // DMA's posted memory writes and the reply to the read that waited for them leave as one.
     // A large payload (DMA data) goes as it is; its owner does not change it afterwards (DeviceHost.writeMemory).
     let out: Buffer[] = [];
+    let outBytes = 0;
     let flushQueued = false;
     const flushOut = () => {
       flushQueued = false;
       if (!out.length) return;
       const parts = out;
       out = [];
+      outBytes = 0;
       if (parts.length === 1) return void socket.write(parts[0]);
       socket.cork();
       for (const p of parts) socket.write(p);
       socket.uncork();
     };
     const send = (e: IoEvent__Input) => {
-      for (const p of encodeEventParts(e)) out.push(p);
-      // A request the device waits for goes now; anything else leaves with the turn's end (drain),
+      for (const p of encodeEventParts(e)) {
+        out.push(p);
+        outBytes += p.length;
+      }
+      // A request the device waits for goes now, and so does a large reply (DMA data: several
+      // DmaMore replies in one turn each leave as they are made, so the vCPU can take the first
+      // while the others are read and cross); anything else leaves with the turn's end (drain),
       // or at the next turn of the event loop when something outside a turn sent it.
-      if (e.memoryRequest && !e.memoryRequest.posted) return flushOut();
+      if ((e.memoryRequest && !e.memoryRequest.posted) || outBytes >= OUT_FLUSH_BYTES) return flushOut();
       if (!flushQueued) {
         flushQueued = true;
         setImmediate(flushOut);

@@ -4,6 +4,10 @@ import { FrameSplitter } from './frame-codec.js';
 const DIRECT_READ_BYTES = 16 * 1024;
 /** Most bytes read at once otherwise: a large frame's start is copied out of the read buffer, at most this much of it. */
 const SMALL_READ_BYTES = 8 * 1024;
+/** Large frames' buffers are sizes in these steps. */
+const ROUND_BYTES = 64 * 1024;
+/** Most recycled buffers kept. */
+const MAX_SPARE = 4;
 
 /**
  * Where a socket's bytes are read to, and the frames they complete. Small frames are read a
@@ -17,6 +21,14 @@ export class FrameReceiver {
   private readonly small = Buffer.allocUnsafe(SMALL_READ_BYTES);
   /** A large frame being read straight into its own buffer: its bytes so far. */
   private large: { frame: Buffer; at: number } | null = null;
+  /**
+   * Buffers of large frames their reader is done with (recycle), taken again for the next ones:
+   * a vCPU reading 1 MiB DMA replies otherwise faulted in fresh pages for every one of them
+   * (64 MiB READ DMA: ~16,000 page faults).
+   */
+  private readonly spare: ArrayBuffer[] = [];
+  /** The buffers this receiver took for large frames (one frame each): the only ones recycle() takes. */
+  private readonly own = new WeakSet<ArrayBuffer>();
 
   /** Where the next read goes (its length: the most it may take). */
   space(): Buffer {
@@ -28,12 +40,28 @@ export class FrameReceiver {
         // is whole sectors). Copying it into guest RAM (a shared WebAssembly.Memory) from an
         // unaligned source took ~5x as long (64 KiB: ~22 us instead of ~4.6 us).
         const pad = (8 - (inc.frameBytes % 8)) % 8;
-        const frame = Buffer.allocUnsafe(inc.frameBytes + pad).subarray(pad);
+        const need = inc.frameBytes + pad;
+        const i = this.spare.findIndex((b) => b.byteLength >= need);
+        // Rounded up: replies of about the same size fit in each other's buffers.
+        const memory = i >= 0 ? this.spare.splice(i, 1)[0] : Buffer.allocUnsafeSlow(Math.ceil(need / ROUND_BYTES) * ROUND_BYTES).buffer;
+        this.own.add(memory);
+        const frame = Buffer.from(memory, pad, inc.frameBytes);
         this.large = { frame, at: this.splitter.takeHeld(frame) };
       }
     }
     const f = this.large;
     return f ? f.frame.subarray(f.at) : this.small;
+  }
+
+  /**
+   * The frame `data` lies in (a large one read straight into its own buffer) is not used any more,
+   * not any of its bytes, by anyone: its buffer may hold a later frame. Anything else is ignored.
+   */
+  recycle(data: Uint8Array): void {
+    const b = data.buffer;
+    if (!(b instanceof ArrayBuffer) || !this.own.has(b) || this.spare.length >= MAX_SPARE || this.spare.includes(b)) return;
+    if (this.large?.frame.buffer === b) return;
+    this.spare.push(b);
   }
 
   /** `n` bytes were read into the last space(): the frame bodies they complete (throws on an oversized frame). */
