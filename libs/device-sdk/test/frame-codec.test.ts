@@ -95,3 +95,29 @@ test('64-bit fields (guest time, addresses) decode as plain numbers, exact up to
   expect(ev.irq!.timeNs).toBe(t);
   expect(typeof ev.irq!.seq).toBe('number');
 });
+
+test('a decoded request reads as a plain one: unset fields give their defaults, oneofs their set field', () => {
+  // decodeRequest returns protobufjs's message, not toObject's copy: the lane and the service
+  // rely on defaults (0, [], null for an unset message) and the oneof names (req.kind, op.op).
+  const req = decodeRequest(encodeRequest({ batch: { ops: [{ port: 0x1f7, size: 1, write: { value: 0xca } }, { port: 0xc000, size: 1, dmaServed: { value: 9, byteLength: 65536 } }] } }).subarray(4));
+  expect(req.kind).toBe('batch');
+  expect(req.open ?? null).toBeNull();
+  expect(req.batch!.more).toBe(false);
+  expect(req.batch!.irqSeqApplied).toBe(0);
+  const [w, d] = req.batch!.ops;
+  expect(w.op).toBe('write');
+  expect(w.timeNs).toBe(0);
+  expect(w.write!.value).toBe(0xca);
+  expect(w.write!.more ?? []).toEqual([]);
+  expect(w.read ?? null).toBeNull();
+  expect(w.read?.seq ?? w.dmaMore?.seq ?? 0).toBe(0);
+  expect(d.op).toBe('dmaServed');
+  expect(d.dmaServed).toMatchObject({ value: 9, byteLength: 65536 });
+  expect(d.write ?? null).toBeNull();
+  const open = decodeRequest(encodeRequest({ open: { sessionId: 's1', servesMemory: true } }).subarray(4));
+  expect(open.kind).toBe('open');
+  expect(open.open!.sessionId).toBe('s1');
+  expect(open.open!.irqsOnLane).toBe(false);
+  expect(Number(open.open!.memoryBytes ?? 0)).toBe(0);
+  expect(open.batch ?? undefined).toBeUndefined();
+});

@@ -147,9 +147,14 @@ export function encodeEventParts(ev: IoEvent__Input): Buffer[] {
   return frameParts(load().event, ev as Record<string, unknown>, EVENT_PAYLOADS);
 }
 
+/**
+ * The decoded message as it is, not converted to a plain object (toObject, which copied every
+ * operation again: ~40 % of decoding a WRITE DMA command's four operations). It reads the same:
+ * an unset field's default and a oneof's name (`op.op`) come from the message's prototype, and
+ * 64-bit fields are numbers (load()); the device proto has no enums (which toObject would name).
+ */
 export function decodeRequest(body: Uint8Array): IoRequest {
-  const t = load().request;
-  return t.toObject(t.decode(body), TO_OBJECT) as IoRequest;
+  return load().request.decode(body) as unknown as IoRequest;
 }
 
 export function decodeEvent(body: Uint8Array): IoEvent {
