@@ -26,8 +26,19 @@ export function startTsWorker(entry: URL, options: WorkerOptions = {}): Worker {
  * worker inherits `--import tsx`), which took a soft VM's region compile thread, started beside
  * the CPU thread, ~0.1-0.3 s of CPU to load, while the guest ran its first I/O.
  */
-export function startWorker(entry: URL, bundled: URL | null, options: WorkerOptions = {}): Worker {
-  return bundled ? new Worker(bundled, { execArgv: withoutTsx(process.execArgv), ...options }) : startTsWorker(entry, options);
+export function startWorker(entry: URL, bundled: URL | null, options: WorkerOptions = {}, parentArgs: readonly string[] = process.execArgv): Worker {
+  if (!bundled) return startTsWorker(entry, options);
+  const execArgv = withoutTsx(parentArgs);
+  try {
+    return new Worker(bundled, { execArgv, ...options });
+  } catch (e) {
+    // A worker's execArgv refuses V8 options (--max-old-space-size, --stack-trace-limit,
+    // --liftoff-only, ...): they are process-wide and apply to the worker anyway. Without
+    // this, a VM started in a process run with one crashed before its first instruction.
+    if ((e as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw e;
+    const refused = new Set(/flags: (.*)$/.exec((e as Error).message)?.[1].split(', ') ?? execArgv);
+    return new Worker(bundled, { execArgv: execArgv.filter((a) => !refused.has(a)), ...options });
+  }
 }
 
 /** `args` without the flags that load tsx (`--import tsx`, `--require .../tsx/dist/preflight.cjs`, ...). */

@@ -9,3 +9,17 @@ test('a bundled worker starts without the flags that load tsx, keeping every oth
   // Other loaders stay.
   expect(withoutTsx(['--import', './my-tsx-helpers.mjs', '--require', 'dotenv/config'])).toEqual(['--import', './my-tsx-helpers.mjs', '--require', 'dotenv/config']);
 });
+
+test('a bundled worker starts in a process run with V8 options, which a worker refuses in its execArgv', async () => {
+  const { startWorker } = await import('../src/ts-worker.js');
+  const { once } = await import('node:events');
+  const parentArgs = ['--max-old-space-size=4096', '--no-warnings', '--import', 'tsx', '--stack-trace-limit=50'];
+  const worker = startWorker(new URL('./fixtures/hello-worker.mjs', import.meta.url), new URL('./fixtures/hello-worker.mjs', import.meta.url), {}, parentArgs);
+  try {
+    const [args] = await once(worker, 'message');
+    // Node flags stay; tsx's loader and the V8 options do not reach its execArgv (V8's apply process-wide).
+    expect(args).toEqual(['--no-warnings']);
+  } finally {
+    await worker.terminate();
+  }
+});
