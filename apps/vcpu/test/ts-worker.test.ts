@@ -1,5 +1,6 @@
+import { once } from 'node:events';
 import { expect, test } from 'vitest';
-import { withoutTsx } from '../src/ts-worker.js';
+import { startWorker, withoutTsx } from '../src/ts-worker.js';
 
 test('a bundled worker starts without the flags that load tsx, keeping every other flag', () => {
   // `npx tsx file.ts`, `node --import tsx file.ts`, and their = forms.
@@ -11,8 +12,6 @@ test('a bundled worker starts without the flags that load tsx, keeping every oth
 });
 
 test('a bundled worker starts in a process run with V8 options, which a worker refuses in its execArgv', async () => {
-  const { startWorker } = await import('../src/ts-worker.js');
-  const { once } = await import('node:events');
   const parentArgs = ['--max-old-space-size=4096', '--no-warnings', '--import', 'tsx', '--stack-trace-limit=50'];
   const worker = startWorker(new URL('./fixtures/hello-worker.mjs', import.meta.url), new URL('./fixtures/hello-worker.mjs', import.meta.url), {}, parentArgs);
   try {
