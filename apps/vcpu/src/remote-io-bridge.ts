@@ -547,7 +547,7 @@ const DMA_AHEAD_MAX_BYTES = 8 << 20;
 /**
  * Read data the first predictions bring (proto Read.dma_ahead_first; at least one command):
  * the guest starts on them after ~1 MiB crossed instead of 8 (at 64 MiB that first wait was
- * ~50 ms of ~270), and each DmaMore then asks for twice the last batch's, up to the maximum.
+ * ~50 ms of ~270); the DmaMore requests after them ask for about as much each (dma-asks.ts).
  */
 const DMA_AHEAD_FIRST_BYTES = 1 << 20;
 /** QUASIVM_DMA_AHEAD=0: every DMA command goes to the device (A/B, and tests of that path). */
