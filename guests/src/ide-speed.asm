@@ -1,6 +1,7 @@
 ; ide-speed: sequential reads or writes on the primary master for throughput measurement.
 ; Moves param1 chunks of 64 KiB (128 sectors) from LBA 0 on, through 0x10000-0x1FFFF, with
-; the method param0 selects:
+; the method param0's low byte selects, in passes (param0's second byte, 0 = 1 pass), each
+; the same run from LBA 0 (a first pass warms a fresh VM up, as fio's ramp_time does):
 ;   0  READ SECTORS: PIO, one 512-byte DRQ block (one rep insw) per sector
 ;   1  READ MULTIPLE after SET MULTIPLE MODE 16: PIO, one rep insw per 8 KiB block
 ;   2  READ DMA through the PIIX3 bus master (one PRD entry of 64 KiB; BAR4 as the
@@ -15,6 +16,7 @@
 ; the sum of the first dword of every chunk it moved (so runs with different methods can be
 ; compared), and the number of chunks (and the flush) that ended with ERR:
 ;   "ide-speed: start method=0x........ chunks=0x........"
+;   "ide-speed: pass sum=0x........ errors=0x........"   (after each pass but the last)
 ;   "ide-speed: done sum=0x........ errors=0x........"
 %include "firmware.inc"
 %include "serial.inc"
@@ -36,6 +38,7 @@
 %define ERRORS    VARS + 8              ; dword
 %define LBA       VARS + 12             ; dword: next chunk
 %define BM_DIR    VARS + 16             ; byte: BM_TO_MEMORY for reads, 0 for writes
+%define PASSES    VARS + 20             ; dword: passes still to run
 %define WRITE_MARK 0x3C000000
 %define DEFAULT_BAR4 0xC000
 %define BIG_ENTRIES 8                   ; 64 KiB PRD entries per READ/WRITE DMA EXT (methods 6, 7)
@@ -44,21 +47,18 @@
 
 start:
     guest_init
-    mov dword [SUM], 0
-    mov dword [ERRORS], 0
-    mov dword [LBA], 0
     mov ax, BUFFER_SEG
     mov es, ax
     mov byte [BM_DIR], BM_TO_MEMORY
-    cmp dword [cs:param0], 6
+    cmp byte [cs:param0], 6
     je .dir_set
-    cmp dword [cs:param0], 3
+    cmp byte [cs:param0], 3
     jb .dir_set
     mov byte [BM_DIR], 0
 .dir_set:
-    cmp dword [cs:param0], 1
+    cmp byte [cs:param0], 1
     je .multiple_mode
-    cmp dword [cs:param0], 4
+    cmp byte [cs:param0], 4
     jne .no_multiple
 .multiple_mode:
     call ata_wait_not_busy
@@ -67,11 +67,11 @@ start:
     ata_out ATA_COMMAND, CMD_SET_MULTIPLE
     call ata_wait_not_busy
 .no_multiple:
-    cmp dword [cs:param0], 2
+    cmp byte [cs:param0], 2
     je .dma_setup
-    cmp dword [cs:param0], 5
+    cmp byte [cs:param0], 5
     je .dma_setup
-    cmp dword [cs:param0], 6
+    cmp byte [cs:param0], 6
     jb .no_dma
 .dma_setup:
     call find_bus_master
@@ -95,20 +95,25 @@ start:
     mov eax, [cs:param1]
     call serial_hex32
     call serial_crlf
-    ; Spin 400,000 instructions: a soft CPU reports serial output at the end of each slice of
-    ; 50,000 instructions, so the start line leaves before the first chunk is read.
-    mov ecx, 200000
-.spin:
-    dec ecx
-    jnz .spin
+    call spin
+    movzx eax, byte [cs:param0 + 1]     ; passes (0 counts as 1)
+    test eax, eax
+    jnz .passes_set
+    inc eax
+.passes_set:
+    mov [PASSES], eax
 
-    cmp dword [cs:param0], 6
+.pass:
+    mov dword [SUM], 0
+    mov dword [ERRORS], 0
+    mov dword [LBA], 0
+    cmp byte [cs:param0], 6
     jae .big
     mov ebp, [cs:param1]
 .chunk:
     test ebp, ebp
     jz .done
-    mov eax, [cs:param0]
+    movzx eax, byte [cs:param0]
     cmp eax, 3
     jb .method
     mov ebx, [LBA]                      ; a write: mark the chunk with its LBA
@@ -150,9 +155,9 @@ start:
     dec ebp
     jmp .chunk
 .done:
-    cmp dword [cs:param0], 6
+    cmp byte [cs:param0], 6
     je .report
-    cmp dword [cs:param0], 3
+    cmp byte [cs:param0], 3
     jb .report
     call ata_wait_not_busy
     ata_out ATA_COMMAND, CMD_FLUSH_CACHE
@@ -161,13 +166,15 @@ start:
     jz .report
     inc dword [ERRORS]
 .report:
+    dec dword [PASSES]
+    jz .last_pass
+    print "ide-speed: pass sum="
+    call report_sums
+    call spin
+    jmp .pass
+.last_pass:
     print "ide-speed: done sum="
-    mov eax, [SUM]
-    call serial_hex32
-    print " errors="
-    mov eax, [ERRORS]
-    call serial_hex32
-    call serial_crlf
+    call report_sums
     halt_forever
 
 ; Methods 6 and 7: param1 / 8 commands of 8 chunks each.
@@ -365,6 +372,25 @@ find_bus_master:
     in ax, dx
     or ax, 0x0005
     out dx, ax
+    ret
+
+; Prints SUM and ERRORS as "0x........ errors=0x........" and the line's end.
+report_sums:
+    mov eax, [SUM]
+    call serial_hex32
+    print " errors="
+    mov eax, [ERRORS]
+    call serial_hex32
+    call serial_crlf
+    ret
+
+; Spins 400,000 instructions: a soft CPU reports serial output at the end of each slice of
+; 50,000 instructions, so a line leaves before the next chunk is moved (its time is the bench's).
+spin:
+    mov ecx, 200000
+.again:
+    dec ecx
+    jnz .again
     ret
 
 %include "serial-routines.inc"
