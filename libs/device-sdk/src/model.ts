@@ -139,9 +139,17 @@ export interface DeviceModel {
    * Guest memory [addr, addr + data) as it was when the guest made the next operation,
    * a write to `port` one of memoryHints() named (proto MemorySnapshot). A guess from the
    * vCPU: use it only if it is the memory needed, for the work that write starts. `data`
-   * is a view into the message, whose bytes nobody reuses: it may be kept (not changed).
+   * is a view into the message: it may be kept (not changed) while holdsMessageBytes() says
+   * so; without holdsMessageBytes, nobody reuses a message's bytes.
    */
   memorySnapshot?(port: number, addr: number, data: Uint8Array): void;
+  /**
+   * Whether the model still keeps bytes of messages it was given (memory snapshots not used
+   * yet, a transfer in flight). When it says no, the service may read later messages into
+   * those bytes' buffers (a large frame's buffer reused, not allocated: every fresh one counts
+   * against V8's external memory, whose growth starts a major GC every few MiB).
+   */
+  holdsMessageBytes?(): boolean;
   /**
    * Work the model started on its own and has not finished (a DMA transfer waiting for
    * guest memory), as a promise; null when there is none. A service's fast lane applies the

@@ -244,6 +244,11 @@ export class IdeChannel {
     this.snapshotsAtCommand.push({ address: addr >>> 0, data });
   }
 
+  /** Whether memory snapshots (views into messages) are kept, or a transfer that may use message bytes runs. */
+  get holdsMessageBytes(): boolean {
+    return this.inFlight !== null || this.snapshotsAtCommand.length > 0 || this.startSnapshots.length > 0;
+  }
+
   /** The DMA transfer in flight (settles when it ends), or null. */
   get dmaTransfer(): Promise<void> | null {
     return this.inFlight;

@@ -261,6 +261,11 @@ export class AtaController implements DeviceModel {
     if (t?.block === 'bm' && t.offset === 0) t.ch.memoryAtCommand(addr, data);
   }
 
+  /** Snapshots kept or a transfer running on either channel (DeviceModel.holdsMessageBytes). */
+  holdsMessageBytes(): boolean {
+    return this.channels[0].holdsMessageBytes || this.channels[1].holdsMessageBytes;
+  }
+
   /** A DMA transfer in flight on either channel, until it ends (DeviceModel.busy). */
   busy(): Promise<void> | null {
     // The transfer's own promise: the same object for as long as that transfer runs.

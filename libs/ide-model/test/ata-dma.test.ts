@@ -205,12 +205,16 @@ describe('ATA bus-master DMA', () => {
       p.lba28(500, 3);
       p.command(AtaCmd.WRITE_DMA);
       // What a vCPU sends for the hint: the table, then each region it describes.
+      expect(ide.holdsMessageBytes()).toBe(false);
       snapshot();
       ide.memorySnapshot(BM, 0x40000, host.memory.slice(0x40000, 0x40400));
+      expect(ide.holdsMessageBytes()).toBe(true); // kept for the START write: the service must not reuse its buffer
       ide.memorySnapshot(BM, 0x50000, host.memory.slice(0x50000, 0x50200));
       startBm(false);
+      expect(ide.holdsMessageBytes()).toBe(true); // the transfer runs on them
       host.memory.fill(0xee, 0x40000, 0x40400); // changed after START: the transfer has what was there at START
       await ide.whenIdle();
+      expect(ide.holdsMessageBytes()).toBe(false); // written to the image: nothing kept
       expect(host.memoryReads).toBe(0);
       expect(bmStatus() & (BmStatus.ACTIVE | BmStatus.INTERRUPT | BmStatus.ERROR)).toBe(BmStatus.INTERRUPT);
       expect(p.status()).toBe(Status.DRDY | Status.DSC);

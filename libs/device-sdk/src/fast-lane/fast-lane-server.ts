@@ -13,6 +13,11 @@ const HOLD_MS = 5000;
 /** What a turn's output may hold before it is written mid-turn (a DMA reply's data). */
 const OUT_FLUSH_BYTES = 256 * 1024;
 
+/** Frames this large are read into buffers of their own (FrameReceiver), which are reused once spent. */
+const SPENT_BYTES = 16 * 1024;
+/** Most spent frames remembered while the model keeps message bytes (the rest are left to the GC). */
+const MAX_SPENT = 64;
+
 /** Operations the vCPU waits for an answer to. */
 function needsReply(op: IoOp): boolean {
   return !!(op.read || op.readString || op.memRead || op.pciConfigRead || op.windowQuery || op.memoryFetch || op.barrier || op.pciConfigWrite?.seq);
@@ -111,6 +116,16 @@ export class FastLaneServer {
     let irqsOnLane = false;
     // The last frame said more of the same write follow (IoBatch.more): apply when they are in.
     let more = false;
+    // Large frames applied or being applied, whose buffers the receiver may reuse once the model
+    // keeps none of their bytes (DeviceModel.holdsMessageBytes): a WRITE DMA's 2 MiB batches
+    // otherwise each took a fresh buffer, and their sum started a major GC every ~40 ms.
+    const spent: Buffer[] = [];
+    const reuseSpent = () => {
+      const m = session?.model;
+      if (!spent.length || queue.length || holding || !m?.holdsMessageBytes || m.holdsMessageBytes()) return;
+      for (const body of spent) receiver.recycle(body);
+      spent.length = 0;
+    };
     // Work the lane stopped waiting for (HOLD_MS passed): later operations do not wait for it again.
     const gaveUp = new WeakSet<Promise<void>>();
     const drain = () => {
@@ -147,6 +162,7 @@ export class FastLaneServer {
         s.memoryLane = null;
         s.irqLane = null;
         flushOut();
+        reuseSpent();
       }
     };
     const received = (n: number) => {
@@ -159,6 +175,7 @@ export class FastLaneServer {
         return;
       }
       for (const body of bodies) {
+        if (body.length >= SPENT_BYTES && session?.model.holdsMessageBytes && spent.length < MAX_SPENT) spent.push(body);
         const req = decodeRequest(body);
         if (session && req.memoryReply) {
           const r = req.memoryReply;
