@@ -92,3 +92,25 @@ test('a large frame its reader hands back (recycle) holds a later large frame: s
   const [fourth] = read(frame(1 << 20, 4).wire);
   expect(fourth.buffer.byteLength).toBeLessThan(2 << 20);
 });
+
+test('a batch of spent ~64 KiB frames (a 2 MiB run of served WRITE DMAs) is kept whole: the next batch takes no fresh memory', () => {
+  const r = new FrameReceiver();
+  const read = (wire: Buffer): Buffer[] => {
+    const out: Buffer[] = [];
+    for (let at = 0; at < wire.length; ) {
+      const space = r.space();
+      const n = Math.min(space.length, wire.length - at);
+      wire.copy(space, 0, at, at + n);
+      at += n;
+      out.push(...r.received(n));
+    }
+    return out;
+  };
+  const batch = (fill: number) => [...Array(32).keys()].map((i) => read(frame(64 * 1024 + 40, (fill + i) & 0xff).wire)[0]);
+  const first = batch(1);
+  for (const body of first) r.recycle(body);
+  const second = batch(100);
+  const firstMemory = new Set(first.map((b) => b.buffer));
+  expect(second.every((b) => firstMemory.has(b.buffer))).toBe(true);
+  second.forEach((b, i) => expect(b.equals(frame(64 * 1024 + 40, (100 + i) & 0xff).body)).toBe(true));
+});

@@ -6,8 +6,12 @@ const DIRECT_READ_BYTES = 16 * 1024;
 const SMALL_READ_BYTES = 8 * 1024;
 /** Large frames' buffers are sizes in these steps. */
 const ROUND_BYTES = 64 * 1024;
-/** Most recycled buffers kept. */
-const MAX_SPARE = 4;
+/**
+ * Most bytes of recycled buffers kept: a 2 MiB batch of served WRITE DMAs is 32 frames of ~64 KiB
+ * (each cut after its buffer), all spent at once, and every one not kept is a fresh allocation
+ * for the next batch (external memory, which starts V8's major GCs).
+ */
+const MAX_SPARE_BYTES = 16 << 20;
 
 /**
  * Where a socket's bytes are read to, and the frames they complete. Small frames are read a
@@ -27,6 +31,7 @@ export class FrameReceiver {
    * (64 MiB READ DMA: ~16,000 page faults).
    */
   private readonly spare: ArrayBuffer[] = [];
+  private spareBytes = 0;
   /** The buffers this receiver took for large frames (one frame each): the only ones recycle() takes. */
   private readonly own = new WeakSet<ArrayBuffer>();
 
@@ -42,6 +47,7 @@ export class FrameReceiver {
         const pad = (8 - (inc.frameBytes % 8)) % 8;
         const need = inc.frameBytes + pad;
         const i = this.spare.findIndex((b) => b.byteLength >= need);
+        if (i >= 0) this.spareBytes -= this.spare[i].byteLength;
         // Rounded up: replies of about the same size fit in each other's buffers.
         const memory = i >= 0 ? this.spare.splice(i, 1)[0] : Buffer.allocUnsafeSlow(Math.ceil(need / ROUND_BYTES) * ROUND_BYTES).buffer;
         this.own.add(memory);
@@ -59,9 +65,10 @@ export class FrameReceiver {
    */
   recycle(data: Uint8Array): void {
     const b = data.buffer;
-    if (!(b instanceof ArrayBuffer) || !this.own.has(b) || this.spare.length >= MAX_SPARE || this.spare.includes(b)) return;
+    if (!(b instanceof ArrayBuffer) || !this.own.has(b) || this.spareBytes + b.byteLength > MAX_SPARE_BYTES || this.spare.includes(b)) return;
     if (this.large?.frame.buffer === b) return;
     this.spare.push(b);
+    this.spareBytes += b.byteLength;
   }
 
   /** `n` bytes were read into the last space(): the frame bodies they complete (throws on an oversized frame). */
