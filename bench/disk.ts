@@ -53,7 +53,7 @@
 //
 // Run: npx tsx bench/disk.ts   (MIB=n: MiB per method, default 64; BACKEND=soft|kvm;
 //                               QEMU=0 skips QEMU; ONLY=2,5 runs those methods' rows only; PASSES=n per VM, default 4;
-//                               QEMU_LIMIT=s per QEMU run, default 120 per pass,
+//                               QEMU_LIMIT=s per QEMU run (all its passes), default 120,
 //                               past it the row says "not done" with the bound it implies)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -69,7 +69,7 @@ const BACKEND = (process.env.BACKEND ?? 'soft') as 'soft' | 'kvm';
 /** Passes over the same MIB in one VM per row (PASSES=1: one pass in a fresh VM). */
 const PASSES = Math.max(1, Math.min(255, Number(process.env.PASSES ?? 4)));
 /** Seconds one QEMU run (all its passes) may take (PIO under KVM on a slow /dev/kvm can take minutes). */
-const QEMU_LIMIT = Number(process.env.QEMU_LIMIT ?? 120 * PASSES);
+const QEMU_LIMIT = Number(process.env.QEMU_LIMIT ?? 120);
 const CHUNKS = MIB * 16; // 64 KiB each
 const DISK_SECTORS = CHUNKS * 128;
 const PARAMS = 0xffe0;
