@@ -117,8 +117,8 @@ export class FastLaneServer {
     // The last frame said more of the same write follow (IoBatch.more): apply when they are in.
     let more = false;
     // Large frames applied or being applied, whose buffers the receiver may reuse once the model
-    // keeps none of their bytes (DeviceModel.holdsMessageBytes): a WRITE DMA's 2 MiB batches
-    // otherwise each took a fresh buffer, and their sum started a major GC every ~40 ms.
+    // keeps none of their bytes (DeviceModel.holdsMessageBytes): each served WRITE DMA's frame
+    // (~64 KiB) otherwise took a fresh buffer, and their sum started a major GC every ~40 ms.
     const spent: Buffer[] = [];
     const reuseSpent = () => {
       const m = session?.model;

@@ -113,7 +113,6 @@ function headOf(type: protobuf.Type, msg: Record<string, unknown>, path: string[
     others[name] = list.slice(0, -1);
     last = list[list.length - 1];
   } else others[name] = undefined; // not encoded (a field is when != null); `delete` left a slow dictionary object
-
   const before = type.encode(others).finish();
   const inner = rest.length ? headOf(field.resolvedType as protobuf.Type, last as Record<string, unknown>, rest, tailLength) : new Uint8Array(0);
   const header = [...varint((field.id << 3) | 2), ...varint(inner.length + tailLength)];
