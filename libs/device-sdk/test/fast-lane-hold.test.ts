@@ -1,14 +1,7 @@
-import type net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { IoEvent, IoOp } from '@quasivm/proto';
-import { DeviceSession } from '../src/session.js';
-import { FastLaneServer } from '../src/fast-lane/fast-lane-server.js';
-import { encodeRequest } from '../src/fast-lane/frame-codec.js';
+import { expect, test } from 'vitest';
+import type { IoOp } from '@quasivm/proto';
 import type { DeviceFactory, DeviceModel } from '../src/model.js';
-import { openRawLane, until } from './support/raw-lane.js';
+import { rawLaneServer, until } from './support/raw-lane.js';
 
 /**
  * The fast lane holds a session's next operation while the model's own work runs
@@ -33,27 +26,14 @@ const model: DeviceModel = {
 };
 const factory: DeviceFactory = { describe: () => ({ name: 'hold', version: '1', ports: [{ base: 0, length: 4 }], irqs: [], memoryWindows: [] }), create: () => model };
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'qvm-hold-'));
-const session = new DeviceSession('vm', factory, {});
-const server = new FastLaneServer(path.join(dir, 'lane'), (id) => (id === session.id ? session : undefined), (s, op, send) => {
+const lane = rawLaneServer('hold', factory, (s, op, send) => {
   if (op.write) s.model.ioWrite(op.port, 1, op.write.value, 0);
   if (op.read) send({ readReply: { seq: op.read.seq, value: s.model.ioRead(op.port, 1, 0) } });
-}, { warn: () => undefined }, HOLD_MS);
-
-let socket: net.Socket;
-const events: IoEvent[] = [];
-beforeAll(async () => {
-  await server.listen();
-  socket = await openRawLane(server.path, session.id, events);
-});
-afterAll(() => {
-  socket?.destroy();
-  server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+}, HOLD_MS);
+const events = lane.events;
 
 const reply = (seq: number) => events.find((e) => e.readReply?.seq === seq)?.readReply;
-const send = (ops: IoOp[]) => socket.write(encodeRequest({ batch: { ops: ops as never } }));
+const send = (ops: IoOp[]) => lane.send(ops as never);
 
 test('a read behind work the model started waits for it, and then sees it done', async () => {
   send([{ timeNs: 0, port: 1, size: 1, write: { value: 1 } } as IoOp, { timeNs: 0, port: 2, size: 1, read: { seq: 1, aheadMax: 0 } } as IoOp]);

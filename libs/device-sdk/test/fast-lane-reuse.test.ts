@@ -1,14 +1,7 @@
-import type net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { IoEvent, IoOp } from '@quasivm/proto';
-import { DeviceSession } from '../src/session.js';
-import { FastLaneServer } from '../src/fast-lane/fast-lane-server.js';
-import { encodeRequest } from '../src/fast-lane/frame-codec.js';
+import { expect, test } from 'vitest';
+import type { IoOp } from '@quasivm/proto';
 import type { DeviceFactory, DeviceModel } from '../src/model.js';
-import { openRawLane, until } from './support/raw-lane.js';
+import { rawLaneServer, until } from './support/raw-lane.js';
 
 /**
  * A large frame (a WRITE DMA's buffers as memory snapshots) is read into a buffer of its own;
@@ -28,29 +21,11 @@ const model: DeviceModel = {
 };
 const factory: DeviceFactory = { describe: () => ({ name: 'keeper', version: '1', ports: [{ base: 0, length: 4 }], irqs: [], memoryWindows: [] }), create: () => model };
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'qvm-reuse-'));
-const session = new DeviceSession('vm', factory, {});
-const server = new FastLaneServer(
-  path.join(dir, 'lane'),
-  (id) => (id === session.id ? session : undefined),
-  (s, op, send) => {
-    if (op.memorySnapshot) s.model.memorySnapshot!(op.port, Number(op.memorySnapshot.addr), op.memorySnapshot.data);
-    if (op.read) send({ readReply: { seq: op.read.seq, value: 0 } });
-  },
-  { warn: () => undefined },
-);
-
-let socket: net.Socket;
-const events: IoEvent[] = [];
-beforeAll(async () => {
-  await server.listen();
-  socket = await openRawLane(server.path, session.id, events);
+const lane = rawLaneServer('reuse', factory, (s, op, send) => {
+  if (op.memorySnapshot) s.model.memorySnapshot!(op.port, Number(op.memorySnapshot.addr), op.memorySnapshot.data);
+  if (op.read) send({ readReply: { seq: op.read.seq, value: 0 } });
 });
-afterAll(() => {
-  socket?.destroy();
-  server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const events = lane.events;
 
 let seq = 0;
 /** A frame with a snapshot whose bytes are all `fill`, and a read after it; resolves once the read is answered. */
@@ -60,7 +35,7 @@ async function sendSnapshot(fill: number): Promise<Uint8Array> {
     { timeNs: 0, port: 0, size: 1, memorySnapshot: { addr: 0x10000, data: Buffer.alloc(SNAPSHOT_BYTES, fill) } },
     { timeNs: 0, port: 1, size: 1, read: { seq: s, aheadMax: 0 } },
   ] as IoOp[];
-  socket.write(encodeRequest({ batch: { ops: ops as never } }));
+  lane.send(ops as never);
   await until(() => events.some((e) => e.readReply?.seq === s));
   return kept[kept.length - 1];
 }

@@ -61,19 +61,22 @@ test('the rest of a large frame is read straight into its own buffer, its payloa
   expect((body.byteOffset + body.length) % 8).toBe(0);
 });
 
+/** Reads `wire` through `r` as a socket would (at most space().length at a time): the frame bodies it completes. */
+function readThrough(r: FrameReceiver, wire: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0; at < wire.length; ) {
+    const space = r.space();
+    const n = Math.min(space.length, wire.length - at);
+    wire.copy(space, 0, at, at + n);
+    at += n;
+    out.push(...r.received(n));
+  }
+  return out;
+}
+
 test('a large frame its reader hands back (recycle) holds a later large frame: same memory, right bytes; small or foreign buffers are not taken', () => {
   const r = new FrameReceiver();
-  const read = (wire: Buffer): Buffer[] => {
-    const out: Buffer[] = [];
-    for (let at = 0; at < wire.length; ) {
-      const space = r.space();
-      const n = Math.min(space.length, wire.length - at);
-      wire.copy(space, 0, at, at + n);
-      at += n;
-      out.push(...r.received(n));
-    }
-    return out;
-  };
+  const read = (wire: Buffer) => readThrough(r, wire);
   const a = frame((1 << 20) + 100, 1);
   const [first] = read(a.wire);
   expect(first.equals(a.body)).toBe(true);
@@ -95,17 +98,7 @@ test('a large frame its reader hands back (recycle) holds a later large frame: s
 
 test('a batch of spent ~64 KiB frames (a 2 MiB run of served WRITE DMAs) is kept whole: the next batch takes no fresh memory', () => {
   const r = new FrameReceiver();
-  const read = (wire: Buffer): Buffer[] => {
-    const out: Buffer[] = [];
-    for (let at = 0; at < wire.length; ) {
-      const space = r.space();
-      const n = Math.min(space.length, wire.length - at);
-      wire.copy(space, 0, at, at + n);
-      at += n;
-      out.push(...r.received(n));
-    }
-    return out;
-  };
+  const read = (wire: Buffer) => readThrough(r, wire);
   const batch = (fill: number) => [...Array(32).keys()].map((i) => read(frame(64 * 1024 + 40, (fill + i) & 0xff).wire)[0]);
   const first = batch(1);
   for (const body of first) r.recycle(body);

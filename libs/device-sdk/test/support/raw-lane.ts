@@ -9,6 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll } from 'vitest';
 import type { IoEvent, IoOp__Input } from '@quasivm/proto';
 import type { DeviceService } from '../../src/device-service.js';
+import { DeviceSession } from '../../src/session.js';
+import { FastLaneServer } from '../../src/fast-lane/fast-lane-server.js';
+import type { DeviceFactory } from '../../src/model.js';
 import { RemoteDevice, type RemoteDeviceEvents } from '../../src/remote-device.js';
 import { decodeEvent, encodeRequest, encodeRequestParts, FrameSplitter } from '../../src/fast-lane/frame-codec.js';
 
@@ -92,6 +95,40 @@ export function rawLaneSession(service: DeviceService, opts: { name: string; rea
       for (const p of encodeRequestParts({ batch: { ops: [...ops, { timeNs: 0, port: opts.readPort, size: 1, read: { seq: s } }] } })) lane().write(p);
       await until(() => events.some((e) => e.readReply?.seq === s));
       return events.slice(from);
+    },
+  };
+}
+
+/**
+ * A FastLaneServer alone (no gRPC service) for one DeviceSession of `factory`, with `apply` as
+ * its operation handler, set up in beforeAll and torn down in afterAll, and a raw socket that
+ * opened the session's lane: `send` writes operations as one frame.
+ */
+export function rawLaneServer(
+  name: string,
+  factory: DeviceFactory,
+  apply: ConstructorParameters<typeof FastLaneServer>[2],
+  holdMs?: number,
+): { readonly events: IoEvent[]; send(ops: IoOp__Input[]): void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `qvm-${name}-`));
+  const session = new DeviceSession('vm', factory, {});
+  const server = new FastLaneServer(path.join(dir, 'lane'), (id) => (id === session.id ? session : undefined), apply, { warn: () => undefined }, holdMs);
+  const events: IoEvent[] = [];
+  let socket: net.Socket | undefined;
+  beforeAll(async () => {
+    await server.listen();
+    socket = await openRawLane(server.path, session.id, events);
+  });
+  afterAll(() => {
+    socket?.destroy();
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    events,
+    send: (ops) => {
+      if (!socket) throw new Error('the raw lane is not open (beforeAll has not run)');
+      socket.write(encodeRequest({ batch: { ops } }));
     },
   };
 }
