@@ -92,7 +92,7 @@ export class SoftCpuBus implements CpuBus {
    * Guest time port accesses have taken. A port access on a PC's I/O bus takes about a
    * microsecond, and software counts on it: Linux's quick PIT calibration reads the
    * counter back once as "a delay of a microsecond" before the count is loaded on the
-   * next 1.19 MHz edge. At one instruction's 10 ns it would read the old count and give up.
+   * next 1.19 MHz edge. At one instruction's few ns it would read the old count and give up.
    */
   ioTimeNs = 0;
 
