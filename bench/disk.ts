@@ -128,33 +128,43 @@ const PASS_END = /ide-speed: (?:pass|done) sum=(0x\w{8}) errors=(0x\w{8})\r\n/g;
 const TIMED_LINE = /ide-speed: (?:start|pass|done) /;
 
 /**
- * The times (ms) of the guest's start line and its PASSES pass-end lines as their last bytes
- * arrive, and those lines. Counted line by line: a regular expression over the whole serial
- * log that counts n lines backtracks for seconds once n is ~10.
+ * The guest's start line and its PASSES pass-end lines out of its serial text (a VM's events,
+ * QEMU's stdout), each stamped (ms) as its last byte arrives. Split line by line: a regular
+ * expression over the whole log that counts n lines backtracks for seconds once n is ~10.
  */
-function timedLines(vm: Vm, timeoutMs: number): Promise<{ stamps: number[]; output: string }> {
+class TimedLines {
+  readonly stamps: number[] = [];
+  output = '';
+  private partial = '';
+
+  /** Takes more serial text; true once every timed line has come. */
+  push(text: string): boolean {
+    this.partial += text;
+    for (let end = this.partial.indexOf('\n'); end >= 0; end = this.partial.indexOf('\n')) {
+      const line = this.partial.slice(0, end + 1);
+      this.partial = this.partial.slice(end + 1);
+      if (!TIMED_LINE.test(line)) continue;
+      this.stamps.push(performance.now());
+      this.output += line;
+    }
+    return this.stamps.length > PASSES;
+  }
+}
+
+/** A VM's timed lines, once all have come (rejects after `timeoutMs`). */
+function timedLines(vm: Vm, timeoutMs: number): Promise<TimedLines> {
   return new Promise((resolve, reject) => {
-    const stamps: number[] = [];
-    let output = '';
-    let partial = '';
+    const lines = new TimedLines();
     const done = (error?: Error) => {
       clearTimeout(timer);
       vm.off('serial', onData);
       if (error) reject(error);
-      else resolve({ stamps, output });
+      else resolve(lines);
     };
     const onData = (data: Uint8Array) => {
-      partial += Buffer.from(data).toString('latin1');
-      for (let end = partial.indexOf('\n'); end >= 0; end = partial.indexOf('\n')) {
-        const text = partial.slice(0, end + 1);
-        partial = partial.slice(end + 1);
-        if (!TIMED_LINE.test(text)) continue;
-        stamps.push(performance.now());
-        output += text;
-        if (stamps.length > PASSES) return done();
-      }
+      if (lines.push(Buffer.from(data).toString('latin1'))) done();
     };
-    const timer = setTimeout(() => done(new Error(`${stamps.length} of ${PASSES + 1} lines within ${timeoutMs} ms: ${JSON.stringify(output)}`)), timeoutMs);
+    const timer = setTimeout(() => done(new Error(`${lines.stamps.length} of ${PASSES + 1} lines within ${timeoutMs} ms: ${JSON.stringify(lines.output)}`)), timeoutMs);
     vm.on('serial', onData);
   });
 }
@@ -221,9 +231,9 @@ function runQemu(accel: 'kvm' | 'tcg', bios: string, disk: string): Promise<Qemu
     '-bios', bios, '-drive', `file=${disk},format=raw,if=ide,index=0`];
   const qemu = spawn('qemu-system-i386', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve) => {
-    let out = '';
+    const lines = new TimedLines();
+    const stamps = lines.stamps;
     let err = '';
-    const stamps: number[] = [];
     const timer = setTimeout(
       () =>
         finish({
@@ -238,10 +248,7 @@ function runQemu(accel: 'kvm' | 'tcg', bios: string, disk: string): Promise<Qemu
       resolve(r);
     };
     qemu.stdout.on('data', (d: Buffer) => {
-      out += d.toString('latin1');
-      const lines = (out.match(/ide-speed: (?:start|pass|done) [^\n]*\n/g) ?? []).length;
-      while (stamps.length < lines) stamps.push(performance.now());
-      if (stamps.length > PASSES) finish({ stamps, output: out });
+      if (lines.push(d.toString('latin1'))) finish({ stamps, output: lines.output });
     });
     qemu.stderr.on('data', (d: Buffer) => (err += d.toString()));
     qemu.on('exit', (code) => finish({ error: `qemu exited (${code}): ${err.trim().split('\n').filter((l) => !/warning/.test(l))[0] ?? ''}`, started: stamps.length > 0 }));

@@ -1,7 +1,7 @@
-import { widenNumberFields } from './wide-fields.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { CpuBus } from './cpu-bus.js';
 import { CpuFault, Vector } from './cpu-fault.js';
+import { widenNumberFields } from './wide-fields.js';
 import { quirksFor, type CpuModel, type CpuQuirks } from './cpu-model.js';
 import { deliverException } from './exception-delivery.js';
 import { InterruptKind } from './interrupt-kind.js';
