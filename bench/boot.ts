@@ -13,7 +13,10 @@
 // An engine that does not reach a point within the limit says so and the run goes on.
 // The soft backend compiles hot pages to WebAssembly (its default); QUASIVM_WASM=0 in the
 // environment measures the JavaScript-only JIT instead (the summary says which ran).
-// Run: npx tsx bench/boot.ts [limitSeconds=300] [--only=qemu,v86,direct,bios] [--logs=DIR]
+// Run: npx tsx bench/boot.ts [limitSeconds=300] [--only=qemu,v86,direct,bios] [--rounds=N] [--logs=DIR]
+// (--rounds runs the engines N times in turn, one after another in each round, and reports
+// medians with every round's figures and the ratios within each round beside them: this
+// 2-core host's speed swings ~30 % between minutes, so one round can mislead.)
 // (--logs writes each engine's serial output to DIR/<engine>.serial.log, e.g. to compare the
 // kernel's printk timestamps between engines.)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -35,6 +38,7 @@ const args = process.argv.slice(2);
 const LIMIT_S = Number(args.find((a) => /^\d+(\.\d+)?$/.test(a)) ?? 300);
 const ONLY = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 const LOGS = args.find((a) => a.startsWith('--logs='))?.slice(7);
+const ROUNDS = Math.max(1, Number(args.find((a) => a.startsWith('--rounds='))?.slice(9) ?? 1) || 1);
 const wanted = (key: string) => !ONLY || ONLY.includes(key);
 
 /** The CPU-bound workloads, typed at the guest's serial shell one after the other. */
@@ -154,7 +158,7 @@ async function measure(key: string, engine: string, runWorkloads: boolean, boot:
     await guest.stop().catch(() => undefined);
     if (LOGS) {
       mkdirSync(LOGS, { recursive: true });
-      writeFileSync(path.join(LOGS, `${key}.serial.log`), guest.serial.text);
+      writeFileSync(path.join(LOGS, `${key}${ROUNDS > 1 ? `.round${round + 1}` : ''}.serial.log`), guest.serial.text);
     }
     report(result);
   }
@@ -261,50 +265,88 @@ if (missing.length) {
 console.log(`boot: Debian's 686 kernel + busybox initramfs to ${MARKER} on serial, ${RAM_MIB} MiB, limit ${LIMIT_S} s per engine`);
 console.log(`  load average ${loadavg()[0].toFixed(1)} at start on this ${(await import('node:os')).cpus().length}-core machine; workloads: ${WORKLOADS.map((w) => `${w.name} (\`${w.cmd}\`)`).join(', ')}`);
 
-const results: Record<string, Result> = {};
-if (wanted('qemu')) results.qemu = await measure('qemu', `QEMU TCG, -kernel (SeaBIOS + linuxboot ROM), ${CMDLINE}`, true, async () => qemuGuest());
-if (wanted('v86')) results.v86 = await measure('v86', `v86 ${createRequire(import.meta.url)('v86/package.json').version}, bzimage (Debian SeaBIOS), ${CMDLINE}`, true, v86Guest);
-
+/** Every round's result per engine key, in round order. */
+const runs: Record<string, Result[]> = {};
+let round = 0;
+const record = (key: string, r: Result): Result => {
+  (runs[key] ??= []).push(r);
+  return r;
+};
 let timer: ServiceProcess | null = null;
 let ide: ServiceProcess | null = null;
 try {
   if (wanted('direct') || wanted('bios')) timer = await startServiceProcess(apps('timer/src/main.ts'), unixAddress('timer'));
-  if (wanted('direct')) {
-    results.direct = await measure('direct', `quasivm soft, direct kernel boot, ${CMDLINE}`, true, () =>
-      quasivmGuest({
-        id: 'bench-boot-direct',
-        backend: 'soft',
-        ramMiB: RAM_MIB,
-        realtime: false,
-        kernel,
-        initrd,
-        cmdline: CMDLINE,
-        devices: [{ device: 'timer', address: timer!.address }],
-      }),
-    );
-  }
-  if (wanted('bios')) {
-    ide = await startServiceProcess(apps('ide/src/main.ts'), unixAddress('ide'), ['--data-dir', path.dirname(disk)]);
-    const needWorkloads = results.direct?.markerS === undefined;
-    results.bios = await measure('bios', `quasivm soft, SeaBIOS + disk.img (syslinux, IDE service), its cmdline`, needWorkloads, async () =>
-      existsSync(SEABIOS)
-        ? quasivmGuest({
-            id: 'bench-boot-bios',
+  if (wanted('bios')) ide = await startServiceProcess(apps('ide/src/main.ts'), unixAddress('ide'), ['--data-dir', path.dirname(disk)]);
+  for (round = 0; round < ROUNDS; round++) {
+    if (ROUNDS > 1) console.log(`  round ${round + 1} of ${ROUNDS} (load average ${loadavg()[0].toFixed(1)})`);
+    if (wanted('qemu')) record('qemu', await measure('qemu', `QEMU TCG, -kernel (SeaBIOS + linuxboot ROM), ${CMDLINE}`, true, async () => qemuGuest()));
+    if (wanted('v86')) record('v86', await measure('v86', `v86 ${createRequire(import.meta.url)('v86/package.json').version}, bzimage (Debian SeaBIOS), ${CMDLINE}`, true, v86Guest));
+    let direct: Result | undefined;
+    if (wanted('direct')) {
+      direct = record(
+        'direct',
+        await measure('direct', `quasivm soft, direct kernel boot, ${CMDLINE}`, true, () =>
+          quasivmGuest({
+            id: `bench-boot-direct-${round + 1}`,
             backend: 'soft',
             ramMiB: RAM_MIB,
             realtime: false,
-            firmware: 'seabios',
-            devices: [
-              { device: 'timer', address: timer!.address },
-              { device: 'ide', address: ide!.address, config: { 'primary.master': path.basename(disk), 'primary.master.mode': 'ro' } },
-            ],
-          })
-        : `${SEABIOS} missing (apt-get install seabios)`,
-    );
+            kernel,
+            initrd,
+            cmdline: CMDLINE,
+            devices: [{ device: 'timer', address: timer!.address }],
+          }),
+        ),
+      );
+    }
+    if (wanted('bios')) {
+      const needWorkloads = direct?.markerS === undefined;
+      record(
+        'bios',
+        await measure('bios', `quasivm soft, SeaBIOS + disk.img (syslinux, IDE service), its cmdline`, needWorkloads, async () =>
+          existsSync(SEABIOS)
+            ? quasivmGuest({
+                id: `bench-boot-bios-${round + 1}`,
+                backend: 'soft',
+                ramMiB: RAM_MIB,
+                realtime: false,
+                firmware: 'seabios',
+                devices: [
+                  { device: 'timer', address: timer!.address },
+                  { device: 'ide', address: ide!.address, config: { 'primary.master': path.basename(disk), 'primary.master.mode': 'ro' } },
+                ],
+              })
+            : `${SEABIOS} missing (apt-get install seabios)`,
+        ),
+      );
+    }
   }
 } finally {
   await Promise.all([timer?.stop('SIGKILL'), ide?.stop('SIGKILL')]);
 }
+
+/** The median of the figures that exist (undefined: none). */
+function median(values: Array<number | undefined>): number | undefined {
+  const v = values.filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+  if (v.length === 0) return undefined;
+  const mid = v.length >> 1;
+  return v.length % 2 === 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+/** One engine's rounds as one Result: medians (a failure only when no round got there). */
+function summarise(list: Result[] | undefined): Result | undefined {
+  if (!list || list.length === 0) return undefined;
+  const markerS = median(list.map((r) => r.markerS));
+  const workloads = WORKLOADS.map((w, i) => {
+    const s = median(list.map((r) => r.workloads[i]?.s));
+    const tried = list.some((r) => r.workloads[i] !== undefined);
+    return s !== undefined ? { name: w.name, s } : { name: w.name, failure: tried ? list.map((r) => r.workloads[i]?.failure).find(Boolean) : undefined };
+  }).filter((w) => w.s !== undefined || w.failure !== undefined);
+  return { engine: list[0].engine, markerS, failure: markerS === undefined ? list.map((r) => r.failure).find(Boolean) : undefined, workloads };
+}
+
+const results: Record<string, Result> = {};
+for (const [key, list] of Object.entries(runs)) results[key] = summarise(list)!;
 
 // --- the summary ---------------------------------------------------------------------------
 
@@ -316,7 +358,7 @@ const cell = (r: Result | undefined, i: number | null) => {
   return w?.s !== undefined ? `${w.s.toFixed(2)} s` : w ? 'failed' : '-';
 };
 console.log('');
-console.log(`boot summary (load average ${loadavg()[0].toFixed(1)} at the end; quasivm's soft CPU with the ${process.env.QUASIVM_WASM === '0' ? 'JavaScript' : 'WebAssembly'} JIT)`);
+console.log(`boot summary (load average ${loadavg()[0].toFixed(1)} at the end; quasivm's soft CPU with the ${process.env.QUASIVM_WASM === '0' ? 'JavaScript' : 'WebAssembly'} JIT${ROUNDS > 1 ? `; medians of ${ROUNDS} rounds` : ''})`);
 console.log(`  ${pad('engine', 30)}${pad('to marker', 12)}${WORKLOADS.map((w) => pad(w.name, 16)).join('')}`);
 const rows: Array<[string, string]> = [
   ['quasivm soft, direct kernel', 'direct'],
@@ -326,6 +368,10 @@ const rows: Array<[string, string]> = [
 ];
 for (const [label, key] of rows) console.log(`  ${pad(label, 30)}${pad(cell(results[key], null), 12)}${WORKLOADS.map((_, i) => pad(cell(results[key], i), 16)).join('')}`);
 for (const [key, r] of Object.entries(results)) if (r.failure) console.log(`  ${key}: ${r.failure}`);
+if (ROUNDS > 1) {
+  const each = (key: string) => (runs[key] ?? []).map((r) => (r.markerS !== undefined ? r.markerS.toFixed(1) : '-')).join(' / ');
+  console.log(`  to the marker, round by round (s): ${rows.filter(([, key]) => runs[key]).map(([, key]) => `${key} ${each(key)}`).join('; ')}`);
+}
 
 const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? `${(a / b).toFixed(2)}x` : 'n/a');
 console.log('  ratios, time to the marker (lower is faster; targets: quasivm/TCG <= 1.5x, quasivm/v86 < 1x):');
@@ -333,6 +379,11 @@ for (const key of ['direct', 'bios']) {
   const r = results[key];
   if (!r) continue;
   console.log(`    ${pad(key === 'direct' ? 'direct kernel' : 'SeaBIOS + disk', 16)} quasivm/QEMU-TCG ${pad(ratio(r.markerS, results.qemu?.markerS), 9)} quasivm/v86 ${ratio(r.markerS, results.v86?.markerS)}`);
+  if (ROUNDS > 1) {
+    // Within each round the engines ran minutes apart at most: these pairs see the same host.
+    const paired = (other: string) => (runs[key] ?? []).map((q, i) => ratio(q.markerS, runs[other]?.[i]?.markerS)).join(' ');
+    console.log(`    ${pad('', 16)} round by round: quasivm/QEMU-TCG ${paired('qemu')}; quasivm/v86 ${paired('v86')}`);
+  }
 }
 const worker = results.direct?.workloads.length ? results.direct : results.bios?.workloads.length ? results.bios : undefined;
 if (worker) {
