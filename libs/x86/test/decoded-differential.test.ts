@@ -113,3 +113,44 @@ test('LOCK/FS-prefixed CMPXCHG8B, CMPXCHG, XADD and POP r/m run inside a decoded
   const loop = cached.cpu.memory.codeCache.existingTable(CODE >>> 12, 4)![5];
   expect(loop?.instructions.length, 'the loop is one block, jnz included').toBe(13);
 });
+
+test('every 32-bit addressing form reads, writes and updates memory in a decoded block as the interpreter does', () => {
+  // A loop (so its blocks are decoded, then run as closures) over [disp32], [base], [base+disp8],
+  // [base+disp32], [base+index*scale+disp8], [index*scale+disp32], [esp+disp8], [ebp-disp8], a
+  // base plus a negative disp32 (the sum wraps past 4 GiB), LEA, and read-modify-writes.
+  const body = [
+    0x8b, 0x05, 0x10, 0x00, 0x06, 0x00, // mov eax, [0x60010]
+    0x89, 0x03, // mov [ebx], eax
+    0x01, 0x43, 0x08, // add [ebx+8], eax
+    0x8b, 0x93, 0x80, 0x00, 0x00, 0x00, // mov edx, [ebx+0x80]
+    0x89, 0x54, 0xbe, 0x10, // mov [esi+edi*4+0x10], edx
+    0x03, 0x04, 0x7d, 0x00, 0x00, 0x06, 0x00, // add eax, [edi*2+0x60000]
+    0x89, 0x44, 0x24, 0x04, // mov [esp+4], eax
+    0x2b, 0x45, 0xf8, // sub eax, [ebp-8]
+    0x8b, 0x96, 0xf0, 0xff, 0xff, 0xff, // mov edx, [esi-0x10] (disp32)
+    0x83, 0x7c, 0x8b, 0x04, 0x07, // cmp dword [ebx+ecx*4+4], 7
+    0x9c, 0x5a, // pushfd; pop edx
+    0xc1, 0x64, 0x24, 0x04, 0x03, // shl dword [esp+4], 3
+    0x8d, 0x44, 0xbb, 0x09, // lea eax, [ebx+edi*4+9]
+    0x47, // inc edi
+    0x49, // dec ecx
+  ];
+  const code = [0xb9, 0x06, 0, 0, 0, ...body, 0x75, (-(body.length + 2)) & 0xff, 0xf4];
+  const [cached, interpreted] = [true, false].map((decodedCache) => {
+    const m = protectedMachine(code, { decodedCache });
+    for (let i = 0; i < 0x200; i++) m.ram[0x60000 + i] = (i * 37 + 11) & 0xff;
+    m.cpu.reg32[3] = 0x60020; // ebx
+    m.cpu.reg32[5] = 0x60080; // ebp
+    m.cpu.reg32[6] = 0x60040; // esi
+    m.cpu.reg32[7] = 0x10; // edi
+    m.cpu.reg32[4] = 0x20000; // esp
+    expect(m.cpu.run(100_000)).toBe(StopReason.Halted);
+    return m;
+  });
+  expect([...cached.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
+  expect(cached.cpu.getFlags()).toBe(interpreted.cpu.getFlags());
+  expect(cached.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
+  expect(cached.ram.subarray(0x60000, 0x60200), 'memory operands').toEqual(interpreted.ram.subarray(0x60000, 0x60200));
+  expect(cached.ram.subarray(0x1f000, 0x20010), 'stack').toEqual(interpreted.ram.subarray(0x1f000, 0x20010));
+  expect(cached.cpu.memory.codeCache.existingTable(CODE >>> 12, 4)?.[5]?.instructions.length, 'the loop ran as a decoded block').toBe(17);
+});

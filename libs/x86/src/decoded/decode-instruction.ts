@@ -12,6 +12,7 @@ import { aluRegisterImmediate32, aluRegisterRegister32, incDecRegister32 } from 
 import { CodeBytes, SEGMENT_PREFIXES } from './code-bytes.js';
 import { decodeModrm, jumpIf, rmReader, rmUpdater, rmWriter, type Prefixes } from './operand-closures.js';
 import { twoByte } from './decode-two-byte.js';
+import { loadRegister32, storeRegister32 } from './memory-operands.js';
 import { addressFields16, addressFields32 } from './address-fields.js';
 
 /**
@@ -397,9 +398,10 @@ function move(opcode: number, bytes: CodeBytes, p: Prefixes): DecodedInstruction
   const m = decodeModrm(bytes, p);
   const reg = m.reg;
   if ((opcode & 2) === 0) {
-    if (size === 4) return rmWriter(m, 4, (c) => c.reg32[reg]);
+    if (size === 4) return m.memory !== undefined ? storeRegister32(m.memory, reg) : rmWriter(m, 4, (c) => c.reg32[reg]);
     return rmWriter(m, size, (c) => c.getReg(size, reg));
   }
+  if (size === 4 && m.memory !== undefined) return loadRegister32(m.memory, reg);
   const read = rmReader(m, size);
   if (size === 4) return (c) => (c.reg32[reg] = read(c));
   return (c) => c.setReg(size, reg, read(c));

@@ -10,14 +10,21 @@ export type OffsetFunction = (cpu: Cpu) => number;
 export interface DecodedAddress {
   segment: number;
   offset: OffsetFunction;
+  /** 32-bit addressing's parts, for closures that compute the offset inline (memory-operands.ts). */
+  fields?: AddressFields;
 }
 
+/**
+ * One closure for every 32-bit form, (base & baseMask) + ((index & indexMask) << scale) + disp
+ * with a mask of 0 for a missing register: a call site in another closure then sees one
+ * function (V8 can inline it) rather than one of four (a megamorphic call).
+ */
 function offset32({ base, index, scale, disp }: AddressFields): OffsetFunction {
-  if (base >= 0 && index >= 0) return (cpu) => (cpu.reg32[base] + (cpu.reg32[index] << scale) + disp) >>> 0;
-  if (base >= 0) return disp === 0 ? (cpu) => cpu.reg32[base] : (cpu) => (cpu.reg32[base] + disp) >>> 0;
-  if (index >= 0) return (cpu) => ((cpu.reg32[index] << scale) + disp) >>> 0;
-  const constant = disp >>> 0;
-  return () => constant;
+  const b = Math.max(base, 0);
+  const baseMask = base < 0 ? 0 : -1;
+  const i = Math.max(index, 0);
+  const indexMask = index < 0 ? 0 : -1;
+  return (cpu) => ((cpu.reg32[b] & baseMask) + ((cpu.reg32[i] & indexMask) << scale) + disp) >>> 0;
 }
 
 function offset16({ base, index, disp }: AddressFields): OffsetFunction {
@@ -31,7 +38,7 @@ function offset16({ base, index, disp }: AddressFields): OffsetFunction {
 /** 32-bit addressing as a closure, the same rules as decode/modrm.ts. */
 export function decodeAddress32(bytes: CodeBytes, mod: number, rm: number, segOverride: number): DecodedAddress {
   const fields = addressFields32(bytes, mod, rm);
-  return { segment: segOverride === NO_SEGMENT ? fields.seg : segOverride, offset: offset32(fields) };
+  return { segment: segOverride === NO_SEGMENT ? fields.seg : segOverride, offset: offset32(fields), fields };
 }
 
 /** 16-bit addressing as a closure, the same rules as decode/modrm.ts. */

@@ -4,6 +4,7 @@ import type { OperandSize } from '../registers.js';
 import type { DecodedInstruction } from './code-cache.js';
 import type { CodeBytes } from './code-bytes.js';
 import { decodeAddress16, decodeAddress32, type DecodedAddress } from './effective-address.js';
+import { memoryReader, memoryWriter } from './memory-operands.js';
 
 /*
  * Operands of decoded instructions as closures: the ModRM byte decoded once, then read,
@@ -42,9 +43,7 @@ export function rmReader(m: ModrmOperands, size: OperandSize): (cpu: Cpu) => num
     if (size === 4) return (cpu) => cpu.reg32[r];
     return (cpu) => cpu.getReg(size, r);
   }
-  const seg = mem.segment;
-  const offset = mem.offset;
-  return (cpu) => cpu.readMemory(seg, offset(cpu), size);
+  return memoryReader(mem, size);
 }
 
 /** Writes the r/m operand with `value(cpu)` (computed before the address, as the interpreter reads in that order only for registers). */
@@ -54,9 +53,7 @@ export function rmWriter(m: ModrmOperands, size: OperandSize, value: (cpu: Cpu) 
     const r = m.rm;
     return (c) => c.setReg(size, r, value(c));
   }
-  const seg = mem.segment;
-  const offset = mem.offset;
-  return (c) => c.writeMemory(seg, offset(c), size, value(c));
+  return memoryWriter(mem, size, value);
 }
 
 /** Reads the r/m operand and writes back `update(cpu, value)` (a memory operand faults on the read first). */
