@@ -117,7 +117,8 @@ test('LOCK/FS-prefixed CMPXCHG8B, CMPXCHG, XADD and POP r/m run inside a decoded
 test('every 32-bit addressing form reads, writes and updates memory in a decoded block as the interpreter does', () => {
   // A loop (so its blocks are decoded, then run as closures) over [disp32], [base], [base+disp8],
   // [base+disp32], [base+index*scale+disp8], [index*scale+disp32], [esp+disp8], [ebp-disp8], a
-  // base plus a negative disp32 (the sum wraps past 4 GiB), LEA, and read-modify-writes.
+  // base plus a negative disp32 (the sum wraps past 4 GiB), LEA, read-modify-writes, and the
+  // register forms of MOV, PUSH and POP that have closures of their own.
   const body = [
     0x8b, 0x05, 0x10, 0x00, 0x06, 0x00, // mov eax, [0x60010]
     0x89, 0x03, // mov [ebx], eax
@@ -132,6 +133,8 @@ test('every 32-bit addressing form reads, writes and updates memory in a decoded
     0x9c, 0x5a, // pushfd; pop edx
     0xc1, 0x64, 0x24, 0x04, 0x03, // shl dword [esp+4], 3
     0x8d, 0x44, 0xbb, 0x09, // lea eax, [ebx+edi*4+9]
+    0x8b, 0xd3, 0x89, 0xc2, // mov edx, ebx; mov edx, eax (register to register, both encodings)
+    0x53, 0x5a, // push ebx; pop edx
     0x47, // inc edi
     0x49, // dec ecx
   ];
@@ -152,5 +155,5 @@ test('every 32-bit addressing form reads, writes and updates memory in a decoded
   expect(cached.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
   expect(cached.ram.subarray(0x60000, 0x60200), 'memory operands').toEqual(interpreted.ram.subarray(0x60000, 0x60200));
   expect(cached.ram.subarray(0x1f000, 0x20010), 'stack').toEqual(interpreted.ram.subarray(0x1f000, 0x20010));
-  expect(cached.cpu.memory.codeCache.existingTable(CODE >>> 12, 4)?.[5]?.instructions.length, 'the loop ran as a decoded block').toBe(17);
+  expect(cached.cpu.memory.codeCache.existingTable(CODE >>> 12, 4)?.[5]?.instructions.length, 'the loop ran as a decoded block').toBe(21);
 });

@@ -12,7 +12,7 @@ import { aluRegisterImmediate32, aluRegisterRegister32, incDecRegister32 } from 
 import { CodeBytes, SEGMENT_PREFIXES } from './code-bytes.js';
 import { decodeModrm, jumpIf, rmReader, rmUpdater, rmWriter, type Prefixes } from './operand-closures.js';
 import { twoByte } from './decode-two-byte.js';
-import { loadRegister32, storeRegister32 } from './memory-operands.js';
+import { loadAddress32, loadRegister32, storeRegister32 } from './memory-operands.js';
 import { addressFields16, addressFields32 } from './address-fields.js';
 
 /**
@@ -113,11 +113,17 @@ function decodeOpcode(cpu: Cpu, opcode: number, bytes: CodeBytes, p: Prefixes): 
     const r = opcode & 7;
     const size = p.opSize;
     if (r === ESP && quirks.pushSpAfterDecrement) return INTERPRET;
+    if (size === 4) return (c) => c.push(4, c.reg32[r]);
     return (c) => c.push(size, c.getReg(size, r));
   }
   if (opcode >= 0x58 && opcode <= 0x5f) {
     const r = opcode & 7;
     const size = p.opSize;
+    // POP ESP: the popped value, not the incremented pointer (written after the pop).
+    if (size === 4) return (c) => {
+      const value = c.pop(4);
+      c.reg32[r] = value;
+    };
     return (c) => {
       const value = c.pop(size);
       c.setReg(size, r, value);
@@ -136,9 +142,10 @@ function decodeOpcode(cpu: Cpu, opcode: number, bytes: CodeBytes, p: Prefixes): 
   if (opcode === 0x8d) {
     const m = decodeModrm(bytes, p);
     if (m.memory === undefined) return INTERPRET;
-    const offset = m.memory.offset;
     const reg = m.reg;
     const size = p.opSize;
+    if (size === 4) return loadAddress32(m.memory, reg);
+    const offset = m.memory.offset;
     return (c) => c.setReg(size, reg, offset(c));
   }
   if (opcode >= 0xb0 && opcode <= 0xbf) {
@@ -397,13 +404,20 @@ function move(opcode: number, bytes: CodeBytes, p: Prefixes): DecodedInstruction
   const size: OperandSize = (opcode & 1) !== 0 ? p.opSize : 1;
   const m = decodeModrm(bytes, p);
   const reg = m.reg;
+  if (size === 4 && m.memory === undefined) {
+    // MOV r32, r32 (89 or 8B): one copy in the register file.
+    const [dst, src] = (opcode & 2) === 0 ? [m.rm, reg] : [reg, m.rm];
+    return (c) => {
+      const r = c.reg32;
+      r[dst] = r[src];
+    };
+  }
   if ((opcode & 2) === 0) {
-    if (size === 4) return m.memory !== undefined ? storeRegister32(m.memory, reg) : rmWriter(m, 4, (c) => c.reg32[reg]);
+    if (size === 4) return storeRegister32(m.memory!, reg);
     return rmWriter(m, size, (c) => c.getReg(size, reg));
   }
-  if (size === 4 && m.memory !== undefined) return loadRegister32(m.memory, reg);
+  if (size === 4) return loadRegister32(m.memory!, reg);
   const read = rmReader(m, size);
-  if (size === 4) return (c) => (c.reg32[reg] = read(c));
   return (c) => c.setReg(size, reg, read(c));
 }
 

@@ -83,3 +83,17 @@ export function storeRegister32(mem: DecodedAddress, reg: number): DecodedInstru
   const offset = mem.offset;
   return (c) => c.writeMemory(seg, offset(c), 4, c.reg32[reg]);
 }
+
+/** LEA r32, m: the offset itself into the register. */
+export function loadAddress32(mem: DecodedAddress, reg: number): DecodedInstruction {
+  const a = inlineAddress(mem);
+  if (a !== undefined) {
+    const { base, baseMask, index, indexMask, scale, disp } = a;
+    return (c) => {
+      const r = c.reg32;
+      r[reg] = ((r[base] & baseMask) + ((r[index] & indexMask) << scale) + disp) >>> 0;
+    };
+  }
+  const offset = mem.offset;
+  return (c) => (c.reg32[reg] = offset(c));
+}
