@@ -1,4 +1,4 @@
-import { allOnes, BlockingFastLane, DATA_OUT_BUFFER_BYTES, LocalDma, LocalForecast, sessionTag, type AccessSize, type GuestTimeNs, type LaneGuestMemory, type LaneIrqs } from '@quasivm/device-sdk';
+import { allOnes, BlockingFastLane, DATA_OUT_BUFFER_BYTES, LocalDma, LocalForecast, LocalStatusForecast, sessionTag, type AccessSize, type GuestTimeNs, type LaneGuestMemory, type LaneIrqs, type PortForecast } from '@quasivm/device-sdk';
 import { CommandsAhead } from './commands-ahead.js';
 import { DmaAsks } from './dma-asks.js';
 import { SharedRing } from './shared-ring.js';
@@ -61,8 +61,8 @@ export class RemoteIoProxy {
    * as Consumed in order with everything else. Any other access ends it.
    */
   private ahead: LocalAhead | null = null;
-  /** Reads of a counter port the device forecast (proto CounterForecast), answered here until any other access. */
-  private forecast: LocalForecast | null = null;
+  /** Reads of a port the device forecast (proto CounterForecast, StatusForecast), answered here until any other access. */
+  private forecast: PortForecast | null = null;
   /** Commands the device predicted the guest issues next (proto CommandAhead), from the last read's reply. */
   private readonly commands = new CommandsAhead();
   /** DMA commands the device predicted (proto CommandAhead.dma), followed and carried out here until anything else happens. */
@@ -266,7 +266,7 @@ export class RemoteIoProxy {
   /** Takes the offer a read's reply carries, if any, and the commands it predicts after it. */
   private takeAhead(e: ReturnType<BlockingFastLane['request']>, now: GuestTimeNs): void {
     const r = e.readReply;
-    this.forecast = LocalForecast.from(r?.counterForecast);
+    this.forecast = LocalForecast.from(r?.counterForecast) ?? LocalStatusForecast.from(r?.statusForecast);
     const offer = localAhead(r?.readAhead, r?.writeAhead);
     if (offer) this.ahead = offer;
     this.commands.load(r?.commandsAhead);

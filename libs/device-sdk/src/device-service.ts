@@ -314,7 +314,8 @@ export class DeviceService {
           const memoryHints = hints?.length ? hints.map((h) => ({ ...h, length: Math.min(h.length, this.maxStringBytes) })) : undefined;
           if (!ahead) {
             const counterForecast = op.read!.aheadMax > 0 ? (m.counterForecast?.(op.port) ?? undefined) : undefined;
-            sendOp(s, reply, { readReply: { seq, value, memoryHints, counterForecast } });
+            const statusForecast = op.read!.aheadMax > 0 && !counterForecast ? (m.statusForecast?.(op.port) ?? undefined) : undefined;
+            sendOp(s, reply, { readReply: { seq, value, memoryHints, counterForecast, statusForecast } });
           }
           else {
             const { next, dma, ...phase } = ahead;

@@ -130,6 +130,12 @@ export interface DeviceModel {
    */
   counterForecast?(port: number): CounterForecast | null;
   /**
+   * What the next reads of `port` will return, when it is a status port whose bits change
+   * only with guest time and reading has no other effect (proto StatusForecast), offered
+   * with the reply of a read of `port`; null otherwise. Must not change the model.
+   */
+  statusForecast?(port: number): StatusForecast | null;
+  /**
    * Guest memory the model would ask for right after certain writes (proto MemoryHint),
    * sent to a vCPU that may read it at that write and send it first (memorySnapshot).
    * Must not change the model.
@@ -176,6 +182,22 @@ export interface CounterForecast {
   tickNum: number;
   tickDen: number;
   bytes: number[];
+}
+
+/**
+ * Reads of `port` return fixed | (toggleMask when floor(ticks(t) / togglePeriod) is odd) |
+ * (riseMask when ticks(t) >= riseTick), ticks(t) = floor(t * tickNum / tickDen) (proto
+ * StatusForecast).
+ */
+export interface StatusForecast {
+  port: number;
+  fixed: number;
+  toggleMask: number;
+  togglePeriod: number;
+  riseMask: number;
+  riseTick: number;
+  tickNum: number;
+  tickDen: number;
 }
 
 /** Read [addr, addr + length) when the guest writes `port` with a bit of `mask` set (proto MemoryHint). */

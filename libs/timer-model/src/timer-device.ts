@@ -18,10 +18,10 @@
  * at an hour of guest time), which can add up over millions of periods: prefer multiplying.
  * Rounding the period to whole ns would drift: +0.38 ns per period at 1000 Hz, 33 ms a day.
  */
-import { allOnes, type AccessSize, type CounterForecast, type DeviceHost, type DeviceModel, type DeviceState, type GuestTimeNs } from '@quasivm/device-sdk';
+import { allOnes, type AccessSize, type CounterForecast, type DeviceHost, type DeviceModel, type DeviceState, type GuestTimeNs, type StatusForecast } from '@quasivm/device-sdk';
 import { MAX_GUEST_TIME_NS, NS_PER_BLOCK, PIT_CLOCK_HZ, PULSES_PER_BLOCK, pulsesAt, pulsesToNs, timeOfPulse } from './clock.js';
 import { Pit8254, PIT_COUNTER0, PIT_COUNTER2 } from './pit8254.js';
-import { SystemControlPortB } from './port-b.js';
+import { PORT_B_REFRESH_TOGGLE, PORT_B_TIMER2_OUT, REFRESH_TOGGLE_PULSES, SystemControlPortB } from './port-b.js';
 import { PIT_PORTS, PORT_B_PORTS, SPEAKER_COUNTER, SYSTEM_TIMER_COUNTER, TIMER_IRQ } from './ports.js';
 import { parseTimerState, TIMER_STATE_DEVICE, TIMER_STATE_VERSION, type Irq0Deadline, type TimerState } from './state.js';
 
@@ -103,6 +103,33 @@ export class TimerDevice implements DeviceModel {
     const linear = this.pit.counters[offset].linearReads();
     if (linear === null) return null;
     return { port, tick: this.pit.pulses, count: linear.count, modulus: 0x10000, tickNum: PULSES_PER_BLOCK, tickDen: NS_PER_BLOCK, bytes: linear.bytes };
+  }
+
+  /**
+   * After a read of port B: its next reads (proto StatusForecast) while counter 2 is in mode
+   * 0 or 1, where OUT2 only rises once (at the terminal count) or stays as it is, and the
+   * refresh toggle follows the PIT clock (port-b.ts). SeaBIOS's TSC calibration polls port B
+   * for OUT2 this way; other modes make OUT2 periodic, and no forecast is offered.
+   */
+  statusForecast(port: number): StatusForecast | null {
+    if (port !== PORT_B_PORTS.base) return null;
+    const counter = this.pit.counters[SPEAKER_COUNTER];
+    if (counter.mode !== 0 && counter.mode !== 1) return null;
+    const out = this.pit.out(SPEAKER_COUNTER);
+    const edges = out ? null : counter.nextRisingEdges();
+    if (edges !== null && edges.period !== null) return null;
+    // The latched bits as they read now, with neither the toggle nor OUT2 set.
+    const fixed = this.portB.read(0, out);
+    return {
+      port,
+      fixed,
+      toggleMask: PORT_B_REFRESH_TOGGLE,
+      togglePeriod: REFRESH_TOGGLE_PULSES,
+      riseMask: edges !== null ? PORT_B_TIMER2_OUT : 0,
+      riseTick: edges !== null ? this.pit.pulses + edges.first : 0,
+      tickNum: PULSES_PER_BLOCK,
+      tickDen: NS_PER_BLOCK,
+    };
   }
 
   ioWrite(port: number, size: AccessSize, value: number, now: GuestTimeNs): void {

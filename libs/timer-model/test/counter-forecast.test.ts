@@ -5,7 +5,7 @@
  * being linear.
  */
 import { describe, expect, it } from 'vitest';
-import { LocalForecast, ticksAt, type DeviceHost } from '@quasivm/device-sdk';
+import { LocalForecast, LocalStatusForecast, ticksAt, type DeviceHost } from '@quasivm/device-sdk';
 import { TimerDevice } from '../src/timer-device.js';
 
 const host: DeviceHost = {
@@ -75,5 +75,56 @@ describe('counter forecast', () => {
     expect(LocalForecast.from({ ...base, tickDen: 0 })).toBeNull();
     expect(LocalForecast.from({ ...base, bytes: [] })).toBeNull();
     expect(LocalForecast.from({ ...base, bytes: [2] })).toBeNull();
+  });
+});
+
+/** SeaBIOS's TSC calibration set-up: gate on, speaker off (port B), counter 2 mode 0, LSB then MSB, `count`. */
+function seabiosCalibrating(t: number, count: number): TimerDevice {
+  const d = new TimerDevice(host);
+  d.ioWrite(0x61, 1, 0x01, t);
+  d.ioWrite(0x43, 1, 0xb0, t);
+  d.ioWrite(0x42, 1, count & 0xff, t);
+  d.ioWrite(0x42, 1, count >>> 8, t);
+  return d;
+}
+
+describe('port B status forecast', () => {
+  it("answers SeaBIOS's polling of port 61h for OUT2 as the timer model does: the refresh toggle, then OUT2 rising at the terminal count", () => {
+    let t = 2_000;
+    const model = seabiosCalibrating(t, 0x2000); // ~6.9 ms
+    t += 3_000;
+    model.ioRead(0x61, 1, t); // the reply carries the forecast
+    const forecast = LocalStatusForecast.from(model.statusForecast(0x61));
+    expect(forecast).not.toBeNull();
+    let seed = 777;
+    let sawRise = false;
+    let toggles = 0;
+    let last = -1;
+    while (t < 9_000_000) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      t += 10 + (seed % 4000);
+      const v = model.ioRead(0x61, 1, t); // the device applies the Consumed read
+      expect(forecast!.read(t), `at ${t} ns`).toBe(v);
+      if ((v & 0x20) !== 0) sawRise = true;
+      if (last >= 0 && ((v ^ last) & 0x10) !== 0) toggles++;
+      last = v;
+    }
+    expect(sawRise, 'OUT2 rose within the run').toBe(true);
+    expect(toggles, 'the refresh bit toggled').toBeGreaterThan(100);
+  });
+
+  it('keeps OUT2 high once it rose, and is not offered while counter 2 runs periodically (mode 3) or for other ports', () => {
+    const high = seabiosCalibrating(0, 0x10);
+    high.ioRead(0x61, 1, 1_000_000);
+    const after = LocalStatusForecast.from(high.statusForecast(0x61))!;
+    for (const t of [1_000_000, 5_000_000, 90_000_000]) expect(after.read(t) & 0x20).toBe(0x20);
+    const square = new TimerDevice(host);
+    square.ioWrite(0x61, 1, 0x03, 0);
+    square.ioWrite(0x43, 1, 0xb6, 0); // counter 2, mode 3 (the speaker tone)
+    square.ioWrite(0x42, 1, 0x00, 0);
+    square.ioWrite(0x42, 1, 0x10, 0);
+    square.ioRead(0x61, 1, 10_000);
+    expect(square.statusForecast(0x61)).toBeNull();
+    expect(high.statusForecast(0x42)).toBeNull();
   });
 });
