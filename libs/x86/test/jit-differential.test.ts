@@ -527,3 +527,47 @@ test.each([
   runInLockstep(compiled, interpreted, 5, 500);
   expect(compiled.cpu.wasmJit!.compiled, 'wasm regions').toBeGreaterThan(1);
 });
+
+test('a region runs on under a segment mode that differs only in segments its code does not use (Linux: a process\'s TLS in GS), and is refused when one it uses changes (wasm JIT)', () => {
+  // mov ecx, 30000; top: mov edx, [ebx*4 + 0x60000]; add eax, edx; inc ebx; and ebx, 63;
+  // dec ecx; jnz top; hlt. Run in three phases: GS flat at 0; GS based at 0x1000 (not used
+  // by the loop); DS based at 0x100 (used: the loop reads through DS).
+  const code = [0xb9, 0x30, 0x75, 0, 0, 0x8b, 0x14, 0x9d, 0x00, 0x00, 0x06, 0x00, 0x01, 0xd0, 0x43, 0x83, 0xe3, 0x3f, 0x49, 0x75, 0xf0, 0xf4];
+  const GS = 5;
+  const refusals: number[][] = [];
+  const [compiled, interpreted] = [true, false].map((decodedCache) => {
+    const m = protectedMachine(code, { decodedCache, wasmJit: decodedCache, jitThreshold: 16 });
+    for (let i = 0; i < 256; i++) put32(m.ram, 0x60000 + i * 4, i * 7 + 1);
+    const flat = (seg: number, base: number) => m.cpu.setSegmentCache(seg, m.cpu.segSelector[DS], base, 0xffffffff, m.cpu.segAttr[DS]);
+    let refused = 0;
+    const jit = m.cpu.wasmJit;
+    if (jit) {
+      const run = jit.run.bind(jit);
+      jit.run = (member, budget) => {
+        const r = run(member, budget);
+        if (r === -1) refused++;
+        return r;
+      };
+    }
+    const counts: number[] = [];
+    flat(GS, 0);
+    m.cpu.run(20_000);
+    counts.push(refused);
+    flat(GS, 0x1000);
+    m.cpu.run(40_000);
+    counts.push(refused - counts[0]);
+    flat(DS, 0x100);
+    expect(m.cpu.run(1_000_000)).toBe(StopReason.Halted);
+    counts.push(refused - counts[0] - counts[1]);
+    refusals.push(counts);
+    return m;
+  });
+  expect([...compiled.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
+  expect(compiled.cpu.getFlags()).toBe(interpreted.cpu.getFlags());
+  expect(compiled.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
+  const loop = compiled.cpu.memory.codeCache.existingTable(CODE >>> 12, 4)![5]?.compiled;
+  expect(loop?.region, 'the loop is a region member').toBe(true);
+  const [, otherGs, otherDs] = refusals[0];
+  expect(otherGs, 'region runs refused after GS changed (the loop does not use GS)').toBe(0);
+  expect(otherDs, 'region runs refused after DS changed (the loop reads through DS)').toBeGreaterThan(0);
+});

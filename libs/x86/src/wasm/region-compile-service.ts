@@ -19,6 +19,7 @@ export interface RegionReply {
   id: number;
   module?: WebAssembly.Module;
   members?: RegionMember[];
+  modeMask?: number;
 }
 
 /**
@@ -32,7 +33,7 @@ export function serveRegionCompiles(port: MessagePort, ram: Uint8Array, quirks: 
     let reply: RegionReply = { id: r.id };
     try {
       const region = compileRegion(quirks, ram, r.page, r.offsets, new Set(r.entries), r.state, r.mode, r.memoryPages, r.tail);
-      if (region) reply = { id: r.id, module: new WebAssembly.Module(region.bytes), members: region.members };
+      if (region) reply = { id: r.id, module: new WebAssembly.Module(region.bytes), members: region.members, modeMask: region.modeMask };
     } catch {
       // Nothing compiled: the CPU runs the block as it did.
     }

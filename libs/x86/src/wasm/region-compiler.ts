@@ -4,7 +4,7 @@ import { conditionFunction, COND_PARAMS } from './flag-code.js';
 import { emitRegionInstruction } from './region-instructions.js';
 import { Fn, RegionEmitter } from './region-emitter.js';
 import { encodeModule, I32, Op, VOID } from './wasm-encoder.js';
-import { CHAIN, CHAIN_ENTRIES, STATE, stateLayout, type WasmStateLayout } from './wasm-state.js';
+import { CHAIN, CHAIN_ENTRIES, CHAIN_ENTRY_SHIFT, STATE, stateLayout, type WasmStateLayout } from './wasm-state.js';
 
 /** What a region returns when an access through JavaScript faulted (the fault waits in WasmJit). */
 export const REGION_FAULTED = -2;
@@ -23,6 +23,8 @@ export interface RegionCode {
   readonly bytes: Uint8Array;
   /** The members (offsets whose first instruction compiled), in index order. */
   readonly members: RegionMember[];
+  /** The bits of the segment mode the code depends on (RegionEmitter.modeUsed): it runs under any mode that agrees with `mode` on them. */
+  readonly modeMask: number;
 }
 
 /**
@@ -81,7 +83,7 @@ export function compileRegion(quirks: CpuQuirks, ram: Uint8Array, page: number, 
       { type: 1, body: conditionFunction() },
     ],
   });
-  return { bytes, members };
+  return { bytes, members, modeMask: e.modeUsed };
 }
 
 /**
@@ -181,12 +183,14 @@ function chainOn(e: RegionEmitter, layout: WasmStateLayout): void {
   };
   f.op(Op.block, VOID);
   f.get(e.n).op(Op.i32Eqz).brIf(0);
-  f.get(e.exitEip).get(e.exitEip).i32(12).op(Op.i32ShrU, Op.i32Xor).i32(CHAIN_ENTRIES - 1).op(Op.i32And).i32(5).op(Op.i32Shl);
+  f.get(e.exitEip).get(e.exitEip).i32(12).op(Op.i32ShrU, Op.i32Xor).i32(CHAIN_ENTRIES - 1).op(Op.i32And).i32(CHAIN_ENTRY_SHIFT).op(Op.i32Shl);
   f.i32(layout.chainTable).op(Op.i32Add).set(entry);
   word(CHAIN.eip);
   f.get(e.exitEip).op(Op.i32Ne).brIf(0);
   word(CHAIN.mode);
-  f.i32(0).mem(Op.i32Load, e.state + STATE.jitMode).op(Op.i32Ne).brIf(0);
+  f.i32(0).mem(Op.i32Load, e.state + STATE.jitMode).op(Op.i32Xor);
+  word(CHAIN.modeMask);
+  f.op(Op.i32And).brIf(0);
   f.get(e.readTable).get(e.exitEip).i32(0).mem(Op.i32Load, e.state + STATE.segBase + CS * 4).op(Op.i32Add);
   f.i32(12).op(Op.i32ShrU).i32(2).op(Op.i32Shl, Op.i32Add).mem(Op.i32Load).tee(e.q);
   word(CHAIN.page);

@@ -1,7 +1,7 @@
 import { ARITH_FLAGS, CF, OF } from '../flag-bits.js';
 import { FlagOp } from '../lazy-flags.js';
 import type { OperandSize } from '../registers.js';
-import { MODE_BASE_ZERO, MODE_FLAT } from '../jit/instruction-emitter.js';
+import { MODE_BASE_ZERO, MODE_FLAT, MODE_STACK32 } from '../jit/instruction-emitter.js';
 import { ASK_JS } from './flag-code.js';
 import { STATE } from './wasm-state.js';
 import { FunctionBody, I32, I64, Op, VOID } from './wasm-encoder.js';
@@ -73,6 +73,14 @@ export class RegionEmitter {
   readonly faultAt: number;
   readonly faultEnd: number;
   readonly faultIndex: number;
+  /**
+   * The bits of the segment mode (Cpu.jitMode) the emitted code depends on: a segment's
+   * flat and base-zero bits once an access through it was emitted, MODE_STACK32 once a
+   * stack operation was. The region runs under any mode that agrees on these: Linux's
+   * kernel code runs with a user process's TLS segment in GS, and a region compiled at boot
+   * (GS null) was refused there for a GS it never uses (~1 M region runs in an 8 MiB md5sum).
+   */
+  modeUsed = 0;
   /** Structures opened inside the current member's code. */
   inner = 0;
   /** Labels between a member's code and the dispatcher loop (set per member). */
@@ -278,11 +286,19 @@ export class RegionEmitter {
   }
 
   private flat(seg: number): boolean {
+    this.modeUsed |= 1 << (MODE_FLAT + seg);
     return (this.mode & (1 << (MODE_FLAT + seg))) !== 0;
   }
 
   private baseZero(seg: number): boolean {
+    this.modeUsed |= 1 << (MODE_BASE_ZERO + seg);
     return (this.mode & (1 << (MODE_BASE_ZERO + seg))) !== 0;
+  }
+
+  /** Whether SS is a 32-bit stack under the region's mode. */
+  stack32(): boolean {
+    this.modeUsed |= MODE_STACK32;
+    return (this.mode & MODE_STACK32) !== 0;
   }
 
   /**

@@ -5,7 +5,6 @@ import { ADC, ADD, AND, CMP, OR, SBB, XOR } from '../ops/alu.js';
 import { CS, EAX, EBP, ECX, EDI, EDX, ES, ESI, ESP, NO_SEGMENT, SS, type OperandSize } from '../registers.js';
 import { CodeBytes, SEGMENT_PREFIXES } from '../decoded/code-bytes.js';
 import { addressFields32 } from '../decoded/address-fields.js';
-import { MODE_STACK32 } from '../jit/instruction-emitter.js';
 import { I32, Op, VOID } from './wasm-encoder.js';
 import { STATE } from './wasm-state.js';
 import { Fn, sizeMask, type RegionEmitter } from './region-emitter.js';
@@ -304,7 +303,7 @@ function planInstruction(e: RegionEmitter, quirks: CpuQuirks, opcode: number, op
     });
   }
   if (opcode === 0xc9) {
-    if ((e.mode & MODE_STACK32) === 0) return undefined;
+    if (!e.stack32()) return undefined;
     return none(() => {
       e.setReg(4, ESP, () => f.get(e.R[EBP]));
       pop(e, opSize);
@@ -453,7 +452,7 @@ function incDec(e: RegionEmitter, size: OperandSize, m: Modrm, decrement: boolea
 }
 
 function stack32(e: RegionEmitter): boolean {
-  return (e.mode & MODE_STACK32) !== 0;
+  return e.stack32();
 }
 
 /** PUSH of a value that does not depend on `o`. */

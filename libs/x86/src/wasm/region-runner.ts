@@ -32,8 +32,9 @@ export interface RegionMember extends CompiledBlock {
   readonly member: number;
   /** The member's offset in its page. */
   readonly entryOffset: number;
-  /** Cpu.jitMode the region was compiled under. */
+  /** Cpu.jitMode the region was compiled under, and the bits of it the code depends on (RegionCode.modeMask). */
   readonly mode: number;
+  readonly modeMask: number;
 }
 
 /** A region asked for: the block that got hot, its page's code table then, and what was known at the time. */
@@ -206,7 +207,7 @@ export class WasmJit {
     }
     const region = compileRegion(cpu.quirks, cpu.bus.ram, page, offsets, entries, this.state, mode, this.pages, tail);
     if (region === undefined) return null;
-    return this.install(asked, new WebAssembly.Module(region.bytes), region.members);
+    return this.install(asked, new WebAssembly.Module(region.bytes), region.members, region.modeMask);
   }
 
   /**
@@ -224,14 +225,14 @@ export class WasmJit {
       const page = w.block.physical >>> 12;
       this.pagesWaiting.delete(page);
       if (this.cpu.memory.codeCache.existingTable(page, 4) !== w.table || !w.block.alive) continue;
-      const compiled = reply.module ? this.install(w, reply.module, reply.members!) : null;
+      const compiled = reply.module ? this.install(w, reply.module, reply.members!, reply.modeMask ?? -1) : null;
       if (compiled !== null) this.compiledElsewhere++;
       if (w.block.compiled === undefined) w.block.compiled = compiled ?? compileBlock(this.cpu, this.cpu.bus.ram, w.block.physical);
     }
   }
 
   /** Puts a compiled region in the table and hands its members to their blocks; null when `block` is not one. */
-  private install({ block, table, offsets: offsetCount, rebuilds, mode }: RegionAsked, module: WebAssembly.Module, members: readonly RegionCodeMember[]): CompiledBlock | null {
+  private install({ block, table, offsets: offsetCount, rebuilds, mode }: RegionAsked, module: WebAssembly.Module, members: readonly RegionCodeMember[], modeMask: number): CompiledBlock | null {
     const cpu = this.cpu;
     const page = block.physical >>> 12;
     if (!members.some((m) => m.offset === (block.physical & 0xfff))) return null;
@@ -244,7 +245,7 @@ export class WasmJit {
     if (offsetCount > 1) cpu.memory.codeCache.regionGenerations[page]++;
     let mine: CompiledBlock | null = null;
     members.forEach((member, k) => {
-      const compiled = this.member(functionSlot, k, member.offset, member.count, mode);
+      const compiled = this.member(functionSlot, k, member.offset, member.count, mode, modeMask);
       const slot = table[member.offset];
       if (slot !== undefined) slot.compiled = compiled;
       if (member.offset === (block.physical & 0xfff)) mine = compiled;
@@ -265,7 +266,7 @@ export class WasmJit {
   }
 
   /** A CompiledBlock that runs the region in table slot `slot` from member k (see run). */
-  private member(slot: number, k: number, offset: number, count: number, mode: number): RegionMember {
+  private member(slot: number, k: number, offset: number, count: number, mode: number, modeMask: number): RegionMember {
     const member: RegionMember = {
       run: (_: Cpu, budget: number) => this.run(member, budget),
       count,
@@ -277,6 +278,7 @@ export class WasmJit {
       member: k,
       entryOffset: offset,
       mode,
+      modeMask,
     };
     return member;
   }
@@ -284,11 +286,11 @@ export class WasmJit {
   /**
    * Runs a region from one of its members (Cpu.runChain calls this directly: one call
    * site for every region, through the dispatcher's call_indirect, rather than one
-   * JavaScript closure and one wasm export per region); -1 when the segment mode differs.
+   * JavaScript closure and one wasm export per region); -1 when the segment mode differs in a bit its code depends on.
    */
   run(member: RegionMember, budget: number): number {
     const cpu = this.cpu;
-    if (cpu.jitMode !== member.mode) return -1;
+    if (((cpu.jitMode ^ member.mode) & member.modeMask) !== 0) return -1;
     const words = this.words;
     words[STATE.direction >> 2] = (cpu.flags.stored & DF) !== 0 ? 1 : 0;
     words[STATE.jitMode >> 2] = cpu.jitMode;
@@ -335,6 +337,7 @@ export class WasmJit {
     words[at + (CHAIN.slot >> 2)] = next.slot;
     words[at + (CHAIN.member >> 2)] = next.member;
     words[at + (CHAIN.mode >> 2)] = next.mode;
+    words[at + (CHAIN.modeMask >> 2)] = next.modeMask;
     words[at + (CHAIN.count >> 2)] = next.count;
     words[at + (CHAIN.entryOffset >> 2)] = next.entryOffset;
   }
