@@ -571,3 +571,29 @@ test('a region runs on under a segment mode that differs only in segments its co
   expect(otherGs, 'region runs refused after GS changed (the loop does not use GS)').toBe(0);
   expect(otherDs, 'region runs refused after DS changed (the loop reads through DS)').toBeGreaterThan(0);
 });
+
+test('PUSHF, CLI, CLD, SHLD/SHRD, BT/BTS/BTR/BTC and CMPXCHG8B run inside a compiled loop (wasm JIT) through the interpreter\'s handlers, with the same results, flags and counts', () => {
+  // ebp = 3000; top: shrd eax, edx, 7; shld ebx, eax, cl; pushfd; pop esi; cli; cld;
+  // bts [edi], ecx; btr edx, 3; bt eax, ebx; setc cl; btc dword [edi+4], 9; add eax, esi;
+  // mov ecx, eax; and ecx, 31; cmpxchg8b [edi+8]; inc edx; dec ebp; jnz top; hlt
+  const body = [
+    0x0f, 0xac, 0xd0, 0x07, 0x0f, 0xa5, 0xc3, 0x9c, 0x5e, 0xfa, 0xfc,
+    0x0f, 0xab, 0x0f, 0x0f, 0xba, 0xf2, 0x03, 0x0f, 0xa3, 0xd8, 0x0f, 0x92, 0xc1,
+    0x0f, 0xba, 0x7f, 0x04, 0x09, 0x01, 0xf0, 0x89, 0xc1, 0x83, 0xe1, 0x1f,
+    0x0f, 0xc7, 0x4f, 0x08, 0x42, 0x4d,
+  ];
+  const code = [0xbd, 0xb8, 0x0b, 0, 0, ...body, 0x75, (-(body.length + 2)) & 0xff, 0xf4];
+  const [compiled, interpreted] = [true, false].map((decodedCache) => {
+    const m = protectedMachine(code, { decodedCache, wasmJit: decodedCache, jitThreshold: 16 });
+    m.cpu.reg32.set([0x12345678, 5, 0x9abcdef0, 0x0fedcba9, 0x20000, 0, 0, 0x60000]);
+    expect(m.cpu.run(1_000_000)).toBe(StopReason.Halted);
+    return m;
+  });
+  expect([...compiled.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
+  expect(compiled.cpu.getFlags()).toBe(interpreted.cpu.getFlags());
+  expect(compiled.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
+  expect(compiled.ram.subarray(0x60000, 0x60020)).toEqual(interpreted.ram.subarray(0x60000, 0x60020));
+  const loop = compiled.cpu.memory.codeCache.existingTable(CODE >>> 12, 4)![5]?.compiled;
+  expect(loop?.region, 'the loop is a region member').toBe(true);
+  expect(loop!.count, 'the whole loop body in one pass of its member').toBe(18);
+});

@@ -41,13 +41,26 @@ export function decodeInstruction(cpu: Cpu, ram: Uint8Array, physical: number): 
 
 /**
  * Instructions without a closure of their own that may still sit inside a block, run by
- * the interpreter's handler (Cpu.interpretInBlock): they change no control flow, mode, IF
- * or interrupt state, and retire once. Linux's kernel init interpreted ~110 k CMPXCHG8Bs
- * (with LOCK, FS or DS prefixes: this_cpu_cmpxchg_double, atomic64_*), ~25 k prefixed
- * CMPXCHG/XADDs and ~8 k POP r/m32 per 0.6 G instructions, each a block end, a dispatcher
- * round and an interpreter round of its own.
+ * the interpreter's handler (Cpu.interpretInBlock): they change no control flow, mode or
+ * interrupt state (CLI only clears IF), and retire once. Linux's kernel init interpreted
+ * ~110 k CMPXCHG8Bs (with LOCK, FS or DS prefixes: this_cpu_cmpxchg_double, atomic64_*),
+ * ~25 k prefixed CMPXCHG/XADDs and ~8 k POP r/m32 per 0.6 G instructions, each a block end,
+ * a dispatcher round and an interpreter round of its own.
  */
 function handlerInBlock(ram: Uint8Array, physical: number, codeSize: number): DecodedResult | typeof INTERPRET {
+  const length = interpretedLength(ram, physical, codeSize);
+  if (length < 0) return INTERPRET;
+  return { run: interpretInBlock, length, transfersControl: false, readsInstructionCount: false };
+}
+
+/**
+ * The length of an instruction the interpreter's handler may run in the middle of compiled
+ * or decoded code (handlerInBlock; wasm regions call it through an import), or -1: CMPXCHG8B
+ * m64, CMPXCHG/XADD, POP r/m, PUSHF, CLI, CLD/STD, SHLD/SHRD, BT/BTS/BTR/BTC. In a direct
+ * boot's 8 MiB md5sum, ~100 k region exits per 90 M instructions were at SHRD/SHLD, PUSHF
+ * and CLI alone (64-bit arithmetic, local_irq_save).
+ */
+export function interpretedLength(ram: Uint8Array, physical: number, codeSize: number): number {
   const bytes = new CodeBytes(ram, physical, (physical | 0xfff) + 1);
   let addrSize = codeSize;
   let lock = false;
@@ -62,17 +75,27 @@ function handlerInBlock(ram: Uint8Array, physical: number, codeSize: number): De
     const op2 = bytes.next8();
     const modrm = bytes.next8();
     const reg = (modrm >>> 3) & 7;
-    // CMPXCHG8B m64 (0F C7 /1), CMPXCHG and XADD (0F B0/B1, 0F C0/C1)
-    if (op2 === 0xc7 ? reg !== 1 || modrm >>> 6 === 3 : op2 !== 0xb0 && op2 !== 0xb1 && op2 !== 0xc0 && op2 !== 0xc1) return INTERPRET;
+    if (op2 === 0xc7) {
+      // CMPXCHG8B m64 (0F C7 /1)
+      if (reg !== 1 || modrm >>> 6 === 3) return -1;
+    } else if (op2 === 0xba) {
+      // BT/BTS/BTR/BTC r/m, imm8 (0F BA /4-7)
+      if (reg < 4) return -1;
+    } else if (op2 !== 0xb0 && op2 !== 0xb1 && op2 !== 0xc0 && op2 !== 0xc1) {
+      // CMPXCHG, XADD; else SHLD/SHRD (0F A4/A5/AC/AD) and BT/BTS/BTR/BTC r/m, r (0F A3/AB/B3/BB), without LOCK
+      if (lock || (op2 !== 0xa4 && op2 !== 0xa5 && op2 !== 0xac && op2 !== 0xad && op2 !== 0xa3 && op2 !== 0xab && op2 !== 0xb3 && op2 !== 0xbb)) return -1;
+    }
     skipAddress(bytes, modrm, addrSize);
+    if (op2 === 0xba || op2 === 0xa4 || op2 === 0xac) bytes.next8(); // imm8
   } else if (opcode === 0x8f && !lock) {
     // POP r/m (8F /0)
     const modrm = bytes.next8();
-    if (((modrm >>> 3) & 7) !== 0) return INTERPRET;
+    if (((modrm >>> 3) & 7) !== 0) return -1;
     skipAddress(bytes, modrm, addrSize);
-  } else return INTERPRET;
-  if (bytes.overrun) return INTERPRET;
-  return { run: interpretInBlock, length: bytes.position - physical, transfersControl: false, readsInstructionCount: false };
+  } else if ((opcode === 0x9c || opcode === 0xfa || opcode === 0xfc || opcode === 0xfd) && !lock) {
+    // PUSHF, CLI, CLD, STD
+  } else return -1;
+  return bytes.overrun ? -1 : bytes.position - physical;
 }
 
 /** Reads past a ModRM operand's SIB and displacement (a register operand has none). */

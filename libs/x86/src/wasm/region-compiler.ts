@@ -63,6 +63,7 @@ export function compileRegion(quirks: CpuQuirks, ram: Uint8Array, page: number, 
       { params: [I32, I32, I32], results: [I32] }, // 4: segRead
       { params: [I32, I32, I32, I32], results: [I32] }, // 5: segWrite
       { params: [], results: [] }, // 6: readTimeStamp
+      { params: [], results: [I32] }, // 7: interpret
     ],
     imports: [
       { name: 'read8', type: 2 },
@@ -75,6 +76,7 @@ export function compileRegion(quirks: CpuQuirks, ram: Uint8Array, page: number, 
       { name: 'segWrite', type: 5 },
       { name: 'testCondition', type: 2 },
       { name: 'readTimeStamp', type: 6 },
+      { name: 'interpret', type: 7 },
     ],
     memoryPages,
     table: true,

@@ -13,8 +13,9 @@ export const Fn = {
   segRead: 6, segWrite: 7,
   testCondition: 8,
   readTimeStamp: 9,
-  region: 10,
-  condition: 11,
+  interpret: 10,
+  region: 11,
+  condition: 12,
 } as const;
 
 const READ = [0, Fn.read8, Fn.read16, 0, Fn.read32];
@@ -420,6 +421,12 @@ export class RegionEmitter {
     f.i32(FlagOp.Logic).set(this.fop).i32(4).set(this.fsize).i32(0).set(this.faffected).i32(1).set(this.fvalid);
     f.i64(0).set(this.fa).i64(0).set(this.fb).i64(0).set(this.fres);
     f.op(Op.end);
+    this.known = undefined;
+  }
+
+  /** JavaScript applied the record and changed the flags itself (an interpreted instruction): no record in the locals now. */
+  forgetFlags(): void {
+    this.f.i32(0).set(this.fvalid).i32(-1).set(this.fcarry).i32(-1).set(this.fover);
     this.known = undefined;
   }
 

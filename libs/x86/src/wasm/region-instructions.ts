@@ -5,6 +5,7 @@ import { ADC, ADD, AND, CMP, OR, SBB, XOR } from '../ops/alu.js';
 import { CS, EAX, EBP, ECX, EDI, EDX, ES, ESI, ESP, NO_SEGMENT, SS, type OperandSize } from '../registers.js';
 import { CodeBytes, SEGMENT_PREFIXES } from '../decoded/code-bytes.js';
 import { addressFields32 } from '../decoded/address-fields.js';
+import { interpretedLength } from '../decoded/decode-instruction.js';
 import { I32, Op, VOID } from './wasm-encoder.js';
 import { STATE } from './wasm-state.js';
 import { Fn, sizeMask, type RegionEmitter } from './region-emitter.js';
@@ -43,7 +44,14 @@ export function emitRegionInstruction(e: RegionEmitter, quirks: CpuQuirks, ram: 
   const crossable = tail !== undefined && head < MAX_INSTRUCTION_LENGTH;
   // Decoded from a copy of the page's last bytes followed by the next page's first ones.
   const bytes = crossable ? new CodeBytes(joinBytes(ram.subarray(physical, pageEnd), tail), 0, head + tail.length) : new CodeBytes(ram, physical, pageEnd);
-  const result = decodeAndEmit(e, quirks, bytes, crossable ? 0 : physical, memberAt);
+  let result = decodeAndEmit(e, quirks, bytes, crossable ? 0 : physical, memberAt);
+  if ((result === undefined || bytes.overrun) && !crossable) {
+    f.code.length = mark;
+    e.inner = inner;
+    e.known = known;
+    bytes.overrun = false;
+    result = interpreted(e, ram, physical);
+  }
   if (result === undefined || bytes.overrun) {
     f.code.length = mark;
     e.inner = inner;
@@ -136,6 +144,31 @@ function decodeAndEmit(e: RegionEmitter, quirks: CpuQuirks, bytes: CodeBytes, ph
   e.end = e.start + length;
   const transfer = plan(memberAt);
   return { length, transfers: transfer };
+}
+
+/**
+ * An instruction the interpreter's handler runs inside the region, through the `interpret`
+ * import (decoded/decode-instruction.ts interpretedLength: CMPXCHG8B, CMPXCHG/XADD, POP r/m,
+ * PUSHF, CLI, CLD/STD, SHLD/SHRD, BT/BTS/BTR/BTC) rather than a region exit and a round of
+ * the dispatcher (~1 us each): registers, flags and the instruction's place spilled first,
+ * registers reloaded after, the flags left to Cpu.flags; a write to decoded code ends the
+ * member after it.
+ */
+function interpreted(e: RegionEmitter, ram: Uint8Array, physical: number): Emitted | undefined {
+  const length = interpretedLength(ram, physical, 4);
+  if (length < 0) return undefined;
+  const f = e.f;
+  e.end = e.start + length;
+  e.spill();
+  f.call(Fn.interpret).set(e.t);
+  e.leaveIfFaulted();
+  e.reloadRegisters(0, 1, 2, 3, 4, 5, 6, 7);
+  e.forgetFlags();
+  f.get(e.t);
+  e.if(undefined);
+  e.exitAt(e.end, e.index + 1);
+  e.endIf();
+  return { length, transfers: false };
 }
 
 /** Code for one instruction, emitted once its length is known; returns whether it transferred control. */

@@ -157,6 +157,16 @@ export class WasmJit {
           this.applyFlags();
           return testCondition(cpu.flags, cc) ? 1 : 0;
         },
+        // An instruction the interpreter's handler runs in the middle of a region
+        // (region-instructions.ts interpreted): the region spilled its registers, flags and
+        // the instruction's place first; 1 when it wrote to decoded code.
+        interpret: () =>
+          written(() => {
+            this.applyFlags();
+            cpu.instructionStart = this.words[STATE.faultStart >> 2] >>> 0;
+            cpu.interpretInBlock();
+            this.words[STATE.direction >> 2] = (cpu.flags.stored & DF) !== 0 ? 1 : 0;
+          }),
       },
     };
   }
