@@ -572,15 +572,16 @@ test('a region runs on under a segment mode that differs only in segments its co
   expect(otherDs, 'region runs refused after DS changed (the loop reads through DS)').toBeGreaterThan(0);
 });
 
-test('PUSHF, CLI, CLD, SHLD/SHRD, BT/BTS/BTR/BTC and CMPXCHG8B run inside a compiled loop (wasm JIT) through the interpreter\'s handlers, with the same results, flags and counts', () => {
+test('PUSHF, CLI, CLD, BT/BTS/BTR/BTC and CMPXCHG8B (through the interpreter\'s handlers) and SHLD/SHRD (compiled) run inside a compiled loop (wasm JIT) with the same results, flags and counts', () => {
   // ebp = 3000; top: shrd eax, edx, 7; shld ebx, eax, cl; pushfd; pop esi; cli; cld;
   // bts [edi], ecx; btr edx, 3; bt eax, ebx; setc cl; btc dword [edi+4], 9; add eax, esi;
-  // mov ecx, eax; and ecx, 31; cmpxchg8b [edi+8]; inc edx; dec ebp; jnz top; hlt
+  // mov ecx, eax; and ecx, 31; cmpxchg8b [edi+8]; shrd [edi+16], edx, cl; shld [edi+20], eax, 5;
+  // inc edx; dec ebp; jnz top; hlt (CL takes every value 0-31 on the way)
   const body = [
     0x0f, 0xac, 0xd0, 0x07, 0x0f, 0xa5, 0xc3, 0x9c, 0x5e, 0xfa, 0xfc,
     0x0f, 0xab, 0x0f, 0x0f, 0xba, 0xf2, 0x03, 0x0f, 0xa3, 0xd8, 0x0f, 0x92, 0xc1,
     0x0f, 0xba, 0x7f, 0x04, 0x09, 0x01, 0xf0, 0x89, 0xc1, 0x83, 0xe1, 0x1f,
-    0x0f, 0xc7, 0x4f, 0x08, 0x42, 0x4d,
+    0x0f, 0xc7, 0x4f, 0x08, 0x0f, 0xad, 0x57, 0x10, 0x0f, 0xa4, 0x47, 0x14, 0x05, 0x42, 0x4d,
   ];
   const code = [0xbd, 0xb8, 0x0b, 0, 0, ...body, 0x75, (-(body.length + 2)) & 0xff, 0xf4];
   const [compiled, interpreted] = [true, false].map((decodedCache) => {
@@ -595,5 +596,86 @@ test('PUSHF, CLI, CLD, SHLD/SHRD, BT/BTS/BTR/BTC and CMPXCHG8B run inside a comp
   expect(compiled.ram.subarray(0x60000, 0x60020)).toEqual(interpreted.ram.subarray(0x60000, 0x60020));
   const loop = compiled.cpu.memory.codeCache.existingTable(CODE >>> 12, 4)![5]?.compiled;
   expect(loop?.region, 'the loop is a region member').toBe(true);
-  expect(loop!.count, 'the whole loop body in one pass of its member').toBe(18);
+  expect(loop!.count, 'the whole loop body in one pass of its member').toBe(20);
+});
+
+test('SHLD/SHRD r/m32 by CL (every count 0-31) and by imm8, on registers and memory, compiled (wasm JIT): every result and flags value as interpreted', () => {
+  // ebp = 3000; top: mov ecx, ebp; and ecx, 31; then five double shifts, each followed by
+  // pushfd; pop esi; add ebx, esi (every flags value lands in ebx): shrd eax, edx, cl;
+  // shld edx, eax, cl; shrd eax, ebx, 13; shld [edi], eax, cl; shrd [edi+4], edx, 1;
+  // xor eax, ebp; dec ebp; jnz top; hlt
+  const flagsIntoEbx = [0x9c, 0x5e, 0x01, 0xf3];
+  const body = [
+    0x89, 0xe9, 0x83, 0xe1, 0x1f,
+    0x0f, 0xad, 0xd0, ...flagsIntoEbx,
+    0x0f, 0xa5, 0xc2, ...flagsIntoEbx,
+    0x0f, 0xac, 0xd8, 0x0d, ...flagsIntoEbx,
+    0x0f, 0xa5, 0x07, ...flagsIntoEbx,
+    0x0f, 0xac, 0x57, 0x04, 0x01, ...flagsIntoEbx,
+    0x31, 0xe8, 0x4d,
+  ];
+  const code = [0xbd, 0xb8, 0x0b, 0, 0, ...body, 0x75, (-(body.length + 2)) & 0xff, 0xf4];
+  const [compiled, interpreted] = [true, false].map((decodedCache) => {
+    const m = protectedMachine(code, { decodedCache, wasmJit: decodedCache, jitThreshold: 16 });
+    m.cpu.reg32.set([0x12345678, 0, 0x9abcdef0, 0x0fedcba9, 0x20000, 0, 0, 0x60000]);
+    put32(m.ram, 0x60000, 0x80000001);
+    put32(m.ram, 0x60004, 0x7ffffffe);
+    expect(m.cpu.run(1_000_000)).toBe(StopReason.Halted);
+    return m;
+  });
+  expect([...compiled.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
+  expect(compiled.cpu.getFlags()).toBe(interpreted.cpu.getFlags());
+  expect(compiled.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
+  expect(compiled.ram.subarray(0x60000, 0x60008)).toEqual(interpreted.ram.subarray(0x60000, 0x60008));
+  const loop = compiled.cpu.memory.codeCache.existingTable(CODE >>> 12, 4)![5]?.compiled;
+  expect(loop?.region, 'the loop is a region member').toBe(true);
+  expect(loop!.count, 'the whole loop body in one pass of its member').toBe(25);
+});
+
+test('BT/BTS/BTR/BTC compiled (wasm JIT) change only CF: ZF from the ADD before them, CF for ADC/SBB after, every flags value and memory as interpreted', () => {
+  // ebp = 3000; top: add eax, ebx; bt eax, 3; setz cl; adc edx, 0; btc esi, edx; bt dword [edi], 7;
+  // sbb eax, 0; btr dword [edi+4], 1; pushfd; pop ecx; add ebx, ecx; inc dword [edi]; dec ebp; jnz top; hlt
+  const body = [
+    0x01, 0xd8, 0x0f, 0xba, 0xe0, 0x03, 0x0f, 0x94, 0xc1, 0x83, 0xd2, 0x00, 0x0f, 0xbb, 0xd6,
+    0x0f, 0xba, 0x27, 0x07, 0x83, 0xd8, 0x00, 0x0f, 0xba, 0x77, 0x04, 0x01, 0x9c, 0x59, 0x01, 0xcb,
+    0xff, 0x07, 0x4d,
+  ];
+  const code = [0xbd, 0xb8, 0x0b, 0, 0, ...body, 0x75, (-(body.length + 2)) & 0xff, 0xf4];
+  const [compiled, interpreted] = [true, false].map((decodedCache) => {
+    const m = protectedMachine(code, { decodedCache, wasmJit: decodedCache, jitThreshold: 16 });
+    m.cpu.reg32.set([0x12345678, 0, 0x9abcdef0, 0x0fedcba9, 0x20000, 0, 0x55, 0x60000]);
+    put32(m.ram, 0x60004, 0xffffffff);
+    expect(m.cpu.run(1_000_000)).toBe(StopReason.Halted);
+    return m;
+  });
+  expect([...compiled.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
+  expect(compiled.cpu.getFlags()).toBe(interpreted.cpu.getFlags());
+  expect(compiled.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
+  expect(compiled.ram.subarray(0x60000, 0x60008)).toEqual(interpreted.ram.subarray(0x60000, 0x60008));
+  const loop = compiled.cpu.memory.codeCache.existingTable(CODE >>> 12, 4)![5]?.compiled;
+  expect(loop?.region, 'the loop is a region member').toBe(true);
+  expect(loop!.count, 'the whole loop body in one pass of its member').toBe(14);
+});
+
+test('CLD/STD compiled (wasm JIT): string elements after them step the way DF says, and pushed flags show DF, as interpreted', () => {
+  // ebp = 300; top: std; movsb; cld; movsb; pushfd; pop ecx; add ebx, ecx; std; pushfd; pop ecx;
+  // add ebx, ecx; cld; dec ebp; jnz top; hlt
+  const body = [0xfd, 0xa4, 0xfc, 0xa4, 0x9c, 0x59, 0x01, 0xcb, 0xfd, 0x9c, 0x59, 0x01, 0xcb, 0xfc, 0x4d];
+  const code = [0xbd, 0x2c, 0x01, 0, 0, ...body, 0x75, (-(body.length + 2)) & 0xff, 0xf4];
+  const [compiled, interpreted] = [true, false].map((decodedCache) => {
+    const m = protectedMachine(code, { decodedCache, wasmJit: decodedCache, jitThreshold: 16 });
+    for (let i = 0; i < 0x100; i++) m.ram[0x60100 + i] = i;
+    m.cpu.reg32.set([0, 0, 0, 0, 0x20000, 0, 0x60180, 0x60280]);
+    expect(m.cpu.run(1_000_000)).toBe(StopReason.Halted);
+    return m;
+  });
+  expect([...compiled.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
+  expect(compiled.cpu.getFlags()).toBe(interpreted.cpu.getFlags());
+  expect(compiled.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
+  expect(compiled.ram.subarray(0x60100, 0x60300)).toEqual(interpreted.ram.subarray(0x60100, 0x60300));
+  // The closure decoder ends its blocks at MOVSB, so the loop's members are short: STD and CLD
+  // are members of their own.
+  const table = compiled.cpu.memory.codeCache.existingTable(CODE >>> 12, 4)!;
+  expect(table[5]?.compiled?.region, 'STD is a region member').toBe(true);
+  expect(table[7]?.compiled?.region, 'CLD is a region member').toBe(true);
 });

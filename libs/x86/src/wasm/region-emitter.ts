@@ -430,6 +430,26 @@ export class RegionEmitter {
     this.known = undefined;
   }
 
+  /**
+   * BT/BTS/BTR/BTC: CF becomes `carry` (a pushed 0/1), every other flag stays what the record
+   * (or, without one, Cpu.flags) says, as bit-operations.ts changeBit assigns only CF: CF is
+   * kept aside in fcarry and left out of the record's flags, as INC/DEC and ROL/ROR do.
+   */
+  carryOnly(carry: () => void): void {
+    const f = this.f;
+    carry();
+    f.set(this.fcarry);
+    f.get(this.fvalid).op(Op.if, VOID);
+    f.get(this.faffected).i32(~CF).op(Op.i32And).set(this.faffected);
+    f.op(Op.else);
+    // No record: one that defines nothing, so only the saved CF applies.
+    f.i32(FlagOp.Logic).set(this.fop).i32(4).set(this.fsize).i32(0).set(this.faffected).i32(1).set(this.fvalid);
+    f.i32(-1).set(this.fover);
+    f.i64(0).set(this.fa).i64(0).set(this.fb).i64(0).set(this.fres);
+    f.op(Op.end);
+    this.known = undefined;
+  }
+
   /** Calls the condition function on the record; leaves its answer (0/1/ASK_JS) on the stack. */
   private conditionCall(cc: number): void {
     const f = this.f;

@@ -182,7 +182,12 @@ function planInstruction(e: RegionEmitter, quirks: CpuQuirks, opcode: number, op
     body();
     return false;
   };
-
+  if (opcode === 0xfc || opcode === 0xfd) {
+    // CLD/STD: DF lives in the state area while regions run (region-runner.ts syncDirection).
+    return none(() => {
+      f.i32(0).i32(opcode === 0xfd ? 1 : 0).mem(Op.i32Store, e.state + STATE.direction);
+    });
+  }
   if (opcode < 0x40 && (opcode & 7) <= 5) {
     const op = (opcode >>> 3) & 7;
     if ((opcode & 7) >= 4) {
@@ -1131,5 +1136,106 @@ function twoByte(e: RegionEmitter, opcode: number, opSize: OperandSize, bytes: C
       return false;
     };
   }
+  if (opcode === 0xba && opSize === 4) {
+    // BT/BTS/BTR/BTC r/m32, imm8 (0F BA /4-7): the bit within the operand itself.
+    const m = modrm();
+    if (m.reg < 4) return undefined;
+    const bit = bytes.next8() & 31;
+    return () => {
+      bitTest(e, m, m.reg - 4, () => f.i32(bit));
+      return false;
+    };
+  }
+  if ((opcode === 0xa3 || opcode === 0xab || opcode === 0xb3 || opcode === 0xbb) && opSize === 4) {
+    // BT/BTS/BTR/BTC r32, r32; a memory operand with a register offset may reach other dwords: interpreted.
+    const m = modrm();
+    if (m.mem !== undefined) return undefined;
+    return () => {
+      bitTest(e, m, (opcode >>> 3) & 3, () => f.get(e.R[m.reg]).i32(31).op(Op.i32And));
+      return false;
+    };
+  }
+  if ((opcode === 0xa4 || opcode === 0xa5 || opcode === 0xac || opcode === 0xad) && opSize === 4) {
+    const m = modrm();
+    const count = (opcode & 1) === 0 ? bytes.next8() & 31 : -1;
+    return () => {
+      doubleShift(e, m, opcode < 0xac, count);
+      return false;
+    };
+  }
   return undefined;
+}
+
+/**
+ * BT (action 0), BTS (1), BTR (2), BTC (3) on bit `bit()` (0-31) of r/m32: CF gets the bit
+ * (bit-operations.ts changeBit), the other flags stay; busybox's shell tests bits of its
+ * state on the stack this way (BT [esp+n], imm8) ~4 times per loop iteration of `sh`.
+ */
+function bitTest(e: RegionEmitter, m: Modrm, action: number, bit: () => void): void {
+  const f = e.f;
+  bit();
+  f.set(e.tb);
+  readRm(e, m, 4);
+  f.set(e.ta);
+  e.carryOnly(() => f.get(e.ta).get(e.tb).op(Op.i32ShrU).i32(1).op(Op.i32And));
+  if (action === 0) return;
+  f.get(e.ta).i32(1).get(e.tb).op(Op.i32Shl);
+  if (action === 1) f.op(Op.i32Or);
+  else if (action === 2) f.i32(-1).op(Op.i32Xor, Op.i32And);
+  else f.op(Op.i32Xor);
+  f.set(e.v);
+  writeRm(e, m, 4);
+}
+
+/**
+ * SHLD/SHRD r/m32, r32 by imm8 or CL (masked to 5 bits; 0 changes nothing, flags included),
+ * as bit-operations.ts doubleShiftValue: CF the last bit shifted out, OF the sign change,
+ * ZF/SF/PF from the result, AF clear (a shift record). 64-bit arithmetic in
+ * busybox's shell ($((i+1))) and Linux runs them constantly.
+ */
+function doubleShift(e: RegionEmitter, m: Modrm, left: boolean, constant: number): void {
+  const f = e.f;
+  if (constant === 0) return;
+  readRm(e, m, 4);
+  f.set(e.ta);
+  e.reg(4, m.reg);
+  f.set(e.tb);
+  const count = (): void => {
+    if (constant > 0) f.i32(constant);
+    else f.get(e.q);
+  };
+  if (constant < 0) {
+    // The record changes only when the count is not zero.
+    f.get(e.R[ECX]).i32(31).op(Op.i32And).tee(e.q);
+    e.if();
+  }
+  // result = SHLD: dest << c | fill >>> (32 - c); SHRD: dest >>> c | fill << (32 - c)
+  f.get(e.ta);
+  count();
+  f.op(left ? Op.i32Shl : Op.i32ShrU);
+  f.get(e.tb).i32(32);
+  count();
+  f.op(Op.i32Sub, left ? Op.i32ShrU : Op.i32Shl, Op.i32Or).set(e.t);
+  // CF: SHLD bit 32 - c of dest, SHRD bit c - 1
+  f.get(e.ta);
+  if (left) {
+    f.i32(32);
+    count();
+    f.op(Op.i32Sub);
+  } else {
+    count();
+    f.i32(1).op(Op.i32Sub);
+  }
+  f.op(Op.i32ShrU).i32(1).op(Op.i32And, Op.i64ExtendI32U).set(e.fa);
+  f.get(e.t).get(e.ta).op(Op.i32Xor).i32(31).op(Op.i32ShrU, Op.i64ExtendI32U).set(e.fb);
+  f.get(e.t).op(Op.i64ExtendI32U).set(e.fres);
+  const known = e.known;
+  e.record(FlagOp.Shift, 4, false);
+  f.get(e.t).set(e.v);
+  writeRm(e, m, 4);
+  if (constant < 0) {
+    e.endIf();
+    // After the if the record is either this one or the one before: not known statically.
+    e.known = known?.op === FlagOp.Shift && known.size === 4 ? known : undefined;
+  }
 }

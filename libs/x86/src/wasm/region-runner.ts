@@ -162,6 +162,7 @@ export class WasmJit {
         // the instruction's place first; 1 when it wrote to decoded code.
         interpret: () =>
           written(() => {
+            this.syncDirection();
             this.applyFlags();
             cpu.instructionStart = this.words[STATE.faultStart >> 2] >>> 0;
             cpu.interpretInBlock();
@@ -315,6 +316,7 @@ export class WasmJit {
         throw fault;
       }
     } catch (err) {
+      this.syncDirection();
       this.applyFlags();
       // Where the faulting instruction is: the region's fault exit (or, before RDTSC, its
       // spill) wrote it; regions it chained through before retired chainRetired.
@@ -325,6 +327,7 @@ export class WasmJit {
       words[STATE.chainRetired >> 2] = 0;
       throw err;
     }
+    this.syncDirection();
     cpu.eip = words[STATE.exitEip >> 2] >>> 0;
     retired += words[STATE.chainRetired >> 2];
     words[STATE.chainRetired >> 2] = 0;
@@ -366,6 +369,12 @@ export class WasmJit {
       this.slots.set(key, slot);
     }
     return slot;
+  }
+
+  /** EFLAGS.DF as the region left it in the state area (CLD/STD compile to a store there). */
+  private syncDirection(): void {
+    const flags = this.cpu.flags;
+    flags.stored = this.words[STATE.direction >> 2] !== 0 ? flags.stored | DF : flags.stored & ~DF;
   }
 
   /** Applies the flag record a region left in the mailbox to Cpu.flags (if one is there). */

@@ -2,7 +2,7 @@ import type { Cpu } from '../../cpu.js';
 import { CpuFault, Vector } from '../../cpu-fault.js';
 import { decodeModrm } from '../../decode/modrm.js';
 import { readModrmReg, readRm, signExtend, writeModrmReg, writeRm } from '../../decode/operands.js';
-import { CF, OF, PARITY, PF, SF, ZF } from '../../flag-bits.js';
+import { AF, CF, OF, PARITY, PF, SF, ZF } from '../../flag-bits.js';
 import { sizeMask, type OperandSize } from '../../registers.js';
 import type { OpcodeTable } from '../opcode-table.js';
 
@@ -80,7 +80,8 @@ function doubleShift(cpu: Cpu, opcode: number): void {
 
 /**
  * SHLD (left) / SHRD: `dest` shifted by `count` (1-31), filled from `fill`; sets CF, OF,
- * ZF, SF, PF and returns the result. Shared by the interpreter and the decoded closures.
+ * ZF, SF, PF, clears AF and returns the result. Shared by the interpreter and the decoded
+ * closures (wasm regions: region-instructions.ts doubleShift).
  */
 export function doubleShiftValue(flagsOut: Cpu['flags'], dest: number, fill: number, count: number, size: OperandSize, left: boolean): number {
   const bits = size * 8;
@@ -103,7 +104,9 @@ export function doubleShiftValue(flagsOut: Cpu['flags'], dest: number, fill: num
   if (result === 0) flags |= ZF;
   if ((result >>> msb) & 1) flags |= SF;
   flags |= PARITY[result & 0xff];
-  flagsOut.assign(CF | OF | ZF | SF | PF, flags);
+  // AF is undefined (Intel SDM SHLD/SHRD): cleared, as SHL/SHR leave it and QEMU computes it,
+  // so compiled code can record the operation as a shift without keeping the AF before it.
+  flagsOut.assign(CF | OF | ZF | SF | PF | AF, flags);
   return result >>> 0;
 }
 
