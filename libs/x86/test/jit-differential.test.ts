@@ -572,7 +572,31 @@ test('a region runs on under a segment mode that differs only in segments its co
   expect(otherDs, 'region runs refused after DS changed (the loop reads through DS)').toBeGreaterThan(0);
 });
 
-test('PUSHF, CLI, CLD, BT/BTS/BTR/BTC and CMPXCHG8B (through the interpreter\'s handlers) and SHLD/SHRD (compiled) run inside a compiled loop (wasm JIT) with the same results, flags and counts', () => {
+/** `mov ebp, iterations; top: body (ending in dec ebp); jnz top; hlt`: the body starts at offset 5. */
+function countedLoop(iterations: number, body: number[]): number[] {
+  return [0xbd, ...le32(iterations), ...body, 0x75, (-(body.length + 2)) & 0xff, 0xf4];
+}
+
+/** `code` run to HLT with the wasm JIT (threshold 16) and interpreted, each machine set up by `setup` first. */
+function compiledAndInterpreted(code: number[], setup: (m: ProtectedMachine) => void): [ProtectedMachine, ProtectedMachine] {
+  const [compiled, interpreted] = [true, false].map((decodedCache) => {
+    const m = protectedMachine(code, { decodedCache, wasmJit: decodedCache, jitThreshold: 16 });
+    setup(m);
+    expect(m.cpu.run(1_000_000)).toBe(StopReason.Halted);
+    return m;
+  });
+  return [compiled, interpreted];
+}
+
+/** Registers, flags, instruction counts and RAM [from, to) alike in both machines. */
+function expectSameState(compiled: ProtectedMachine, interpreted: ProtectedMachine, from: number, to: number): void {
+  expect([...compiled.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
+  expect(compiled.cpu.getFlags()).toBe(interpreted.cpu.getFlags());
+  expect(compiled.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
+  expect(compiled.ram.subarray(from, to)).toEqual(interpreted.ram.subarray(from, to));
+}
+
+test('PUSHF, CLI, CMPXCHG8B and BTS with a memory operand and a register offset (through the interpreter\'s handlers), CLD, SHLD/SHRD and BT* (compiled) run inside a compiled loop (wasm JIT) with the same results, flags and counts', () => {
   // ebp = 3000; top: shrd eax, edx, 7; shld ebx, eax, cl; pushfd; pop esi; cli; cld;
   // bts [edi], ecx; btr edx, 3; bt eax, ebx; setc cl; btc dword [edi+4], 9; add eax, esi;
   // mov ecx, eax; and ecx, 31; cmpxchg8b [edi+8]; shrd [edi+16], edx, cl; shld [edi+20], eax, 5;
@@ -583,17 +607,10 @@ test('PUSHF, CLI, CLD, BT/BTS/BTR/BTC and CMPXCHG8B (through the interpreter\'s 
     0x0f, 0xba, 0x7f, 0x04, 0x09, 0x01, 0xf0, 0x89, 0xc1, 0x83, 0xe1, 0x1f,
     0x0f, 0xc7, 0x4f, 0x08, 0x0f, 0xad, 0x57, 0x10, 0x0f, 0xa4, 0x47, 0x14, 0x05, 0x42, 0x4d,
   ];
-  const code = [0xbd, 0xb8, 0x0b, 0, 0, ...body, 0x75, (-(body.length + 2)) & 0xff, 0xf4];
-  const [compiled, interpreted] = [true, false].map((decodedCache) => {
-    const m = protectedMachine(code, { decodedCache, wasmJit: decodedCache, jitThreshold: 16 });
+  const [compiled, interpreted] = compiledAndInterpreted(countedLoop(3000, body), (m) => {
     m.cpu.reg32.set([0x12345678, 5, 0x9abcdef0, 0x0fedcba9, 0x20000, 0, 0, 0x60000]);
-    expect(m.cpu.run(1_000_000)).toBe(StopReason.Halted);
-    return m;
   });
-  expect([...compiled.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
-  expect(compiled.cpu.getFlags()).toBe(interpreted.cpu.getFlags());
-  expect(compiled.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
-  expect(compiled.ram.subarray(0x60000, 0x60020)).toEqual(interpreted.ram.subarray(0x60000, 0x60020));
+  expectSameState(compiled, interpreted, 0x60000, 0x60020);
   const loop = compiled.cpu.memory.codeCache.existingTable(CODE >>> 12, 4)![5]?.compiled;
   expect(loop?.region, 'the loop is a region member').toBe(true);
   expect(loop!.count, 'the whole loop body in one pass of its member').toBe(20);
@@ -614,19 +631,12 @@ test('SHLD/SHRD r/m32 by CL (every count 0-31) and by imm8, on registers and mem
     0x0f, 0xac, 0x57, 0x04, 0x01, ...flagsIntoEbx,
     0x31, 0xe8, 0x4d,
   ];
-  const code = [0xbd, 0xb8, 0x0b, 0, 0, ...body, 0x75, (-(body.length + 2)) & 0xff, 0xf4];
-  const [compiled, interpreted] = [true, false].map((decodedCache) => {
-    const m = protectedMachine(code, { decodedCache, wasmJit: decodedCache, jitThreshold: 16 });
+  const [compiled, interpreted] = compiledAndInterpreted(countedLoop(3000, body), (m) => {
     m.cpu.reg32.set([0x12345678, 0, 0x9abcdef0, 0x0fedcba9, 0x20000, 0, 0, 0x60000]);
     put32(m.ram, 0x60000, 0x80000001);
     put32(m.ram, 0x60004, 0x7ffffffe);
-    expect(m.cpu.run(1_000_000)).toBe(StopReason.Halted);
-    return m;
   });
-  expect([...compiled.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
-  expect(compiled.cpu.getFlags()).toBe(interpreted.cpu.getFlags());
-  expect(compiled.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
-  expect(compiled.ram.subarray(0x60000, 0x60008)).toEqual(interpreted.ram.subarray(0x60000, 0x60008));
+  expectSameState(compiled, interpreted, 0x60000, 0x60008);
   const loop = compiled.cpu.memory.codeCache.existingTable(CODE >>> 12, 4)![5]?.compiled;
   expect(loop?.region, 'the loop is a region member').toBe(true);
   expect(loop!.count, 'the whole loop body in one pass of its member').toBe(25);
@@ -640,18 +650,11 @@ test('BT/BTS/BTR/BTC compiled (wasm JIT) change only CF: ZF from the ADD before 
     0x0f, 0xba, 0x27, 0x07, 0x83, 0xd8, 0x00, 0x0f, 0xba, 0x77, 0x04, 0x01, 0x9c, 0x59, 0x01, 0xcb,
     0xff, 0x07, 0x4d,
   ];
-  const code = [0xbd, 0xb8, 0x0b, 0, 0, ...body, 0x75, (-(body.length + 2)) & 0xff, 0xf4];
-  const [compiled, interpreted] = [true, false].map((decodedCache) => {
-    const m = protectedMachine(code, { decodedCache, wasmJit: decodedCache, jitThreshold: 16 });
+  const [compiled, interpreted] = compiledAndInterpreted(countedLoop(3000, body), (m) => {
     m.cpu.reg32.set([0x12345678, 0, 0x9abcdef0, 0x0fedcba9, 0x20000, 0, 0x55, 0x60000]);
     put32(m.ram, 0x60004, 0xffffffff);
-    expect(m.cpu.run(1_000_000)).toBe(StopReason.Halted);
-    return m;
   });
-  expect([...compiled.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
-  expect(compiled.cpu.getFlags()).toBe(interpreted.cpu.getFlags());
-  expect(compiled.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
-  expect(compiled.ram.subarray(0x60000, 0x60008)).toEqual(interpreted.ram.subarray(0x60000, 0x60008));
+  expectSameState(compiled, interpreted, 0x60000, 0x60008);
   const loop = compiled.cpu.memory.codeCache.existingTable(CODE >>> 12, 4)![5]?.compiled;
   expect(loop?.region, 'the loop is a region member').toBe(true);
   expect(loop!.count, 'the whole loop body in one pass of its member').toBe(14);
@@ -661,18 +664,11 @@ test('CLD/STD compiled (wasm JIT): string elements after them step the way DF sa
   // ebp = 300; top: std; movsb; cld; movsb; pushfd; pop ecx; add ebx, ecx; std; pushfd; pop ecx;
   // add ebx, ecx; cld; dec ebp; jnz top; hlt
   const body = [0xfd, 0xa4, 0xfc, 0xa4, 0x9c, 0x59, 0x01, 0xcb, 0xfd, 0x9c, 0x59, 0x01, 0xcb, 0xfc, 0x4d];
-  const code = [0xbd, 0x2c, 0x01, 0, 0, ...body, 0x75, (-(body.length + 2)) & 0xff, 0xf4];
-  const [compiled, interpreted] = [true, false].map((decodedCache) => {
-    const m = protectedMachine(code, { decodedCache, wasmJit: decodedCache, jitThreshold: 16 });
+  const [compiled, interpreted] = compiledAndInterpreted(countedLoop(300, body), (m) => {
     for (let i = 0; i < 0x100; i++) m.ram[0x60100 + i] = i;
     m.cpu.reg32.set([0, 0, 0, 0, 0x20000, 0, 0x60180, 0x60280]);
-    expect(m.cpu.run(1_000_000)).toBe(StopReason.Halted);
-    return m;
   });
-  expect([...compiled.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
-  expect(compiled.cpu.getFlags()).toBe(interpreted.cpu.getFlags());
-  expect(compiled.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
-  expect(compiled.ram.subarray(0x60100, 0x60300)).toEqual(interpreted.ram.subarray(0x60100, 0x60300));
+  expectSameState(compiled, interpreted, 0x60100, 0x60300);
   // The closure decoder ends its blocks at MOVSB, so the loop's members are short: STD and CLD
   // are members of their own.
   const table = compiled.cpu.memory.codeCache.existingTable(CODE >>> 12, 4)!;

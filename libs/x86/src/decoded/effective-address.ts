@@ -10,21 +10,33 @@ export type OffsetFunction = (cpu: Cpu) => number;
 export interface DecodedAddress {
   segment: number;
   offset: OffsetFunction;
-  /** 32-bit addressing's parts, for closures that compute the offset inline (memory-operands.ts). */
-  fields?: AddressFields;
+  /** 32-bit addressing as the inline formula's constants (memory-operands.ts); absent for 16-bit. */
+  inline?: InlineAddress;
 }
 
 /**
- * One closure for every 32-bit form, (base & baseMask) + ((index & indexMask) << scale) + disp
- * with a mask of 0 for a missing register: a call site in another closure then sees one
- * function (V8 can inline it) rather than one of four (a megamorphic call).
+ * 32-bit addressing as one formula for every form: (reg32[base] & baseMask) +
+ * ((reg32[index] & indexMask) << scale) + disp, a mask of 0 (and register 0) standing for
+ * a missing register. Closures that compute it inline (memory-operands.ts) have no branch
+ * on the form, and the offset closure is one function for all forms: a call site in another
+ * closure then sees one function (V8 can inline it) rather than one of four (a megamorphic
+ * call through V8's generic Call builtin).
  */
-function offset32({ base, index, scale, disp }: AddressFields): OffsetFunction {
-  const b = Math.max(base, 0);
-  const baseMask = base < 0 ? 0 : -1;
-  const i = Math.max(index, 0);
-  const indexMask = index < 0 ? 0 : -1;
-  return (cpu) => ((cpu.reg32[b] & baseMask) + ((cpu.reg32[i] & indexMask) << scale) + disp) >>> 0;
+export interface InlineAddress {
+  base: number;
+  baseMask: number;
+  index: number;
+  indexMask: number;
+  scale: number;
+  disp: number;
+}
+
+function inline32({ base, index, scale, disp }: AddressFields): InlineAddress {
+  return { base: Math.max(base, 0), baseMask: base < 0 ? 0 : -1, index: Math.max(index, 0), indexMask: index < 0 ? 0 : -1, scale, disp };
+}
+
+function offset32({ base, baseMask, index, indexMask, scale, disp }: InlineAddress): OffsetFunction {
+  return (cpu) => ((cpu.reg32[base] & baseMask) + ((cpu.reg32[index] & indexMask) << scale) + disp) >>> 0;
 }
 
 function offset16({ base, index, disp }: AddressFields): OffsetFunction {
@@ -38,7 +50,8 @@ function offset16({ base, index, disp }: AddressFields): OffsetFunction {
 /** 32-bit addressing as a closure, the same rules as decode/modrm.ts. */
 export function decodeAddress32(bytes: CodeBytes, mod: number, rm: number, segOverride: number): DecodedAddress {
   const fields = addressFields32(bytes, mod, rm);
-  return { segment: segOverride === NO_SEGMENT ? fields.seg : segOverride, offset: offset32(fields), fields };
+  const inline = inline32(fields);
+  return { segment: segOverride === NO_SEGMENT ? fields.seg : segOverride, offset: offset32(inline), inline };
 }
 
 /** 16-bit addressing as a closure, the same rules as decode/modrm.ts. */

@@ -5,35 +5,16 @@ import type { DecodedAddress } from './effective-address.js';
 
 /*
  * Memory operands of decoded instructions with the offset computed inside the instruction's
- * closure rather than by the address's own offset closure: a closure called from another
- * closure is a megamorphic call in V8 (the generic Call builtin), and in Linux's kernel init,
- * where ~30 M instructions ran as closures, such calls took ~10 % of the CPU thread. 32-bit
- * addressing has one formula for all its forms, (base & baseMask) + ((index & indexMask) <<
- * scale) + disp, with a mask of 0 for a missing register (no branches on the form inside a
- * closure shared by all of them); 16-bit addressing keeps its offset closure.
+ * closure (effective-address.ts InlineAddress) rather than by the address's own offset
+ * closure: a closure called from another closure is a megamorphic call in V8 (the generic
+ * Call builtin), and in Linux's kernel init, where ~30 M instructions ran as closures, such
+ * calls took ~10 % of the CPU thread. 16-bit addressing keeps its offset closure.
  */
-
-/** 32-bit addressing as the inline formula's constants. */
-export interface InlineAddress {
-  base: number;
-  baseMask: number;
-  index: number;
-  indexMask: number;
-  scale: number;
-  disp: number;
-}
-
-/** The inline formula's constants for a 32-bit memory operand; undefined for 16-bit addressing. */
-export function inlineAddress(mem: DecodedAddress): InlineAddress | undefined {
-  const f = mem.fields;
-  if (f === undefined) return undefined;
-  return { base: Math.max(f.base, 0), baseMask: f.base < 0 ? 0 : -1, index: Math.max(f.index, 0), indexMask: f.index < 0 ? 0 : -1, scale: f.scale, disp: f.disp };
-}
 
 /** Reads `size` bytes at the operand. */
 export function memoryReader(mem: DecodedAddress, size: OperandSize): (cpu: Cpu) => number {
   const seg = mem.segment;
-  const a = inlineAddress(mem);
+  const a = mem.inline;
   if (a !== undefined) {
     const { base, baseMask, index, indexMask, scale, disp } = a;
     return (c) => c.readMemory(seg, ((c.reg32[base] & baseMask) + ((c.reg32[index] & indexMask) << scale) + disp) >>> 0, size);
@@ -45,7 +26,7 @@ export function memoryReader(mem: DecodedAddress, size: OperandSize): (cpu: Cpu)
 /** Writes `value(cpu)` (computed first) to the operand. */
 export function memoryWriter(mem: DecodedAddress, size: OperandSize, value: (cpu: Cpu) => number): DecodedInstruction {
   const seg = mem.segment;
-  const a = inlineAddress(mem);
+  const a = mem.inline;
   if (a !== undefined) {
     const { base, baseMask, index, indexMask, scale, disp } = a;
     return (c) => {
@@ -63,7 +44,7 @@ export function memoryWriter(mem: DecodedAddress, size: OperandSize, value: (cpu
 /** MOV r32, m32: the load and the register write in one closure. */
 export function loadRegister32(mem: DecodedAddress, reg: number): DecodedInstruction {
   const seg = mem.segment;
-  const a = inlineAddress(mem);
+  const a = mem.inline;
   if (a !== undefined) {
     const { base, baseMask, index, indexMask, scale, disp } = a;
     return (c) => (c.reg32[reg] = c.readMemory(seg, ((c.reg32[base] & baseMask) + ((c.reg32[index] & indexMask) << scale) + disp) >>> 0, 4));
@@ -75,7 +56,7 @@ export function loadRegister32(mem: DecodedAddress, reg: number): DecodedInstruc
 /** MOV m32, r32: the register read and the store in one closure. */
 export function storeRegister32(mem: DecodedAddress, reg: number): DecodedInstruction {
   const seg = mem.segment;
-  const a = inlineAddress(mem);
+  const a = mem.inline;
   if (a !== undefined) {
     const { base, baseMask, index, indexMask, scale, disp } = a;
     return (c) => c.writeMemory(seg, ((c.reg32[base] & baseMask) + ((c.reg32[index] & indexMask) << scale) + disp) >>> 0, 4, c.reg32[reg]);
@@ -86,7 +67,7 @@ export function storeRegister32(mem: DecodedAddress, reg: number): DecodedInstru
 
 /** LEA r32, m: the offset itself into the register. */
 export function loadAddress32(mem: DecodedAddress, reg: number): DecodedInstruction {
-  const a = inlineAddress(mem);
+  const a = mem.inline;
   if (a !== undefined) {
     const { base, baseMask, index, indexMask, scale, disp } = a;
     return (c) => {

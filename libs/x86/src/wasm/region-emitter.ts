@@ -414,14 +414,7 @@ export class RegionEmitter {
     f.set(this.fcarry);
     overflow();
     f.set(this.fover);
-    f.get(this.fvalid).op(Op.if, VOID);
-    f.get(this.faffected).i32(~(CF | OF)).op(Op.i32And).set(this.faffected);
-    f.op(Op.else);
-    // No record: one that defines nothing, so only the saved CF/OF apply.
-    f.i32(FlagOp.Logic).set(this.fop).i32(4).set(this.fsize).i32(0).set(this.faffected).i32(1).set(this.fvalid);
-    f.i64(0).set(this.fa).i64(0).set(this.fb).i64(0).set(this.fres);
-    f.op(Op.end);
-    this.known = undefined;
+    this.keptAside(CF | OF);
   }
 
   /** JavaScript applied the record and changed the flags itself (an interpreted instruction): no record in the locals now. */
@@ -436,15 +429,23 @@ export class RegionEmitter {
    * kept aside in fcarry and left out of the record's flags, as INC/DEC and ROL/ROR do.
    */
   carryOnly(carry: () => void): void {
-    const f = this.f;
     carry();
-    f.set(this.fcarry);
+    this.f.set(this.fcarry);
+    this.keptAside(CF);
+  }
+
+  /**
+   * After fcarry (and, with OF in `aside`, fover) took new values: the record no longer
+   * defines those flags; without a record, one that defines nothing, so only the saved
+   * flags apply (and a saved OF left over from before does not, when OF is not in `aside`).
+   */
+  private keptAside(aside: number): void {
+    const f = this.f;
     f.get(this.fvalid).op(Op.if, VOID);
-    f.get(this.faffected).i32(~CF).op(Op.i32And).set(this.faffected);
+    f.get(this.faffected).i32(~aside).op(Op.i32And).set(this.faffected);
     f.op(Op.else);
-    // No record: one that defines nothing, so only the saved CF applies.
     f.i32(FlagOp.Logic).set(this.fop).i32(4).set(this.fsize).i32(0).set(this.faffected).i32(1).set(this.fvalid);
-    f.i32(-1).set(this.fover);
+    if ((aside & OF) === 0) f.i32(-1).set(this.fover);
     f.i64(0).set(this.fa).i64(0).set(this.fb).i64(0).set(this.fres);
     f.op(Op.end);
     this.known = undefined;

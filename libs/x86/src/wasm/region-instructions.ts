@@ -44,18 +44,20 @@ export function emitRegionInstruction(e: RegionEmitter, quirks: CpuQuirks, ram: 
   const crossable = tail !== undefined && head < MAX_INSTRUCTION_LENGTH;
   // Decoded from a copy of the page's last bytes followed by the next page's first ones.
   const bytes = crossable ? new CodeBytes(joinBytes(ram.subarray(physical, pageEnd), tail), 0, head + tail.length) : new CodeBytes(ram, physical, pageEnd);
-  let result = decodeAndEmit(e, quirks, bytes, crossable ? 0 : physical, memberAt);
-  if ((result === undefined || bytes.overrun) && !crossable) {
+  const undo = (): void => {
     f.code.length = mark;
     e.inner = inner;
     e.known = known;
+  };
+  let result = decodeAndEmit(e, quirks, bytes, crossable ? 0 : physical, memberAt);
+  if ((result === undefined || bytes.overrun) && !crossable) {
+    // Not compiled: the interpreter's handler may still run it inside the region.
+    undo();
     bytes.overrun = false;
     result = interpreted(e, ram, physical);
   }
   if (result === undefined || bytes.overrun) {
-    f.code.length = mark;
-    e.inner = inner;
-    e.known = known;
+    undo();
     return undefined;
   }
   if (crossable && result.length > head) {
@@ -489,25 +491,21 @@ function incDec(e: RegionEmitter, size: OperandSize, m: Modrm, decrement: boolea
   writeRm(e, m, size);
 }
 
-function stack32(e: RegionEmitter): boolean {
-  return e.stack32();
-}
-
 /** PUSH of a value that does not depend on `o`. */
 function push(e: RegionEmitter, size: OperandSize, value: () => void): void {
   const f = e.f;
   value();
   f.set(e.v);
-  if (stack32(e)) f.get(e.R[ESP]).i32(size).op(Op.i32Sub).set(e.o);
+  if (e.stack32()) f.get(e.R[ESP]).i32(size).op(Op.i32Sub).set(e.o);
   else f.get(e.R[ESP]).i32(size).op(Op.i32Sub).i32(0xffff).op(Op.i32And).set(e.o);
   e.write(SS, size);
-  e.setReg(stack32(e) ? 4 : 2, ESP, () => f.get(e.o));
+  e.setReg(e.stack32() ? 4 : 2, ESP, () => f.get(e.o));
 }
 
 /** POP into `v`; `release` more bytes dropped (RET imm16). */
 function pop(e: RegionEmitter, size: OperandSize, release = 0): void {
   const f = e.f;
-  const width: OperandSize = stack32(e) ? 4 : 2;
+  const width: OperandSize = e.stack32() ? 4 : 2;
   e.reg(width, ESP);
   f.set(e.o);
   e.read(SS, size);
