@@ -6,7 +6,7 @@
 ; It measures param1 times (0 = once); like Linux's PIT calibration, a reader may take
 ; the best of the tries, since a busy host can only make a poll see OUT2 late.
 ; Output, one line per try, then halt with interrupts off:
-;   "pit-ch2-delay: tsc=0x........"   (TSC ticks from programming to OUT2 high)
+;   "pit-ch2-delay: tsc=0x........"   (TSC ticks from just before the MSB write to OUT2 high)
 %include "firmware.inc"
 %include "serial.inc"
 cpu 686                         ; rdtsc (the guests are otherwise 386 code)
@@ -34,10 +34,15 @@ start:
     out PIT_CTRL, al
     mov ax, [cs:param0]
     out PIT_CH2, al
-    mov al, ah
-    out PIT_CH2, al             ; the count is loaded now and runs from the next clock
+    ; The time stamp is taken before the MSB write that starts the count: a hypervisor
+    ; that stalls between carrying out that OUT and resuming the guest would otherwise
+    ; make the guest start its stopwatch late and measure less than the count. This way
+    ; every try measures at least the programmed time, and a stall can only add to it.
     rdtsc
     mov ebx, eax
+    mov ax, [cs:param0]
+    mov al, ah
+    out PIT_CH2, al             ; the count is loaded now and runs from the next clock
 .poll:
     mov cx, 100
 .spin:
