@@ -9,22 +9,25 @@ import { FunctionBody, I32, I64, Op, VOID } from './wasm-encoder.js';
 // JavaScript side applies it to Cpu.flags (region-runner.ts).
 
 /** Parameters of the generic condition function, in order. */
-export const COND_PARAMS = [I32, I32, I32, I32, I32, I32, I64, I64, I64] as const;
-
-/** Result of the generic condition function when only Cpu.flags can answer. */
-export const ASK_JS = 2;
+export const COND_PARAMS = [I32, I32, I32, I32, I32, I32, I32, I64, I64, I64] as const;
 
 /** Flags each condition pair reads (cc >> 1: O, B, E, BE, S, P, L, LE). */
 const NEEDS = [OF, CF, ZF, CF | ZF, SF, PF, SF | OF, ZF | SF | OF];
 
 /**
- * cond(cc, op, size, affected, carry, overflow, a, b, res) -> 0/1, or ASK_JS when the
- * condition needs a flag the record does not define and no saved value stands in for it
- * (carry/overflow: CF/OF kept aside by INC/DEC and ROL/ROR, -1 when none).
+ * cond(cc, valid, op, size, affected, carry, overflow, a, b, res) -> 0/1 from the record
+ * (carry/overflow: CF/OF kept aside by INC/DEC and ROL/ROR, -1 when none). Without a record
+ * (valid 0), or when the condition needs a flag the record does not define and no saved
+ * value stands in for it, Cpu.flags answers (the import testCondition), after the record
+ * went to the mailbox; the caller keeps its record (applying it again later changes nothing).
+ * `flushRecord` emits the mailbox stores (RegionEmitter.flushFlags' body).
  */
-export function conditionFunction(): FunctionBody {
-  const f = new FunctionBody(9);
-  const [cc, op, size, affected, carry, overflow, a, b, res] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+export function conditionFunction(testCondition: number, flushRecord: (f: FunctionBody, record: readonly number[]) => void): FunctionBody {
+  const f = new FunctionBody(10);
+  const [cc, valid, op, size, affected, carry, overflow, a, b, res] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  // $ask: Cpu.flags answers (after the body's blocks).
+  f.op(Op.block, VOID);
+  f.get(valid).op(Op.i32Eqz).brIf(0);
   const r32 = f.local(I32);
   const sign = f.local(I32);
   const cf = f.local(I32);
@@ -73,13 +76,13 @@ export function conditionFunction(): FunctionBody {
     f.get(cc).i32(1).op(Op.i32ShrU).i32(kind).op(Op.i32Eq).op(Op.if, VOID).i32(needs).set(missing).op(Op.end);
   });
   f.get(missing).get(affected).i32(-1).op(Op.i32Xor).op(Op.i32And).set(missing);
-  f.get(missing).i32(ZF | SF | PF).op(Op.i32And).op(Op.if, VOID).i32(ASK_JS).op(Op.return, Op.end);
+  f.get(missing).i32(ZF | SF | PF).op(Op.i32And).brIf(0);
   f.get(missing).i32(CF).op(Op.i32And).op(Op.if, VOID);
-  f.get(carry).i32(0).op(Op.i32LtS).op(Op.if, VOID).i32(ASK_JS).op(Op.return, Op.end);
+  f.get(carry).i32(0).op(Op.i32LtS).brIf(1);
   f.get(carry).set(cf);
   f.op(Op.end);
   f.get(missing).i32(OF).op(Op.i32And).op(Op.if, VOID);
-  f.get(overflow).i32(0).op(Op.i32LtS).op(Op.if, VOID).i32(ASK_JS).op(Op.return, Op.end);
+  f.get(overflow).i32(0).op(Op.i32LtS).brIf(1);
   f.get(overflow).set(of);
   f.op(Op.end);
   // Nine blocks: the outermost is "done", the eight inside are the cases, innermost first.
@@ -101,6 +104,11 @@ export function conditionFunction(): FunctionBody {
     f.set(result).br(7 - k);
   });
   f.op(Op.end);
-  f.get(result).get(cc).i32(1).op(Op.i32And).op(Op.i32Xor);
+  f.get(result).get(cc).i32(1).op(Op.i32And).op(Op.i32Xor).op(Op.return);
+  f.op(Op.end); // $ask
+  f.get(valid).op(Op.if, VOID);
+  flushRecord(f, [op, size, affected, carry, overflow, a, b, res]);
+  f.op(Op.end);
+  f.get(cc).call(testCondition);
   return f;
 }

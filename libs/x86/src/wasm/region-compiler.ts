@@ -2,7 +2,7 @@ import type { CpuQuirks } from '../cpu-model.js';
 import { CS } from '../registers.js';
 import { conditionFunction, COND_PARAMS } from './flag-code.js';
 import { emitRegionInstruction } from './region-instructions.js';
-import { Fn, RegionEmitter } from './region-emitter.js';
+import { Fn, RegionEmitter, storeRecord } from './region-emitter.js';
 import { encodeModule, I32, Op, VOID } from './wasm-encoder.js';
 import { CHAIN, CHAIN_ENTRIES, CHAIN_ENTRY_SHIFT, STATE, stateLayout, type WasmStateLayout } from './wasm-state.js';
 
@@ -82,7 +82,7 @@ export function compileRegion(quirks: CpuQuirks, ram: Uint8Array, page: number, 
     table: true,
     functions: [
       { type: 0, body: e.f, export: 'run' },
-      { type: 1, body: conditionFunction() },
+      { type: 1, body: conditionFunction(Fn.testCondition, (body, record) => storeRecord(body, state, record)) },
     ],
   });
   return { bytes, members, modeMask: e.modeUsed };
@@ -108,10 +108,11 @@ function emitRegion(e: RegionEmitter, quirks: CpuQuirks, ram: Uint8Array, page: 
   f.get(e.member).brTable(starts.map((_, k) => k), count - 1);
   starts.forEach((offset, k) => {
     f.op(Op.end);
-    // Open now: the member's own loop (a jump to its start stays in it), the blocks of
+    // Open now: the member's own loop or block (a jump to its start stays in it), the blocks of
     // members k+1.., the dispatcher loop, $exit.
     e.toLoop = count - 1 - k + 1;
     e.current = k;
+    e.loopsInPlace = false;
     e.inner = 0;
     e.known = undefined;
     // The member's code goes to an array of its own first: the budget check before it
@@ -141,7 +142,8 @@ function emitRegion(e: RegionEmitter, quirks: CpuQuirks, ram: Uint8Array, page: 
     }
     const body = f.code;
     f.code = main;
-    f.op(Op.loop, VOID);
+    // A loop when the member jumps to its own start; a block else (V8 checks the stack at every loop's head).
+    f.op(e.loopsInPlace ? Op.loop : Op.block, VOID);
     // Not enough budget left for a whole pass of this member: leave at its start.
     f.get(e.n).i32(done).op(Op.i32Add).get(e.budget).op(Op.i32GtU);
     e.if();
@@ -162,9 +164,10 @@ function emitRegion(e: RegionEmitter, quirks: CpuQuirks, ram: Uint8Array, page: 
   f.op(Op.end); // $fault: an access through JavaScript faulted (RegionEmitter.leaveIfFaulted)
   e.flushRegisters();
   e.flushFlags();
-  f.i32(0).get(e.pageEip).get(e.faultAt).op(Op.i32Add).mem(Op.i32Store, e.state + STATE.faultStart);
-  f.i32(0).get(e.pageEip).get(e.faultEnd).op(Op.i32Add).mem(Op.i32Store, e.state + STATE.faultNext);
-  f.i32(0).get(e.n).get(e.faultIndex).op(Op.i32Add).mem(Op.i32Store, e.state + STATE.faultRetired);
+  // faultWhere as RegionEmitter.faultPlace packs it.
+  f.i32(0).get(e.pageEip).get(e.faultWhere).i32(0xfff).op(Op.i32And, Op.i32Add).mem(Op.i32Store, e.state + STATE.faultStart);
+  f.i32(0).get(e.pageEip).get(e.faultWhere).i32(12).op(Op.i32ShrU).i32(0x1fff).op(Op.i32And, Op.i32Add).mem(Op.i32Store, e.state + STATE.faultNext);
+  f.i32(0).get(e.n).get(e.faultWhere).i32(25).op(Op.i32ShrU, Op.i32Add).mem(Op.i32Store, e.state + STATE.faultRetired);
   f.i32(REGION_FAULTED);
   return members;
 }

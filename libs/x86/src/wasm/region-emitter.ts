@@ -2,7 +2,6 @@ import { ARITH_FLAGS, CF, OF } from '../flag-bits.js';
 import { FlagOp } from '../lazy-flags.js';
 import type { OperandSize } from '../registers.js';
 import { MODE_BASE_ZERO, MODE_FLAT, MODE_STACK32 } from '../jit/instruction-emitter.js';
-import { ASK_JS } from './flag-code.js';
 import { STATE } from './wasm-state.js';
 import { FunctionBody, I32, I64, Op, VOID } from './wasm-encoder.js';
 
@@ -23,7 +22,31 @@ const WRITE = [0, Fn.write8, Fn.write16, 0, Fn.write32];
 const LOAD = [0, Op.i32Load8U, Op.i32Load16U, 0, Op.i32Load];
 const STORE = [0, Op.i32Store8, Op.i32Store16, 0, Op.i32Store];
 
+/**
+ * Where the instruction whose access faulted starts and ends (page offsets; the end may lie
+ * up to 14 bytes into the next page) and its index in the member, in one i32 (faultWhere):
+ * bits 0-11, 12-24 and 25-30.
+ */
+export const faultPlace = (start: number, end: number, index: number): number => start | (end << 12) | (index << 25);
+
 export const sizeMask = (size: OperandSize): number => (size === 1 ? 0xff : size === 2 ? 0xffff : -1);
+
+/**
+ * Stores a flag record held in the locals `record` (op, size, affected, carry, overflow, a, b,
+ * res) in the state area's mailbox, pending for Cpu.flags (region-runner.ts applyFlags).
+ */
+export function storeRecord(f: FunctionBody, state: number, record: readonly number[]): void {
+  const [op, size, affected, carry, overflow, a, b, res] = record;
+  f.i32(0).i32(1).mem(Op.i32Store, state + STATE.flagsPending);
+  f.i32(0).get(op).mem(Op.i32Store, state + STATE.flagOp);
+  f.i32(0).get(size).mem(Op.i32Store, state + STATE.flagSize);
+  f.i32(0).get(affected).mem(Op.i32Store, state + STATE.flagAffected);
+  f.i32(0).get(carry).mem(Op.i32Store, state + STATE.flagCarry);
+  f.i32(0).get(overflow).mem(Op.i32Store, state + STATE.flagOverflow);
+  f.i32(0).get(a).op(Op.f64ConvertI64S).mem(Op.f64Store, state + STATE.flagA);
+  f.i32(0).get(b).op(Op.f64ConvertI64S).mem(Op.f64Store, state + STATE.flagB);
+  f.i32(0).get(res).op(Op.f64ConvertI64S).mem(Op.f64Store, state + STATE.flagRes);
+}
 
 /** What the emitter knows at compile time about the flag record in the locals. */
 export interface StaticRecord {
@@ -71,9 +94,7 @@ export class RegionEmitter {
   readonly fres: number;
   readonly x: number;
   /** Where the instruction whose access faulted starts and ends (page offsets), and its index in the member. */
-  readonly faultAt: number;
-  readonly faultEnd: number;
-  readonly faultIndex: number;
+  readonly faultWhere: number;
   /**
    * The bits of the segment mode (Cpu.jitMode) the emitted code depends on: a segment's
    * flat and base-zero bits once an access through it was emitted, MODE_STACK32 once a
@@ -86,8 +107,10 @@ export class RegionEmitter {
   inner = 0;
   /** Labels between a member's code and the dispatcher loop (set per member). */
   toLoop = 0;
-  /** The member being emitted; its code is a loop of its own (region-compiler.ts). */
+  /** The member being emitted (region-compiler.ts). */
   current = -1;
+  /** Whether the current member's code jumps to its own start: it is then a wasm loop, else a block (each loop has a stack check at its head). */
+  loopsInPlace = false;
   /** The flag record's op and size when an instruction of this member set it. */
   known: StaticRecord | undefined;
   /** The instruction being emitted: its offset in the page, end, and index in its member. */
@@ -124,9 +147,7 @@ export class RegionEmitter {
     this.fb = f.local(I64);
     this.fres = f.local(I64);
     this.x = f.local(I64);
-    this.faultAt = f.local(I32);
-    this.faultEnd = f.local(I32);
-    this.faultIndex = f.local(I32);
+    this.faultWhere = f.local(I32);
   }
 
   /** Loads the registers and the current fast tables into locals. */
@@ -168,17 +189,8 @@ export class RegionEmitter {
   /** Puts the flag record (if any) in the mailbox for Cpu.flags. */
   flushFlags(): void {
     const f = this.f;
-    const s = this.state;
     f.get(this.fvalid).op(Op.if, VOID);
-    f.i32(0).i32(1).mem(Op.i32Store, s + STATE.flagsPending);
-    f.i32(0).get(this.fop).mem(Op.i32Store, s + STATE.flagOp);
-    f.i32(0).get(this.fsize).mem(Op.i32Store, s + STATE.flagSize);
-    f.i32(0).get(this.faffected).mem(Op.i32Store, s + STATE.flagAffected);
-    f.i32(0).get(this.fcarry).mem(Op.i32Store, s + STATE.flagCarry);
-    f.i32(0).get(this.fover).mem(Op.i32Store, s + STATE.flagOverflow);
-    f.i32(0).get(this.fa).op(Op.f64ConvertI64S).mem(Op.f64Store, s + STATE.flagA);
-    f.i32(0).get(this.fb).op(Op.f64ConvertI64S).mem(Op.f64Store, s + STATE.flagB);
-    f.i32(0).get(this.fres).op(Op.f64ConvertI64S).mem(Op.f64Store, s + STATE.flagRes);
+    storeRecord(f, this.state, [this.fop, this.fsize, this.faffected, this.fcarry, this.fover, this.fa, this.fb, this.fres]);
     f.op(Op.end);
   }
 
@@ -203,10 +215,8 @@ export class RegionEmitter {
    */
   leaveIfFaulted(): void {
     const f = this.f;
-    f.i32(0).mem(Op.i32Load, this.state + STATE.faultPending).op(Op.if, VOID);
-    f.i32(this.start).set(this.faultAt).i32(this.end).set(this.faultEnd).i32(this.index).set(this.faultIndex);
-    f.br(this.toLoop + this.inner + 3); // past this if, the loop and $exit
-    f.op(Op.end);
+    f.i32(faultPlace(this.start, this.end, this.index)).set(this.faultWhere);
+    f.i32(0).mem(Op.i32Load, this.state + STATE.faultPending).brIf(this.toLoop + this.inner + 2); // past the loop and $exit
   }
 
   /** Opens an if (condition on the stack). */
@@ -242,8 +252,12 @@ export class RegionEmitter {
   /** Goes on with member `k` of the region: the member being emitted loops in place, any other through the dispatcher. */
   continueWith(k: number, retired: number): void {
     this.retire(retired);
-    if (k === this.current) this.f.br(this.inner);
-    else this.f.i32(k).set(this.member).br(this.toLoop + this.inner);
+    if (k === this.current) {
+      this.loopsInPlace = true;
+      this.f.br(this.inner);
+    } else {
+      this.f.i32(k).set(this.member).br(this.toLoop + this.inner);
+    }
   }
 
   // --- registers ---
@@ -451,26 +465,11 @@ export class RegionEmitter {
     this.known = undefined;
   }
 
-  /** Calls the condition function on the record; leaves its answer (0/1/ASK_JS) on the stack. */
-  private conditionCall(cc: number): void {
-    const f = this.f;
-    f.i32(cc).get(this.fop).get(this.fsize).get(this.faffected).get(this.fcarry).get(this.fover).get(this.fa).get(this.fb).get(this.fres).call(Fn.condition);
-  }
-
   /** Pushes condition `cc` (0/1). */
   condition(cc: number): void {
     if (this.inlineCondition(cc)) return;
-    const f = this.f;
-    // Generic: the record in the locals, or Cpu.flags when there is none (or it lacks CF).
-    f.get(this.fvalid).op(Op.if, I32);
-    this.conditionCall(cc);
-    f.op(Op.else).i32(ASK_JS).op(Op.end).tee(this.t);
-    f.i32(ASK_JS).op(Op.i32Eq).op(Op.if, VOID);
-    this.flushFlags();
-    f.i32(0).set(this.fvalid);
-    f.i32(cc).call(Fn.testCondition).set(this.t);
-    f.op(Op.end);
-    f.get(this.t);
+    // Generic: the record in the locals, or Cpu.flags when there is none (or it lacks a flag the condition needs).
+    this.f.i32(cc).get(this.fvalid).get(this.fop).get(this.fsize).get(this.faffected).get(this.fcarry).get(this.fover).get(this.fa).get(this.fb).get(this.fres).call(Fn.condition);
   }
 
   /** Conditions after SUB/CMP and logic operations of this member, inline. */
