@@ -13,6 +13,7 @@ import { Control, encodeNames, type CpuStats, type FromCpu, type VmRunState } fr
 import { createBridgeBuffers, RemoteIoPump, type BridgeBuffers } from './remote-io-bridge.js';
 import { SharedRing } from './shared-ring.js';
 import { startWorker } from './ts-worker.js';
+import { holdRegionTiering } from './soft/region-tiering.js';
 import { workerBundle } from './worker-bundle.js';
 import { chooseBackend } from './kvm/kvm-device-path.js';
 import { KvmVmLink } from './kvm/kvm-vm-link.js';
@@ -225,6 +226,8 @@ export class Vm extends EventEmitter {
     this.pump = new RemoteIoPump(this.bridge, this.remotes, (i, e) => this.emit('device-error', { device: this.spec.devices?.[i]?.device, message: e.message }));
     this.pump.start();
     this.startedAt = Date.now();
+    // Regions compiled on the compile thread go straight to TurboFan while this VM runs (region-tiering.ts).
+    const releaseTiering = this.config.compileWorker ? holdRegionTiering() : () => undefined;
     this.worker = startWorker(this.workerEntry(), this.workerModule, {
       workerData: { config: this.config, wasmMemory: this.wasmMemory, control: this.control.buffer, bridge: this.bridge, link: this.kvm?.buffers },
     });
@@ -232,6 +235,7 @@ export class Vm extends EventEmitter {
     this.worker.on('message', (m: FromCpu) => (this.kvm ? this.kvm.onWorkerMessage(m) : this.onCpuMessage(m)));
     this.worker.on('error', (e) => this.setState('crashed', `CPU thread failed: ${e.message}`));
     this.worker.on('exit', () => {
+      releaseTiering();
       this.worker = null;
       this.kvm?.release();
       this.pump?.stop();
