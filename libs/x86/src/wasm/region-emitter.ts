@@ -24,8 +24,8 @@ const STORE = [0, Op.i32Store8, Op.i32Store16, 0, Op.i32Store];
 
 /**
  * Where the instruction whose access faulted starts and ends (page offsets; the end may lie
- * up to 14 bytes into the next page) and its index in the member, in one i32 (faultWhere):
- * bits 0-11, 12-24 and 25-30.
+ * up to 14 bytes into the next page) and its index in the member (below 64, the longest
+ * member: region-compiler.ts), in one i32 (faultWhere): bits 0-11, 12-24 and 25-30.
  */
 export const faultPlace = (start: number, end: number, index: number): number => start | (end << 12) | (index << 25);
 
@@ -93,7 +93,7 @@ export class RegionEmitter {
   readonly fb: number;
   readonly fres: number;
   readonly x: number;
-  /** Where the instruction whose access faulted starts and ends (page offsets), and its index in the member. */
+  /** Where the instruction whose access faulted starts and ends (page offsets), and its index in the member (faultPlace). */
   readonly faultWhere: number;
   /**
    * The bits of the segment mode (Cpu.jitMode) the emitted code depends on: a segment's
