@@ -596,6 +596,13 @@ function expectSameState(compiled: ProtectedMachine, interpreted: ProtectedMachi
   expect(compiled.ram.subarray(from, to)).toEqual(interpreted.ram.subarray(from, to));
 }
 
+/** countedLoop's body (from CODE + 5) is one region member, `count` instructions in a pass. */
+function expectLoopInOneMember(compiled: ProtectedMachine, count: number): void {
+  const loop = compiled.cpu.memory.codeCache.existingTable(CODE >>> 12, 4)![5]?.compiled;
+  expect(loop?.region, 'the loop is a region member').toBe(true);
+  expect(loop!.count, 'the whole loop body in one pass of its member').toBe(count);
+}
+
 test('PUSHF, CLI, CMPXCHG8B and BTS with a memory operand and a register offset (through the interpreter\'s handlers), CLD, SHLD/SHRD and BT* (compiled) run inside a compiled loop (wasm JIT) with the same results, flags and counts', () => {
   // ebp = 3000; top: shrd eax, edx, 7; shld ebx, eax, cl; pushfd; pop esi; cli; cld;
   // bts [edi], ecx; btr edx, 3; bt eax, ebx; setc cl; btc dword [edi+4], 9; add eax, esi;
@@ -611,9 +618,7 @@ test('PUSHF, CLI, CMPXCHG8B and BTS with a memory operand and a register offset 
     m.cpu.reg32.set([0x12345678, 5, 0x9abcdef0, 0x0fedcba9, 0x20000, 0, 0, 0x60000]);
   });
   expectSameState(compiled, interpreted, 0x60000, 0x60020);
-  const loop = compiled.cpu.memory.codeCache.existingTable(CODE >>> 12, 4)![5]?.compiled;
-  expect(loop?.region, 'the loop is a region member').toBe(true);
-  expect(loop!.count, 'the whole loop body in one pass of its member').toBe(20);
+  expectLoopInOneMember(compiled, 20);
 });
 
 test('SHLD/SHRD r/m32 by CL (every count 0-31) and by imm8, on registers and memory, compiled (wasm JIT): every result and flags value as interpreted', () => {
@@ -637,9 +642,7 @@ test('SHLD/SHRD r/m32 by CL (every count 0-31) and by imm8, on registers and mem
     put32(m.ram, 0x60004, 0x7ffffffe);
   });
   expectSameState(compiled, interpreted, 0x60000, 0x60008);
-  const loop = compiled.cpu.memory.codeCache.existingTable(CODE >>> 12, 4)![5]?.compiled;
-  expect(loop?.region, 'the loop is a region member').toBe(true);
-  expect(loop!.count, 'the whole loop body in one pass of its member').toBe(25);
+  expectLoopInOneMember(compiled, 25);
 });
 
 test('BT/BTS/BTR/BTC compiled (wasm JIT) change only CF: ZF from the ADD before them, CF for ADC/SBB after, every flags value and memory as interpreted', () => {
@@ -655,9 +658,7 @@ test('BT/BTS/BTR/BTC compiled (wasm JIT) change only CF: ZF from the ADD before 
     put32(m.ram, 0x60004, 0xffffffff);
   });
   expectSameState(compiled, interpreted, 0x60000, 0x60008);
-  const loop = compiled.cpu.memory.codeCache.existingTable(CODE >>> 12, 4)![5]?.compiled;
-  expect(loop?.region, 'the loop is a region member').toBe(true);
-  expect(loop!.count, 'the whole loop body in one pass of its member').toBe(14);
+  expectLoopInOneMember(compiled, 14);
 });
 
 test('CLD/STD compiled (wasm JIT): string elements after them step the way DF says, and pushed flags show DF, as interpreted', () => {

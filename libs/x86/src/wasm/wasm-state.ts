@@ -63,9 +63,9 @@ const WASM_PAGE = 65536;
  * table says so), the page's region generation is the same, and Cpu.jitMode is.
  */
 export const CHAIN_ENTRIES = 4096;
-export const CHAIN_ENTRY_BYTES = 64;
-/** log2(CHAIN_ENTRY_BYTES), for the region's index arithmetic. */
+/** Each entry is 1 << CHAIN_ENTRY_SHIFT bytes (the region indexes the table with a shift). */
 export const CHAIN_ENTRY_SHIFT = 6;
+export const CHAIN_ENTRY_BYTES = 1 << CHAIN_ENTRY_SHIFT;
 /** `mode` and `modeMask`: the next region runs when (Cpu.jitMode ^ mode) & modeMask is 0 (RegionCode.modeMask). */
 export const CHAIN = { eip: 0, page: 4, generation: 8, slot: 12, member: 16, mode: 20, count: 24, entryOffset: 28, modeMask: 32 } as const;
 
