@@ -2,11 +2,12 @@ import { expect, test } from 'vitest';
 import { StopReason } from '../src/index.js';
 import { protectedMachine } from './support/protected-machine.js';
 
-/** What REP MOVS/STOS forwards must leave in memory: one element after another, as the SDM describes. */
-function reference(ram: Uint8Array, movs: boolean, size: number, esi: number, edi: number, ecx: number, eax: number): Uint8Array {
+/** What REP MOVS/STOS must leave in memory: one element after another (backwards with DF set), as the SDM describes. */
+function reference(ram: Uint8Array, movs: boolean, size: number, esi: number, edi: number, ecx: number, eax: number, backwards = false): Uint8Array {
   const out = ram.slice();
+  const step = backwards ? -size : size;
   for (let i = 0; i < ecx; i++) {
-    for (let b = 0; b < size; b++) out[edi + i * size + b] = movs ? out[esi + i * size + b] : (eax >>> (8 * b)) & 0xff;
+    for (let b = 0; b < size; b++) out[edi + i * step + b] = movs ? out[esi + i * step + b] : (eax >>> (8 * b)) & 0xff;
   }
   return out;
 }
@@ -19,6 +20,12 @@ const CASES = [
   { name: 'rep stosd of a non-uniform dword, unaligned, across pages', code: [0xf3, 0xab], movs: false, size: 4, esi: 0, edi: 0x64ffe, ecx: 1500 },
   { name: 'rep stosw of a uniform word', code: [0x66, 0xf3, 0xab], movs: false, size: 2, esi: 0, edi: 0x66000, ecx: 2048 },
   { name: 'rep movsd with ECX = 0 changes nothing', code: [0xf3, 0xa5], movs: true, size: 4, esi: 0x60000, edi: 0x70000, ecx: 0 },
+  // STD first: DF set, the elements go down from ESI/EDI (Linux's decompressor moves itself up so).
+  { name: 'std; rep movsd backwards across page boundaries', code: [0xfd, 0xf3, 0xa5], movs: true, size: 4, esi: 0x62ffc, edi: 0x74004, ecx: 3000, backwards: true },
+  { name: 'std; rep movsd backwards, destination above and overlapping the source', code: [0xfd, 0xf3, 0xa5], movs: true, size: 4, esi: 0x66ffc, edi: 0x67ff0, ecx: 5000, backwards: true },
+  { name: 'std; rep movsb backwards, destination below and overlapping (replicates the pattern)', code: [0xfd, 0xf3, 0xa4], movs: true, size: 1, esi: 0x65010, edi: 0x6500d, ecx: 3000, backwards: true },
+  { name: 'std; rep movsd backwards, unaligned elements across pages', code: [0xfd, 0xf3, 0xa5], movs: true, size: 4, esi: 0x63ffe, edi: 0x71ffd, ecx: 2000, backwards: true },
+  { name: 'std; rep stosd backwards of a non-uniform dword', code: [0xfd, 0xf3, 0xab], movs: false, size: 4, esi: 0, edi: 0x68ffc, ecx: 2500, backwards: true },
 ];
 
 for (const c of CASES) {
@@ -26,13 +33,14 @@ for (const c of CASES) {
     const m = protectedMachine([...c.code, 0xf4]);
     for (let i = 0x60000; i < 0x78000; i++) m.ram[i] = (i * 7 + (i >>> 8)) & 0xff;
     const eax = 0x12345678 & (c.size === 2 ? 0x0000ffff : 0xffffffff);
-    const expected = reference(m.ram, c.movs, c.size, c.esi, c.edi, c.ecx, c.size === 2 ? 0x4141 : eax);
+    const expected = reference(m.ram, c.movs, c.size, c.esi, c.edi, c.ecx, c.size === 2 ? 0x4141 : eax, c.backwards);
     m.cpu.reg32.set([c.size === 2 ? 0x4141 : eax, c.ecx, 0, 0, 0x20000, 0, c.esi, c.edi]);
     expect(m.cpu.run(10_000_000)).toBe(StopReason.Halted);
     expect(m.ram.subarray(0x60000, 0x78000)).toEqual(expected.subarray(0x60000, 0x78000));
     expect(m.cpu.reg32[1]).toBe(0);
-    expect(m.cpu.reg32[7]).toBe(c.edi + c.ecx * c.size);
-    if (c.movs) expect(m.cpu.reg32[6]).toBe(c.esi + c.ecx * c.size);
+    const moved = (c.backwards ? -c.ecx : c.ecx) * c.size;
+    expect(m.cpu.reg32[7]).toBe(c.edi + moved);
+    if (c.movs) expect(m.cpu.reg32[6]).toBe(c.esi + moved);
   });
 }
 

@@ -65,7 +65,7 @@ function repeat(cpu: Cpu, kind: StringKind, size: OperandSize, srcSeg: number, s
   if (kind === StringKind.Outs && step > 0 && cpu.bus.ioWriteString) return repOutsBlocks(cpu, size, srcSeg, addrMask);
   // Down to this count the REP runs now; below it, it yields (see Cpu.repElementLimit).
   const yieldAt = Math.max(0, cpu.getReg(addrSize, ECX) - cpu.repElementLimit);
-  if ((kind === StringKind.Movs || kind === StringKind.Stos) && step > 0) repBulk(cpu, kind === StringKind.Movs, size, srcSeg, yieldAt);
+  if (kind === StringKind.Movs || kind === StringKind.Stos) repBulk(cpu, kind === StringKind.Movs, size, srcSeg, yieldAt, step < 0);
   const stopWhenZero = cpu.repPrefix === REPNE;
   while (cpu.getReg(addrSize, ECX) !== 0) {
     if (cpu.getReg(addrSize, ECX) <= yieldAt) {
