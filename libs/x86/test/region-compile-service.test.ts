@@ -67,3 +67,72 @@ test('a region compiled from code that changed while it was being compiled never
   expect([...m.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
   expect(m.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
 });
+
+test('a request whose page was written after it was asked is answered at once without compiling; one still current is compiled', async () => {
+  const toCpu = new MessageChannel();
+  const service = new MessageChannel();
+  channels.push(toCpu, service);
+  const m = protectedMachine(LOOP, { decodedCache: true, wasmJit: true, jitThreshold: 16, wasmCompileService: toCpu.port1 });
+  put32(m.ram, 0x60000, 7);
+  serveRegionCompiles(service.port2, m.ram, quirksFor('i686'));
+  let request: RegionRequest | undefined;
+  while (request === undefined && m.cpu.instructionCount < 2000) {
+    m.cpu.run(1);
+    request = receiveMessageOnPort(toCpu.port2)?.message as RegionRequest | undefined;
+  }
+  expect(request, "the loop's page was asked for").toBeDefined();
+  const served = (r: RegionRequest): Promise<RegionReply> =>
+    new Promise((resolve) => {
+      service.port1.once('message', resolve);
+      service.port1.postMessage(r);
+    });
+  const current = await served(request!);
+  expect(current.module, 'the page unchanged: compiled').toBeInstanceOf(WebAssembly.Module);
+  m.ram[CODE + ADD_ECX] = 0x29;
+  m.cpu.invalidateCode(CODE + ADD_ECX, 1);
+  const stale = await served({ ...request!, id: request!.id + 1 });
+  expect(stale).toEqual({ id: request!.id + 1 });
+});
+
+test("blocks of a page that get hot after its region are compiled as small parts beside it, then the region is rebuilt with them all", () => {
+  // Four loops in one page, one after another: each gets hot (16 runs) in turn.
+  const loop = (body: number[]) => [0xb9, 0xb8, 0x0b, 0, 0, ...body, 0x49, 0x75, 0xfb]; // mov ecx, 3000; top: body; dec ecx; jnz top
+  const code = [...loop([0x01, 0xc8]), ...loop([0x01, 0xcb]), ...loop([0x01, 0xca]), ...loop([0x29, 0xc8]), 0xf4]; // add eax/ebx/edx, ecx; sub eax, ecx
+  const tops = [5, 15, 25, 35];
+  const toCpu = new MessageChannel();
+  channels.push(toCpu);
+  const m = protectedMachine(code, { decodedCache: true, wasmJit: true, jitThreshold: 16, wasmCompileService: toCpu.port1 });
+  const requests: RegionRequest[] = [];
+  // The compile service by hand, answering between single steps: every request is served before the CPU runs on.
+  const serve = () => {
+    for (let r = receiveMessageOnPort(toCpu.port2)?.message as RegionRequest | undefined; r !== undefined; r = receiveMessageOnPort(toCpu.port2)?.message as RegionRequest | undefined) {
+      requests.push(r);
+      const region = compileRegion(quirksFor('i686'), m.ram, r.page, r.offsets, new Set(r.entries), r.state, r.mode, r.memoryPages, r.tail)!;
+      toCpu.port2.postMessage({ id: r.id, module: new WebAssembly.Module(region.bytes), members: region.members, modeMask: region.modeMask } satisfies RegionReply);
+    }
+  };
+  const table = () => m.cpu.memory.codeCache.existingTable(CODE >>> 12, 4)!;
+  const compiledAt = (offset: number) => table()[(CODE & 0xfff) + offset]?.compiled as { slot: number } | null | undefined;
+  let firstRegion: { slot: number } | null | undefined;
+  let duringThird: Array<{ slot: number } | null | undefined> | undefined;
+  while (!m.cpu.halted) {
+    m.cpu.run(1);
+    serve();
+    if (m.cpu.eip === CODE + tops[1]) firstRegion ??= compiledAt(tops[0]);
+    if (m.cpu.eip === CODE + tops[2]) duringThird = tops.map(compiledAt);
+  }
+  expect(requests.map((r) => r.offsets.length), 'the first loop alone, two parts of one block each, then the rebuild').toEqual([1, 1, 1, 4]);
+  expect(new Set(requests.map((r) => r.offsets[0] - (CODE & 0xfff)))).toEqual(new Set(tops));
+  expect(requests[3].offsets.map((o) => o - (CODE & 0xfff)).sort((a, b) => a - b)).toEqual(tops);
+  expect(firstRegion, 'the first loop ran compiled').toBeTruthy();
+  // While the third loop ran, the first loop's member was still its region's (not rebuilt) and the second ran in a part beside it.
+  expect(duringThird![0]).toBe(firstRegion);
+  expect(duringThird![1]?.slot).not.toBe(firstRegion!.slot);
+  // After the rebuild all four loops are members of one region.
+  const slots = tops.map((t) => compiledAt(t)!.slot);
+  expect(new Set(slots).size).toBe(1);
+  const interpreted = protectedMachine(code, { decodedCache: false });
+  expect(interpreted.cpu.run(1_000_000)).toBe(StopReason.Halted);
+  expect([...m.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
+  expect(m.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
+});

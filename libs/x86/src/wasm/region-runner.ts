@@ -19,6 +19,15 @@ import { encodeModule, FunctionBody, I32 } from './wasm-encoder.js';
  * 2 -> 30.5 s, 8 -> 23.9-25.4 s, 32 -> 22.4-23.6 s, 1000 -> 23.4-23.7 s.
  */
 const MAX_REBUILDS = 32;
+/**
+ * Once a page has its region, blocks that get hot later are compiled on their own, as a small
+ * region beside it (a part), this many times before the page's region is rebuilt with all of
+ * them: a part compiles in a few ms where the page's rebuild takes tens to hundreds, so new hot
+ * code waits less, and the compile thread does less (rebuilds were most of its work).
+ */
+const PARTS_BEFORE_REBUILD = 2;
+/** Table keys of a page's parts: the page's own key minus its part number x this (RAM pages are below it). */
+const PART_KEY_STEP = 0x100000;
 /** Blocks of the page with at least this share of the JIT threshold's runs join a region. */
 const MEMBER_SHARE = 0.25;
 /** Bytes of the next page an instruction at a page's end may take (at most 14 of 15). */
@@ -44,6 +53,8 @@ interface RegionAsked {
   /** How many offsets the request named (more than one: the page's region, rebuilt in place). */
   offsets: number;
   rebuilds: number;
+  /** 0: the page's region; k > 0: a part beside it (PARTS_BEFORE_REBUILD), the page's k-th. */
+  part: number;
   mode: number;
 }
 
@@ -80,8 +91,16 @@ export class WasmJit {
   private readonly pages: number;
   private readonly imports: WebAssembly.Imports;
   private readonly rebuilds = new Map<number, number>();
+  /** Per page: parts compiled beside its region since the region was built. */
+  private readonly parts = new Map<number, number>();
+  /**
+   * Per page: parts compiled ever, which numbers each part's table slot. Never reused: blocks
+   * of an earlier part may still hold its slot and member numbers (a rebuild past MAX_REBUILDS
+   * does not take them in).
+   */
+  private readonly partSerials = new Map<number, number>();
   /** Every region's run function, called through the dispatcher's call_indirect. */
-  private readonly table = new WebAssembly.Table({ initial: 256, element: 'anyfunc' });
+  private readonly table = new WebAssembly.Table({ initial: 1024, element: 'anyfunc' });
   private readonly slots = new Map<number, number>();
   private readonly dispatch: Dispatch;
   /** Regions compiled (for benchmarks and tests), and of those, compiled by the compile service. */
@@ -196,9 +215,11 @@ export class WasmJit {
     const entries = new Set<number>();
     if (block.entered) entries.add(block.physical & 0xfff);
     const minimum = this.threshold * MEMBER_SHARE;
+    // A part holds only blocks no region runs yet; the page's region (re)built holds all.
+    const part = rebuilds > 0 && this.service !== undefined && (this.parts.get(page) ?? 0) < PARTS_BEFORE_REBUILD ? (this.partSerials.get(page) ?? 0) + 1 : 0;
     if (rebuilds < MAX_REBUILDS) {
       table.forEach((slot, offset) => {
-        if (slot !== undefined && slot !== block && (slot.hits >= minimum || slot.compiled?.region === true)) {
+        if (slot !== undefined && slot !== block && (slot.hits >= minimum || slot.compiled?.region === true) && (part === 0 || slot.compiled === undefined)) {
           offsets.push(offset);
           if (slot.entered) entries.add(offset);
         }
@@ -206,11 +227,11 @@ export class WasmJit {
     }
     const mode = cpu.jitMode;
     const tail = this.nextPageBytes(block);
-    const asked: RegionAsked = { block, table, offsets: offsets.length, rebuilds, mode };
+    const asked: RegionAsked = { block, table, offsets: offsets.length, rebuilds, part, mode };
     if (this.service !== undefined) {
       // Compiled on the service's thread; the block runs on as it did until poll() installs it.
       const id = this.nextRequest++;
-      const request: RegionRequest = { id, page, offsets, entries: [...entries], state: this.state, mode, memoryPages: this.pages, tail };
+      const request: RegionRequest = { id, page, generation: cpu.memory.codeCache.regionGenerations[page], offsets, entries: [...entries], state: this.state, mode, memoryPages: this.pages, tail };
       this.service.postMessage(request);
       this.waiting.set(id, asked);
       this.pagesWaiting.add(page);
@@ -243,17 +264,24 @@ export class WasmJit {
   }
 
   /** Puts a compiled region in the table and hands its members to their blocks; null when `block` is not one. */
-  private install({ block, table, offsets: offsetCount, rebuilds, mode }: RegionAsked, module: WebAssembly.Module, members: readonly RegionCodeMember[], modeMask: number): CompiledBlock | null {
+  private install({ block, table, offsets: offsetCount, rebuilds, part, mode }: RegionAsked, module: WebAssembly.Module, members: readonly RegionCodeMember[], modeMask: number): CompiledBlock | null {
     const cpu = this.cpu;
     const page = block.physical >>> 12;
     if (!members.some((m) => m.offset === (block.physical & 0xfff))) return null;
-    this.rebuilds.set(page, rebuilds + 1);
     this.compiled++;
     const instance = new WebAssembly.Instance(module, this.imports);
-    const functionSlot = this.slotFor(offsetCount > 1 ? -1 - page : block.physical);
+    // A part has a slot of its own and leaves the page's region and its members as they are.
+    const functionSlot = this.slotFor(part > 0 ? -1 - page - part * PART_KEY_STEP : offsetCount > 1 ? -1 - page : block.physical);
     this.table.set(functionSlot, instance.exports.run);
-    // Member numbers change with a rebuild: chain table entries into the page go stale.
-    if (offsetCount > 1) cpu.memory.codeCache.regionGenerations[page]++;
+    if (part > 0) {
+      this.parts.set(page, (this.parts.get(page) ?? 0) + 1);
+      this.partSerials.set(page, part);
+    } else {
+      this.rebuilds.set(page, rebuilds + 1);
+      this.parts.set(page, 0);
+      // Member numbers change with a rebuild: chain table entries into the page go stale.
+      if (offsetCount > 1) cpu.memory.codeCache.regionGenerations[page]++;
+    }
     let mine: CompiledBlock | null = null;
     members.forEach((member, k) => {
       const compiled = this.member(functionSlot, k, member.offset, member.count, mode, modeMask);
