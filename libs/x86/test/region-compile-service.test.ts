@@ -94,33 +94,60 @@ test('a request whose page was written after it was asked is answered at once wi
   expect(stale).toEqual({ id: request!.id + 1 });
 });
 
-test("blocks of a page that get hot after its region are compiled as small parts beside it, then the region is rebuilt with them all", () => {
-  // Four loops in one page, one after another: each gets hot (16 runs) in turn.
-  const loop = (body: number[]) => [0xb9, 0xb8, 0x0b, 0, 0, ...body, 0x49, 0x75, 0xfb]; // mov ecx, 3000; top: body; dec ecx; jnz top
-  const code = [...loop([0x01, 0xc8]), ...loop([0x01, 0xcb]), ...loop([0x01, 0xca]), ...loop([0x29, 0xc8]), 0xf4]; // add eax/ebx/edx, ecx; sub eax, ecx
-  const tops = [5, 15, 25, 35];
+// Four loops in one page, one after another: each gets hot (16 runs) in turn.
+const loop = (body: number[]) => [0xb9, 0xb8, 0x0b, 0, 0, ...body, 0x49, 0x75, 0xfb]; // mov ecx, 3000; top: body; dec ecx; jnz top
+const FOUR_LOOPS = [...loop([0x01, 0xc8]), ...loop([0x01, 0xcb]), ...loop([0x01, 0xca]), ...loop([0x29, 0xc8]), 0xf4]; // add eax/ebx/edx, ecx; sub eax, ecx
+const LOOP_TOPS = [5, 15, 25, 35];
+
+/** Runs FOUR_LOOPS with the compile service played by hand, each request served before the CPU steps on (then `onStep`); the requests it made. */
+function runFourLoops(onStep: (m: ProtectedMachine) => void = () => undefined): { m: ProtectedMachine; requests: RegionRequest[] } {
   const toCpu = new MessageChannel();
   channels.push(toCpu);
-  const m = protectedMachine(code, { decodedCache: true, wasmJit: true, jitThreshold: 16, wasmCompileService: toCpu.port1 });
+  const m = protectedMachine(FOUR_LOOPS, { decodedCache: true, wasmJit: true, jitThreshold: 16, wasmCompileService: toCpu.port1 });
   const requests: RegionRequest[] = [];
-  // The compile service by hand, answering between single steps: every request is served before the CPU runs on.
-  const serve = () => {
+  while (!m.cpu.halted) {
+    m.cpu.run(1);
     for (let r = receiveMessageOnPort(toCpu.port2)?.message as RegionRequest | undefined; r !== undefined; r = receiveMessageOnPort(toCpu.port2)?.message as RegionRequest | undefined) {
       requests.push(r);
       const region = compileRegion(quirksFor('i686'), m.ram, r.page, r.offsets, new Set(r.entries), r.state, r.mode, r.memoryPages, r.tail)!;
       toCpu.port2.postMessage({ id: r.id, module: new WebAssembly.Module(region.bytes), members: region.members, modeMask: region.modeMask } satisfies RegionReply);
     }
-  };
-  const table = () => m.cpu.memory.codeCache.existingTable(CODE >>> 12, 4)!;
-  const compiledAt = (offset: number) => table()[(CODE & 0xfff) + offset]?.compiled as { slot: number } | null | undefined;
+    onStep(m);
+  }
+  return { m, requests };
+}
+
+test('queued requests are served smallest first: a page rebuild does not hold up small regions asked after it', async () => {
+  const { m, requests } = runFourLoops();
+  const rebuild = requests.find((r) => r.offsets.length === 4)!;
+  const small = requests.filter((r) => r.offsets.length === 1).slice(0, 2);
+  // Asked again as they would be now (the rebuild changed the page's generation), all three queued before the service looks.
+  const generation = m.cpu.memory.codeCache.regionGenerations[rebuild.page];
+  const service = new MessageChannel();
+  channels.push(service);
+  for (const r of [rebuild, ...small]) service.port1.postMessage({ ...r, generation });
+  const replies: RegionReply[] = [];
+  const all = new Promise<void>((resolve) =>
+    service.port1.on('message', (reply: RegionReply) => {
+      replies.push(reply);
+      if (replies.length === 3) resolve();
+    }),
+  );
+  serveRegionCompiles(service.port2, m.ram, quirksFor('i686'));
+  await all;
+  expect(replies.map((r) => r.id)).toEqual([small[0].id, small[1].id, rebuild.id]);
+  expect(replies.every((r) => r.module instanceof WebAssembly.Module), 'all three compiled').toBe(true);
+});
+
+test("blocks of a page that get hot after its region are compiled as small parts beside it, then the region is rebuilt with them all", () => {
+  const tops = LOOP_TOPS;
+  const compiledAt = (m: ProtectedMachine, offset: number) => m.cpu.memory.codeCache.existingTable(CODE >>> 12, 4)![(CODE & 0xfff) + offset]?.compiled as { slot: number } | null | undefined;
   let firstRegion: { slot: number } | null | undefined;
   let duringThird: Array<{ slot: number } | null | undefined> | undefined;
-  while (!m.cpu.halted) {
-    m.cpu.run(1);
-    serve();
-    if (m.cpu.eip === CODE + tops[1]) firstRegion ??= compiledAt(tops[0]);
-    if (m.cpu.eip === CODE + tops[2]) duringThird = tops.map(compiledAt);
-  }
+  const { m, requests } = runFourLoops((m) => {
+    if (m.cpu.eip === CODE + tops[1]) firstRegion ??= compiledAt(m, tops[0]);
+    if (m.cpu.eip === CODE + tops[2]) duringThird = tops.map((t) => compiledAt(m, t));
+  });
   expect(requests.map((r) => r.offsets.length), 'the first loop alone, two parts of one block each, then the rebuild').toEqual([1, 1, 1, 4]);
   expect(new Set(requests.map((r) => r.offsets[0] - (CODE & 0xfff)))).toEqual(new Set(tops));
   expect(requests[3].offsets.map((o) => o - (CODE & 0xfff)).sort((a, b) => a - b)).toEqual(tops);
@@ -129,9 +156,9 @@ test("blocks of a page that get hot after its region are compiled as small parts
   expect(duringThird![0]).toBe(firstRegion);
   expect(duringThird![1]?.slot).not.toBe(firstRegion!.slot);
   // After the rebuild all four loops are members of one region.
-  const slots = tops.map((t) => compiledAt(t)!.slot);
+  const slots = tops.map((t) => compiledAt(m, t)!.slot);
   expect(new Set(slots).size).toBe(1);
-  const interpreted = protectedMachine(code, { decodedCache: false });
+  const interpreted = protectedMachine(FOUR_LOOPS, { decodedCache: false });
   expect(interpreted.cpu.run(1_000_000)).toBe(StopReason.Halted);
   expect([...m.cpu.reg32]).toEqual([...interpreted.cpu.reg32]);
   expect(m.cpu.instructionCount).toBe(interpreted.cpu.instructionCount);
