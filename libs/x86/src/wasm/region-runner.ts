@@ -56,6 +56,8 @@ interface RegionAsked {
   /** 0: the page's region; k > 0: a part beside it (PARTS_BEFORE_REBUILD), the page's k-th. */
   part: number;
   mode: number;
+  /** The next page's first bytes, as the request had them (nextPageBytes). */
+  tail: Uint8Array | undefined;
 }
 
 /** dispatch(slot, member, pageEip, budget): the region in `slot` run from `member`. */
@@ -205,9 +207,18 @@ export class WasmJit {
    */
   compile(block: DecodedBlock): CompiledBlock | null | undefined {
     if (!this.suitable()) return null;
-    const cpu = this.cpu;
     const page = block.physical >>> 12;
     if (this.service !== undefined && this.pagesWaiting.has(page)) return undefined;
+    const rebuilds = this.rebuilds.get(page) ?? 0;
+    // A part holds only blocks no region runs yet; the page's region (re)built holds all.
+    const part = rebuilds > 0 && this.service !== undefined && (this.parts.get(page) ?? 0) < PARTS_BEFORE_REBUILD ? (this.partSerials.get(page) ?? 0) + 1 : 0;
+    return this.ask(block, part, this.nextPageBytes(block));
+  }
+
+  /** Asks for (or, without a compile service, compiles) the region or part `part` of `block`'s page (see compile). */
+  private ask(block: DecodedBlock, part: number, tail: Uint8Array | undefined): CompiledBlock | null | undefined {
+    const cpu = this.cpu;
+    const page = block.physical >>> 12;
     const rebuilds = this.rebuilds.get(page) ?? 0;
     const table = cpu.memory.codeCache.existingTable(page, 4);
     if (table === undefined) return null;
@@ -215,8 +226,6 @@ export class WasmJit {
     const entries = new Set<number>();
     if (block.entered) entries.add(block.physical & 0xfff);
     const minimum = this.threshold * MEMBER_SHARE;
-    // A part holds only blocks no region runs yet; the page's region (re)built holds all.
-    const part = rebuilds > 0 && this.service !== undefined && (this.parts.get(page) ?? 0) < PARTS_BEFORE_REBUILD ? (this.partSerials.get(page) ?? 0) + 1 : 0;
     if (rebuilds < MAX_REBUILDS) {
       table.forEach((slot, offset) => {
         if (slot !== undefined && slot !== block && (slot.hits >= minimum || slot.compiled?.region === true) && (part === 0 || slot.compiled === undefined)) {
@@ -226,8 +235,7 @@ export class WasmJit {
       });
     }
     const mode = cpu.jitMode;
-    const tail = this.nextPageBytes(block);
-    const asked: RegionAsked = { block, table, offsets: offsets.length, rebuilds, part, mode };
+    const asked: RegionAsked = { block, table, offsets: offsets.length, rebuilds, part, mode, tail };
     if (this.service !== undefined) {
       // Compiled on the service's thread; the block runs on as it did until poll() installs it.
       const id = this.nextRequest++;
@@ -259,6 +267,10 @@ export class WasmJit {
       if (this.cpu.memory.codeCache.existingTable(page, 4) !== w.table || !w.block.alive) continue;
       const compiled = reply.module ? this.install(w, reply.module, reply.members!, reply.modeMask ?? -1) : null;
       if (compiled !== null) this.compiledElsewhere++;
+      // The page's last part before a rebuild is in: the rebuild that joins them is asked now, not
+      // when a block of the page next gets hot (which may never happen: a hot loop then kept
+      // going from part to part through the dispatcher, as in Linux's RSA self-tests).
+      if (compiled !== null && w.part > 0 && (this.parts.get(page) ?? 0) >= PARTS_BEFORE_REBUILD && (this.rebuilds.get(page) ?? 0) < MAX_REBUILDS) this.ask(w.block, 0, w.tail);
       if (w.block.compiled === undefined) w.block.compiled = compiled ?? compileBlock(this.cpu, this.cpu.bus.ram, w.block.physical);
     }
   }
