@@ -279,13 +279,19 @@ export class AtaDisk extends IdeDevice {
 
   /**
    * The commands a sequential PIO transfer issues after the one running, while its whole data
-   * phase is what the vCPU was offered (IdeDevice.pioAhead): see predictSequential.
+   * phase is what the vCPU was offered (IdeDevice.pioAhead), or after it once it completed
+   * without error: see predictSequential. A driver reads Status between selecting the drive and
+   * issuing the next command (SeaBIOS waits for BSY clear there); that read's reply replaces
+   * what the vCPU held, so it must predict again, or every command of a sequential run (syslinux
+   * loading a kernel: 127 sectors each) cost two round trips that carried the whole prediction.
    */
   override commandsAhead(maxBytes: number): PredictedCommand[] {
     const i = this.issued;
     const x = this.xfer;
     // Only for the command as issued (not one a snapshot restored halfway) and whose data phase ends the command.
-    if (!i || !x || x.write !== i.write || x.lba + x.remaining !== i.lba + i.sectors) return [];
+    const running = x !== null && i !== null && x.write === i.write && x.lba + x.remaining === i.lba + i.sectors;
+    const completed = x === null && (this.status & (Status.BSY | Status.DRQ | Status.ERR)) === 0 && this.pendingWrite === null;
+    if (!i || !(running || completed)) return [];
     const next = predictSequential(i, this.disk, maxBytes, this.writeCache);
     this.predictedReads = next.flatMap((c) => (c.phase.kind === 'read' ? [{ lba: c.lba, data: c.phase.data }] : []));
     return next;

@@ -203,8 +203,8 @@ export class AtaController implements DeviceModel {
     const base = this.ports[i].command;
     // Bus-master writes cannot change a PIO phase or an idle drive's Status (no DMA is pending).
     const ports = { dataPort: base + AtaReg.Data, statusPort: base + AtaReg.StatusCommand, altStatusPort: this.ports[i].control, registers: { base, length: COMMAND_BLOCK_LENGTH } };
-    // A data phase offered to its end: the commands a sequential transfer issues next (proto CommandAhead).
-    const whole = a.kind === 'read' ? a.complete && a.data.length > 0 : a.statusAfter !== undefined;
+    // A data phase offered to its end, or an idle drive: the commands a sequential transfer issues next (proto CommandAhead).
+    const whole = a.kind === 'read' ? a.complete : a.statusAfter !== undefined;
     const left = maxBytes - (a.kind === 'read' ? a.data.length : a.length);
     const next = whole ? t.ch.commandsAhead(left).map((c) => ({ command: c.command, registers: c.registers, phase: { ...c.phase, ...ports } })) : [];
     if (next.length) return { ...a, ...ports, next };

@@ -59,6 +59,41 @@ describe('commands predicted after a sequential PIO command', () => {
     expect(ide.accessAhead(0x1f7, 1 << 20)!.next).toBeUndefined();
   });
 
+  it('after READ SECTORS completed, the idle drive\'s Status read (between selecting it and the next command, as SeaBIOS does) predicts again; not after an error, nor for the other drive', () => {
+    const { ide, p } = rig(100);
+    p.lba28(40, 16);
+    p.command(AtaCmd.READ_SECTORS);
+    p.status();
+    p.readData(16 * 512);
+    expect(p.status()).toBe(Status.DRDY | Status.DSC);
+    p.select(0);
+    const before = JSON.stringify(ide.saveState());
+    const a = ide.accessAhead(0x1f7, 16 * 512 * 2)!;
+    expect(JSON.stringify(ide.saveState())).toBe(before); // offering changes nothing
+    expect(a).toMatchObject({ kind: 'read', statusDuring: Status.DRDY | Status.DSC, complete: true });
+    expect(a.next?.map((c) => [c.command, c.registers])).toEqual([
+      [AtaCmd.READ_SECTORS, [16, 56, 0, 0, 0xe0]],
+      [AtaCmd.READ_SECTORS, [16, 72, 0, 0, 0xe0]],
+    ]);
+    // Issuing the first gives what it said.
+    const next = a.next![0];
+    p.lba28(56, 16);
+    p.command(next.command);
+    expect(p.status()).toBe(next.phase.statusDuring);
+    if (next.phase.kind !== 'read') throw new Error('a read predicts reads');
+    expect(p.readData(16 * 512)).toEqual(patternSectors(56, 16));
+    expect(p.readData(0).length).toBe(0);
+    // The other drive selected (none attached here): no prediction from the first one's run.
+    p.select(1);
+    expect(ide.accessAhead(0x1f7, 1 << 20)?.next).toBeUndefined();
+    // A command that failed (LBA past the disk's end): none.
+    p.select(0);
+    p.lba28(200, 4);
+    p.command(AtaCmd.READ_SECTORS);
+    expect(p.status() & Status.ERR).toBe(Status.ERR);
+    expect(ide.accessAhead(0x1f7, 1 << 20)?.next).toBeUndefined();
+  });
+
   it('no prediction for CHS or LBA48 commands, DMA, or a data phase not offered to its end', () => {
     const { ide, p } = rig();
     p.chs(0, 0, 1, 4);
