@@ -2,7 +2,8 @@ import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { afterEach, expect, test } from 'vitest';
 import { quirksFor, serveRegionCompiles, StopReason, type RegionReply, type RegionRequest } from '../src/index.js';
 import { compileRegion } from '../src/wasm/region-compiler.js';
-import { CODE, protectedMachine, put32, type ProtectedMachine } from './support/protected-machine.js';
+import { DS } from '../src/registers.js';
+import { CODE, protectedMachine, put32, SEL, type ProtectedMachine } from './support/protected-machine.js';
 
 // mov ecx, 3000; xor eax, eax; top: add eax, [0x60000]; add eax, ecx; dec ecx; jnz top; hlt
 const LOOP = [0xb9, 0xb8, 0x0b, 0, 0, 0x31, 0xc0, 0x03, 0x05, 0x00, 0x00, 0x06, 0x00, 0x01, 0xc8, 0x49, 0x75, 0xf5, 0xf4];
@@ -100,7 +101,7 @@ const FOUR_LOOPS = [...loop([0x01, 0xc8]), ...loop([0x01, 0xcb]), ...loop([0x01,
 const LOOP_TOPS = [5, 15, 25, 35];
 
 /** Runs FOUR_LOOPS with the compile service played by hand, each request served before the CPU steps on (then `onStep`); the requests it made. */
-function runFourLoops(onStep: (m: ProtectedMachine) => void = () => undefined): { m: ProtectedMachine; requests: RegionRequest[] } {
+function runFourLoops(onStep: (m: ProtectedMachine, requests: readonly RegionRequest[]) => void = () => undefined): { m: ProtectedMachine; requests: RegionRequest[] } {
   const toCpu = new MessageChannel();
   channels.push(toCpu);
   const m = protectedMachine(FOUR_LOOPS, { decodedCache: true, wasmJit: true, jitThreshold: 16, wasmCompileService: toCpu.port1 });
@@ -112,10 +113,24 @@ function runFourLoops(onStep: (m: ProtectedMachine) => void = () => undefined): 
       const region = compileRegion(quirksFor('i686'), m.ram, r.page, r.offsets, new Set(r.entries), r.state, r.mode, r.memoryPages, r.tail)!;
       toCpu.port2.postMessage({ id: r.id, module: new WebAssembly.Module(region.bytes), members: region.members, modeMask: region.modeMask } satisfies RegionReply);
     }
-    onStep(m);
+    onStep(m, requests);
   }
   return { m, requests };
 }
+
+test("the rebuild asked when a page's last part is in is for the part's segment mode, not the one the CPU is in then", () => {
+  // DS moved to a segment with a base (the loops never use it) while the second part's reply waits: the CPU's mode then differs.
+  let moved = false;
+  const { requests } = runFourLoops((m, requests) => {
+    if (requests.length === 3 && !moved) {
+      moved = true;
+      m.cpu.loadSegment(DS, SEL.code16);
+    } else if (requests.length === 4 && m.cpu.segBase[DS] !== 0) m.cpu.loadSegment(DS, SEL.data0);
+  });
+  expect(moved).toBe(true);
+  expect(requests[3].offsets.length, 'the rebuild').toBe(3);
+  expect(requests[3].mode).toBe(requests[2].mode);
+});
 
 test('queued requests are served smallest first: a page rebuild does not hold up small regions asked after it', async () => {
   const { m, requests } = runFourLoops();

@@ -212,11 +212,14 @@ export class WasmJit {
     const rebuilds = this.rebuilds.get(page) ?? 0;
     // A part holds only blocks no region runs yet; the page's region (re)built holds all.
     const part = rebuilds > 0 && this.service !== undefined && (this.parts.get(page) ?? 0) < PARTS_BEFORE_REBUILD ? (this.partSerials.get(page) ?? 0) + 1 : 0;
-    return this.ask(block, part, this.nextPageBytes(block));
+    return this.ask(block, part, this.nextPageBytes(block), this.cpu.jitMode);
   }
 
-  /** Asks for (or, without a compile service, compiles) the region or part `part` of `block`'s page (see compile). */
-  private ask(block: DecodedBlock, part: number, tail: Uint8Array | undefined): CompiledBlock | null | undefined {
+  /**
+   * Asks for (or, without a compile service, compiles) the region or part `part` of `block`'s
+   * page (see compile), for segment mode `mode` (Cpu.jitMode where the code runs).
+   */
+  private ask(block: DecodedBlock, part: number, tail: Uint8Array | undefined, mode: number): CompiledBlock | null | undefined {
     const cpu = this.cpu;
     const page = block.physical >>> 12;
     const rebuilds = this.rebuilds.get(page) ?? 0;
@@ -234,7 +237,6 @@ export class WasmJit {
         }
       });
     }
-    const mode = cpu.jitMode;
     const asked: RegionAsked = { block, table, offsets: offsets.length, rebuilds, part, mode, tail };
     if (this.service !== undefined) {
       // Compiled on the service's thread; the block runs on as it did until poll() installs it.
@@ -269,8 +271,9 @@ export class WasmJit {
       if (compiled !== null) this.compiledElsewhere++;
       // The page's last part before a rebuild is in: the rebuild that joins them is asked now, not
       // when a block of the page next gets hot (which may never happen: a hot loop then kept
-      // going from part to part through the dispatcher, as in Linux's RSA self-tests).
-      if (compiled !== null && w.part > 0 && (this.parts.get(page) ?? 0) >= PARTS_BEFORE_REBUILD && (this.rebuilds.get(page) ?? 0) < MAX_REBUILDS) this.ask(w.block, 0, w.tail);
+      // going from part to part through the dispatcher, as in Linux's RSA self-tests). For the
+      // part's segment mode: the CPU may be running other code, in another mode, right now.
+      if (compiled !== null && w.part > 0 && (this.parts.get(page) ?? 0) >= PARTS_BEFORE_REBUILD && (this.rebuilds.get(page) ?? 0) < MAX_REBUILDS) this.ask(w.block, 0, w.tail, w.mode);
       if (w.block.compiled === undefined) w.block.compiled = compiled ?? compileBlock(this.cpu, this.cpu.bus.ram, w.block.physical);
     }
   }
