@@ -10,11 +10,16 @@ const tsxApi = pathToFileURL(path.join(tsxDir, 'dist/esm/api/index.mjs')).href;
 /**
  * Starts a worker thread running a TypeScript module. The services run under tsx;
  * a worker thread does not inherit tsx's loader, so a tiny bootstrap registers it first.
+ * QUASIVM_WORKER_PRELOAD=<file URL> imports that module first in every such worker (what
+ * `node --import` does for a process): scripts/profiling/ uses it to instrument a VM's CPU and
+ * compile threads, which then run unbundled (QUASIVM_WORKER_BUNDLE=0).
  */
 export function startTsWorker(entry: URL, options: WorkerOptions = {}): Worker {
+  const preload = process.env.QUASIVM_WORKER_PRELOAD;
   const bootstrap = `
     const { register } = await import(${JSON.stringify(tsxApi)});
     register();
+    ${preload ? `await import(${JSON.stringify(preload)});` : ''}
     await import(${JSON.stringify(entry.href)});
   `;
   return new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), options);

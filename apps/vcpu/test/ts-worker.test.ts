@@ -22,3 +22,25 @@ test('a bundled worker starts in a process run with V8 options, which a worker r
     await worker.terminate();
   }
 });
+
+test('QUASIVM_WORKER_PRELOAD is imported before the entry of a worker started under tsx (scripts/profiling)', async () => {
+  const entry = new URL('./fixtures/report-preload.ts', import.meta.url);
+  const run = async (preload: string | undefined) => {
+    const was = process.env.QUASIVM_WORKER_PRELOAD;
+    if (preload === undefined) delete process.env.QUASIVM_WORKER_PRELOAD;
+    else process.env.QUASIVM_WORKER_PRELOAD = preload;
+    try {
+      const worker = startWorker(entry, null);
+      try {
+        return (await once(worker, 'message'))[0];
+      } finally {
+        await worker.terminate();
+      }
+    } finally {
+      if (was === undefined) delete process.env.QUASIVM_WORKER_PRELOAD;
+      else process.env.QUASIVM_WORKER_PRELOAD = was;
+    }
+  };
+  expect(await run(new URL('./fixtures/preload-mark.ts', import.meta.url).href)).toBe('preloaded');
+  expect(await run(undefined)).toBe('none');
+});
