@@ -8,13 +8,12 @@
 // the breakdown (session 15 found the decompressor's start, kernel init and /init this way).
 // Run: npx tsx bench/boot-phases.ts [--only=direct|v86] [--bios] (--bios: quasivm boots SeaBIOS +
 // disk.img through the IDE service instead of the kernel directly; v86 always loads the bzImage).
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diskImagePath, initramfsPath, kernelPath } from '@quasivm/guest-images';
 import { startServiceProcess, unixAddress, type ServiceProcess } from '@quasivm/testing';
 import { Vm } from '../apps/vcpu/src/vm.js';
+import { startV86 } from './v86-engine.js';
 
 const MARKER = 'QUASIVM-GUEST-READY';
 const CMDLINE = 'console=ttyS0';
@@ -76,28 +75,9 @@ const within = (p: Promise<void>, what: string) =>
   Promise.race([p, new Promise<void>((_, reject) => setTimeout(() => reject(new Error(`${what}: no marker in ${LIMIT_MS / 1000} s`)), LIMIT_MS).unref())]);
 
 async function bootV86(): Promise<Line[]> {
-  const require = createRequire(import.meta.url);
-  const dir = path.dirname(require.resolve('v86/package.json'));
-  const { V86 } = (await import('v86')) as { V86: new (o: Record<string, unknown>) => { add_listener(e: string, f: (b: number) => void): void; destroy(): Promise<void> } };
-  const image = (p: string) => {
-    const b = readFileSync(p);
-    return { buffer: b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) };
-  };
   const clock = new LineClock();
-  const emulator = new V86({
-    wasm_path: path.join(dir, 'build', 'v86.wasm'),
-    bios: image('/usr/share/seabios/bios.bin'),
-    vga_bios: image('/usr/share/seabios/vgabios-stdvga.bin'),
-    bzimage: image(kernelPath()),
-    initrd: image(initramfsPath()),
-    cmdline: CMDLINE,
-    memory_size: RAM_MIB << 20,
-    autostart: true,
-    disable_keyboard: true,
-    disable_mouse: true,
-    disable_speaker: true,
-  });
-  emulator.add_listener('serial0-output-byte', (b) => clock.push(String.fromCharCode(b)));
+  const emulator = await startV86({ kernel: kernelPath(), initrd: initramfsPath(), cmdline: CMDLINE, ramMiB: RAM_MIB, onSerialByte: (b) => clock.push(String.fromCharCode(b)) });
+  if (typeof emulator === 'string') throw new Error(`v86: ${emulator}`);
   try {
     await within(clock.done, 'v86');
   } finally {

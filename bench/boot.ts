@@ -20,20 +20,18 @@
 // (--logs writes each engine's serial output to DIR/<engine>.serial.log, e.g. to compare the
 // kernel's printk timestamps between engines.)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diskImagePath, initramfsPath, kernelPath } from '@quasivm/guest-images';
 import { startServiceProcess, unixAddress, type ServiceProcess } from '@quasivm/testing';
 import { Vm } from '../apps/vcpu/src/vm.js';
+import { SEABIOS, startV86, v86Version } from './v86-engine.js';
 
 const MARKER = 'QUASIVM-GUEST-READY';
 const CMDLINE = 'console=ttyS0';
 const RAM_MIB = 128;
-const SEABIOS = '/usr/share/seabios/bios.bin';
-const VGABIOS = '/usr/share/seabios/vgabios-stdvga.bin';
 const args = process.argv.slice(2);
 const LIMIT_S = Number(args.find((a) => /^\d+(\.\d+)?$/.test(a)) ?? 300);
 const ONLY = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
@@ -214,45 +212,14 @@ function qemuGuest(): Guest | string {
 }
 
 async function v86Guest(): Promise<Guest | string> {
-  const require = createRequire(import.meta.url);
-  let dir: string;
-  try {
-    dir = path.dirname(require.resolve('v86/package.json'));
-  } catch {
-    return 'npm package v86 is not installed (npm ci)';
-  }
-  for (const f of [SEABIOS, VGABIOS]) if (!existsSync(f)) return `${f} missing (apt-get install seabios)`;
-  const { V86 } = (await import('v86')) as { V86: new (o: Record<string, unknown>) => V86Emulator };
-  const image = (p: string) => {
-    const b = readFileSync(p);
-    return { buffer: b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) };
-  };
-  const emulator = new V86({
-    wasm_path: path.join(dir, 'build', 'v86.wasm'),
-    bios: image(SEABIOS),
-    vga_bios: image(VGABIOS),
-    bzimage: image(kernel),
-    initrd: image(initrd),
-    cmdline: CMDLINE,
-    memory_size: RAM_MIB << 20,
-    autostart: true,
-    disable_keyboard: true,
-    disable_mouse: true,
-    disable_speaker: true,
-  });
   const serial = new SerialText();
-  emulator.add_listener('serial0-output-byte', (b: number) => serial.push(String.fromCharCode(b)));
+  const emulator = await startV86({ kernel, initrd, cmdline: CMDLINE, ramMiB: RAM_MIB, onSerialByte: (b) => serial.push(String.fromCharCode(b)) });
+  if (typeof emulator === 'string') return emulator;
   return {
     serial,
     send: (text) => emulator.serial0_send(text),
     stop: () => emulator.destroy(),
   };
-}
-
-interface V86Emulator {
-  add_listener(event: string, fn: (b: number) => void): void;
-  serial0_send(text: string): void;
-  destroy(): Promise<void>;
 }
 
 // --- the run -------------------------------------------------------------------------------
@@ -280,7 +247,7 @@ try {
   for (round = 0; round < ROUNDS; round++) {
     if (ROUNDS > 1) console.log(`  round ${round + 1} of ${ROUNDS} (load average ${loadavg()[0].toFixed(1)})`);
     if (wanted('qemu')) record('qemu', await measure('qemu', `QEMU TCG, -kernel (SeaBIOS + linuxboot ROM), ${CMDLINE}`, true, async () => qemuGuest()));
-    if (wanted('v86')) record('v86', await measure('v86', `v86 ${createRequire(import.meta.url)('v86/package.json').version}, bzimage (Debian SeaBIOS), ${CMDLINE}`, true, v86Guest));
+    if (wanted('v86')) record('v86', await measure('v86', `v86 ${v86Version()}, bzimage (Debian SeaBIOS), ${CMDLINE}`, true, v86Guest));
     let direct: Result | undefined;
     if (wanted('direct')) {
       direct = record(
