@@ -83,7 +83,9 @@ async function screenAnswer(id: string, command: string, timeoutMs: number): Pro
     () => `the answer to ${JSON.stringify(command)} on the screen (last:\n${rows.join('\n')})`,
     async () => {
       rows = await screen(id);
-      const echo = rows.findLastIndex((r) => r.endsWith(`# ${command}`));
+      // The echo follows the prompt, or starts a row of its own when the kernel printed on
+      // the console between the prompt and the typing (the clocksource watchdog's warning).
+      const echo = rows.findLastIndex((r) => r.endsWith(`# ${command}`) || r === command);
       const after = echo < 0 ? [] : rows.slice(echo + 1);
       // The next prompt: a row that starts with it (the kernel may print on the console
       // right after it, e.g. the clocksource watchdog's warning).
