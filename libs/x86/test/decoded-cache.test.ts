@@ -157,6 +157,35 @@ describe('decoded-instruction cache', () => {
     expect(cached.m.cpu.instructionCount).toBe(interpreted.m.cpu.instructionCount);
   });
 
+  test('a page whose code keeps writing into it goes to the interpreter, and is decoded again ~2 M instructions after the writes stop', () => {
+    const rel32 = (from: number, to: number) => { const d = to - from; return [d & 0xff, (d >>> 8) & 0xff, (d >>> 16) & 0xff, (d >>> 24) & 0xff]; };
+    const PAGE_B = CODE + 0x2000;
+    const code = [
+      0xb9, 0xd0, 0x07, 0x00, 0x00, //       mov ecx, 2000
+      0x88, 0x0d, 0x00, 0x08, 0x01, 0x00, // l1: mov [CODE+800h], cl (data in the code's own page)
+      0x49, //                               dec ecx
+      0x75, 0xf7, //                         jnz l1
+      0xe9, ...rel32(CODE + 19, PAGE_B), //  jmp page B
+    ];
+    const tail = [0xba, 0x32, 0x00, 0x00, 0x00, 0x4a, 0x75, 0xfd, HLT]; // CODE+100h: mov edx, 50; l3: dec edx; jnz l3; hlt
+    const pageB = [
+      0xb9, 0x80, 0x4f, 0x12, 0x00, //      mov ecx, 1200000
+      0x49, 0x75, 0xfd, //                  l2: dec ecx; jnz l2 (2.4 M instructions, no writes)
+      0xe9, ...rel32(PAGE_B + 13, CODE + 0x100), // jmp CODE+100h
+    ];
+    const m = protectedMachine(code);
+    m.ram.set(tail, CODE + 0x100);
+    m.ram.set(pageB, PAGE_B);
+    const table = () => m.cpu.memory.codeCache.existingTable(CODE >>> 12, 4);
+    m.cpu.run(6005); // the writing loop, up to the jump
+    expect(m.ram[CODE + 0x800]).toBe(1);
+    expect(table(), 'the page is left to the interpreter').toBeUndefined();
+    for (let slice = 0; slice < 100 && !m.cpu.halted; slice++) m.cpu.run(100_000);
+    expect(m.cpu.halted).toBe(true);
+    expect(m.cpu.reg32[2]).toBe(0);
+    expect(table(), 'the page is decoded again').toBeDefined();
+  });
+
   test('invalidateCode drops code written behind the CPU (DMA)', () => {
     const m = protectedMachine([0xb8, 0x01, 0, 0, 0, HLT]); // mov eax, 1; hlt
     expect(m.cpu.run(10)).toBe(StopReason.Halted);

@@ -30,6 +30,8 @@ export class CodeCache {
   private readonly arrivals16: (Uint8Array | undefined)[];
   private readonly arrivals32: (Uint8Array | undefined)[];
   private readonly invalidations: Uint8Array;
+  /** The pages whose invalidation count is not zero (what decayInvalidations visits, not all of RAM). */
+  private invalidatedPages: number[] = [];
   /** Counts invalidations: a block that sees it change stops (its own page may have been rewritten). */
   generation = 0;
   /**
@@ -93,7 +95,9 @@ export class CodeCache {
     this.tables32[page] = undefined;
     this.arrivals16[page] = undefined;
     this.arrivals32[page] = undefined;
-    if (this.invalidations[page] < 255) this.invalidations[page]++;
+    const count = this.invalidations[page];
+    if (count === 0) this.invalidatedPages.push(page);
+    if (count < 255) this.invalidations[page] = count + 1;
   }
 
   /** Drops the decoded instructions overlapping [physical, physical + length). */
@@ -112,7 +116,7 @@ export class CodeCache {
    */
   decayInvalidations(): void {
     const counts = this.invalidations;
-    for (let page = 0; page < counts.length; page++) if (counts[page] !== 0) counts[page] >>>= 1;
+    this.invalidatedPages = this.invalidatedPages.filter((page) => (counts[page] >>>= 1) !== 0);
   }
 
   /** Drops everything (and forgets which pages were written often). */
@@ -123,6 +127,7 @@ export class CodeCache {
     this.tables32.forEach(bury);
     this.marks.fill(0);
     this.invalidations.fill(0);
+    this.invalidatedPages = [];
     this.tables16.fill(undefined);
     this.tables32.fill(undefined);
     this.arrivals16.fill(undefined);
