@@ -905,6 +905,7 @@ export class Cpu {
       slot = decodeBlock(this, this.bus.ram, physical);
       if (slot.instructions.length === 0 && (physical & 0xfff) > 0x1000 - 15) slot = this.decodeCrossing(eip, physical) ?? slot;
       table[physical & 0xfff] = slot;
+      this.memory.codeCache.markCode(physical, slot.byteLength);
     }
     if (eip + slot.byteLength > this.ipMask) return undefined;
     return slot;

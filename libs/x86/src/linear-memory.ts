@@ -256,7 +256,7 @@ export class LinearMemory implements PhysicalMemory {
   writePhysical32(p: number, value: number): void {
     const page = p >>> MMIO_PAGE_SHIFT;
     if (page < this.ramPages && this.mmioPages[page] === 0 && (p & 3) === 0) {
-      if (this.codeMarks[page] !== 0) this.codeCache.invalidatePage(page);
+      if (this.codeMarks[page] !== 0) this.codeCache.written(p, 4);
       const ram = this.ram;
       ram[p] = value;
       ram[p + 1] = value >>> 8;
@@ -364,12 +364,18 @@ export class LinearMemory implements PhysicalMemory {
     return p;
   }
 
-  /** As ramForRead, for a write: decoded code in the page is dropped first. */
-  ramForWrite(linear: number): number {
+  /**
+   * As ramForRead, for a write of `length` bytes from `linear`, all in its page: decoded code
+   * made from those bytes is dropped first (from any of the page's, without a length).
+   */
+  ramForWrite(linear: number, length?: number): number {
     const p = this.toPhysical(linear, true);
     const page = p >>> MMIO_PAGE_SHIFT;
     if (page >= this.ramPages || this.mmioPages[page] !== 0) return -1;
-    if (this.codeMarks[page] !== 0) this.codeCache.invalidatePage(page);
+    if (this.codeMarks[page] !== 0) {
+      if (length === undefined) this.codeCache.invalidatePage(page);
+      else this.codeCache.written(p, length);
+    }
     this.noteWrite(linear, p);
     return p;
   }
@@ -401,7 +407,7 @@ export class LinearMemory implements PhysicalMemory {
     const p = this.toPhysical(linear, true);
     const page = p >>> MMIO_PAGE_SHIFT;
     if (page < this.ramPages && this.mmioPages[page] === 0) {
-      if (this.codeMarks[page] !== 0) this.codeCache.invalidatePage(page);
+      if (this.codeMarks[page] !== 0) this.codeCache.written(p, 1);
       this.noteWrite(linear, p);
       this.ram[p] = value;
     } else {
@@ -427,7 +433,7 @@ export class LinearMemory implements PhysicalMemory {
       const p = this.toPhysical(linear, true);
       const page = p >>> MMIO_PAGE_SHIFT;
       if (page < this.ramPages && this.mmioPages[page] === 0) {
-        if (this.codeMarks[page] !== 0) this.codeCache.invalidatePage(page);
+        if (this.codeMarks[page] !== 0) this.codeCache.written(p, 2);
         this.noteWrite(linear, p);
         this.ram[p] = value;
         this.ram[p + 1] = value >>> 8;
@@ -460,7 +466,7 @@ export class LinearMemory implements PhysicalMemory {
       const p = this.toPhysical(linear, true);
       const page = p >>> MMIO_PAGE_SHIFT;
       if (page < this.ramPages && this.mmioPages[page] === 0) {
-        if (this.codeMarks[page] !== 0) this.codeCache.invalidatePage(page);
+        if (this.codeMarks[page] !== 0) this.codeCache.written(p, 4);
         this.noteWrite(linear, p);
         const ram = this.ram;
         ram[p] = value;

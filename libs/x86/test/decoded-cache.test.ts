@@ -157,15 +157,34 @@ describe('decoded-instruction cache', () => {
     expect(cached.m.cpu.instructionCount).toBe(interpreted.m.cpu.instructionCount);
   });
 
-  test('a page whose code keeps writing into it goes to the interpreter, and is decoded again ~2 M instructions after the writes stop', () => {
-    const rel32 = (from: number, to: number) => { const d = to - from; return [d & 0xff, (d >>> 8) & 0xff, (d >>> 16) & 0xff, (d >>> 24) & 0xff]; };
-    const PAGE_B = CODE + 0x2000;
+  test('data written beside code in its page leaves the decoded code alone', () => {
     const code = [
       0xb9, 0xd0, 0x07, 0x00, 0x00, //       mov ecx, 2000
       0x88, 0x0d, 0x00, 0x08, 0x01, 0x00, // l1: mov [CODE+800h], cl (data in the code's own page)
       0x49, //                               dec ecx
       0x75, 0xf7, //                         jnz l1
-      0xe9, ...rel32(CODE + 19, PAGE_B), //  jmp page B
+      HLT,
+    ];
+    const m = protectedMachine(code);
+    const table = () => m.cpu.memory.codeCache.existingTable(CODE >>> 12, 4);
+    m.cpu.run(100);
+    const loop = table()?.[5];
+    expect(loop?.instructions.length, 'the loop is decoded').toBe(3);
+    expect(m.cpu.run(10_000)).toBe(StopReason.Halted);
+    expect(m.ram[CODE + 0x800]).toBe(1);
+    expect(table()?.[5], 'the same decoded loop, never dropped').toBe(loop);
+  });
+
+  test('a page whose code keeps writing its own code goes to the interpreter, and is decoded again ~2 M instructions after the writes stop', () => {
+    const rel32 = (from: number, to: number) => { const d = to - from; return [d & 0xff, (d >>> 8) & 0xff, (d >>> 16) & 0xff, (d >>> 24) & 0xff]; };
+    const PAGE_B = CODE + 0x2000;
+    const code = [
+      0xb9, 0xd0, 0x07, 0x00, 0x00, //                   mov ecx, 2000
+      0x90, //                                           l1: nop
+      0xc6, 0x05, 0x05, 0x00, 0x01, 0x00, 0x90, //       mov byte [CODE+5], 90h (the nop above, rewritten as it is)
+      0x49, //                                           dec ecx
+      0x75, 0xf5, //                                     jnz l1
+      0xe9, ...rel32(CODE + 21, PAGE_B), //              jmp page B
     ];
     const tail = [0xba, 0x32, 0x00, 0x00, 0x00, 0x4a, 0x75, 0xfd, HLT]; // CODE+100h: mov edx, 50; l3: dec edx; jnz l3; hlt
     const pageB = [
@@ -177,8 +196,8 @@ describe('decoded-instruction cache', () => {
     m.ram.set(tail, CODE + 0x100);
     m.ram.set(pageB, PAGE_B);
     const table = () => m.cpu.memory.codeCache.existingTable(CODE >>> 12, 4);
-    m.cpu.run(6005); // the writing loop, up to the jump
-    expect(m.ram[CODE + 0x800]).toBe(1);
+    m.cpu.run(8001); // the writing loop, up to the jump
+    expect(m.cpu.reg32[1]).toBe(0);
     expect(table(), 'the page is left to the interpreter').toBeUndefined();
     for (let slice = 0; slice < 100 && !m.cpu.halted; slice++) m.cpu.run(100_000);
     expect(m.cpu.halted).toBe(true);

@@ -16,9 +16,10 @@ const MAX_PAGE_INVALIDATIONS = 64;
 /**
  * Decoded instructions by physical address, one 4 KiB table per RAM page and
  * code size (16/32-bit code decodes the same bytes differently). A write to
- * a page with decoded instructions drops that page's tables, so
- * self-modifying code and code loaded later are decoded afresh. Writes the
- * CPU makes are seen through LinearMemory; writes from outside (DMA) must be
+ * bytes of a page that decoded code was made from drops that page's tables, so
+ * self-modifying code and code loaded later are decoded afresh; a write to the
+ * page's other bytes (data beside code) drops nothing. Writes the CPU makes are
+ * seen through LinearMemory (written()); writes from outside (DMA) must be
  * reported with invalidate().
  */
 export class CodeCache {
@@ -30,6 +31,13 @@ export class CodeCache {
   private readonly arrivals16: (Uint8Array | undefined)[];
   private readonly arrivals32: (Uint8Array | undefined)[];
   private readonly invalidations: Uint8Array;
+  /**
+   * Per page with a table: which of its bytes decoded code (closures, JavaScript blocks) was
+   * made from (markCode). Written bytes outside them leave the page's code alone.
+   */
+  private readonly codeBytes: (Uint8Array | undefined)[];
+  /** Per page: every byte counts as code until the page's code is next dropped (markWholePage). */
+  private readonly wholePage: Uint8Array;
   /** The pages whose invalidation count is not zero (what decayInvalidations visits, not all of RAM). */
   private invalidatedPages: number[] = [];
   /** Counts invalidations: a block that sees it change stops (its own page may have been rewritten). */
@@ -44,6 +52,8 @@ export class CodeCache {
     this.marks = marks.fill(0);
     this.regionGenerations = regionGenerations;
     this.invalidations = new Uint8Array(ramPages);
+    this.codeBytes = new Array(ramPages).fill(undefined);
+    this.wholePage = new Uint8Array(ramPages);
     this.tables16 = new Array(ramPages).fill(undefined);
     this.tables32 = new Array(ramPages).fill(undefined);
     this.arrivals16 = new Array(ramPages).fill(undefined);
@@ -74,8 +84,46 @@ export class CodeCache {
       table = new Array<CacheSlot>(4096).fill(undefined);
       tables[page] = table;
       this.marks[page] = 1;
+      this.codeBytes[page] ??= new Uint8Array(4096);
     }
     return table;
+  }
+
+  /**
+   * Notes that decoded code was made from [physical, physical + length) (the part in
+   * physical's page: an instruction running on into the next page is checked there itself).
+   */
+  markCode(physical: number, length: number): void {
+    const bytes = this.codeBytes[physical >>> 12];
+    if (bytes === undefined || length <= 0) return;
+    const start = physical & 0xfff;
+    bytes.fill(1, start, Math.min(4096, start + length));
+  }
+
+  /**
+   * Every byte of the page counts as code until its code is next dropped: a wasm region is
+   * compiled from it elsewhere, from bytes this thread does not know.
+   */
+  markWholePage(page: number): void {
+    if (this.marks[page] !== 0) this.wholePage[page] = 1;
+  }
+
+  /**
+   * The CPU wrote `length` bytes at `physical`, inside one page: its decoded code is dropped
+   * if any of those bytes is one it was made from.
+   */
+  written(physical: number, length: number): void {
+    const page = physical >>> 12;
+    if (this.marks[page] === 0) return;
+    const bytes = this.codeBytes[page];
+    if (this.wholePage[page] === 0 && bytes !== undefined) {
+      const start = physical & 0xfff;
+      const end = Math.min(4096, start + length);
+      let i = start;
+      while (i < end && bytes[i] === 0) i++;
+      if (i === end) return; // data beside the code
+    }
+    this.invalidatePage(page);
   }
 
   /** The table of a page for a code size if it has one (never creates it). */
@@ -95,6 +143,8 @@ export class CodeCache {
     this.tables32[page] = undefined;
     this.arrivals16[page] = undefined;
     this.arrivals32[page] = undefined;
+    this.codeBytes[page] = undefined;
+    this.wholePage[page] = 0;
     const count = this.invalidations[page];
     if (count === 0) this.invalidatedPages.push(page);
     if (count < 255) this.invalidations[page] = count + 1;
@@ -132,6 +182,8 @@ export class CodeCache {
     this.tables32.fill(undefined);
     this.arrivals16.fill(undefined);
     this.arrivals32.fill(undefined);
+    this.codeBytes.fill(undefined);
+    this.wholePage.fill(0);
   }
 }
 

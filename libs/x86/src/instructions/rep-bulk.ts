@@ -25,13 +25,12 @@ export function repBulk(cpu: Cpu, movs: boolean, size: OperandSize, srcSeg: numb
     const room = Math.min(roomIn(dstLinear, size, backwards), movs ? roomIn(srcLinear, size, backwards) : PAGE_SIZE);
     const count = Math.min(regs[ECX] - yieldAt, Math.floor(room / size));
     if (count === 0) return true; // an element across two pages: the element loop does it
-    const src = movs ? memory.ramForRead(srcLinear) : 0;
-    const dst = memory.ramForWrite(dstLinear);
     const bytes = count * size;
-    if (dst < 0 || src < 0) return true;
     // The chunk's lowest byte: backwards, the first element is the chunk's highest.
     const below = backwards ? bytes - size : 0;
-    const dstLow = dst - below;
+    const src = movs ? memory.ramForRead(srcLinear) : 0;
+    const dstLow = memory.ramForWrite((dstLinear - below) >>> 0, bytes); // in the first element's page (roomIn)
+    if (dstLow < 0 || src < 0) return true;
     if (movs) {
       const srcLow = src - below;
       // Element order replicates a pattern where the destination overlaps the source ahead of

@@ -134,7 +134,7 @@ function blockInRam(cpu: Cpu, seg: number, offset: number, size: OperandSize, n:
   if (last + size - 1 > addrMask) return -1;
   if (!write) cpu.readMemory(seg, offset, size); // the page's fault, as the first element would take it
   const linear = (cpu.segBase[seg] + offset) >>> 0;
-  const ram = write ? cpu.memory.ramForWrite(linear) : cpu.memory.ramForRead(linear);
+  const ram = write ? cpu.memory.ramForWrite(linear, n * size) : cpu.memory.ramForRead(linear);
   if (ram < 0) return -1;
   // The segment limit, on the last element (RAM: accessing it has no side effect).
   if (write) cpu.writeMemory(seg, last, size, cpu.readMemory(seg, last, size));

@@ -87,6 +87,8 @@ export function compileBlock(cpu: Cpu, ram: Uint8Array, physical: number): Compi
     if (source.transfers || (at & 0xfff) === 0) break;
   }
   if (instructions.length === 0) return null;
+  // It may run on past the decoded block it compiles: what it was made from is code now.
+  cpu.memory.codeCache.markCode(physical, at - physical);
   offsets.push(at - physical);
   const conditions = resolveConditions(instructions);
   const keepRecord = liveRecords(instructions, conditions);

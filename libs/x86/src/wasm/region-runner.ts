@@ -225,6 +225,9 @@ export class WasmJit {
     const rebuilds = this.rebuilds.get(page) ?? 0;
     const table = cpu.memory.codeCache.existingTable(page, 4);
     if (table === undefined) return null;
+    // The region is made from bytes found where it is compiled: until the page's code is next
+    // dropped, a write anywhere in it drops it (and the request goes stale).
+    cpu.memory.codeCache.markWholePage(page);
     const offsets: number[] = [block.physical & 0xfff];
     const entries = new Set<number>();
     if (block.entered) entries.add(block.physical & 0xfff);
