@@ -1,5 +1,8 @@
 import type { CommandAhead } from '@quasivm/proto';
 
+/** ATA Device Control bit 2, SRST: resets the drives (and so ends what was predicted). */
+const DEVICE_CONTROL_SRST = 0x04;
+
 /**
  * The commands a device expects the guest to issue next, with their data phases (proto
  * CommandAhead): matched against the guest's writes to the command block, so a sequential
@@ -31,11 +34,12 @@ export class CommandsAhead {
   /**
    * A write the guest made (posted to the device as well): the predicted command it issues,
    * when it is the next one with exactly the predicted registers; anything else at the
-   * Command register, or any write to Device Control, drops the predictions.
+   * Command register, or a Device Control write that sets SRST, drops the predictions (nIEN
+   * and HOB change nothing a prediction says; SeaBIOS sets and clears nIEN around each command).
    */
   onWrite(port: number, size: number, value: number): CommandAhead | null {
     if (!this.list.length) return null;
-    if (port === this.control) return this.drop();
+    if (port === this.control) return size !== 1 || (value & DEVICE_CONTROL_SRST) !== 0 ? this.drop() : null;
     const offset = port - this.base;
     if (offset < 2 || offset > 7) return null; // data, features, other ports: no part of the match
     if (size !== 1) return this.drop();

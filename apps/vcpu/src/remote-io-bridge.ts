@@ -25,6 +25,8 @@ export const enum BridgeOp {
 }
 
 const TWO32 = 0x1_0000_0000;
+/** ATA Device Control bit 2, SRST: the only bit whose write changes what a drive's offer predicts. */
+const DEVICE_CONTROL_SRST = 0x04;
 
 /** The rings one bridge needs; created on the main thread, shared with the CPU thread. */
 export interface BridgeBuffers {
@@ -376,10 +378,16 @@ export class RemoteIoProxy {
     return rec;
   }
 
-  /** A write: it continues a data-out offer when it is the data the device expects; anything else ends the offer. */
-  private aheadWrite(port: number, size: AccessSize, bytes: number): void {
+  /**
+   * A write: it continues a data-out offer when it is the data the device expects; a Device
+   * Control write (`value` known) that leaves SRST clear keeps the offer, as other ports do:
+   * nIEN and HOB change neither data nor Status (SeaBIOS sets and clears nIEN around every
+   * command, which ended every offer). Anything else at the registers ends it.
+   */
+  private aheadWrite(port: number, size: AccessSize, bytes: number, value?: number): void {
     const a = this.ahead!;
     if (a.data === null && port === a.dataPort && size !== 1 && a.written + bytes <= a.length) a.written += bytes;
+    else if (port === a.altStatusPort && a.registers && size === 1 && value !== undefined && (value & DEVICE_CONTROL_SRST) === 0) return;
     else if (!a.registers || port === a.altStatusPort || (port >= a.registers.base && port < a.registers.base + a.registers.length)) this.ahead = null;
   }
 
@@ -392,7 +400,7 @@ export class RemoteIoProxy {
       if (r === 'start' && this.serveDma(port, size, value, now)) return;
       if (r !== 'post') this.dma = null;
     }
-    if (this.ahead) this.aheadWrite(port, size, size);
+    if (this.ahead) this.aheadWrite(port, size, size, value);
     // The command a sequential run was predicted to issue next: its data phase is the offer now.
     const next = this.commands.onWrite(port, size, value);
     if (next) this.ahead = localAhead(next.read, next.write);

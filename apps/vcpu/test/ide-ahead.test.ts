@@ -162,6 +162,29 @@ describe('PIO data phases served by the vCPU', () => {
     expect(proxy.ioRead(0x1f3, 1, 0)).toBe(9); // the device ran every command: LBA low is the last sector read
   });
 
+  test('sequential READ SECTORS the way SeaBIOS issues them (nIEN set in Device Control before each, cleared after): still one round trip for four commands; SRST ends the predictions', () => {
+    const trips = proxy.roundTrips;
+    const heads: number[] = [];
+    for (let c = 0; c < 4; c++) {
+      proxy.ioWrite(0x3f6, 1, 0x0a, 0); // nIEN: no interrupt for this command
+      expect(proxy.ioRead(0x1f7, 1, 0) & 0x80).toBe(0); // await not busy
+      lba28(c * 16, 16, 0x20);
+      for (let s = 0; s < 16; s++) {
+        expect(waitDrq()).toBe(0x58);
+        heads.push(Buffer.from(proxy.ioReadString(0x1f0, 2, 256, 0)).readUInt32LE(0));
+      }
+      expect(proxy.ioRead(0x1f7, 1, 0)).toBe(0x50);
+      proxy.ioWrite(0x3f6, 1, 0x08, 0); // interrupts back on
+    }
+    expect(heads).toEqual(Array.from({ length: 64 }, (_, i) => sectorHead(i)));
+    expect(proxy.roundTrips - trips).toBe(1);
+    // A software reset: the next read goes to the device, which ran every command.
+    proxy.ioWrite(0x3f6, 1, 0x0c, 0);
+    proxy.ioWrite(0x3f6, 1, 0x08, 0);
+    for (let s = proxy.ioRead(0x1f7, 1, 0); s & 0x80; s = proxy.ioRead(0x1f7, 1, 0));
+    expect(proxy.roundTrips - trips).toBeGreaterThan(1);
+  });
+
   test('sequential WRITE SECTORS commands: one round trip for all of them, and FLUSH CACHE finds every sector in the image', () => {
     const trips = proxy.roundTrips;
     for (let c = 0; c < 4; c++) {
