@@ -27,6 +27,8 @@ export const enum BridgeOp {
 const TWO32 = 0x1_0000_0000;
 /** ATA Device Control bit 2, SRST: the only bit whose write changes what a drive's offer predicts. */
 const DEVICE_CONTROL_SRST = 0x04;
+/** The ATA Device register's offset in the command block. */
+const ATA_DEVICE_OFFSET = 6;
 
 /** The rings one bridge needs; created on the main thread, shared with the CPU thread. */
 export interface BridgeBuffers {
@@ -221,6 +223,12 @@ export class RemoteIoProxy {
         this.aheadReads++;
         return left ? a.statusDuring : a.statusAfter;
       }
+    }
+    // The Device register once the phase is over (SeaBIOS reads it before selecting the drive).
+    if (a.deviceAfter !== undefined && a.registers && port === a.registers.base + ATA_DEVICE_OFFSET && size === 1 && a.complete && (a.data ? a.pos >= a.data.length : a.written >= a.length)) {
+      this.lane!.postConsumed(port, 1, 1, now);
+      this.aheadReads++;
+      return a.deviceAfter;
     }
     this.ahead = null;
     return null;
@@ -588,12 +596,12 @@ function localAhead(read: ReadAheadMsg | null | undefined, write: WriteAheadMsg 
   if (read) {
     // The reply's bytes as they are: a frame's buffer is its own (no copy, no fresh pages to fault in).
     const data = new Uint8Array(read.data.buffer, read.data.byteOffset, read.data.byteLength);
-    return { dataPort: read.dataPort, statusPort: read.statusPort, altStatusPort: read.altStatusPort, data, pos: 0, length: 0, written: 0, statusDuring: read.statusDuring, statusAfter: read.statusAfter, complete: read.complete, registers: read.registers ?? null };
+    return { dataPort: read.dataPort, statusPort: read.statusPort, altStatusPort: read.altStatusPort, data, pos: 0, length: 0, written: 0, statusDuring: read.statusDuring, statusAfter: read.statusAfter, complete: read.complete, registers: read.registers ?? null, deviceAfter: read.deviceAfter?.value };
   }
   if (write) {
     // status_after: the command completes once its data is in, so the Status after the last byte is known too.
     const after = write.statusAfter ?? 0;
-    return { dataPort: write.dataPort, statusPort: write.statusPort, altStatusPort: write.altStatusPort, data: null, pos: 0, length: write.length, written: 0, statusDuring: write.statusDuring, statusAfter: after, complete: after !== 0, registers: write.registers ?? null };
+    return { dataPort: write.dataPort, statusPort: write.statusPort, altStatusPort: write.altStatusPort, data: null, pos: 0, length: write.length, written: 0, statusDuring: write.statusDuring, statusAfter: after, complete: after !== 0, registers: write.registers ?? null, deviceAfter: write.deviceAfter?.value };
   }
   return null;
 }
@@ -614,6 +622,8 @@ interface LocalAhead {
   complete: boolean;
   /** Writes outside these ports (other than the alternate status port) leave the offer; null: every write ends it. */
   registers: { base: number; length: number } | null;
+  /** What the Device register (registers.base + 6) reads once the phase is over (proto ReadAhead.device_after). */
+  deviceAfter: number | undefined;
 }
 
 /** What the main thread forwards bridge requests to (a RemoteDevice). */

@@ -476,12 +476,13 @@ function dmaMessage(d: DmaOffer): { commandsAhead: CommandAhead__Input[]; dmaCha
 
 /** A data phase offer as its proto message (ReadAhead or WriteAhead). */
 function phaseMessage(p: PhaseAhead): { readAhead?: ReadAhead__Input; writeAhead?: WriteAhead__Input } {
+  const deviceAfter = p.deviceAfter === undefined ? null : { value: p.deviceAfter };
   if (p.kind === 'read') {
     const { data, kind: _k, ...rest } = p;
-    return { readAhead: { ...rest, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) } };
+    return { readAhead: { ...rest, deviceAfter, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) } };
   }
   const { kind: _k, ...rest } = p;
-  return { writeAhead: rest };
+  return { writeAhead: { ...rest, deviceAfter } };
 }
 
 /** Longest SaveState waits for a model's own work (DMA) to finish. */

@@ -248,9 +248,10 @@ export interface DmaCommandAhead {
   statusAfter: number;
 }
 
+/** `deviceAfter`: what the Device register reads once the phase is over (proto ReadAhead.device_after). */
 export type PhaseAhead =
-  | ({ kind: 'read'; data: Uint8Array; statusDuring: number; statusAfter: number; complete: boolean } & AheadPorts)
-  | ({ kind: 'write'; length: number; statusDuring: number; statusAfter?: number } & AheadPorts);
+  | ({ kind: 'read'; data: Uint8Array; statusDuring: number; statusAfter: number; complete: boolean; deviceAfter?: number } & AheadPorts)
+  | ({ kind: 'write'; length: number; statusDuring: number; statusAfter?: number; deviceAfter?: number } & AheadPorts);
 
 /** proto CommandAhead: `command` written after `registers` (command block offsets 2-6) starts `phase`. */
 export interface CommandAhead {

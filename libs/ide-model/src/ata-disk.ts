@@ -349,10 +349,10 @@ export class AtaDisk extends IdeDevice {
     this.finish(x.write);
   }
 
-  protected override dataAfterBlock(maxBytes: number): { data: Uint8Array; complete: boolean; statusAfter: number } | null {
+  protected override dataAfterBlock(maxBytes: number): { data: Uint8Array; complete: boolean; statusAfter: number; deviceAfter?: number } | null {
     const x = this.xfer;
     // IDENTIFY and other single blocks: reading it out ends the command (blockDone -> finish).
-    if (!x) return { data: new Uint8Array(0), complete: true, statusAfter: Status.DRDY | Status.DSC };
+    if (!x) return { data: new Uint8Array(0), complete: true, statusAfter: Status.DRDY | Status.DSC, deviceAfter: this.tf.device };
     if (x.write) return null;
     const after = x.remaining - Math.min(x.block, x.remaining);
     // Whole DRQ blocks only, so the offer ends where a block (and its interrupt) does.
@@ -366,7 +366,16 @@ export class AtaDisk extends IdeDevice {
     } catch {
       return null; // a media error: the device reports it when the guest gets there
     }
-    return { data, complete: sectors === after, statusAfter: Status.DRDY | Status.DSC };
+    const complete = sectors === after;
+    return { data, complete, statusAfter: Status.DRDY | Status.DSC, deviceAfter: complete ? this.deviceAt(x.lba + x.remaining - 1, x.addr) : undefined };
+  }
+
+  /** The Device register once setAddress(lba, addr) has run (the command's last sector): head bits 3:0 in LBA28 and CHS. */
+  private deviceAt(lba: number, addr: AddrMode): number {
+    const device = this.tf.device & 0xff;
+    if (addr === 'lba48') return device;
+    const head = addr === 'lba28' ? (lba >>> 24) & 0x0f : Math.floor(lba / this.sectorsPerTrack) % this.heads;
+    return (device & 0xf0) | (head & 0x0f);
   }
 
   /** `count` sectors from the read-ahead cache when it holds them all (a view: data-in blocks are only read). */

@@ -136,9 +136,9 @@ export abstract class IdeDevice {
    * tell; data-out: how many bytes it still takes before the command's end. Changes nothing.
    */
   pioAhead(maxBytes: number): PioAhead | null {
-    // Idle (no command running): Status stays as it is until the next write to the channel.
+    // Idle (no command running): Status and the Device register stay as they are until the next write to the channel.
     if (!(this.status & (Status.BSY | Status.DRQ)) && !this.dmaRequest) {
-      return { kind: 'read', data: new Uint8Array(0), statusDuring: this.status, statusAfter: this.status, complete: true };
+      return { kind: 'read', data: new Uint8Array(0), statusDuring: this.status, statusAfter: this.status, complete: true, deviceAfter: this.tf.read(AtaReg.Device, false) };
     }
     if (!this.drq || this.dmaRequest || this.bufPos >= this.buffer.length) return null;
     if (!this.dataIn) {
@@ -153,7 +153,8 @@ export abstract class IdeDevice {
     const data = new Uint8Array(rest.length + (more?.data.length ?? 0));
     data.set(rest);
     if (more) data.set(more.data, rest.length);
-    return { kind: 'read', data, statusDuring: this.status, statusAfter: more?.statusAfter ?? 0, complete: more !== null && more.complete };
+    const complete = more !== null && more.complete;
+    return { kind: 'read', data, statusDuring: this.status, statusAfter: more?.statusAfter ?? 0, complete, deviceAfter: complete ? more.deviceAfter : undefined };
   }
 
   /**
@@ -161,7 +162,7 @@ export abstract class IdeDevice {
    * blocks) and the Status once all are read; complete = the command ends there. The
    * default knows nothing beyond the current block.
    */
-  protected dataAfterBlock(_maxBytes: number): { data: Uint8Array; complete: boolean; statusAfter: number } | null {
+  protected dataAfterBlock(_maxBytes: number): { data: Uint8Array; complete: boolean; statusAfter: number; deviceAfter?: number } | null {
     return null;
   }
 
@@ -286,10 +287,10 @@ export abstract class IdeDevice {
   abstract restoreState(checked: unknown): void;
 }
 
-/** See IdeDevice.pioAhead; the channel adds the ports. */
+/** See IdeDevice.pioAhead; the channel adds the ports. `deviceAfter`: the Device register once the phase is over. */
 export type PioAhead =
-  | { kind: 'read'; data: Uint8Array; statusDuring: number; statusAfter: number; complete: boolean }
-  | { kind: 'write'; length: number; statusDuring: number; statusAfter?: number };
+  | { kind: 'read'; data: Uint8Array; statusDuring: number; statusAfter: number; complete: boolean; deviceAfter?: number }
+  | { kind: 'write'; length: number; statusDuring: number; statusAfter?: number; deviceAfter?: number };
 
 export interface IdeDeviceCommonState {
   taskFile: TaskFileState;

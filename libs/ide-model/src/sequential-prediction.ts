@@ -50,11 +50,13 @@ export function predictSequential(issued: IssuedCommand, disk: BlockDevice, maxB
     const registers = [issued.count, lba & 0xff, (lba >>> 8) & 0xff, (lba >>> 16) & 0xff, (issued.device & 0xf0) | ((lba >>> 24) & 0x0f)];
     const statusDuring = Status.DRDY | Status.DSC | Status.DRQ;
     const statusAfter = Status.DRDY | Status.DSC;
+    // LBA28: the command leaves its last sector's address in the registers, bits 27-24 in Device.
+    const deviceAfter = (issued.device & 0xf0) | (((lba + issued.sectors - 1) >>> 24) & 0x0f);
     let phase: PioAhead;
-    if (issued.write) phase = { kind: 'write', length: bytes, statusDuring, statusAfter };
+    if (issued.write) phase = { kind: 'write', length: bytes, statusDuring, statusAfter, deviceAfter };
     else {
       try {
-        phase = { kind: 'read', data: disk.read(lba, issued.sectors), statusDuring, statusAfter, complete: true };
+        phase = { kind: 'read', data: disk.read(lba, issued.sectors), statusDuring, statusAfter, complete: true, deviceAfter };
       } catch {
         break; // a media error: the device reports it when the guest gets there
       }

@@ -94,6 +94,49 @@ describe('commands predicted after a sequential PIO command', () => {
     expect(ide.accessAhead(0x1f7, 1 << 20)?.next).toBeUndefined();
   });
 
+  it('the Device register an offer says reads once its phase is over is what it reads then: a running read, the idle drive, predicted reads and writes', () => {
+    const { ide, p } = rig(100);
+    // LBA mode with the obsolete bits 7 and 5 clear: the register keeps what the driver wrote.
+    const lba28 = (lba: number, count: number) => {
+      p.lba28(lba, count);
+      p.out8(6, 0x40 | ((lba >>> 24) & 0x0f));
+    };
+    lba28(40, 8);
+    p.command(AtaCmd.READ_SECTORS);
+    p.status();
+    const running = ide.accessAhead(0x1f7, 1 << 20)!;
+    expect(running).toMatchObject({ kind: 'read', complete: true, deviceAfter: 0x40 });
+    p.readData(8 * 512);
+    expect(p.status()).toBe(Status.DRDY | Status.DSC);
+    expect(p.in8(6)).toBe(running.deviceAfter);
+    const idle = ide.accessAhead(0x1f7, 8 * 512 * 2)!;
+    expect(idle.deviceAfter).toBe(p.in8(6));
+    expect(idle.deviceAfter).toBe(0x40);
+    for (const c of idle.next!) {
+      expect(c.phase.deviceAfter).toBe(0x40);
+      lba28(c.registers[1], 8);
+      p.command(c.command);
+      p.status();
+      p.readData(8 * 512);
+      expect(p.status()).toBe(c.phase.statusAfter);
+      expect(p.in8(6)).toBe(c.phase.deviceAfter);
+    }
+    lba28(0x20, 4);
+    p.command(AtaCmd.WRITE_SECTORS);
+    p.status();
+    const write = ide.accessAhead(0x1f7, 4 * 512 * 2)!;
+    const next = write.next![0];
+    if (next.phase.kind !== 'write') throw new Error('a write predicts writes');
+    p.writeData(new Uint8Array(4 * 512));
+    p.status();
+    lba28(next.registers[1], 4);
+    p.command(next.command);
+    p.status();
+    p.writeData(new Uint8Array(4 * 512));
+    expect(p.status()).toBe(next.phase.statusAfter);
+    expect(p.in8(6)).toBe(next.phase.deviceAfter);
+  });
+
   it('no prediction for CHS or LBA48 commands, DMA, or a data phase not offered to its end', () => {
     const { ide, p } = rig();
     p.chs(0, 0, 1, 4);
