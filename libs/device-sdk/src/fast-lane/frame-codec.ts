@@ -26,6 +26,19 @@ function load() {
   return types;
 }
 
+/**
+ * Loads the protocol and generates every codec now (~30-50 ms on a cold process): a device
+ * service does this before it listens, so a vCPU's first lane open does not wait for it.
+ */
+export function prepareCodec(): void {
+  load();
+}
+
+/** Whether the codec is loaded (prepareCodec or a first frame did it). */
+export function codecReady(): boolean {
+  return types !== undefined;
+}
+
 /** Generates the codec functions of every message type under `ns` (protobufjs Type.setup). */
 function setupAll(ns: protobuf.NamespaceBase): void {
   for (const o of ns.nestedArray) {
