@@ -1,7 +1,7 @@
 import type { CommandAhead } from '@quasivm/proto';
 
-/** ATA Device Control bit 2, SRST: resets the drives (and so ends what was predicted). */
-const DEVICE_CONTROL_SRST = 0x04;
+/** ATA Device Control bit 2, SRST: resets the drives, the only bit whose write changes what an offer or a prediction says. */
+export const DEVICE_CONTROL_SRST = 0x04;
 
 /**
  * The commands a device expects the guest to issue next, with their data phases (proto

@@ -1,5 +1,5 @@
 import { allOnes, BlockingFastLane, DATA_OUT_BUFFER_BYTES, LocalDma, LocalForecast, LocalStatusForecast, sessionTag, type AccessSize, type GuestTimeNs, type LaneGuestMemory, type LaneIrqs, type PortForecast } from '@quasivm/device-sdk';
-import { CommandsAhead } from './commands-ahead.js';
+import { CommandsAhead, DEVICE_CONTROL_SRST } from './commands-ahead.js';
 import { DmaAsks } from './dma-asks.js';
 import { SharedRing } from './shared-ring.js';
 import { createGateBuffer, DeviceGates, GateState, type LaneTarget } from './device-gates.js';
@@ -25,8 +25,6 @@ export const enum BridgeOp {
 }
 
 const TWO32 = 0x1_0000_0000;
-/** ATA Device Control bit 2, SRST: the only bit whose write changes what a drive's offer predicts. */
-const DEVICE_CONTROL_SRST = 0x04;
 /** The ATA Device register's offset in the command block. */
 const ATA_DEVICE_OFFSET = 6;
 
