@@ -1,7 +1,16 @@
 import type { CommandAhead } from '@quasivm/proto';
 
-/** ATA Device Control bit 2, SRST: resets the drives, the only bit whose write changes what an offer or a prediction says. */
-export const DEVICE_CONTROL_SRST = 0x04;
+/** ATA Device Control bit 2, SRST: resets the drives. */
+const DEVICE_CONTROL_SRST = 0x04;
+
+/**
+ * Whether a write to Device Control leaves what a drive offered and predicted as it was: one
+ * that keeps SRST clear (nIEN and HOB change neither data nor Status; SeaBIOS sets and clears
+ * nIEN around every command).
+ */
+export function deviceControlKeepsAhead(size: number, value: number): boolean {
+  return size === 1 && (value & DEVICE_CONTROL_SRST) === 0;
+}
 
 /**
  * The commands a device expects the guest to issue next, with their data phases (proto
@@ -34,12 +43,12 @@ export class CommandsAhead {
   /**
    * A write the guest made (posted to the device as well): the predicted command it issues,
    * when it is the next one with exactly the predicted registers; anything else at the
-   * Command register, or a Device Control write that sets SRST, drops the predictions (nIEN
-   * and HOB change nothing a prediction says; SeaBIOS sets and clears nIEN around each command).
+   * Command register, or a Device Control write that resets (deviceControlKeepsAhead), drops
+   * the predictions.
    */
   onWrite(port: number, size: number, value: number): CommandAhead | null {
     if (!this.list.length) return null;
-    if (port === this.control) return size !== 1 || (value & DEVICE_CONTROL_SRST) !== 0 ? this.drop() : null;
+    if (port === this.control) return deviceControlKeepsAhead(size, value) ? null : this.drop();
     const offset = port - this.base;
     if (offset < 2 || offset > 7) return null; // data, features, other ports: no part of the match
     if (size !== 1) return this.drop();

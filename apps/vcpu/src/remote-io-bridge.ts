@@ -1,5 +1,5 @@
 import { allOnes, BlockingFastLane, DATA_OUT_BUFFER_BYTES, LocalDma, LocalForecast, LocalStatusForecast, sessionTag, type AccessSize, type GuestTimeNs, type LaneGuestMemory, type LaneIrqs, type PortForecast } from '@quasivm/device-sdk';
-import { CommandsAhead, DEVICE_CONTROL_SRST } from './commands-ahead.js';
+import { CommandsAhead, deviceControlKeepsAhead } from './commands-ahead.js';
 import { DmaAsks } from './dma-asks.js';
 import { SharedRing } from './shared-ring.js';
 import { createGateBuffer, DeviceGates, GateState, type LaneTarget } from './device-gates.js';
@@ -213,17 +213,15 @@ export class RemoteIoProxy {
       this.aheadReads++;
       return size === 2 ? d[p] | (d[p + 1] << 8) : (d[p] | (d[p + 1] << 8) | (d[p + 2] << 16) | (d[p + 3] << 24)) >>> 0;
     }
-    if ((port === a.statusPort || port === a.altStatusPort) && size === 1) {
-      const left = a.data ? a.pos < a.data.length : a.written < a.length;
-      if (left || a.complete) {
-        // Status has a side effect (it clears the device's pending interrupt); Alternate Status has none.
-        if (port === a.statusPort) this.lane!.postConsumed(port, 1, 1, now);
-        this.aheadReads++;
-        return left ? a.statusDuring : a.statusAfter;
-      }
+    const left = a.data ? a.pos < a.data.length : a.written < a.length;
+    if ((port === a.statusPort || port === a.altStatusPort) && size === 1 && (left || a.complete)) {
+      // Status has a side effect (it clears the device's pending interrupt); Alternate Status has none.
+      if (port === a.statusPort) this.lane!.postConsumed(port, 1, 1, now);
+      this.aheadReads++;
+      return left ? a.statusDuring : a.statusAfter;
     }
     // The Device register once the phase is over (SeaBIOS reads it before selecting the drive).
-    if (a.deviceAfter !== undefined && a.registers && port === a.registers.base + ATA_DEVICE_OFFSET && size === 1 && a.complete && (a.data ? a.pos >= a.data.length : a.written >= a.length)) {
+    if (a.deviceAfter !== undefined && a.registers && port === a.registers.base + ATA_DEVICE_OFFSET && size === 1 && a.complete && !left) {
       this.lane!.postConsumed(port, 1, 1, now);
       this.aheadReads++;
       return a.deviceAfter;
@@ -386,14 +384,13 @@ export class RemoteIoProxy {
 
   /**
    * A write: it continues a data-out offer when it is the data the device expects; a Device
-   * Control write (`value` known) that leaves SRST clear keeps the offer, as other ports do:
-   * nIEN and HOB change neither data nor Status (SeaBIOS sets and clears nIEN around every
-   * command, which ended every offer). Anything else at the registers ends it.
+   * Control write (`value` known) that does not reset keeps it (deviceControlKeepsAhead).
+   * Anything else at the registers ends it.
    */
   private aheadWrite(port: number, size: AccessSize, bytes: number, value?: number): void {
     const a = this.ahead!;
     if (a.data === null && port === a.dataPort && size !== 1 && a.written + bytes <= a.length) a.written += bytes;
-    else if (port === a.altStatusPort && a.registers && size === 1 && value !== undefined && (value & DEVICE_CONTROL_SRST) === 0) return;
+    else if (port === a.altStatusPort && a.registers && value !== undefined && deviceControlKeepsAhead(size, value)) return;
     else if (!a.registers || port === a.altStatusPort || (port >= a.registers.base && port < a.registers.base + a.registers.length)) this.ahead = null;
   }
 

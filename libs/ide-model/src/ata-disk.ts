@@ -6,6 +6,7 @@ import { IdeDevice, type IdeDeviceCommonState } from './ide-device.js';
 import { ataIdentifyData } from './ata-identify.js';
 import { predictSequential, PREDICTABLE_COMMANDS, type IssuedCommand, type PredictedCommand } from './sequential-prediction.js';
 import { bool, num, obj, str, type Json } from './state-check.js';
+import { deviceWithHead } from './task-file.js';
 import type { BlockDevice } from './storage/block-device.js';
 import type { DmaCommandAhead } from '@quasivm/device-sdk';
 import { predictDma, type IssuedDma } from './dma-prediction.js';
@@ -241,9 +242,15 @@ export class AtaDisk extends IdeDevice {
     if (addr === 'lba48') this.tf.setLba48(lba);
     else if (addr === 'lba28') this.tf.setLba28(lba);
     else {
-      const track = Math.floor(lba / this.sectorsPerTrack);
-      this.tf.setChs(Math.floor(track / this.heads), track % this.heads, (lba % this.sectorsPerTrack) + 1);
+      const { cylinder, head, sector } = this.chsOf(lba);
+      this.tf.setChs(cylinder, head, sector);
     }
+  }
+
+  /** Where `lba` lies in this drive's CHS geometry. */
+  private chsOf(lba: number): { cylinder: number; head: number; sector: number } {
+    const track = Math.floor(lba / this.sectorsPerTrack);
+    return { cylinder: Math.floor(track / this.heads), head: track % this.heads, sector: (lba % this.sectorsPerTrack) + 1 };
   }
 
   /** IDNF with the first bad address in the registers (ATA-6 8.27 error outputs). */
@@ -370,12 +377,10 @@ export class AtaDisk extends IdeDevice {
     return { data, complete, statusAfter: Status.DRDY | Status.DSC, deviceAfter: complete ? this.deviceAt(x.lba + x.remaining - 1, x.addr) : undefined };
   }
 
-  /** The Device register once setAddress(lba, addr) has run (the command's last sector): head bits 3:0 in LBA28 and CHS. */
+  /** The Device register once setAddress(lba, addr) has run (the command's last sector): LBA48 leaves it alone. */
   private deviceAt(lba: number, addr: AddrMode): number {
-    const device = this.tf.device & 0xff;
-    if (addr === 'lba48') return device;
-    const head = addr === 'lba28' ? (lba >>> 24) & 0x0f : Math.floor(lba / this.sectorsPerTrack) % this.heads;
-    return (device & 0xf0) | (head & 0x0f);
+    if (addr === 'lba48') return this.tf.device;
+    return deviceWithHead(this.tf.device, addr === 'lba28' ? lba >>> 24 : this.chsOf(lba).head);
   }
 
   /** `count` sectors from the read-ahead cache when it holds them all (a view: data-in blocks are only read). */

@@ -138,7 +138,7 @@ export abstract class IdeDevice {
   pioAhead(maxBytes: number): PioAhead | null {
     // Idle (no command running): Status and the Device register stay as they are until the next write to the channel.
     if (!(this.status & (Status.BSY | Status.DRQ)) && !this.dmaRequest) {
-      return { kind: 'read', data: new Uint8Array(0), statusDuring: this.status, statusAfter: this.status, complete: true, deviceAfter: this.tf.read(AtaReg.Device, false) };
+      return { kind: 'read', data: new Uint8Array(0), statusDuring: this.status, statusAfter: this.status, complete: true, deviceAfter: this.tf.device };
     }
     if (!this.drq || this.dmaRequest || this.bufPos >= this.buffer.length) return null;
     if (!this.dataIn) {

@@ -1,6 +1,7 @@
 import { AtaCmd, LBA28_MAX_SECTORS, SECTOR_SIZE, Status } from './ata-registers.js';
 import type { BlockDevice } from './storage/block-device.js';
 import type { PioAhead } from './ide-device.js';
+import { deviceWithHead } from './task-file.js';
 
 /** Most commands predicted at once (proto CommandAhead). */
 const MAX_PREDICTED = 16;
@@ -47,11 +48,11 @@ export function predictSequential(issued: IssuedCommand, disk: BlockDevice, maxB
   const end = Math.min(disk.sectorCount, LBA28_MAX_SECTORS);
   let used = 0;
   for (let lba = issued.lba + issued.sectors; out.length < MAX_PREDICTED && lba + issued.sectors <= end && used + bytes <= maxBytes; lba += issued.sectors) {
-    const registers = [issued.count, lba & 0xff, (lba >>> 8) & 0xff, (lba >>> 16) & 0xff, (issued.device & 0xf0) | ((lba >>> 24) & 0x0f)];
+    const registers = [issued.count, lba & 0xff, (lba >>> 8) & 0xff, (lba >>> 16) & 0xff, deviceWithHead(issued.device, lba >>> 24)];
     const statusDuring = Status.DRDY | Status.DSC | Status.DRQ;
     const statusAfter = Status.DRDY | Status.DSC;
     // LBA28: the command leaves its last sector's address in the registers, bits 27-24 in Device.
-    const deviceAfter = (issued.device & 0xf0) | (((lba + issued.sectors - 1) >>> 24) & 0x0f);
+    const deviceAfter = deviceWithHead(issued.device, (lba + issued.sectors - 1) >>> 24);
     let phase: PioAhead;
     if (issued.write) phase = { kind: 'write', length: bytes, statusDuring, statusAfter, deviceAfter };
     else {

@@ -1,6 +1,11 @@
 import { AtaReg, DeviceBit } from './ata-registers.js';
 import { num, obj, type Json } from './state-check.js';
 
+/** A Device register value with its head bits (3:0; in LBA28 the address's bits 27-24) set to `head`. */
+export function deviceWithHead(device: number, head: number): number {
+  return (device & ~DeviceBit.HeadMask) | (head & DeviceBit.HeadMask);
+}
+
 /**
  * One device's copy of the command block registers (ATA-6 7.1). Both devices on a channel
  * see every register write; each keeps its own copy and answers reads when selected.
@@ -102,7 +107,7 @@ export class TaskFile {
     this.lbaLow = lba & 0xff;
     this.lbaMid = (lba >>> 8) & 0xff;
     this.lbaHigh = (lba >>> 16) & 0xff;
-    this.device = (this.device & ~DeviceBit.HeadMask) | ((lba >>> 24) & 0x0f);
+    this.device = deviceWithHead(this.device, lba >>> 24);
   }
 
   setLba48(lba: number): void {
@@ -129,7 +134,7 @@ export class TaskFile {
   setChs(cylinder: number, head: number, sector: number): void {
     this.lbaMid = cylinder & 0xff;
     this.lbaHigh = (cylinder >>> 8) & 0xff;
-    this.device = (this.device & ~DeviceBit.HeadMask) | (head & 0x0f);
+    this.device = deviceWithHead(this.device, head);
     this.lbaLow = sector & 0xff;
   }
 

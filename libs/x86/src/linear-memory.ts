@@ -366,16 +366,13 @@ export class LinearMemory implements PhysicalMemory {
 
   /**
    * As ramForRead, for a write of `length` bytes from `linear`, all in its page: decoded code
-   * made from those bytes is dropped first (from any of the page's, without a length).
+   * made from those bytes is dropped first.
    */
-  ramForWrite(linear: number, length?: number): number {
+  ramForWrite(linear: number, length: number): number {
     const p = this.toPhysical(linear, true);
     const page = p >>> MMIO_PAGE_SHIFT;
     if (page >= this.ramPages || this.mmioPages[page] !== 0) return -1;
-    if (this.codeMarks[page] !== 0) {
-      if (length === undefined) this.codeCache.invalidatePage(page);
-      else this.codeCache.written(p, length);
-    }
+    if (this.codeMarks[page] !== 0) this.codeCache.written(p, length);
     this.noteWrite(linear, p);
     return p;
   }
